@@ -1,0 +1,9 @@
+DROP TABLE audit_log;
+DROP TABLE idempotency_keys;
+DROP TABLE permits;
+DROP TABLE serial_counters;
+DROP TABLE applications;
+DROP TABLE travellers;
+DROP TABLE api_tokens;
+DROP TABLE sessions;
+DROP TABLE officers;

@@ -1,0 +1,90 @@
+//! Composition root: settings in, a running server out. Binds its own listener so tests can ask
+//! for port 0 and learn the real address.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, DefaultHeaders, Logger};
+use actix_web::{App, HttpServer, web};
+use actix_web_prom::PrometheusMetricsBuilder;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::http::{AppState, Metrics};
+use crate::keys::KeyRing;
+use crate::service::Ctx;
+
+/// Opens the database (migrating it), loads keys and policy: everything but the HTTP server.
+pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
+    std::fs::create_dir_all(&settings.data_dir).map_err(|e| Error::Internal(format!("creating {}: {e}", settings.data_dir.display())))?;
+    let policy = settings.load_policy()?;
+    let db = Db::connect(&settings.database_url(), settings.pool_size)?;
+    let applied = db.migrate()?;
+    if !applied.is_empty() {
+        tracing::info!(migrations = ?applied, "database migrated");
+    }
+    let (keys, created) = KeyRing::load_or_create(&settings.data_dir)?;
+    if created {
+        tracing::info!(kid = %keys.active_id(), "created the permit-signing key");
+    }
+    Ok(Ctx { db, clock, policy: Arc::new(policy), keys: Arc::new(keys) })
+}
+
+pub struct Running {
+    pub server: Server,
+    pub addr: SocketAddr,
+    pub ctx: Ctx,
+}
+
+/// Builds the server on `settings.bind`; the caller awaits `server` (or spawns it).
+pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
+    let listener = TcpListener::bind(&settings.bind).map_err(|e| Error::Internal(format!("binding {}: {e}", settings.bind)))?;
+    let addr = listener.local_addr().map_err(Error::internal)?;
+
+    let registry = prometheus::Registry::new();
+    let permits_issued = prometheus::IntCounter::new("borderdesk_permits_issued_total", "Permits issued (replays not counted)").map_err(Error::internal)?;
+    registry.register(Box::new(permits_issued.clone())).map_err(Error::internal)?;
+    let prometheus = PrometheusMetricsBuilder::new("borderdesk")
+        .registry(registry)
+        .endpoint("/metrics")
+        .build()
+        .map_err(|e| Error::Internal(format!("metrics: {e}")))?;
+
+    let workers = if settings.workers == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) } else { settings.workers };
+    let state = web::Data::new(AppState {
+        ctx: ctx.clone(),
+        metrics: Metrics { permits_issued },
+        session_ttl: chrono::Duration::hours(i64::from(settings.session_hours)),
+        secure_cookies: settings.secure_cookies,
+    });
+    let body_limit = settings.body_limit;
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::PayloadConfig::new(body_limit))
+            .app_data(web::FormConfig::default().limit(body_limit))
+            .wrap(prometheus.clone())
+            .wrap(Compress::default())
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("X-Frame-Options", "DENY"))
+                    .add(("Referrer-Policy", "no-referrer"))
+                    .add(("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")),
+            )
+            // Paths carry permit numbers and record ids, never identity numbers; query strings
+            // are left out of the log all the same.
+            .wrap(Logger::new("%s %{METHOD}xi %U %Dms").custom_request_replace("METHOD", |req| req.method().to_string()))
+            .configure(crate::http::routes)
+    })
+    .workers(workers)
+    // Database calls run on the blocking pool; more threads than connections only queue.
+    .worker_max_blocking_threads((settings.pool_size as usize / workers).max(2) + 2)
+    .listen(listener)
+    .map_err(Error::internal)?
+    .run();
+    Ok(Running { server, addr, ctx })
+}

@@ -1,0 +1,82 @@
+//! Typed settings. Defaults need no file; `BORDERDESK_*` environment variables and flags override.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Directory for the SQLite file, signing keys and generated files.
+    #[arg(long, env = "BORDERDESK_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Database URL: `postgres://user@host:port/db` for PostgreSQL, `sqlite:PATH` or a file path
+    /// for SQLite. Default: the SQLite file `borderdesk.db` in the data directory.
+    #[arg(long, env = "BORDERDESK_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Policy data (offices, validity and entries per permit kind); default: the shipped
+    /// `fixtures/policy.json`.
+    #[arg(long, env = "BORDERDESK_POLICY_FILE", global = true)]
+    pub policy_file: Option<PathBuf>,
+
+    /// Address to listen on (`serve`). Port 0 picks a free port.
+    #[arg(long, env = "BORDERDESK_BIND", default_value = "127.0.0.1:8080", global = true)]
+    pub bind: String,
+
+    /// HTTP worker threads (`serve`); 0 = one per CPU core.
+    #[arg(long, env = "BORDERDESK_WORKERS", default_value_t = 0, global = true)]
+    pub workers: usize,
+
+    /// Database connections in the pool.
+    #[arg(long, env = "BORDERDESK_POOL_SIZE", default_value_t = 8, global = true)]
+    pub pool_size: u32,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "BORDERDESK_BODY_LIMIT", default_value_t = 64 * 1024, global = true)]
+    pub body_limit: usize,
+
+    /// How long an officer's login session lasts, in hours.
+    #[arg(long, env = "BORDERDESK_SESSION_HOURS", default_value_t = 12, global = true)]
+    pub session_hours: u32,
+
+    /// Mark session cookies `Secure` (sent over HTTPS only; browsers also accept them on
+    /// http://localhost). Turn off only for plain-HTTP set-ups behind a trusted proxy.
+    #[arg(long, env = "BORDERDESK_SECURE_COOKIES", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub secure_cookies: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            policy_file: None,
+            bind: "127.0.0.1:8080".into(),
+            workers: 0,
+            pool_size: 8,
+            body_limit: 64 * 1024,
+            session_hours: 12,
+            secure_cookies: true,
+        }
+    }
+}
+
+impl Settings {
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.trim().is_empty() => url.clone(),
+            _ => format!("sqlite:{}", self.data_dir.join("borderdesk.db").display()),
+        }
+    }
+
+    pub fn load_policy(&self) -> crate::error::Result<crate::domain::policy::Policy> {
+        use crate::domain::policy::{DEFAULT_POLICY, Policy};
+        let text = match &self.policy_file {
+            Some(path) => std::fs::read_to_string(path)
+                .map_err(|e| crate::error::Error::Internal(format!("reading {}: {e}", path.display())))?,
+            None => DEFAULT_POLICY.to_string(),
+        };
+        Policy::from_json(&text).map_err(crate::error::Error::Internal)
+    }
+}

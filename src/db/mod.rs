@@ -1,0 +1,249 @@
+//! Storage: one diesel connection type over SQLite and PostgreSQL, the pool, migrations, and
+//! the helpers every query runs through (off the async workers, in the right kind of transaction).
+
+pub mod audit;
+pub mod models;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::{Error, Result};
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where to connect, decided from the URL's scheme by us rather than by trying each backend in
+/// turn (diesel's `establish` on the multi-connection hides the real error and turns any
+/// openable path, typos included, into a new SQLite file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub backend: Backend,
+    /// For SQLite a file path; for PostgreSQL the URL as given.
+    pub location: String,
+}
+
+impl Target {
+    pub fn parse(url: &str) -> Result<Target> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Target { backend: Backend::Postgres, location: url.to_string() });
+        }
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        if path.is_empty() || path.contains("://") {
+            return Err(Error::Internal(format!(
+                "unsupported database URL {url:?}: use postgres://…, sqlite:PATH or a file path"
+            )));
+        }
+        Ok(Target { backend: Backend::Sqlite, location: path.to_string() })
+    }
+}
+
+/// Applied to every SQLite connection: pragmas are per connection, not per file.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 15000; \
+     PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;";
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConnectError(String);
+
+pub struct Manager {
+    target: Target,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = ConnectError;
+
+    fn connect(&self) -> std::result::Result<DbConnection, ConnectError> {
+        match self.target.backend {
+            Backend::Postgres => PgConnection::establish(&self.target.location)
+                .map(DbConnection::Postgresql)
+                .map_err(|e| ConnectError(format!("PostgreSQL: {e}"))),
+            Backend::Sqlite => {
+                let mut c = SqliteConnection::establish(&self.target.location)
+                    .map_err(|e| ConnectError(format!("SQLite {}: {e}", self.target.location)))?;
+                c.batch_execute(SQLITE_PRAGMAS).map_err(|e| ConnectError(format!("SQLite pragmas: {e}")))?;
+                Ok(DbConnection::Sqlite(c))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> std::result::Result<(), ConnectError> {
+        conn.batch_execute("SELECT 1").map_err(|e| ConnectError(e.to_string()))
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+
+/// The database handle the app carries: a pool and which backend is behind it.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    backend: Backend,
+}
+
+impl Db {
+    pub fn connect(url: &str, pool_size: u32) -> Result<Db> {
+        let target = Target::parse(url)?;
+        let backend = target.backend;
+        if backend == Backend::Sqlite
+            && let Some(parent) = std::path::Path::new(&target.location).parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).map_err(|e| Error::Internal(format!("creating {}: {e}", parent.display())))?;
+        }
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size.max(1))
+            // Checked-out connections are not pinged on the hot path; broken ones are dropped
+            // by `has_broken`, dead ones surface as an error on first use.
+            .test_on_check_out(false)
+            .connection_timeout(Duration::from_secs(10))
+            .build(Manager { target })?;
+        Ok(Db { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs `f` on a pooled connection on tokio's blocking pool: diesel is synchronous and must
+    /// never block an async worker.
+    pub async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("database task: {e}")))?
+    }
+
+    /// The same, for callers that are not async (the CLI).
+    pub fn run_blocking<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T>) -> Result<T> {
+        let mut conn = self.pool.get()?;
+        f(&mut conn)
+    }
+
+    /// Applies pending migrations; returns the names of those applied.
+    pub fn migrate(&self) -> Result<Vec<String>> {
+        self.run_blocking(|conn| {
+            let names = |r: diesel::migration::Result<Vec<diesel::migration::MigrationVersion<'_>>>| {
+                r.map(|v| v.into_iter().map(|m| m.to_string()).collect::<Vec<_>>())
+                    .map_err(|e| Error::Internal(format!("migrations: {e}")))
+            };
+            match conn {
+                DbConnection::Sqlite(c) => names(c.run_pending_migrations(SQLITE_MIGRATIONS)),
+                DbConnection::Postgresql(c) => {
+                    // Several instances may start at once against one PostgreSQL: one migrates,
+                    // the others wait for it.
+                    c.batch_execute("SELECT pg_advisory_lock(727274)")?;
+                    let applied = names(c.run_pending_migrations(POSTGRES_MIGRATIONS));
+                    c.batch_execute("SELECT pg_advisory_unlock(727274)")?;
+                    applied
+                }
+            }
+        })
+    }
+}
+
+/// A write transaction. On SQLite it starts with `BEGIN IMMEDIATE` so the write lock is taken
+/// up front: a deferred transaction that reads first and then writes fails with SQLITE_BUSY
+/// under concurrency instead of waiting. PostgreSQL uses a normal transaction; its invariants
+/// rest on constraints and conditional updates.
+pub fn write_tx<T>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnection) -> Result<T>) -> Result<T> {
+    match conn {
+        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    // From here the multi-connection's manager delegates to the same per-backend state.
+    match f(conn) {
+        Ok(value) => {
+            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            match <DbConnection as Connection>::TransactionManager::rollback_transaction(conn) {
+                Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
+                Err(rollback) => Err(rollback.into()),
+            }
+        }
+    }
+}
+
+/// Timestamps are stored as naive UTC, truncated to microseconds (see `clock`).
+pub fn ts(at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
+    at.naive_utc()
+}
+
+pub fn utc(at: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    at.and_utc()
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_from_scheme() {
+        assert_eq!(Target::parse("postgres://u@h/db").unwrap().backend, Backend::Postgres);
+        assert_eq!(Target::parse("postgresql://u@h/db").unwrap().backend, Backend::Postgres);
+        assert_eq!(Target::parse("sqlite:data/x.db").unwrap(), Target { backend: Backend::Sqlite, location: "data/x.db".into() });
+        assert_eq!(Target::parse("sqlite:///tmp/x.db").unwrap().location, "/tmp/x.db");
+        assert_eq!(Target::parse("./x.db").unwrap().backend, Backend::Sqlite);
+        assert!(Target::parse("mysql://h/db").is_err());
+        assert!(Target::parse("").is_err());
+    }
+
+    #[test]
+    fn migration_folders_do_not_drift() {
+        let names = |dir: &str| {
+            let mut v: Vec<String> = std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        let (s, p) = (names("sqlite"), names("postgres"));
+        assert!(!s.is_empty());
+        assert_eq!(s, p, "migrations/sqlite and migrations/postgres must hold the same migrations");
+        for m in &s {
+            for f in ["up.sql", "down.sql"] {
+                for dir in ["sqlite", "postgres"] {
+                    let path = format!("{}/migrations/{dir}/{m}/{f}", env!("CARGO_MANIFEST_DIR"));
+                    assert!(std::path::Path::new(&path).exists(), "{path} missing");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Rows as stored, and their conversion to and from domain values.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = officers)]
+pub struct OfficerRow {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub grants: String,
+    pub office: String,
+    pub password_hash: String,
+    pub disabled: bool,
+    pub created_at: NaiveDateTime,
+}
+
+impl OfficerRow {
+    /// The actor this officer acts as; None if the stored role is not one we know.
+    pub fn actor(&self) -> Option<crate::domain::auth::Actor> {
+        Some(crate::domain::auth::Actor {
+            id: self.id.clone(),
+            username: self.username.clone(),
+            display_name: self.display_name.clone(),
+            role: crate::domain::auth::Role::parse(&self.role)?,
+            grants: crate::domain::auth::parse_grants(&self.grants),
+            office: self.office.clone(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct SessionRow {
+    pub id_hash: String,
+    pub officer_id: String,
+    pub csrf_token: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = api_tokens)]
+pub struct ApiTokenRow {
+    pub id: String,
+    pub officer_id: String,
+    pub token_hash: String,
+    pub label: String,
+    pub created_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = travellers)]
+pub struct TravellerRow {
+    pub id: String,
+    pub name_zh: Option<String>,
+    pub name_latin: String,
+    pub nationality: String,
+    pub sex: String,
+    pub birth_date: NaiveDate,
+    pub id_type: String,
+    pub id_number: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = applications)]
+pub struct ApplicationRow {
+    pub id: String,
+    pub kind: String,
+    pub traveller_id: String,
+    pub office: String,
+    pub status: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = permits)]
+pub struct PermitRow {
+    pub number: String,
+    pub series: String,
+    pub serial: i64,
+    pub application_id: String,
+    pub kind: String,
+    pub status: String,
+    pub traveller_id: String,
+    pub office: String,
+    pub valid_from: NaiveDateTime,
+    pub valid_until: NaiveDateTime,
+    pub entries_allowed: i32,
+    pub entries_used: i32,
+    pub key_id: String,
+    pub signed_code: String,
+    pub issued_by: String,
+    pub issued_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub revoked_by: Option<String>,
+    pub revoke_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = idempotency_keys)]
+pub struct IdempotencyRow {
+    pub officer_id: String,
+    pub idem_key: String,
+    pub request_hash: String,
+    pub permit_number: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = audit_log)]
+pub struct AuditRow {
+    pub id: String,
+    pub at: NaiveDateTime,
+    pub actor: Option<String>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub before_json: Option<String>,
+    pub after_json: Option<String>,
+}

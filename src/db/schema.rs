@@ -1,0 +1,136 @@
+//! Table definitions, written by hand with types common to SQLite and PostgreSQL.
+
+diesel::table! {
+    officers (id) {
+        id -> Text,
+        username -> Text,
+        display_name -> Text,
+        role -> Text,
+        grants -> Text,
+        office -> Text,
+        password_hash -> Text,
+        disabled -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Text,
+        officer_id -> Text,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        officer_id -> Text,
+        token_hash -> Text,
+        label -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    travellers (id) {
+        id -> Text,
+        name_zh -> Nullable<Text>,
+        name_latin -> Text,
+        nationality -> Text,
+        sex -> Text,
+        birth_date -> Date,
+        id_type -> Text,
+        id_number -> Text,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    applications (id) {
+        id -> Text,
+        kind -> Text,
+        traveller_id -> Text,
+        office -> Text,
+        status -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    serial_counters (series) {
+        series -> Text,
+        last_value -> BigInt,
+    }
+}
+
+diesel::table! {
+    permits (number) {
+        number -> Text,
+        series -> Text,
+        serial -> BigInt,
+        application_id -> Text,
+        kind -> Text,
+        status -> Text,
+        traveller_id -> Text,
+        office -> Text,
+        valid_from -> Timestamp,
+        valid_until -> Timestamp,
+        entries_allowed -> Integer,
+        entries_used -> Integer,
+        key_id -> Text,
+        signed_code -> Text,
+        issued_by -> Text,
+        issued_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by -> Nullable<Text>,
+        revoke_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (officer_id, idem_key) {
+        officer_id -> Text,
+        idem_key -> Text,
+        request_hash -> Text,
+        permit_number -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor -> Nullable<Text>,
+        action -> Text,
+        entity -> Text,
+        entity_id -> Text,
+        before_json -> Nullable<Text>,
+        after_json -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(sessions -> officers (officer_id));
+diesel::joinable!(api_tokens -> officers (officer_id));
+diesel::joinable!(applications -> travellers (traveller_id));
+diesel::joinable!(permits -> travellers (traveller_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    officers,
+    sessions,
+    api_tokens,
+    travellers,
+    applications,
+    serial_counters,
+    permits,
+    idempotency_keys,
+    audit_log,
+);

@@ -1,0 +1,37 @@
+//! The rules of permit work, pure: no web framework, no database, no clock reads.
+//!
+//! Everything here takes time and policy as parameters so it can be tested beside the code.
+
+pub mod auth;
+pub mod ids;
+pub mod mask;
+pub mod permit;
+pub mod policy;
+pub mod seal;
+pub mod traveller;
+pub mod validation;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+/// Border offices and printed documents use China Standard Time; storage stays in UTC.
+pub const OFFICE_TZ: Tz = chrono_tz::Asia::Shanghai;
+
+pub fn local(at: DateTime<Utc>) -> DateTime<Tz> {
+    at.with_timezone(&OFFICE_TZ)
+}
+
+/// Why a request could not be carried out, in domain terms; the HTTP layer picks status codes.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    #[error("validation failed")]
+    Validation(validation::FieldErrors),
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    #[error("{message}")]
+    Conflict { message: String, current_state: String },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("the idempotency key was already used with a different request")]
+    IdempotencyMismatch,
+}

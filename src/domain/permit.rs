@@ -1,0 +1,208 @@
+//! Permits and applications: kinds, states, numbering, validity and the lifecycle rules.
+
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{DomainError, OFFICE_TZ, local};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PermitKind {
+    BorderTourism,
+    BorderTrade,
+    Passport,
+}
+
+impl PermitKind {
+    pub const ALL: [PermitKind; 3] = [PermitKind::BorderTourism, PermitKind::BorderTrade, PermitKind::Passport];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PermitKind::BorderTourism => "border_tourism",
+            PermitKind::BorderTrade => "border_trade",
+            PermitKind::Passport => "passport",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PermitKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// One byte in the signed code; never renumber.
+    pub fn code(self) -> u8 {
+        match self {
+            PermitKind::BorderTourism => 1,
+            PermitKind::BorderTrade => 2,
+            PermitKind::Passport => 3,
+        }
+    }
+
+    pub fn from_code(code: u8) -> Option<PermitKind> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+}
+
+/// Stored permit states. `Expired` is never stored: it follows from the validity and the clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PermitStatus {
+    Issued,
+    Used,
+    Expired,
+    Revoked,
+}
+
+impl PermitStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PermitStatus::Issued => "issued",
+            PermitStatus::Used => "used",
+            PermitStatus::Expired => "expired",
+            PermitStatus::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PermitStatus> {
+        [PermitStatus::Issued, PermitStatus::Used, PermitStatus::Expired, PermitStatus::Revoked]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationStatus {
+    Submitted,
+    Issued,
+}
+
+impl ApplicationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplicationStatus::Submitted => "submitted",
+            ApplicationStatus::Issued => "issued",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ApplicationStatus> {
+        [ApplicationStatus::Submitted, ApplicationStatus::Issued].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A serial series: one gapless counter per kind, office and (local) year, e.g. `BT-YYG-2026`.
+pub fn series(prefix: &str, office: &str, at: DateTime<Utc>) -> String {
+    format!("{prefix}-{office}-{}", local(at).year())
+}
+
+/// Human-readable permit number, e.g. `BT-YYG-2026-000123`: kind, office, year, serial.
+pub fn permit_number(series: &str, serial: i64) -> String {
+    format!("{series}-{serial:06}")
+}
+
+/// Validity of a permit issued at `issued_at`: from that moment until the end of the local day
+/// before the same date `months` later (3 months from 26 Nov = to 25 Feb, 23:59:59 +08:00).
+pub fn validity(issued_at: DateTime<Utc>, months: u32) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let last_day: NaiveDate = local(issued_at).date_naive().checked_add_months(Months::new(months))?.checked_sub_days(Days::new(1))?;
+    let end = last_day.and_time(NaiveTime::from_hms_opt(23, 59, 59)?).and_local_timezone(OFFICE_TZ).single()?;
+    Some((issued_at, end.with_timezone(&Utc)))
+}
+
+/// The status a holder or officer sees now: an issued permit past its validity is expired.
+pub fn effective_status(stored: PermitStatus, valid_until: DateTime<Utc>, now: DateTime<Utc>) -> PermitStatus {
+    match stored {
+        PermitStatus::Issued if now > valid_until => PermitStatus::Expired,
+        other => other,
+    }
+}
+
+/// Revocation is for permits still in force, and needs a reason.
+pub fn check_revoke(current: PermitStatus, reason: Option<&str>) -> Result<String, DomainError> {
+    if current != PermitStatus::Issued {
+        return Err(DomainError::Conflict {
+            message: format!("只能吊销有效的通行证，当前状态为{0} / only an issued permit can be revoked; it is {0}", current.as_str()),
+            current_state: current.as_str().to_string(),
+        });
+    }
+    let reason = reason.map(str::trim).unwrap_or("");
+    let mut errs = super::validation::FieldErrors::new();
+    if reason.is_empty() {
+        errs.add("reason", "required", "吊销须注明原因 / a reason is required");
+    } else if reason.chars().count() > 500 {
+        errs.add("reason", "max_length", "原因最多500字 / at most 500 characters");
+    }
+    errs.finish(reason.to_string()).map_err(DomainError::Validation)
+}
+
+/// Issuing is allowed once, from a submitted application.
+pub fn check_issue(current: ApplicationStatus) -> Result<(), DomainError> {
+    match current {
+        ApplicationStatus::Submitted => Ok(()),
+        other => Err(DomainError::Conflict {
+            message: format!("申请已处于{0}状态，不能再次签发 / the application is already {0}", other.as_str()),
+            current_state: other.as_str().to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+        OFFICE_TZ.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn three_months_ends_the_day_before() {
+        let (from, until) = validity(at(2026, 11, 26, 10), 3).unwrap();
+        assert_eq!(from, at(2026, 11, 26, 10));
+        assert_eq!(local(until).to_rfc3339(), "2027-02-25T23:59:59+08:00");
+    }
+
+    #[test]
+    fn month_end_is_clamped() {
+        // 30 Nov + 3 months is 28 Feb (clamped), so the last valid day is 27 Feb.
+        let (_, until) = validity(at(2026, 11, 30, 9), 3).unwrap();
+        assert_eq!(local(until).date_naive(), NaiveDate::from_ymd_opt(2027, 2, 27).unwrap());
+    }
+
+    #[test]
+    fn series_uses_the_local_year() {
+        // 31 Dec 2026 20:00 UTC is already 1 Jan 2027 in China.
+        let t = Utc.with_ymd_and_hms(2026, 12, 31, 20, 0, 0).unwrap();
+        assert_eq!(series("BT", "YYG", t), "BT-YYG-2027");
+        assert_eq!(permit_number("BT-YYG-2027", 42), "BT-YYG-2027-000042");
+    }
+
+    #[test]
+    fn expiry_is_derived_from_the_clock() {
+        let (_, until) = validity(at(2026, 11, 26, 10), 3).unwrap();
+        assert_eq!(effective_status(PermitStatus::Issued, until, until), PermitStatus::Issued);
+        let later = until + chrono::Duration::seconds(1);
+        assert_eq!(effective_status(PermitStatus::Issued, until, later), PermitStatus::Expired);
+        assert_eq!(effective_status(PermitStatus::Revoked, until, later), PermitStatus::Revoked);
+    }
+
+    #[test]
+    fn revoke_needs_an_issued_permit_and_a_reason() {
+        assert!(matches!(check_revoke(PermitStatus::Revoked, Some("x")), Err(DomainError::Conflict { .. })));
+        assert!(matches!(check_revoke(PermitStatus::Expired, Some("x")), Err(DomainError::Conflict { .. })));
+        assert!(matches!(check_revoke(PermitStatus::Issued, Some("  ")), Err(DomainError::Validation(_))));
+        assert_eq!(check_revoke(PermitStatus::Issued, Some(" lost ")).unwrap(), "lost");
+    }
+
+    #[test]
+    fn issue_only_once() {
+        assert!(check_issue(ApplicationStatus::Submitted).is_ok());
+        assert!(matches!(check_issue(ApplicationStatus::Issued), Err(DomainError::Conflict { .. })));
+    }
+
+    #[test]
+    fn kind_codes_round_trip() {
+        for k in PermitKind::ALL {
+            assert_eq!(PermitKind::from_code(k.code()), Some(k));
+            assert_eq!(PermitKind::parse(k.as_str()), Some(k));
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! Field errors collected over a whole request, so one answer names every problem at once.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// Dotted path of the offending field, e.g. `traveller.id_number`.
+    pub field: String,
+    /// Machine-readable rule name, e.g. `check_character`.
+    pub rule: String,
+    /// Human-readable explanation (中文 / English).
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FieldErrors(pub Vec<FieldError>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self(Vec::new())
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, rule: &str, message: impl Into<String>) {
+        self.0.push(FieldError { field: field.into(), rule: rule.to_string(), message: message.into() });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|e| e.field == field)
+    }
+
+    pub fn for_field(&self, field: &str) -> Vec<&FieldError> {
+        self.0.iter().filter(|e| e.field == field).collect()
+    }
+
+    /// Ok(value) if nothing was recorded, otherwise every error collected so far.
+    pub fn finish<T>(self, value: T) -> Result<T, FieldErrors> {
+        if self.0.is_empty() { Ok(value) } else { Err(self) }
+    }
+}
+
+/// Trims, and treats an empty string as absent.
+pub fn clean(s: Option<&str>) -> Option<String> {
+    s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}

@@ -1,0 +1,42 @@
+//! The crate's error: a domain refusal, or something that went wrong underneath it.
+
+use crate::domain::DomainError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("database: {0}")]
+    Db(#[from] diesel::result::Error),
+    #[error("database connection: {0}")]
+    Pool(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        Error::Internal(e.to_string())
+    }
+
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            Error::Db(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
+        )
+    }
+}
+
+impl From<r2d2::Error> for Error {
+    fn from(e: r2d2::Error) -> Self {
+        Error::Pool(e.to_string())
+    }
+}
+
+impl From<crate::domain::validation::FieldErrors> for Error {
+    fn from(e: crate::domain::validation::FieldErrors) -> Self {
+        Error::Domain(DomainError::Validation(e))
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,174 @@
+//! The JSON API under `/api/v1`: other systems and devices integrate against it, so its shapes
+//! stay stable.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::error::{ApiError, Problem};
+use super::extract::{ApiActor, JsonBody};
+use crate::domain::auth::{Action, authorize};
+use crate::service::permits::{self, ApplicationOut, Idempotency, NewApplication, PermitOut};
+
+#[utoipa::path(
+    post, path = "/api/v1/applications", tag = "applications",
+    request_body = NewApplication,
+    responses(
+        (status = 201, description = "Application taken", body = ApplicationOut),
+        (status = 400, description = "Malformed JSON", body = Problem),
+        (status = 401, description = "No valid token", body = Problem),
+        (status = 403, description = "Role or grant missing", body = Problem),
+        (status = 413, description = "Body too large", body = Problem),
+        (status = 422, description = "Every field that broke a rule", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_application(state: web::Data<AppState>, actor: ApiActor, body: JsonBody<NewApplication>) -> Result<HttpResponse, ApiError> {
+    let ctx = state.ctx.clone();
+    let now = ctx.clock.now();
+    let input = body.0;
+    let out = ctx.db.clone().run(move |c| permits::create_application(c, now, &actor.0, &ctx.policy, &input)).await?;
+    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/applications/{}", out.id))).json(out))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/applications/{id}", tag = "applications",
+    params(("id" = String, Path, description = "Application id")),
+    responses((status = 200, body = ApplicationOut), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn get_application(state: web::Data<AppState>, actor: ApiActor, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    authorize(&actor.0, Action::View)?;
+    let id = id.into_inner();
+    let out = state.ctx.db.run(move |c| permits::get_application(c, &id)).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/applications/{id}/issue", tag = "permits",
+    params(
+        ("id" = String, Path, description = "Application id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the same permit"),
+    ),
+    responses(
+        (status = 201, description = "Permit issued (or the earlier permit, on a replay)", body = PermitOut),
+        (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "Already issued", body = Problem),
+        (status = 422, description = "Key reused with a different request", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn issue(state: web::Data<AppState>, req: HttpRequest, actor: ApiActor, id: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let idem = match req.headers().get("Idempotency-Key") {
+        Some(v) => Some(Idempotency::new(v.to_str().unwrap_or(""), &id, &body)?),
+        None => None,
+    };
+    issue_permit(&state, actor.0, id, idem).await
+}
+
+pub(super) async fn issue_permit(state: &AppState, actor: crate::domain::auth::Actor, id: String, idem: Option<Idempotency>) -> Result<HttpResponse, ApiError> {
+    let ctx = state.ctx.clone();
+    let now = ctx.clock.now();
+    let (record, replayed) = ctx.db.clone().run(move |c| permits::issue(c, now, &actor, &ctx.policy, &ctx.keys, &id, idem.as_ref())).await?;
+    if !replayed {
+        state.metrics.permits_issued.inc();
+    }
+    let out = record.out(now)?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/permits/{}", out.number)))
+        .insert_header(("Idempotent-Replayed", if replayed { "true" } else { "false" }))
+        .json(out))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/permits/{number}", tag = "permits",
+    params(("number" = String, Path, description = "Permit number")),
+    responses((status = 200, body = PermitOut), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn get_permit(state: web::Data<AppState>, actor: ApiActor, number: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    authorize(&actor.0, Action::View)?;
+    let now = state.ctx.clock.now();
+    let number = number.into_inner();
+    let record = state.ctx.db.run(move |c| permits::get_permit(c, &number)).await?;
+    Ok(HttpResponse::Ok().json(record.out(now)?))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/permits/{number}/pdf", tag = "permits",
+    params(("number" = String, Path, description = "Permit number")),
+    responses((status = 200, description = "The permit as PDF", content_type = "application/pdf"), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn permit_pdf(state: web::Data<AppState>, actor: ApiActor, number: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let now = state.ctx.clock.now();
+    let number = number.into_inner();
+    let record = state.ctx.db.run(move |c| permits::get_permit(c, &number)).await?;
+    let kind = record.kind().ok_or_else(|| ApiError::App(crate::error::Error::Internal("stored kind".into())))?;
+    authorize(&actor.0, Action::PrintPermit(kind))?;
+    let model = super::print_model(&state.ctx.policy, &record, now)?;
+    // Rendering is CPU work of a few milliseconds: off the async worker like database calls.
+    let pdf = tokio::task::spawn_blocking(move || crate::print::permit_pdf(&model))
+        .await
+        .map_err(crate::error::Error::internal)?
+        .map_err(crate::error::Error::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header(("Content-Disposition", format!("inline; filename=\"{}.pdf\"", record.permit.number)))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(pdf))
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct RevokeRequest {
+    /// Why the permit is revoked (required).
+    pub reason: Option<String>,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/permits/{number}/revoke", tag = "permits",
+    params(("number" = String, Path, description = "Permit number")),
+    request_body = RevokeRequest,
+    responses((status = 200, body = PermitOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn revoke(state: web::Data<AppState>, actor: ApiActor, number: web::Path<String>, body: JsonBody<RevokeRequest>) -> Result<HttpResponse, ApiError> {
+    let now = state.ctx.clock.now();
+    let number = number.into_inner();
+    let reason = body.0.reason;
+    let record = state.ctx.db.run(move |c| permits::revoke(c, now, &actor.0, &number, reason.as_deref())).await?;
+    Ok(HttpResponse::Ok().json(record.out(now)?))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicKey {
+    /// Key id as printed in signed codes (hex of the first 4 bytes of SHA-256 of the key).
+    pub kid: String,
+    pub alg: String,
+    /// Raw 32-byte Ed25519 public key, base64url without padding.
+    pub public_key: String,
+    /// Whether new permits are signed with it.
+    pub active: bool,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/keys", tag = "keys",
+    responses((status = 200, description = "Public keys that verify permit codes", body = Vec<PublicKey>))
+)]
+pub async fn keys(state: web::Data<AppState>) -> HttpResponse {
+    use base64::Engine;
+    let active = state.ctx.keys.active_id();
+    let list: Vec<PublicKey> = state
+        .ctx
+        .keys
+        .public_keys()
+        .map(|(kid, key)| PublicKey {
+            active: kid == active,
+            kid,
+            alg: "Ed25519".into(),
+            public_key: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key.as_bytes()),
+        })
+        .collect();
+    HttpResponse::Ok().json(list)
+}

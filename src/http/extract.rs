@@ -1,0 +1,92 @@
+//! Request extractors: the authenticated actor (API and pages) and JSON bodies whose errors say
+//! which field broke which rule.
+
+use actix_web::dev::Payload;
+use actix_web::http::{Method, header};
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::domain::auth::Actor;
+use crate::domain::validation::FieldErrors;
+use crate::error::Error;
+use crate::service::accounts;
+
+pub const SESSION_COOKIE: &str = "bd_session";
+
+fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| ApiError::App(Error::Internal("app state missing".into())))
+}
+
+/// The officer or device calling the API: `Authorization: Bearer <token>`, or for read-only
+/// requests a page session (so the desk can link straight to a permit's PDF).
+pub struct ApiActor(pub Actor);
+
+impl FromRequest for ApiActor {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = state(req);
+        let bearer = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_string());
+        let safe = matches!(*req.method(), Method::GET | Method::HEAD);
+        let cookie = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()).filter(|_| safe);
+        Box::pin(async move {
+            let state = state?;
+            let now = state.ctx.clock.now();
+            let actor = match (bearer, cookie) {
+                (Some(token), _) => state.ctx.db.run(move |c| accounts::actor_for_token(c, &token)).await?,
+                (None, Some(secret)) => state.ctx.db.run(move |c| accounts::actor_for_session(c, now, &secret)).await?.map(|s| s.actor),
+                (None, None) => None,
+            };
+            actor.map(ApiActor).ok_or(ApiError::Unauthenticated)
+        })
+    }
+}
+
+/// A JSON body of `T`. Syntax errors are 400; a well-formed body with a field of the wrong type
+/// is 422 naming the field; the size limit (`PayloadConfig`) gives 413.
+pub struct JsonBody<T>(pub T, pub web::Bytes);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().eq_ignore_ascii_case("application/json"));
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = bytes.await.map_err(|e| {
+                if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::TooLarge
+                } else {
+                    ApiError::MalformedJson("the body could not be read".into())
+                }
+            })?;
+            if json_type != Some(true) {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+            let parsed = serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
+                let mut errs = FieldErrors::new();
+                let path = e.path().to_string();
+                let field = if path == "." { "body".to_string() } else { path };
+                errs.add(field, "type", e.into_inner().to_string());
+                ApiError::App(errs.into())
+            })?;
+            Ok(JsonBody(parsed, bytes))
+        })
+    }
+}

@@ -1,0 +1,119 @@
+//! The HTTP surface: routes, shared state, and the mapping from requests to use cases.
+
+pub mod api;
+pub mod error;
+pub mod extract;
+pub mod ops;
+pub mod pages;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use crate::domain::local;
+use crate::domain::policy::Policy;
+use crate::error::Error;
+use crate::print::PermitPrint;
+use crate::service::Ctx;
+use crate::service::permits::PermitRecord;
+
+/// Counters beyond the per-route request metrics.
+#[derive(Clone)]
+pub struct Metrics {
+    pub permits_issued: prometheus::IntCounter,
+}
+
+/// Per-worker state: the use-case context and HTTP settings.
+pub struct AppState {
+    pub ctx: Ctx,
+    pub metrics: Metrics,
+    pub session_ttl: chrono::Duration,
+    pub secure_cookies: bool,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "borderdesk", description = "Permit processing for the Pingxiang service hall and the Youyiguan one-window office."),
+    paths(
+        api::create_application, api::get_application, api::issue, api::get_permit, api::permit_pdf, api::revoke, api::keys,
+        ops::healthz, ops::readyz, ops::metrics, ops::openapi,
+        pages::index, pages::login_form, pages::login, pages::logout, pages::desk, pages::create_application,
+        pages::application, pages::issue, pages::permit, pages::revoke,
+    ),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        }
+    }
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(ops::healthz))
+        .route("/readyz", web::get().to(ops::readyz))
+        .route("/api/openapi.json", web::get().to(ops::openapi))
+        .service(
+            web::scope("/api/v1")
+                .route("/applications", web::post().to(api::create_application))
+                .route("/applications/{id}", web::get().to(api::get_application))
+                .route("/applications/{id}/issue", web::post().to(api::issue))
+                .route("/permits/{number}", web::get().to(api::get_permit))
+                .route("/permits/{number}/pdf", web::get().to(api::permit_pdf))
+                .route("/permits/{number}/revoke", web::post().to(api::revoke))
+                .route("/keys", web::get().to(api::keys))
+                .default_service(web::to(api_not_found)),
+        )
+        .route("/", web::get().to(pages::index))
+        .route("/login", web::get().to(pages::login_form))
+        .route("/login", web::post().to(pages::login))
+        .route("/logout", web::post().to(pages::logout))
+        .route("/desk", web::get().to(pages::desk))
+        .route("/desk/applications", web::post().to(pages::create_application))
+        .route("/desk/applications/{id}", web::get().to(pages::application))
+        .route("/desk/applications/{id}/issue", web::post().to(pages::issue))
+        .route("/desk/permits/{number}", web::get().to(pages::permit))
+        .route("/desk/permits/{number}/revoke", web::post().to(pages::revoke))
+        .default_service(web::to(pages::not_found));
+}
+
+async fn api_not_found(_req: HttpRequest) -> Result<HttpResponse, error::ApiError> {
+    Err(error::ApiError::NoRoute)
+}
+
+/// What a permit prints, from the stored permit and the policy's names for kinds and offices.
+pub fn print_model(policy: &Policy, r: &PermitRecord, now: DateTime<Utc>) -> Result<PermitPrint, Error> {
+    let kind = r.kind().ok_or_else(|| Error::Internal(format!("stored kind {}", r.permit.kind)))?;
+    let kp = policy.kind(kind);
+    let office = policy.office(&r.permit.office);
+    let status = r.status(now);
+    let banner = match status {
+        crate::domain::permit::PermitStatus::Issued => None,
+        other => Some(format!("{} — NOT VALID", other.as_str().to_uppercase())),
+    };
+    Ok(PermitPrint {
+        title_zh: kp.map(|k| k.title_zh.clone()).unwrap_or_else(|| kind.as_str().into()),
+        title_en: kp.map(|k| k.title_en.clone()).unwrap_or_else(|| kind.as_str().into()),
+        number: r.permit.number.clone(),
+        name_zh: r.traveller.name_zh.clone(),
+        name_latin: r.traveller.name_latin.clone(),
+        nationality: r.traveller.nationality.clone(),
+        sex: r.traveller.sex.clone(),
+        birth_date: r.traveller.birth_date,
+        id_number: crate::domain::mask::mask_id(&r.traveller.id_number),
+        valid_from: local(crate::db::utc(r.permit.valid_from)).date_naive(),
+        valid_until: local(crate::db::utc(r.permit.valid_until)).date_naive(),
+        entries_allowed: r.permit.entries_allowed,
+        office_zh: office.map(|o| o.name_zh.clone()).unwrap_or_else(|| r.permit.office.clone()),
+        office_en: office.map(|o| o.name_en.clone()).unwrap_or_default(),
+        issued_at: local(crate::db::utc(r.permit.issued_at)).format("%Y-%m-%d %H:%M UTC%:z").to_string(),
+        code: r.permit.signed_code.clone(),
+        banner,
+    })
+}

@@ -1,0 +1,393 @@
+//! Server-rendered pages for hall officers: log in, take an application, issue, print, revoke.
+//! Forms carry a CSRF token tied to the session; errors redisplay the form with messages.
+
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentType};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, dev::Payload, web};
+use askama::Template;
+use futures_util::future::LocalBoxFuture;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+use super::extract::SESSION_COOKIE;
+use crate::domain::DomainError;
+use crate::domain::auth::{Action, Actor, Role, authorize};
+use crate::domain::local;
+use crate::domain::mask::mask_id;
+use crate::domain::traveller::TravellerInput;
+use crate::domain::validation::FieldError;
+use crate::error::Error;
+use crate::service::{accounts, permits};
+use crate::views::*;
+
+const LOGIN_CSRF_COOKIE: &str = "bd_login_csrf";
+
+/// A signed-in officer on a page request.
+pub struct PageSession {
+    pub actor: Actor,
+    pub csrf: String,
+    pub secret: String,
+}
+
+impl PageSession {
+    fn nav(&self) -> Option<Nav> {
+        Some(Nav { display_name: self.actor.display_name.clone(), role: self.actor.role.as_str().into(), office: self.actor.office.clone(), csrf: self.csrf.clone() })
+    }
+
+    /// Constant-time comparison, so the token cannot be guessed byte by byte from timings.
+    fn check_csrf(&self, sent: &str) -> Result<(), PageError> {
+        let (a, b) = (Sha256::digest(sent.as_bytes()), Sha256::digest(self.csrf.as_bytes()));
+        if a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0 { Ok(()) } else { Err(PageError::Csrf) }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    #[error("login required")]
+    Login(String),
+    #[error("CSRF token missing or wrong")]
+    Csrf,
+    #[error(transparent)]
+    App(#[from] Error),
+    #[error("page not found")]
+    NotFound,
+}
+
+impl From<DomainError> for PageError {
+    fn from(e: DomainError) -> Self {
+        PageError::App(Error::Domain(e))
+    }
+}
+
+fn html(status: StatusCode, page: &impl Template) -> HttpResponse {
+    match page.render() {
+        Ok(body) => HttpResponse::build(status).content_type(ContentType::html()).insert_header((header::CACHE_CONTROL, "no-store")).body(body),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            HttpResponse::InternalServerError().content_type(ContentType::plaintext()).body("internal error")
+        }
+    }
+}
+
+impl ResponseError for PageError {
+    fn error_response(&self) -> HttpResponse {
+        let (status, title, detail) = match self {
+            PageError::Login(next) => {
+                let target = format!("/login?{}", serde_urlencoded::to_string([("next", next)]).unwrap_or_default());
+                return HttpResponse::SeeOther().insert_header((header::LOCATION, target)).finish();
+            }
+            PageError::Csrf => (StatusCode::FORBIDDEN, "表单已过期 / form expired", "请返回重新提交 / go back, reload the page and submit again".to_string()),
+            PageError::NotFound => (StatusCode::NOT_FOUND, "未找到 / not found", "no such page".to_string()),
+            PageError::App(Error::Domain(d)) => match d {
+                DomainError::NotFound { what } => (StatusCode::NOT_FOUND, "未找到 / not found", format!("{what} not found")),
+                DomainError::Forbidden(reason) => (StatusCode::FORBIDDEN, "无权操作 / forbidden", reason.clone()),
+                DomainError::Conflict { message, .. } => (StatusCode::CONFLICT, "状态不允许此操作 / not allowed now", message.clone()),
+                DomainError::Validation(errs) => (StatusCode::UNPROCESSABLE_ENTITY, "请更正 / please correct", errs.0.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; ")),
+                DomainError::IdempotencyMismatch => (StatusCode::UNPROCESSABLE_ENTITY, "重复提交 / repeated submission", d.to_string()),
+            },
+            PageError::App(e) => {
+                tracing::error!(error = %e, "page failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "内部错误 / internal error", "the error was logged".to_string())
+            }
+        };
+        html(status, &ErrorPage { nav: None, status: status.as_u16(), title: title.into(), detail })
+    }
+}
+
+impl FromRequest for PageSession {
+    type Error = PageError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let secret = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
+        let next = if req.method() == actix_web::http::Method::GET { req.path().to_string() } else { "/desk".to_string() };
+        Box::pin(async move {
+            let state = state.ok_or_else(|| PageError::App(Error::Internal("app state missing".into())))?;
+            let secret = secret.ok_or_else(|| PageError::Login(next.clone()))?;
+            let now = state.ctx.clock.now();
+            let s2 = secret.clone();
+            let session = state.ctx.db.run(move |c| accounts::actor_for_session(c, now, &s2)).await?;
+            let session = session.ok_or(PageError::Login(next))?;
+            Ok(PageSession { actor: session.actor, csrf: session.csrf_token, secret })
+        })
+    }
+}
+
+fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
+}
+
+/// Only local paths: `next` must not send an officer to another site after login.
+fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next } else { "/desk" }
+}
+
+#[utoipa::path(get, path = "/", tag = "pages", responses((status = 303, description = "To the desk")))]
+pub async fn index() -> HttpResponse {
+    redirect("/desk")
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+#[utoipa::path(get, path = "/login", tag = "pages", responses((status = 200, description = "Login form", content_type = "text/html")))]
+pub async fn login_form(state: web::Data<AppState>, query: web::Query<NextQuery>) -> Result<HttpResponse, PageError> {
+    let csrf = accounts::random_secret("")?;
+    let next = safe_next(query.next.as_deref().unwrap_or("/desk")).to_string();
+    let mut res = html(StatusCode::OK, &LoginPage { nav: None, error: None, username: String::new(), csrf: csrf.clone(), next });
+    let cookie = Cookie::build(LOGIN_CSRF_COOKIE, csrf).path("/login").http_only(true).secure(state.secure_cookies).same_site(SameSite::Strict).finish();
+    res.add_cookie(&cookie).map_err(Error::internal)?;
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[utoipa::path(post, path = "/login", tag = "pages", responses((status = 303, description = "Logged in"), (status = 401, description = "Wrong username or password", content_type = "text/html")))]
+pub async fn login(state: web::Data<AppState>, req: HttpRequest, form: web::Form<LoginForm>) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    // Double-submit check: a cross-site form cannot read or set our cookie.
+    let cookie = req.cookie(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string());
+    if cookie.as_deref() != Some(form.csrf.as_str()) || form.csrf.is_empty() {
+        return Err(PageError::Csrf);
+    }
+    let now = state.ctx.clock.now();
+    let ttl = state.session_ttl;
+    let (username, password) = (form.username.clone(), form.password);
+    let secret = state.ctx.db.run(move |c| accounts::login(c, now, &username, &password, ttl)).await?;
+    let Some(secret) = secret else {
+        return Ok(html(
+            StatusCode::UNAUTHORIZED,
+            &LoginPage { nav: None, error: Some("用户名或密码错误，或账户已停用 / wrong username or password, or the account is disabled".into()), username: form.username, csrf: form.csrf, next: safe_next(&form.next).into() },
+        ));
+    };
+    let cookie = Cookie::build(SESSION_COOKIE, secret)
+        .path("/")
+        .http_only(true)
+        .secure(state.secure_cookies)
+        .same_site(SameSite::Strict)
+        .max_age(CookieDuration::seconds(ttl.num_seconds()))
+        .finish();
+    let mut res = redirect(safe_next(&form.next));
+    res.add_cookie(&cookie).map_err(Error::internal)?;
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+#[utoipa::path(post, path = "/logout", tag = "pages", responses((status = 303, description = "Logged out")))]
+pub async fn logout(state: web::Data<AppState>, session: PageSession, form: web::Form<CsrfForm>) -> Result<HttpResponse, PageError> {
+    session.check_csrf(&form.csrf)?;
+    let now = state.ctx.clock.now();
+    let secret = session.secret.clone();
+    state.ctx.db.run(move |c| accounts::logout(c, now, &secret)).await?;
+    let mut res = redirect("/login");
+    let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").finish();
+    gone.make_removal();
+    res.add_cookie(&gone).map_err(Error::internal)?;
+    Ok(res)
+}
+
+async fn desk_page(state: &AppState, session: &PageSession, form: ApplicationForm, errors: Vec<FieldError>) -> Result<DeskPage, PageError> {
+    let office = session.actor.office.clone();
+    let (open, recent) = state
+        .ctx
+        .db
+        .run(move |c| Ok((permits::open_applications(c, &office, 50)?, permits::recent_permits(c, 20)?)))
+        .await?;
+    let now = state.ctx.clock.now();
+    let kinds = state
+        .ctx
+        .policy
+        .kinds
+        .iter()
+        .filter(|(k, _)| session.actor.has_grant(**k))
+        .map(|(k, p)| (k.as_str().to_string(), format!("{} {}", p.title_zh, p.title_en)))
+        .collect();
+    Ok(DeskPage {
+        nav: session.nav(),
+        kinds,
+        form,
+        errors,
+        open: open
+            .into_iter()
+            .map(|(a, t)| OpenApplication {
+                id: a.id,
+                kind: a.kind,
+                name: format!("{} {}", t.name_zh.unwrap_or_default(), t.name_latin),
+                id_number: mask_id(&t.id_number),
+                created_at: local(crate::db::utc(a.created_at)).format("%m-%d %H:%M").to_string(),
+            })
+            .collect(),
+        recent: recent
+            .into_iter()
+            .map(|r| RecentPermit {
+                status: r.status(now).as_str().into(),
+                valid_until: local(crate::db::utc(r.permit.valid_until)).format("%Y-%m-%d").to_string(),
+                number: r.permit.number,
+                name: format!("{} {}", r.traveller.name_zh.unwrap_or_default(), r.traveller.name_latin),
+                id_number: mask_id(&r.traveller.id_number),
+            })
+            .collect(),
+    })
+}
+
+#[utoipa::path(get, path = "/desk", tag = "pages", responses((status = 200, description = "The officer's desk", content_type = "text/html"), (status = 303, description = "To login")))]
+pub async fn desk(state: web::Data<AppState>, session: PageSession) -> Result<HttpResponse, PageError> {
+    let form = ApplicationForm { nationality: "CHN".into(), id_type: "cn_resident_id".into(), ..Default::default() };
+    Ok(html(StatusCode::OK, &desk_page(&state, &session, form, Vec::new()).await?))
+}
+
+#[utoipa::path(post, path = "/desk/applications", tag = "pages", responses((status = 303, description = "Taken; to the application"), (status = 422, description = "Form redisplayed with every error", content_type = "text/html")))]
+pub async fn create_application(state: web::Data<AppState>, session: PageSession, form: web::Form<ApplicationForm>) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    session.check_csrf(&form.csrf)?;
+    let opt = |s: &str| Some(s.to_string()).filter(|s| !s.trim().is_empty());
+    let input = permits::NewApplication {
+        kind: opt(&form.kind),
+        traveller: Some(TravellerInput {
+            name_zh: opt(&form.name_zh),
+            name_latin: opt(&form.name_latin),
+            nationality: opt(&form.nationality),
+            sex: opt(&form.sex),
+            birth_date: opt(&form.birth_date),
+            id_type: opt(&form.id_type),
+            id_number: opt(&form.id_number),
+            phone: opt(&form.phone),
+            email: opt(&form.email),
+        }),
+    };
+    let ctx = state.ctx.clone();
+    let now = ctx.clock.now();
+    let actor = session.actor.clone();
+    match ctx.db.clone().run(move |c| permits::create_application(c, now, &actor, &ctx.policy, &input)).await {
+        Ok(app) => Ok(redirect(&format!("/desk/applications/{}", app.id))),
+        Err(Error::Domain(DomainError::Validation(errs))) => {
+            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &desk_page(&state, &session, form, errs.0).await?))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn kind_title(state: &AppState, kind: crate::domain::permit::PermitKind) -> String {
+    state.ctx.policy.kind(kind).map(|k| format!("{} {}", k.title_zh, k.title_en)).unwrap_or_else(|| kind.as_str().into())
+}
+
+async fn application_page(state: &AppState, session: &PageSession, id: String, error: Option<String>) -> Result<ApplicationPage, PageError> {
+    authorize(&session.actor, Action::View)?;
+    let app = state.ctx.db.run(move |c| permits::get_application(c, &id)).await?;
+    Ok(ApplicationPage {
+        nav: session.nav(),
+        kind_title: kind_title(state, app.kind),
+        can_issue: authorize(&session.actor, Action::IssuePermit(app.kind)).is_ok(),
+        idempotency_key: accounts::random_secret("page-")?,
+        app,
+        error,
+    })
+}
+
+#[utoipa::path(get, path = "/desk/applications/{id}", tag = "pages", params(("id" = String, Path)), responses((status = 200, content_type = "text/html")))]
+pub async fn application(state: web::Data<AppState>, session: PageSession, id: web::Path<String>) -> Result<HttpResponse, PageError> {
+    Ok(html(StatusCode::OK, &application_page(&state, &session, id.into_inner(), None).await?))
+}
+
+#[derive(Deserialize)]
+pub struct IssueForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    idempotency_key: String,
+}
+
+#[utoipa::path(post, path = "/desk/applications/{id}/issue", tag = "pages", params(("id" = String, Path)), responses((status = 303, description = "Issued; to the permit")))]
+pub async fn issue(state: web::Data<AppState>, session: PageSession, id: web::Path<String>, form: web::Form<IssueForm>) -> Result<HttpResponse, PageError> {
+    session.check_csrf(&form.csrf)?;
+    let id = id.into_inner();
+    let idem = if form.idempotency_key.is_empty() { None } else { Some(permits::Idempotency::new(&form.idempotency_key, &id, b"")?) };
+    let ctx = state.ctx.clone();
+    let now = ctx.clock.now();
+    let actor = session.actor.clone();
+    let app_id = id.clone();
+    match ctx.db.clone().run(move |c| permits::issue(c, now, &actor, &ctx.policy, &ctx.keys, &app_id, idem.as_ref())).await {
+        Ok((record, replayed)) => {
+            if !replayed {
+                state.metrics.permits_issued.inc();
+            }
+            Ok(redirect(&format!("/desk/permits/{}", record.permit.number)))
+        }
+        Err(Error::Domain(DomainError::Conflict { message, .. })) => {
+            Ok(html(StatusCode::CONFLICT, &application_page(&state, &session, id, Some(message)).await?))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn permit_page(state: &AppState, session: &PageSession, number: String, errors: Vec<FieldError>, notice: Option<String>) -> Result<PermitPage, PageError> {
+    authorize(&session.actor, Action::View)?;
+    let now = state.ctx.clock.now();
+    let record = state.ctx.db.run(move |c| permits::get_permit(c, &number)).await?;
+    let permit = record.out(now)?;
+    let fmt = |d: chrono::DateTime<chrono::FixedOffset>| d.format("%Y-%m-%d %H:%M").to_string();
+    Ok(PermitPage {
+        nav: session.nav(),
+        kind_title: kind_title(state, permit.kind),
+        valid_from: fmt(permit.valid_from),
+        valid_until: fmt(permit.valid_until),
+        issued_at: fmt(permit.issued_at),
+        can_revoke: session.actor.role == Role::Supervisor && permit.status == crate::domain::permit::PermitStatus::Issued,
+        permit,
+        errors,
+        notice,
+    })
+}
+
+#[utoipa::path(get, path = "/desk/permits/{number}", tag = "pages", params(("number" = String, Path)), responses((status = 200, content_type = "text/html")))]
+pub async fn permit(state: web::Data<AppState>, session: PageSession, number: web::Path<String>) -> Result<HttpResponse, PageError> {
+    Ok(html(StatusCode::OK, &permit_page(&state, &session, number.into_inner(), Vec::new(), None).await?))
+}
+
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+#[utoipa::path(post, path = "/desk/permits/{number}/revoke", tag = "pages", params(("number" = String, Path)), responses((status = 200, description = "Revoked; the permit page", content_type = "text/html")))]
+pub async fn revoke(state: web::Data<AppState>, session: PageSession, number: web::Path<String>, form: web::Form<RevokeForm>) -> Result<HttpResponse, PageError> {
+    session.check_csrf(&form.csrf)?;
+    let number = number.into_inner();
+    let now = state.ctx.clock.now();
+    let actor = session.actor.clone();
+    let (n, reason) = (number.clone(), form.reason.clone());
+    match state.ctx.db.run(move |c| permits::revoke(c, now, &actor, &n, Some(&reason))).await {
+        Ok(_) => Ok(html(StatusCode::OK, &permit_page(&state, &session, number, Vec::new(), Some("已吊销 / revoked".into())).await?)),
+        Err(Error::Domain(DomainError::Validation(errs))) => {
+            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &permit_page(&state, &session, number, errs.0, None).await?))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn not_found() -> Result<HttpResponse, PageError> {
+    Err(PageError::NotFound)
+}

@@ -1,0 +1,208 @@
+//! The `borderdesk` command line: serve, migrate, and administer officers, tokens and keys.
+
+use std::io::Read;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use borderdesk::clock::{Clock, SystemClock};
+use borderdesk::config::Settings;
+use borderdesk::service::accounts;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "borderdesk", version, about = "Permit processing for the Pingxiang service hall and the Youyiguan one-window office")]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (migrates the database first).
+    Serve {
+        /// Seed demo officers and print their credentials (never without this flag).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage officer accounts.
+    #[command(subcommand)]
+    Officer(OfficerCommand),
+    /// Manage API tokens for scripts and checkpoint devices.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Manage the permit-signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum OfficerCommand {
+    /// Add an officer; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// officer, supervisor, checkpoint or admin.
+        #[arg(long)]
+        role: String,
+        /// Business kinds the officer may handle: border_tourism, border_trade, passport.
+        #[arg(long = "grant")]
+        grants: Vec<String>,
+        /// Office code from the policy (YYG = Youyiguan, PXH = Pingxiang hall).
+        #[arg(long, default_value = "YYG")]
+        office: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Disable an officer: their sessions end and their tokens stop working at once.
+    Disable { username: String },
+    /// Enable a disabled officer again.
+    Enable { username: String },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token and print it (shown once).
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
+    /// Revoke a token by its id.
+    Revoke { id: String },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create the signing key if there is none, and print the active key id.
+    Init,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BORDERDESK_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")))
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> borderdesk::error::Result<()> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let settings = cli.settings;
+    match cli.command {
+        Command::Serve { demo } => {
+            let ctx = borderdesk::app::context(&settings, clock)?;
+            if demo {
+                seed_demo(&ctx)?;
+            }
+            actix_web::rt::System::new().block_on(async move {
+                let running = borderdesk::app::start(&settings, ctx)?;
+                println!("borderdesk listening on http://{}", running.addr);
+                running.server.await.map_err(borderdesk::error::Error::internal)
+            })
+        }
+        Command::Migrate => {
+            borderdesk::app::context(&settings, clock)?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::Officer(cmd) => {
+            let ctx = borderdesk::app::context(&settings, clock)?;
+            let now = ctx.clock.now();
+            match cmd {
+                OfficerCommand::Add { username, role, grants, office, display_name, password_stdin: _ } => {
+                    let mut password = String::new();
+                    std::io::stdin().read_to_string(&mut password).map_err(borderdesk::error::Error::internal)?;
+                    let password = password.trim_end_matches(['\r', '\n']).to_string();
+                    let new = accounts::NewOfficer { username, display_name, role, grants, office, password };
+                    let row = ctx.db.run_blocking(|c| accounts::add_officer(c, now, &ctx.policy, new)).map_err(describe)?;
+                    println!("added {} ({}; grants: {})", row.username, row.role, if row.grants.is_empty() { "none" } else { &row.grants });
+                }
+                OfficerCommand::Disable { username } => {
+                    ctx.db.run_blocking(|c| accounts::set_disabled(c, now, &username, true))?;
+                    println!("disabled {username}; their sessions are ended");
+                }
+                OfficerCommand::Enable { username } => {
+                    ctx.db.run_blocking(|c| accounts::set_disabled(c, now, &username, false))?;
+                    println!("enabled {username}");
+                }
+            }
+            Ok(())
+        }
+        Command::Token(cmd) => {
+            let ctx = borderdesk::app::context(&settings, clock)?;
+            let now = ctx.clock.now();
+            match cmd {
+                TokenCommand::Create { username, label } => {
+                    let (id, secret) = ctx.db.run_blocking(|c| accounts::create_token(c, now, &username, &label))?;
+                    eprintln!("token id {id} (use it to revoke); the token is shown once:");
+                    println!("{secret}");
+                }
+                TokenCommand::Revoke { id } => {
+                    ctx.db.run_blocking(|c| accounts::revoke_token(c, now, &id))?;
+                    println!("revoked {id}");
+                }
+            }
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Init) => {
+            let (keys, created) = borderdesk::keys::KeyRing::load_or_create(&settings.data_dir)?;
+            println!("{} signing key {}", if created { "created" } else { "existing" }, keys.active_id());
+            Ok(())
+        }
+    }
+}
+
+/// Validation errors from the CLI read better one per line.
+fn describe(e: borderdesk::error::Error) -> borderdesk::error::Error {
+    match e {
+        borderdesk::error::Error::Domain(borderdesk::domain::DomainError::Validation(errs)) => borderdesk::error::Error::Internal(
+            errs.0.iter().map(|e| format!("{}: {} ({})", e.field, e.message, e.rule)).collect::<Vec<_>>().join("\n       "),
+        ),
+        other => other,
+    }
+}
+
+/// Demo officers with fresh random passwords, printed once; re-running resets them.
+fn seed_demo(ctx: &borderdesk::service::Ctx) -> borderdesk::error::Result<()> {
+    let now = ctx.clock.now();
+    let all = vec!["border_tourism".to_string(), "border_trade".to_string(), "passport".to_string()];
+    let demo = [
+        ("officer", "officer", vec!["border_tourism".to_string()], "窗口民警 Window officer"),
+        ("supervisor", "supervisor", all, "值班领导 Supervisor"),
+        ("checkpoint", "checkpoint", vec![], "边检 Checkpoint"),
+        ("admin", "admin", vec![], "管理员 Admin"),
+    ];
+    println!("\nDemo officers (office YYG) — passwords are new on every --demo start:");
+    for (username, role, grants, name) in demo {
+        let password = accounts::random_secret("")?.chars().take(16).collect::<String>();
+        let exists = ctx.db.run_blocking(|c| Ok(accounts::find_officer(c, username).ok()))?;
+        match exists {
+            Some(row) => {
+                ctx.db.run_blocking(|c| accounts::set_password(c, now, &row.username, &password))?;
+                ctx.db.run_blocking(|c| accounts::set_disabled(c, now, &row.username, false))?;
+            }
+            None => {
+                let new = accounts::NewOfficer { username: username.into(), display_name: Some(name.into()), role: role.into(), grants, office: "YYG".into(), password: password.clone() };
+                ctx.db.run_blocking(|c| accounts::add_officer(c, now, &ctx.policy, new))?;
+            }
+        }
+        println!("  {username:<11} {password}");
+    }
+    let (_, token) = ctx.db.run_blocking(|c| accounts::create_token(c, now, "officer", "demo"))?;
+    println!("API token for 'officer': {token}\n");
+    Ok(())
+}

@@ -1,0 +1,15 @@
+//! Printing: permits as PDF with their barcodes, pure functions of a print model.
+
+pub mod codes;
+pub mod font;
+pub mod permit;
+
+pub use permit::{PermitPrint, permit_pdf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrintError {
+    #[error("font: {0}")]
+    Font(String),
+    #[error("barcode: {0}")]
+    Barcode(String),
+}

@@ -1,0 +1,162 @@
+//! Page models for the server-rendered templates in `templates/` (askama, checked at compile
+//! time). Chinese first, English beside it.
+
+use askama::Template;
+
+use crate::domain::validation::FieldError;
+use crate::service::permits::{ApplicationOut, PermitOut};
+
+/// The signed-in officer, shown in the header of every page.
+pub struct Nav {
+    pub display_name: String,
+    pub role: String,
+    pub office: String,
+    pub csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub nav: Option<Nav>,
+    pub error: Option<String>,
+    pub username: String,
+    pub csrf: String,
+    pub next: String,
+}
+
+/// Values of the application form, echoed back when it is redisplayed with errors.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+pub struct ApplicationForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub name_zh: String,
+    #[serde(default)]
+    pub name_latin: String,
+    #[serde(default)]
+    pub nationality: String,
+    #[serde(default)]
+    pub sex: String,
+    #[serde(default)]
+    pub birth_date: String,
+    #[serde(default)]
+    pub id_type: String,
+    #[serde(default)]
+    pub id_number: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub email: String,
+}
+
+pub struct OpenApplication {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub id_number: String,
+    pub created_at: String,
+}
+
+pub struct RecentPermit {
+    pub number: String,
+    pub name: String,
+    pub id_number: String,
+    pub status: String,
+    pub valid_until: String,
+}
+
+#[derive(Template)]
+#[template(path = "desk.html")]
+pub struct DeskPage {
+    pub nav: Option<Nav>,
+    /// (value, label) of the kinds this officer may take and the office offers.
+    pub kinds: Vec<(String, String)>,
+    pub form: ApplicationForm,
+    pub errors: Vec<FieldError>,
+    pub open: Vec<OpenApplication>,
+    pub recent: Vec<RecentPermit>,
+}
+
+/// One input of the application form, with its value and its errors.
+pub struct FieldView {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub en: &'static str,
+    pub value: String,
+    pub input_type: &'static str,
+    /// For selects: (value, label).
+    pub options: Vec<(String, String)>,
+    pub errors: Vec<String>,
+    pub hint: &'static str,
+}
+
+impl DeskPage {
+    fn errors_for(&self, field: &str) -> Vec<String> {
+        let nested = format!("traveller.{field}");
+        self.errors.iter().filter(|e| e.field == field || e.field == nested).map(|e| e.message.clone()).collect()
+    }
+
+    pub fn fields(&self) -> Vec<FieldView> {
+        let f = &self.form;
+        let opts = |pairs: &[(&str, &str)]| pairs.iter().map(|(v, l)| (v.to_string(), l.to_string())).collect::<Vec<_>>();
+        let field = |name, label, en, value: &str, input_type, options, hint| FieldView {
+            name,
+            label,
+            en,
+            value: value.to_string(),
+            input_type,
+            options,
+            errors: self.errors_for(name),
+            hint,
+        };
+        vec![
+            field("kind", "业务类型", "Kind", &f.kind, "select", self.kinds.clone(), ""),
+            field("name_zh", "中文姓名", "Chinese name", &f.name_zh, "text", vec![], "张伟"),
+            field("name_latin", "拼音/拉丁字母姓名", "Name in Latin script", &f.name_latin, "text", vec![], "ZHANG WEI"),
+            field("nationality", "国籍", "Nationality (ISO 3166)", &f.nationality, "text", vec![], "CHN"),
+            field("sex", "性别", "Sex", &f.sex, "select", opts(&[("M", "男 M"), ("F", "女 F"), ("X", "X")]), ""),
+            field("birth_date", "出生日期", "Date of birth", &f.birth_date, "date", vec![], ""),
+            field("id_type", "证件类型", "Document type", &f.id_type, "select", opts(&[("cn_resident_id", "居民身份证 Resident ID"), ("vn_citizen_id", "越南公民身份证 CCCD"), ("passport", "护照 Passport")]), ""),
+            field("id_number", "证件号码", "Document number", &f.id_number, "text", vec![], ""),
+            field("phone", "手机", "Phone", &f.phone, "tel", vec![], "+8613800000000"),
+            field("email", "电子邮箱", "E-mail", &f.email, "email", vec![], ""),
+        ]
+    }
+}
+
+#[derive(Template)]
+#[template(path = "application.html")]
+pub struct ApplicationPage {
+    pub nav: Option<Nav>,
+    pub app: ApplicationOut,
+    pub kind_title: String,
+    pub can_issue: bool,
+    /// A fresh idempotency key per rendering: a double-clicked or resent form issues once.
+    pub idempotency_key: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "permit.html")]
+pub struct PermitPage {
+    pub nav: Option<Nav>,
+    pub permit: PermitOut,
+    pub kind_title: String,
+    pub valid_from: String,
+    pub valid_until: String,
+    pub issued_at: String,
+    pub can_revoke: bool,
+    pub errors: Vec<FieldError>,
+    pub notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub nav: Option<Nav>,
+    pub status: u16,
+    pub title: String,
+    pub detail: String,
+}
