@@ -57,7 +57,7 @@ impl Target {
 }
 
 /// Applied to every SQLite connection: pragmas are per connection, not per file.
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 15000; \
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL; \
      PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;";
 
 #[derive(Debug, thiserror::Error)]

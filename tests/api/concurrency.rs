@@ -1,0 +1,59 @@
+//! Invariants under real concurrent requests: one permit per idempotency key, one permit per
+//! application, gapless serials.
+
+use std::collections::BTreeSet;
+
+use futures::future::join_all;
+use serde_json::Value;
+
+use crate::support::{TestApp, traveller};
+
+#[actix_web::test]
+async fn concurrent_replays_create_one_permit() {
+    let app = TestApp::spawn().await;
+    let token = app.token("window", "officer", &["border_tourism"]);
+    let id = app.application(&token, traveller(1)).await;
+    let responses = join_all((0..16).map(|_| app.issue(&token, &id, Some("same-key")))).await;
+    let mut numbers = BTreeSet::new();
+    for res in responses {
+        assert_eq!(res.status(), 201);
+        let p: Value = res.json().await.unwrap();
+        numbers.insert(p["number"].as_str().unwrap().to_string());
+    }
+    assert_eq!(numbers.len(), 1, "{numbers:?}");
+    assert_eq!(app.count("permits"), 1);
+    assert_eq!(app.count("idempotency_keys"), 1);
+}
+
+#[actix_web::test]
+async fn concurrent_issues_of_one_application_give_one_permit() {
+    let app = TestApp::spawn().await;
+    let token = app.token("window", "officer", &["border_tourism"]);
+    let id = app.application(&token, traveller(1)).await;
+    let responses = join_all((0..12).map(|_| app.issue(&token, &id, None))).await;
+    let statuses: Vec<u16> = responses.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 201 || *s == 409), "{statuses:?}");
+    assert_eq!(app.count("permits"), 1);
+}
+
+#[actix_web::test]
+async fn concurrent_issuing_gives_gapless_unique_serials() {
+    let app = TestApp::spawn().await;
+    let token = app.token("window", "officer", &["border_tourism"]);
+    let n = 24;
+    let mut ids = Vec::new();
+    for i in 0..n {
+        ids.push(app.application(&token, traveller(i)).await);
+    }
+    let responses = join_all(ids.iter().map(|id| app.issue(&token, id, None))).await;
+    let mut serials = Vec::new();
+    for res in responses {
+        assert_eq!(res.status(), 201);
+        let p: Value = res.json().await.unwrap();
+        let number = p["number"].as_str().unwrap();
+        serials.push(number.rsplit('-').next().unwrap().parse::<u32>().unwrap());
+    }
+    serials.sort();
+    assert_eq!(serials, (1..=n).collect::<Vec<_>>());
+}

@@ -1,0 +1,11 @@
+//! The integration tests: one binary, the real app on port 0, each test with its own database.
+//! SQLite by default; set BORDERDESK_TEST_DATABASE_URL=postgres://… to run them on PostgreSQL.
+
+mod access;
+mod bad_input;
+mod concurrency;
+mod ops;
+mod pages;
+mod permits;
+mod print;
+mod support;

@@ -1,0 +1,177 @@
+//! Starts the real app on port 0 with its own fresh database (SQLite in a temp dir, or a new
+//! PostgreSQL database when BORDERDESK_TEST_DATABASE_URL names a server), and talks HTTP to it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use borderdesk::clock::{Clock, FixedClock, SystemClock};
+use borderdesk::config::Settings;
+use borderdesk::service::{Ctx, accounts};
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+use reqwest::header::{HeaderMap, SET_COOKIE};
+use serde_json::{Value, json};
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub ctx: Ctx,
+    pub clock: Arc<FixedClock>,
+    _dir: tempfile::TempDir,
+}
+
+/// A fresh database URL: a new PostgreSQL database per app, or None for SQLite.
+fn fresh_postgres() -> Option<String> {
+    let admin = std::env::var("BORDERDESK_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
+    let name = format!("bd_test_{}", uuid_like());
+    let mut conn = diesel::PgConnection::establish(&admin).expect("BORDERDESK_TEST_DATABASE_URL must reach PostgreSQL");
+    conn.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+    let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).expect("URL with a database name");
+    Some(format!("{base}/{name}"))
+}
+
+fn uuid_like() -> String {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).expect("random");
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let settings = Settings {
+            data_dir: dir.path().to_path_buf(),
+            database_url: fresh_postgres(),
+            bind: "127.0.0.1:0".into(),
+            workers: 2,
+            pool_size: 8,
+            body_limit: 16 * 1024,
+            ..Settings::default()
+        };
+        let clock = Arc::new(FixedClock::new(SystemClock.now()));
+        let ctx = borderdesk::app::context(&settings, clock.clone()).expect("context");
+        let running = borderdesk::app::start(&settings, ctx).expect("start");
+        actix_web::rt::spawn(running.server);
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        TestApp { base: format!("http://{}", running.addr), client, ctx: running.ctx, clock, _dir: dir }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Adds an officer and returns (username, password).
+    pub fn officer(&self, username: &str, role: &str, grants: &[&str]) -> (String, String) {
+        let password = format!("pw-{username}-0123456789");
+        let new = accounts::NewOfficer {
+            username: username.into(),
+            display_name: None,
+            role: role.into(),
+            grants: grants.iter().map(|g| g.to_string()).collect(),
+            office: "YYG".into(),
+            password: password.clone(),
+        };
+        let now = self.ctx.clock.now();
+        self.ctx.db.run_blocking(|c| accounts::add_officer(c, now, &self.ctx.policy, new)).expect("add officer");
+        (username.into(), password)
+    }
+
+    /// Adds an officer and returns an API token for them.
+    pub fn token(&self, username: &str, role: &str, grants: &[&str]) -> String {
+        self.officer(username, role, grants);
+        let now = self.ctx.clock.now();
+        self.ctx.db.run_blocking(|c| accounts::create_token(c, now, username, "test")).expect("token").1
+    }
+
+    pub async fn post_json(&self, token: &str, path: &str, body: &Value) -> reqwest::Response {
+        self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request")
+    }
+
+    /// Takes an application and returns its id.
+    pub async fn application(&self, token: &str, traveller: Value) -> String {
+        let res = self.post_json(token, "/api/v1/applications", &json!({"kind": "border_tourism", "traveller": traveller})).await;
+        assert_eq!(res.status(), 201);
+        res.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string()
+    }
+
+    pub async fn issue(&self, token: &str, app_id: &str, key: Option<&str>) -> reqwest::Response {
+        let mut req = self.client.post(self.url(&format!("/api/v1/applications/{app_id}/issue"))).bearer_auth(token);
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", k);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// Takes and issues a tourism pass; returns the permit JSON.
+    pub async fn issued_permit(&self, token: &str) -> Value {
+        let app = self.application(token, traveller(1)).await;
+        let res = self.issue(token, &app, None).await;
+        assert_eq!(res.status(), 201);
+        res.json().await.expect("json")
+    }
+
+    /// Runs a count query: how many rows a table holds.
+    pub fn count(&self, table: &'static str) -> i64 {
+        use diesel::QueryableByName;
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        self.ctx
+            .db
+            .run_blocking(|c| Ok(diesel::RunQueryDsl::get_result::<N>(diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")), c)?.n))
+            .expect("count")
+    }
+}
+
+/// A valid GB 11643 number for a birth date and sequence.
+pub fn cn_id(birth: &str, seq: u32) -> String {
+    let first17 = format!("450681{birth}{seq:03}");
+    let check = borderdesk::domain::ids::gb11643_check_char(&first17).expect("digits");
+    format!("{first17}{check}")
+}
+
+/// A valid Chinese traveller; `n` varies the sequence number (odd = male).
+pub fn traveller(n: u32) -> Value {
+    let seq = (n * 2 + 1) % 1000;
+    json!({
+        "name_zh": "张伟", "name_latin": "ZHANG WEI", "nationality": "CHN", "sex": "M",
+        "birth_date": "1990-03-07", "id_type": "cn_resident_id", "id_number": cn_id("19900307", seq),
+        "phone": "+8613800000000"
+    })
+}
+
+/// A minimal cookie jar, so tests can see each cookie's attributes.
+#[derive(Default)]
+pub struct Jar(pub BTreeMap<String, String>);
+
+impl Jar {
+    pub fn update(&mut self, headers: &HeaderMap) {
+        for v in headers.get_all(SET_COOKIE) {
+            let raw = v.to_str().unwrap_or("");
+            if let Some((name, rest)) = raw.split(';').next().and_then(|kv| kv.split_once('=')) {
+                if rest.is_empty() || raw.contains("Max-Age=0") {
+                    self.0.remove(name);
+                } else {
+                    self.0.insert(name.to_string(), rest.to_string());
+                }
+            }
+        }
+    }
+
+    pub fn header(&self) -> String {
+        self.0.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+}
+
+/// Pulls `name="csrf" value="..."` (or another hidden field) out of a page.
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).map(|i| i + marker.len()).expect("hidden field present");
+    html[start..].split('"').next().unwrap_or("").to_string()
+}
