@@ -19,7 +19,8 @@ use crate::service::Ctx;
 
 /// Opens the database (migrating it), loads keys and policy: everything but the HTTP server.
 pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
-    std::fs::create_dir_all(&settings.data_dir).map_err(|e| Error::Internal(format!("creating {}: {e}", settings.data_dir.display())))?;
+    std::fs::create_dir_all(&settings.data_dir)
+        .map_err(|e| Error::Internal(format!("creating {}: {e}", settings.data_dir.display())))?;
     let policy = settings.load_policy()?;
     let db = Db::connect(&settings.database_url(), settings.pool_size)?;
     let applied = db.migrate()?;
@@ -30,7 +31,12 @@ pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
     if created {
         tracing::info!(kid = %keys.active_id(), "created the permit-signing key");
     }
-    Ok(Ctx { db, clock, policy: Arc::new(policy), keys: Arc::new(keys) })
+    Ok(Ctx {
+        db,
+        clock,
+        policy: Arc::new(policy),
+        keys: Arc::new(keys),
+    })
 }
 
 pub struct Running {
@@ -41,19 +47,30 @@ pub struct Running {
 
 /// Builds the server on `settings.bind`; the caller awaits `server` (or spawns it).
 pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
-    let listener = TcpListener::bind(&settings.bind).map_err(|e| Error::Internal(format!("binding {}: {e}", settings.bind)))?;
+    let listener =
+        TcpListener::bind(&settings.bind).map_err(|e| Error::Internal(format!("binding {}: {e}", settings.bind)))?;
     let addr = listener.local_addr().map_err(Error::internal)?;
 
     let registry = prometheus::Registry::new();
-    let permits_issued = prometheus::IntCounter::new("borderdesk_permits_issued_total", "Permits issued (replays not counted)").map_err(Error::internal)?;
-    registry.register(Box::new(permits_issued.clone())).map_err(Error::internal)?;
+    let permits_issued = prometheus::IntCounter::new(
+        "borderdesk_permits_issued_total",
+        "Permits issued (replays not counted)",
+    )
+    .map_err(Error::internal)?;
+    registry
+        .register(Box::new(permits_issued.clone()))
+        .map_err(Error::internal)?;
     let prometheus = PrometheusMetricsBuilder::new("borderdesk")
         .registry(registry)
         .endpoint("/metrics")
         .build()
         .map_err(|e| Error::Internal(format!("metrics: {e}")))?;
 
-    let workers = if settings.workers == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) } else { settings.workers };
+    let workers = if settings.workers == 0 {
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+    } else {
+        settings.workers
+    };
     let state = web::Data::new(AppState {
         ctx: ctx.clone(),
         metrics: Metrics { permits_issued },
@@ -73,11 +90,16 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
                     .add(("X-Content-Type-Options", "nosniff"))
                     .add(("X-Frame-Options", "DENY"))
                     .add(("Referrer-Policy", "no-referrer"))
-                    .add(("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")),
+                    .add((
+                        "Content-Security-Policy",
+                        "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+                    )),
             )
             // Paths carry permit numbers and record ids, never identity numbers; query strings
             // are left out of the log all the same.
-            .wrap(Logger::new("%s %{METHOD}xi %U %Dms").custom_request_replace("METHOD", |req| req.method().to_string()))
+            .wrap(
+                Logger::new("%s %{METHOD}xi %U %Dms").custom_request_replace("METHOD", |req| req.method().to_string()),
+            )
             .configure(crate::http::routes)
     })
     .workers(workers)

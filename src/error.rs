@@ -22,7 +22,10 @@ impl Error {
     pub fn is_unique_violation(&self) -> bool {
         matches!(
             self,
-            Error::Db(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
+            Error::Db(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
         )
     }
 }

@@ -28,7 +28,9 @@ fn write_secret(path: &Path, contents: &str) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut f = options.open(path).map_err(|e| Error::Internal(format!("writing {}: {e}", path.display())))?;
+    let mut f = options
+        .open(path)
+        .map_err(|e| Error::Internal(format!("writing {}: {e}", path.display())))?;
     f.write_all(contents.as_bytes())
         .and_then(|_| f.sync_all())
         .map_err(|e| Error::Internal(format!("writing {}: {e}", path.display())))
@@ -49,14 +51,17 @@ impl KeyRing {
             let key = SigningKey::from_bytes(&seed);
             let kid = key_id_hex(key_id(&key.verifying_key()));
             write_secret(&dir.join(format!("{kid}.ed25519")), &hex::encode(seed))?;
-            std::fs::write(&active_file, &kid).map_err(|e| Error::Internal(format!("writing {}: {e}", active_file.display())))?;
+            std::fs::write(&active_file, &kid)
+                .map_err(|e| Error::Internal(format!("writing {}: {e}", active_file.display())))?;
             true
         };
         Ok((Self::load(&dir)?, created))
     }
 
     fn load(dir: &Path) -> Result<KeyRing> {
-        let read = |p: PathBuf| std::fs::read_to_string(&p).map_err(|e| Error::Internal(format!("reading {}: {e}", p.display())));
+        let read = |p: PathBuf| {
+            std::fs::read_to_string(&p).map_err(|e| Error::Internal(format!("reading {}: {e}", p.display())))
+        };
         let active_kid = read(dir.join("active"))?.trim().to_string();
         let mut active = None;
         let mut public = Vec::new();
@@ -77,9 +82,14 @@ impl KeyRing {
             }
             public.push((id, key.verifying_key()));
         }
-        let active = active.ok_or_else(|| Error::Internal(format!("active key {active_kid} not found in {}", dir.display())))?;
+        let active =
+            active.ok_or_else(|| Error::Internal(format!("active key {active_kid} not found in {}", dir.display())))?;
         public.sort_by_key(|(id, _)| *id);
-        Ok(KeyRing { active_id: key_id(&active.verifying_key()), active, public })
+        Ok(KeyRing {
+            active_id: key_id(&active.verifying_key()),
+            active,
+            public,
+        })
     }
 
     pub fn active(&self) -> &SigningKey {

@@ -10,7 +10,11 @@ use borderdesk::service::accounts;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "borderdesk", version, about = "Permit processing for the Pingxiang service hall and the Youyiguan one-window office")]
+#[command(
+    name = "borderdesk",
+    version,
+    about = "Permit processing for the Pingxiang service hall and the Youyiguan one-window office"
+)]
 struct Cli {
     #[command(flatten)]
     settings: Settings,
@@ -87,7 +91,10 @@ enum KeysCommand {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BORDERDESK_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BORDERDESK_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
         .init();
     let cli = Cli::parse();
     match run(cli) {
@@ -123,20 +130,46 @@ fn run(cli: Cli) -> borderdesk::error::Result<()> {
             let ctx = borderdesk::app::context(&settings, clock)?;
             let now = ctx.clock.now();
             match cmd {
-                OfficerCommand::Add { username, role, grants, office, display_name, password_stdin: _ } => {
+                OfficerCommand::Add {
+                    username,
+                    role,
+                    grants,
+                    office,
+                    display_name,
+                    password_stdin: _,
+                } => {
                     let mut password = String::new();
-                    std::io::stdin().read_to_string(&mut password).map_err(borderdesk::error::Error::internal)?;
+                    std::io::stdin()
+                        .read_to_string(&mut password)
+                        .map_err(borderdesk::error::Error::internal)?;
                     let password = password.trim_end_matches(['\r', '\n']).to_string();
-                    let new = accounts::NewOfficer { username, display_name, role, grants, office, password };
-                    let row = ctx.db.run_blocking(|c| accounts::add_officer(c, now, &ctx.policy, new)).map_err(describe)?;
-                    println!("added {} ({}; grants: {})", row.username, row.role, if row.grants.is_empty() { "none" } else { &row.grants });
+                    let new = accounts::NewOfficer {
+                        username,
+                        display_name,
+                        role,
+                        grants,
+                        office,
+                        password,
+                    };
+                    let row = ctx
+                        .db
+                        .run_blocking(|c| accounts::add_officer(c, now, &ctx.policy, new))
+                        .map_err(describe)?;
+                    println!(
+                        "added {} ({}; grants: {})",
+                        row.username,
+                        row.role,
+                        if row.grants.is_empty() { "none" } else { &row.grants }
+                    );
                 }
                 OfficerCommand::Disable { username } => {
-                    ctx.db.run_blocking(|c| accounts::set_disabled(c, now, &username, true))?;
+                    ctx.db
+                        .run_blocking(|c| accounts::set_disabled(c, now, &username, true))?;
                     println!("disabled {username}; their sessions are ended");
                 }
                 OfficerCommand::Enable { username } => {
-                    ctx.db.run_blocking(|c| accounts::set_disabled(c, now, &username, false))?;
+                    ctx.db
+                        .run_blocking(|c| accounts::set_disabled(c, now, &username, false))?;
                     println!("enabled {username}");
                 }
             }
@@ -147,7 +180,9 @@ fn run(cli: Cli) -> borderdesk::error::Result<()> {
             let now = ctx.clock.now();
             match cmd {
                 TokenCommand::Create { username, label } => {
-                    let (id, secret) = ctx.db.run_blocking(|c| accounts::create_token(c, now, &username, &label))?;
+                    let (id, secret) = ctx
+                        .db
+                        .run_blocking(|c| accounts::create_token(c, now, &username, &label))?;
                     eprintln!("token id {id} (use it to revoke); the token is shown once:");
                     println!("{secret}");
                 }
@@ -160,7 +195,11 @@ fn run(cli: Cli) -> borderdesk::error::Result<()> {
         }
         Command::Keys(KeysCommand::Init) => {
             let (keys, created) = borderdesk::keys::KeyRing::load_or_create(&settings.data_dir)?;
-            println!("{} signing key {}", if created { "created" } else { "existing" }, keys.active_id());
+            println!(
+                "{} signing key {}",
+                if created { "created" } else { "existing" },
+                keys.active_id()
+            );
             Ok(())
         }
     }
@@ -169,9 +208,15 @@ fn run(cli: Cli) -> borderdesk::error::Result<()> {
 /// Validation errors from the CLI read better one per line.
 fn describe(e: borderdesk::error::Error) -> borderdesk::error::Error {
     match e {
-        borderdesk::error::Error::Domain(borderdesk::domain::DomainError::Validation(errs)) => borderdesk::error::Error::Internal(
-            errs.0.iter().map(|e| format!("{}: {} ({})", e.field, e.message, e.rule)).collect::<Vec<_>>().join("\n       "),
-        ),
+        borderdesk::error::Error::Domain(borderdesk::domain::DomainError::Validation(errs)) => {
+            borderdesk::error::Error::Internal(
+                errs.0
+                    .iter()
+                    .map(|e| format!("{}: {} ({})", e.field, e.message, e.rule))
+                    .collect::<Vec<_>>()
+                    .join("\n       "),
+            )
+        }
         other => other,
     }
 }
@@ -179,9 +224,18 @@ fn describe(e: borderdesk::error::Error) -> borderdesk::error::Error {
 /// Demo officers with fresh random passwords, printed once; re-running resets them.
 fn seed_demo(ctx: &borderdesk::service::Ctx) -> borderdesk::error::Result<()> {
     let now = ctx.clock.now();
-    let all = vec!["border_tourism".to_string(), "border_trade".to_string(), "passport".to_string()];
+    let all = vec![
+        "border_tourism".to_string(),
+        "border_trade".to_string(),
+        "passport".to_string(),
+    ];
     let demo = [
-        ("officer", "officer", vec!["border_tourism".to_string()], "窗口民警 Window officer"),
+        (
+            "officer",
+            "officer",
+            vec!["border_tourism".to_string()],
+            "窗口民警 Window officer",
+        ),
         ("supervisor", "supervisor", all, "值班领导 Supervisor"),
         ("checkpoint", "checkpoint", vec![], "边检 Checkpoint"),
         ("admin", "admin", vec![], "管理员 Admin"),
@@ -192,17 +246,29 @@ fn seed_demo(ctx: &borderdesk::service::Ctx) -> borderdesk::error::Result<()> {
         let exists = ctx.db.run_blocking(|c| Ok(accounts::find_officer(c, username).ok()))?;
         match exists {
             Some(row) => {
-                ctx.db.run_blocking(|c| accounts::set_password(c, now, &row.username, &password))?;
-                ctx.db.run_blocking(|c| accounts::set_disabled(c, now, &row.username, false))?;
+                ctx.db
+                    .run_blocking(|c| accounts::set_password(c, now, &row.username, &password))?;
+                ctx.db
+                    .run_blocking(|c| accounts::set_disabled(c, now, &row.username, false))?;
             }
             None => {
-                let new = accounts::NewOfficer { username: username.into(), display_name: Some(name.into()), role: role.into(), grants, office: "YYG".into(), password: password.clone() };
-                ctx.db.run_blocking(|c| accounts::add_officer(c, now, &ctx.policy, new))?;
+                let new = accounts::NewOfficer {
+                    username: username.into(),
+                    display_name: Some(name.into()),
+                    role: role.into(),
+                    grants,
+                    office: "YYG".into(),
+                    password: password.clone(),
+                };
+                ctx.db
+                    .run_blocking(|c| accounts::add_officer(c, now, &ctx.policy, new))?;
             }
         }
         println!("  {username:<11} {password}");
     }
-    let (_, token) = ctx.db.run_blocking(|c| accounts::create_token(c, now, "officer", "demo"))?;
+    let (_, token) = ctx
+        .db
+        .run_blocking(|c| accounts::create_token(c, now, "officer", "demo"))?;
     println!("API token for 'officer': {token}\n");
     Ok(())
 }

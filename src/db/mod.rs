@@ -44,15 +44,24 @@ impl Target {
     pub fn parse(url: &str) -> Result<Target> {
         let url = url.trim();
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(Target { backend: Backend::Postgres, location: url.to_string() });
+            return Ok(Target {
+                backend: Backend::Postgres,
+                location: url.to_string(),
+            });
         }
-        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
         if path.is_empty() || path.contains("://") {
             return Err(Error::Internal(format!(
                 "unsupported database URL {url:?}: use postgres://…, sqlite:PATH or a file path"
             )));
         }
-        Ok(Target { backend: Backend::Sqlite, location: path.to_string() })
+        Ok(Target {
+            backend: Backend::Sqlite,
+            location: path.to_string(),
+        })
     }
 }
 
@@ -80,7 +89,8 @@ impl r2d2::ManageConnection for Manager {
             Backend::Sqlite => {
                 let mut c = SqliteConnection::establish(&self.target.location)
                     .map_err(|e| ConnectError(format!("SQLite {}: {e}", self.target.location)))?;
-                c.batch_execute(SQLITE_PRAGMAS).map_err(|e| ConnectError(format!("SQLite pragmas: {e}")))?;
+                c.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(|e| ConnectError(format!("SQLite pragmas: {e}")))?;
                 Ok(DbConnection::Sqlite(c))
             }
         }
@@ -112,7 +122,8 @@ impl Db {
             && let Some(parent) = std::path::Path::new(&target.location).parent()
             && !parent.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(parent).map_err(|e| Error::Internal(format!("creating {}: {e}", parent.display())))?;
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Error::Internal(format!("creating {}: {e}", parent.display())))?;
         }
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
@@ -187,12 +198,10 @@ pub fn write_tx<T>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnection) ->
             <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
             Ok(value)
         }
-        Err(e) => {
-            match <DbConnection as Connection>::TransactionManager::rollback_transaction(conn) {
-                Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
-                Err(rollback) => Err(rollback.into()),
-            }
-        }
+        Err(e) => match <DbConnection as Connection>::TransactionManager::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
+            Err(rollback) => Err(rollback.into()),
+        },
     }
 }
 
@@ -217,7 +226,13 @@ mod tests {
     fn backend_from_scheme() {
         assert_eq!(Target::parse("postgres://u@h/db").unwrap().backend, Backend::Postgres);
         assert_eq!(Target::parse("postgresql://u@h/db").unwrap().backend, Backend::Postgres);
-        assert_eq!(Target::parse("sqlite:data/x.db").unwrap(), Target { backend: Backend::Sqlite, location: "data/x.db".into() });
+        assert_eq!(
+            Target::parse("sqlite:data/x.db").unwrap(),
+            Target {
+                backend: Backend::Sqlite,
+                location: "data/x.db".into()
+            }
+        );
         assert_eq!(Target::parse("sqlite:///tmp/x.db").unwrap().location, "/tmp/x.db");
         assert_eq!(Target::parse("./x.db").unwrap().backend, Backend::Sqlite);
         assert!(Target::parse("mysql://h/db").is_err());
@@ -236,7 +251,10 @@ mod tests {
         };
         let (s, p) = (names("sqlite"), names("postgres"));
         assert!(!s.is_empty());
-        assert_eq!(s, p, "migrations/sqlite and migrations/postgres must hold the same migrations");
+        assert_eq!(
+            s, p,
+            "migrations/sqlite and migrations/postgres must hold the same migrations"
+        );
         for m in &s {
             for f in ["up.sql", "down.sql"] {
                 for dir in ["sqlite", "postgres"] {

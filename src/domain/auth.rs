@@ -84,7 +84,10 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), DomainError> {
     if allowed {
         Ok(())
     } else {
-        Err(DomainError::Forbidden(format!("角色{0}无权执行此操作 / role {0} may not do this", actor.role.as_str())))
+        Err(DomainError::Forbidden(format!(
+            "角色{0}无权执行此操作 / role {0} may not do this",
+            actor.role.as_str()
+        )))
     }
 }
 
@@ -116,7 +119,13 @@ mod tests {
     fn issuing_needs_window_role_and_grant() {
         let t = PermitKind::BorderTourism;
         assert!(authorize(&actor(Role::Officer, &[t]), Action::IssuePermit(t)).is_ok());
-        assert!(authorize(&actor(Role::Officer, &[PermitKind::BorderTrade]), Action::IssuePermit(t)).is_err());
+        assert!(
+            authorize(
+                &actor(Role::Officer, &[PermitKind::BorderTrade]),
+                Action::IssuePermit(t)
+            )
+            .is_err()
+        );
         assert!(authorize(&actor(Role::Checkpoint, &[t]), Action::IssuePermit(t)).is_err());
         assert!(authorize(&actor(Role::Admin, &[t]), Action::CreateApplication(t)).is_err());
     }

@@ -63,23 +63,42 @@ pub struct CnResidentId {
 /// Checks format, embedded birth date and check character. Input is uppercased by the caller.
 pub fn parse_cn_resident_id(id: &str) -> Result<CnResidentId, IdRule> {
     if id.chars().count() != 18 {
-        return Err(broke("length", "居民身份证号码应为18位 / a resident ID number has 18 characters"));
+        return Err(broke(
+            "length",
+            "居民身份证号码应为18位 / a resident ID number has 18 characters",
+        ));
     }
     if !id.is_ascii() {
-        return Err(broke("format", "前17位应为数字，末位为数字或X / 17 digits then a digit or X"));
+        return Err(broke(
+            "format",
+            "前17位应为数字，末位为数字或X / 17 digits then a digit or X",
+        ));
     }
     let (first17, last) = id.split_at(17);
     if !first17.chars().all(|c| c.is_ascii_digit()) || !last.chars().all(|c| c.is_ascii_digit() || c == 'X') {
-        return Err(broke("format", "前17位应为数字，末位为数字或X / 17 digits then a digit or X"));
+        return Err(broke(
+            "format",
+            "前17位应为数字，末位为数字或X / 17 digits then a digit or X",
+        ));
     }
-    let birth_date = NaiveDate::parse_from_str(&first17[6..14], "%Y%m%d")
-        .map_err(|_| broke("birth_date", "号码中的出生日期无效 / the birth date inside the number is not a date"))?;
+    let birth_date = NaiveDate::parse_from_str(&first17[6..14], "%Y%m%d").map_err(|_| {
+        broke(
+            "birth_date",
+            "号码中的出生日期无效 / the birth date inside the number is not a date",
+        )
+    })?;
     let expected = gb11643_check_char(first17);
     if expected.map(String::from).as_deref() != Some(last) {
-        return Err(broke("check_character", "校验码不符 / the check character does not match (GB 11643-1999)"));
+        return Err(broke(
+            "check_character",
+            "校验码不符 / the check character does not match (GB 11643-1999)",
+        ));
     }
     let sequence_last = first17[16..17].parse::<u32>().unwrap_or(0);
-    Ok(CnResidentId { birth_date, male: sequence_last % 2 == 1 })
+    Ok(CnResidentId {
+        birth_date,
+        male: sequence_last % 2 == 1,
+    })
 }
 
 /// What a Vietnamese CCCD number (12 digits) encodes: province of birth (3), century and sex
@@ -93,19 +112,28 @@ pub struct VnCitizenId {
 
 pub fn parse_vn_citizen_id(id: &str) -> Result<VnCitizenId, IdRule> {
     if id.len() != 12 || !id.chars().all(|c| c.is_ascii_digit()) {
-        return Err(broke("format", "越南公民身份证号应为12位数字 / a Vietnamese citizen ID has 12 digits"));
+        return Err(broke(
+            "format",
+            "越南公民身份证号应为12位数字 / a Vietnamese citizen ID has 12 digits",
+        ));
     }
     let digit = |i: usize| id.as_bytes()[i] - b'0';
     let code = i32::from(digit(3));
     let century = 1900 + (code / 2) * 100;
     let year = century + i32::from(digit(4)) * 10 + i32::from(digit(5));
-    Ok(VnCitizenId { birth_year: year, male: code % 2 == 0 })
+    Ok(VnCitizenId {
+        birth_year: year,
+        male: code % 2 == 0,
+    })
 }
 
 /// ICAO 9303 document numbers: up to 9 characters of A–Z and 0–9; national passports use 8–9.
 pub fn check_passport_number(id: &str) -> Result<(), IdRule> {
     if !(5..=9).contains(&id.len()) || !id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
-        return Err(broke("format", "护照号码应为5至9位字母或数字 / a passport number has 5 to 9 letters or digits"));
+        return Err(broke(
+            "format",
+            "护照号码应为5至9位字母或数字 / a passport number has 5 to 9 letters or digits",
+        ));
     }
     Ok(())
 }
@@ -115,24 +143,35 @@ pub fn check_passport_number(id: &str) -> Result<(), IdRule> {
 pub fn check_document(id_type: IdType, id: &str, birth_date: Option<NaiveDate>, male: Option<bool>) -> Vec<IdRule> {
     let mut broken = Vec::new();
     match id_type {
-        IdType::CnResidentId => match parse_cn_resident_id(id) {
-            Ok(parsed) => {
-                if birth_date.is_some_and(|b| b != parsed.birth_date) {
-                    broken.push(broke("birth_date_mismatch", "号码中的出生日期与填写的出生日期不符 / the birth date in the number differs from birth_date"));
+        IdType::CnResidentId => {
+            match parse_cn_resident_id(id) {
+                Ok(parsed) => {
+                    if birth_date.is_some_and(|b| b != parsed.birth_date) {
+                        broken.push(broke("birth_date_mismatch", "号码中的出生日期与填写的出生日期不符 / the birth date in the number differs from birth_date"));
+                    }
+                    if male.is_some_and(|m| m != parsed.male) {
+                        broken.push(broke(
+                            "sex_mismatch",
+                            "号码中的性别与填写的性别不符 / the sex encoded in the number differs from sex",
+                        ));
+                    }
                 }
-                if male.is_some_and(|m| m != parsed.male) {
-                    broken.push(broke("sex_mismatch", "号码中的性别与填写的性别不符 / the sex encoded in the number differs from sex"));
-                }
+                Err(rule) => broken.push(rule),
             }
-            Err(rule) => broken.push(rule),
-        },
+        }
         IdType::VnCitizenId => match parse_vn_citizen_id(id) {
             Ok(parsed) => {
                 if birth_date.is_some_and(|b| b.year() != parsed.birth_year) {
-                    broken.push(broke("birth_year_mismatch", "号码中的出生年份与出生日期不符 / the birth year in the number differs from birth_date"));
+                    broken.push(broke(
+                        "birth_year_mismatch",
+                        "号码中的出生年份与出生日期不符 / the birth year in the number differs from birth_date",
+                    ));
                 }
                 if male.is_some_and(|m| m != parsed.male) {
-                    broken.push(broke("sex_mismatch", "号码中的性别与填写的性别不符 / the sex encoded in the number differs from sex"));
+                    broken.push(broke(
+                        "sex_mismatch",
+                        "号码中的性别与填写的性别不符 / the sex encoded in the number differs from sex",
+                    ));
                 }
             }
             Err(rule) => broken.push(rule),
@@ -185,19 +224,36 @@ pub(crate) mod tests {
         let id = make_cn_id("450681", "19900307", "123"); // odd sequence: male
         let born = NaiveDate::from_ymd_opt(1990, 3, 7);
         assert!(check_document(IdType::CnResidentId, &id, born, Some(true)).is_empty());
-        let rules: Vec<_> = check_document(IdType::CnResidentId, &id, NaiveDate::from_ymd_opt(1990, 3, 8), Some(false))
-            .into_iter()
-            .map(|r| r.rule)
-            .collect();
+        let rules: Vec<_> = check_document(
+            IdType::CnResidentId,
+            &id,
+            NaiveDate::from_ymd_opt(1990, 3, 8),
+            Some(false),
+        )
+        .into_iter()
+        .map(|r| r.rule)
+        .collect();
         assert_eq!(rules, vec!["birth_date_mismatch", "sex_mismatch"]);
     }
 
     #[test]
     fn vietnamese_cccd_encodes_century_sex_and_year() {
         let female_2001 = parse_vn_citizen_id("020301000123").unwrap();
-        assert_eq!(female_2001, VnCitizenId { birth_year: 2001, male: false });
+        assert_eq!(
+            female_2001,
+            VnCitizenId {
+                birth_year: 2001,
+                male: false
+            }
+        );
         let male_1985 = parse_vn_citizen_id("020085000123").unwrap();
-        assert_eq!(male_1985, VnCitizenId { birth_year: 1985, male: true });
+        assert_eq!(
+            male_1985,
+            VnCitizenId {
+                birth_year: 1985,
+                male: true
+            }
+        );
         assert!(parse_vn_citizen_id("02008500012").is_err());
         assert!(parse_vn_citizen_id("02008500012a").is_err());
         assert!(parse_vn_citizen_id("０２００８５０００１２３").is_err());

@@ -4,7 +4,13 @@
 pub fn mask_id(id: &str) -> String {
     let chars: Vec<char> = id.chars().collect();
     let n = chars.len();
-    let (head, tail) = if n > 8 { (2, 4) } else if n > 2 { (0, 2) } else { (0, 0) };
+    let (head, tail) = if n > 8 {
+        (2, 4)
+    } else if n > 2 {
+        (0, 2)
+    } else {
+        (0, 0)
+    };
     chars
         .iter()
         .enumerate()

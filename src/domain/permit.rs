@@ -63,9 +63,14 @@ impl PermitStatus {
     }
 
     pub fn parse(s: &str) -> Option<PermitStatus> {
-        [PermitStatus::Issued, PermitStatus::Used, PermitStatus::Expired, PermitStatus::Revoked]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            PermitStatus::Issued,
+            PermitStatus::Used,
+            PermitStatus::Expired,
+            PermitStatus::Revoked,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 
@@ -85,7 +90,9 @@ impl ApplicationStatus {
     }
 
     pub fn parse(s: &str) -> Option<ApplicationStatus> {
-        [ApplicationStatus::Submitted, ApplicationStatus::Issued].into_iter().find(|k| k.as_str() == s)
+        [ApplicationStatus::Submitted, ApplicationStatus::Issued]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 
@@ -102,8 +109,14 @@ pub fn permit_number(series: &str, serial: i64) -> String {
 /// Validity of a permit issued at `issued_at`: from that moment until the end of the local day
 /// before the same date `months` later (3 months from 26 Nov = to 25 Feb, 23:59:59 +08:00).
 pub fn validity(issued_at: DateTime<Utc>, months: u32) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-    let last_day: NaiveDate = local(issued_at).date_naive().checked_add_months(Months::new(months))?.checked_sub_days(Days::new(1))?;
-    let end = last_day.and_time(NaiveTime::from_hms_opt(23, 59, 59)?).and_local_timezone(OFFICE_TZ).single()?;
+    let last_day: NaiveDate = local(issued_at)
+        .date_naive()
+        .checked_add_months(Months::new(months))?
+        .checked_sub_days(Days::new(1))?;
+    let end = last_day
+        .and_time(NaiveTime::from_hms_opt(23, 59, 59)?)
+        .and_local_timezone(OFFICE_TZ)
+        .single()?;
     Some((issued_at, end.with_timezone(&Utc)))
 }
 
@@ -119,7 +132,10 @@ pub fn effective_status(stored: PermitStatus, valid_until: DateTime<Utc>, now: D
 pub fn check_revoke(current: PermitStatus, reason: Option<&str>) -> Result<String, DomainError> {
     if current != PermitStatus::Issued {
         return Err(DomainError::Conflict {
-            message: format!("只能吊销有效的通行证，当前状态为{0} / only an issued permit can be revoked; it is {0}", current.as_str()),
+            message: format!(
+                "只能吊销有效的通行证，当前状态为{0} / only an issued permit can be revoked; it is {0}",
+                current.as_str()
+            ),
             current_state: current.as_str().to_string(),
         });
     }
@@ -127,6 +143,12 @@ pub fn check_revoke(current: PermitStatus, reason: Option<&str>) -> Result<Strin
     let mut errs = super::validation::FieldErrors::new();
     if reason.is_empty() {
         errs.add("reason", "required", "吊销须注明原因 / a reason is required");
+    } else if reason.chars().any(|c| c.is_control() && c != '\n') {
+        errs.add(
+            "reason",
+            "printable",
+            "不能包含控制字符 / control characters are not allowed",
+        );
     } else if reason.chars().count() > 500 {
         errs.add("reason", "max_length", "原因最多500字 / at most 500 characters");
     }
@@ -138,7 +160,10 @@ pub fn check_issue(current: ApplicationStatus) -> Result<(), DomainError> {
     match current {
         ApplicationStatus::Submitted => Ok(()),
         other => Err(DomainError::Conflict {
-            message: format!("申请已处于{0}状态，不能再次签发 / the application is already {0}", other.as_str()),
+            message: format!(
+                "申请已处于{0}状态，不能再次签发 / the application is already {0}",
+                other.as_str()
+            ),
             current_state: other.as_str().to_string(),
         }),
     }
@@ -150,7 +175,10 @@ mod tests {
     use chrono::TimeZone;
 
     fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
-        OFFICE_TZ.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap().with_timezone(&Utc)
+        OFFICE_TZ
+            .with_ymd_and_hms(y, m, d, h, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     #[test]
@@ -178,24 +206,45 @@ mod tests {
     #[test]
     fn expiry_is_derived_from_the_clock() {
         let (_, until) = validity(at(2026, 11, 26, 10), 3).unwrap();
-        assert_eq!(effective_status(PermitStatus::Issued, until, until), PermitStatus::Issued);
+        assert_eq!(
+            effective_status(PermitStatus::Issued, until, until),
+            PermitStatus::Issued
+        );
         let later = until + chrono::Duration::seconds(1);
-        assert_eq!(effective_status(PermitStatus::Issued, until, later), PermitStatus::Expired);
-        assert_eq!(effective_status(PermitStatus::Revoked, until, later), PermitStatus::Revoked);
+        assert_eq!(
+            effective_status(PermitStatus::Issued, until, later),
+            PermitStatus::Expired
+        );
+        assert_eq!(
+            effective_status(PermitStatus::Revoked, until, later),
+            PermitStatus::Revoked
+        );
     }
 
     #[test]
     fn revoke_needs_an_issued_permit_and_a_reason() {
-        assert!(matches!(check_revoke(PermitStatus::Revoked, Some("x")), Err(DomainError::Conflict { .. })));
-        assert!(matches!(check_revoke(PermitStatus::Expired, Some("x")), Err(DomainError::Conflict { .. })));
-        assert!(matches!(check_revoke(PermitStatus::Issued, Some("  ")), Err(DomainError::Validation(_))));
+        assert!(matches!(
+            check_revoke(PermitStatus::Revoked, Some("x")),
+            Err(DomainError::Conflict { .. })
+        ));
+        assert!(matches!(
+            check_revoke(PermitStatus::Expired, Some("x")),
+            Err(DomainError::Conflict { .. })
+        ));
+        assert!(matches!(
+            check_revoke(PermitStatus::Issued, Some("  ")),
+            Err(DomainError::Validation(_))
+        ));
         assert_eq!(check_revoke(PermitStatus::Issued, Some(" lost ")).unwrap(), "lost");
     }
 
     #[test]
     fn issue_only_once() {
         assert!(check_issue(ApplicationStatus::Submitted).is_ok());
-        assert!(matches!(check_issue(ApplicationStatus::Issued), Err(DomainError::Conflict { .. })));
+        assert!(matches!(
+            check_issue(ApplicationStatus::Issued),
+            Err(DomainError::Conflict { .. })
+        ));
     }
 
     #[test]

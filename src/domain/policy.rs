@@ -54,7 +54,10 @@ impl Policy {
                 return Err(format!("policy: {}: entries_allowed must be 1..=255", kind.as_str()));
             }
             if k.series_prefix.is_empty() || !k.series_prefix.chars().all(|c| c.is_ascii_uppercase()) {
-                return Err(format!("policy: {}: series_prefix must be uppercase letters", kind.as_str()));
+                return Err(format!(
+                    "policy: {}: series_prefix must be uppercase letters",
+                    kind.as_str()
+                ));
             }
         }
         Ok(policy)

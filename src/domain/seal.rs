@@ -157,7 +157,10 @@ mod tests {
         assert_eq!(verify(&code, |_| Some(other)), Err(SealError::BadSignature));
         assert_eq!(verify("garbage", |_| Some(other)), Err(SealError::Malformed));
         assert_eq!(verify("BD1:", |_| Some(other)), Err(SealError::Malformed));
-        assert_eq!(verify(&code[..code.len() - 5], |_| Some(other)), Err(SealError::Malformed));
+        assert_eq!(
+            verify(&code[..code.len() - 5], |_| Some(other)),
+            Err(SealError::Malformed)
+        );
     }
 
     #[test]
@@ -170,7 +173,10 @@ mod tests {
             let mut flipped = raw.clone();
             flipped[i / 8] ^= 1 << (i % 8);
             let altered = format!("{PREFIX}{}", base45::encode(&flipped));
-            assert!(verify(&altered, |_| Some(vk)).is_err(), "bit {i} flipped still verified");
+            assert!(
+                verify(&altered, |_| Some(vk)).is_err(),
+                "bit {i} flipped still verified"
+            );
         }
     }
 }

@@ -77,21 +77,67 @@ pub fn validate(input: &TravellerInput, today: NaiveDate, prefix: &str) -> Resul
     let mut errs = FieldErrors::new();
     let f = |name: &str| format!("{prefix}{name}");
 
+    // Control characters (NUL above all, which PostgreSQL refuses in text) are never part of a
+    // name, number or address; refusing them here keeps every later rule simple.
+    let all = [
+        ("name_zh", &input.name_zh),
+        ("name_latin", &input.name_latin),
+        ("nationality", &input.nationality),
+        ("sex", &input.sex),
+        ("birth_date", &input.birth_date),
+        ("id_type", &input.id_type),
+        ("id_number", &input.id_number),
+        ("phone", &input.phone),
+        ("email", &input.email),
+    ];
+    let mut bad = FieldErrors::new();
+    for (name, value) in all {
+        if value.as_deref().is_some_and(|v| v.chars().any(char::is_control)) {
+            bad.add(
+                f(name),
+                "printable",
+                "不能包含控制字符 / control characters are not allowed",
+            );
+        }
+    }
+    if !bad.is_empty() {
+        return Err(bad);
+    }
+
     let name_zh = clean(input.name_zh.as_deref());
     if let Some(n) = &name_zh {
         if n.chars().count() > 32 {
             errs.add(f("name_zh"), "max_length", "中文姓名最多32个字 / at most 32 characters");
         } else if !n.chars().all(|c| is_cjk(c) || c == '·') {
-            errs.add(f("name_zh"), "chinese_characters", "中文姓名只能包含汉字和“·” / Chinese characters and · only");
+            errs.add(
+                f("name_zh"),
+                "chinese_characters",
+                "中文姓名只能包含汉字和“·” / Chinese characters and · only",
+            );
         }
     }
 
-    let name_latin = clean(input.name_latin.as_deref()).map(|n| n.split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase());
+    let name_latin =
+        clean(input.name_latin.as_deref()).map(|n| n.split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase());
     match &name_latin {
-        None => errs.add(f("name_latin"), "required", "请填写拼音或拉丁字母姓名 / name in Latin script is required"),
-        Some(n) if n.chars().count() > 64 => errs.add(f("name_latin"), "max_length", "最多64个字符 / at most 64 characters"),
-        Some(n) if !n.chars().all(|c| (c.is_alphabetic() && !is_cjk(c) && (c as u32) < 0x2E80) || " -'.".contains(c)) => {
-            errs.add(f("name_latin"), "latin_letters", "只能包含拉丁字母、空格、连字符和撇号 / Latin letters, spaces, hyphens and apostrophes only")
+        None => errs.add(
+            f("name_latin"),
+            "required",
+            "请填写拼音或拉丁字母姓名 / name in Latin script is required",
+        ),
+        Some(n) if n.chars().count() > 64 => {
+            errs.add(f("name_latin"), "max_length", "最多64个字符 / at most 64 characters")
+        }
+        Some(n)
+            if !n
+                .chars()
+                .all(|c| (c.is_alphabetic() && !is_cjk(c) && (c as u32) < 0x2E80) || " -'.".contains(c)) =>
+        {
+            errs.add(
+                f("name_latin"),
+                "latin_letters",
+                "只能包含拉丁字母、空格、连字符和撇号 / Latin letters, spaces, hyphens and apostrophes only",
+            )
         }
         Some(_) => {}
     }
@@ -99,13 +145,19 @@ pub fn validate(input: &TravellerInput, today: NaiveDate, prefix: &str) -> Resul
     let nationality = clean(input.nationality.as_deref()).map(|n| n.to_uppercase());
     match &nationality {
         None => errs.add(f("nationality"), "required", "请填写国籍 / nationality is required"),
-        Some(n) if isocountry::CountryCode::for_alpha3(n).is_err() => {
-            errs.add(f("nationality"), "iso3166_alpha3", "国籍应为ISO 3166三字母代码，如CHN、VNM / an ISO 3166-1 alpha-3 code such as CHN or VNM")
-        }
+        Some(n) if isocountry::CountryCode::for_alpha3(n).is_err() => errs.add(
+            f("nationality"),
+            "iso3166_alpha3",
+            "国籍应为ISO 3166三字母代码，如CHN、VNM / an ISO 3166-1 alpha-3 code such as CHN or VNM",
+        ),
         Some(_) => {}
     }
     if nationality.as_deref() == Some("CHN") && name_zh.is_none() {
-        errs.add(f("name_zh"), "required", "中国公民须填写中文姓名 / a Chinese name is required for CHN nationals");
+        errs.add(
+            f("name_zh"),
+            "required",
+            "中国公民须填写中文姓名 / a Chinese name is required for CHN nationals",
+        );
     }
 
     let sex = clean(input.sex.as_deref()).map(|s| s.to_uppercase());
@@ -134,7 +186,11 @@ pub fn validate(input: &TravellerInput, today: NaiveDate, prefix: &str) -> Resul
                 None
             }
             Ok(d) if d > today => {
-                errs.add(f("birth_date"), "not_in_future", "出生日期不能晚于今天 / cannot be in the future");
+                errs.add(
+                    f("birth_date"),
+                    "not_in_future",
+                    "出生日期不能晚于今天 / cannot be in the future",
+                );
                 None
             }
             Ok(d) if d < NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(d) => {
@@ -179,7 +235,11 @@ pub fn validate(input: &TravellerInput, today: NaiveDate, prefix: &str) -> Resul
             if let (Some(req), Some(n)) = (nat_required, nationality.as_deref())
                 && n != req
             {
-                errs.add(f("nationality"), "matches_id_type", format!("该证件类型的持有人国籍应为{req} / this id_type is held by {req} nationals"));
+                errs.add(
+                    f("nationality"),
+                    "matches_id_type",
+                    format!("该证件类型的持有人国籍应为{req} / this id_type is held by {req} nationals"),
+                );
             }
         }
         (Some(_), None) => {}
@@ -189,7 +249,11 @@ pub fn validate(input: &TravellerInput, today: NaiveDate, prefix: &str) -> Resul
     if let Some(p) = &phone {
         let digits = p.strip_prefix('+').unwrap_or("");
         if !(7..=15).contains(&digits.len()) || !digits.chars().all(|c| c.is_ascii_digit()) {
-            errs.add(f("phone"), "e164", "电话应为国际格式，如+8613800000000 / international format, e.g. +8613800000000");
+            errs.add(
+                f("phone"),
+                "e164",
+                "电话应为国际格式，如+8613800000000 / international format, e.g. +8613800000000",
+            );
         }
     }
 
@@ -197,24 +261,34 @@ pub fn validate(input: &TravellerInput, today: NaiveDate, prefix: &str) -> Resul
     if let Some(e) = &email {
         let ok = e.len() <= 254
             && !e.contains(char::is_whitespace)
-            && e.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@'));
+            && e.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !domain.contains('@')
+            });
         if !ok {
             errs.add(f("email"), "email", "电子邮箱格式不正确 / not an e-mail address");
         }
     }
 
     match (name_latin, nationality, sex, birth_date, id_type, id_number) {
-        (Some(name_latin), Some(nationality), Some(sex), Some(birth_date), Some(id_type), Some(id_number)) if errs.is_empty() => Ok(Traveller {
-            name_zh,
-            name_latin,
-            nationality,
-            sex,
-            birth_date,
-            id_type,
-            id_number,
-            phone,
-            email,
-        }),
+        (Some(name_latin), Some(nationality), Some(sex), Some(birth_date), Some(id_type), Some(id_number))
+            if errs.is_empty() =>
+        {
+            Ok(Traveller {
+                name_zh,
+                name_latin,
+                nationality,
+                sex,
+                birth_date,
+                id_type,
+                id_number,
+                phone,
+                email,
+            })
+        }
         _ => Err(errs),
     }
 }
@@ -280,8 +354,20 @@ mod tests {
             email: Some("not-an-email".into()),
         };
         let errs = validate(&input, today(), "traveller.").unwrap_err();
-        for field in ["name_zh", "name_latin", "nationality", "sex", "birth_date", "id_number", "phone", "email"] {
-            assert!(errs.has(&format!("traveller.{field}")), "missing error for {field}: {errs:?}");
+        for field in [
+            "name_zh",
+            "name_latin",
+            "nationality",
+            "sex",
+            "birth_date",
+            "id_number",
+            "phone",
+            "email",
+        ] {
+            assert!(
+                errs.has(&format!("traveller.{field}")),
+                "missing error for {field}: {errs:?}"
+            );
         }
     }
 
@@ -291,6 +377,14 @@ mod tests {
         for field in ["name_latin", "nationality", "sex", "birth_date", "id_type", "id_number"] {
             assert_eq!(errs.for_field(field)[0].rule, "required", "{field}");
         }
+    }
+
+    #[test]
+    fn control_characters_are_refused() {
+        let mut input = zhang();
+        input.name_latin = Some("ZHANG\u{0}WEI".into());
+        let errs = validate(&input, today(), "").unwrap_err();
+        assert_eq!(errs.for_field("name_latin")[0].rule, "printable");
     }
 
     #[test]

@@ -21,7 +21,11 @@ impl FieldErrors {
     }
 
     pub fn add(&mut self, field: impl Into<String>, rule: &str, message: impl Into<String>) {
-        self.0.push(FieldError { field: field.into(), rule: rule.to_string(), message: message.into() });
+        self.0.push(FieldError {
+            field: field.into(),
+            rule: rule.to_string(),
+            message: message.into(),
+        });
     }
 
     pub fn is_empty(&self) -> bool {
@@ -45,4 +49,26 @@ impl FieldErrors {
 /// Trims, and treats an empty string as absent.
 pub fn clean(s: Option<&str>) -> Option<String> {
     s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+/// Permit numbers and record ids are short ASCII (letters, digits, hyphens). Anything else
+/// cannot name a record, and is answered as "not found" without reaching the database (where
+/// a NUL byte, say, would be a driver error rather than a miss).
+pub fn plausible_key(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_short_ascii() {
+        assert!(plausible_key("BT-YYG-2026-000001"));
+        assert!(plausible_key("01a2185a-7040-7000-a766-65dc81945c63"));
+        assert!(!plausible_key(""));
+        assert!(!plausible_key("a\0b"));
+        assert!(!plausible_key("张伟"));
+        assert!(!plausible_key(&"a".repeat(65)));
+    }
 }

@@ -23,12 +23,22 @@ use crate::service::permits::{self, ApplicationOut, Idempotency, NewApplication,
     ),
     security(("bearer" = []))
 )]
-pub async fn create_application(state: web::Data<AppState>, actor: ApiActor, body: JsonBody<NewApplication>) -> Result<HttpResponse, ApiError> {
+pub async fn create_application(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    body: JsonBody<NewApplication>,
+) -> Result<HttpResponse, ApiError> {
     let ctx = state.ctx.clone();
     let now = ctx.clock.now();
     let input = body.0;
-    let out = ctx.db.clone().run(move |c| permits::create_application(c, now, &actor.0, &ctx.policy, &input)).await?;
-    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/applications/{}", out.id))).json(out))
+    let out = ctx
+        .db
+        .clone()
+        .run(move |c| permits::create_application(c, now, &actor.0, &ctx.policy, &input))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/applications/{}", out.id)))
+        .json(out))
 }
 
 #[utoipa::path(
@@ -37,7 +47,11 @@ pub async fn create_application(state: web::Data<AppState>, actor: ApiActor, bod
     responses((status = 200, body = ApplicationOut), (status = 404, body = Problem)),
     security(("bearer" = []))
 )]
-pub async fn get_application(state: web::Data<AppState>, actor: ApiActor, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_application(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     authorize(&actor.0, Action::View)?;
     let id = id.into_inner();
     let out = state.ctx.db.run(move |c| permits::get_application(c, &id)).await?;
@@ -58,7 +72,13 @@ pub async fn get_application(state: web::Data<AppState>, actor: ApiActor, id: we
     ),
     security(("bearer" = []))
 )]
-pub async fn issue(state: web::Data<AppState>, req: HttpRequest, actor: ApiActor, id: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn issue(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    actor: ApiActor,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let idem = match req.headers().get("Idempotency-Key") {
         Some(v) => Some(Idempotency::new(v.to_str().unwrap_or(""), &id, &body)?),
@@ -67,10 +87,19 @@ pub async fn issue(state: web::Data<AppState>, req: HttpRequest, actor: ApiActor
     issue_permit(&state, actor.0, id, idem).await
 }
 
-pub(super) async fn issue_permit(state: &AppState, actor: crate::domain::auth::Actor, id: String, idem: Option<Idempotency>) -> Result<HttpResponse, ApiError> {
+pub(super) async fn issue_permit(
+    state: &AppState,
+    actor: crate::domain::auth::Actor,
+    id: String,
+    idem: Option<Idempotency>,
+) -> Result<HttpResponse, ApiError> {
     let ctx = state.ctx.clone();
     let now = ctx.clock.now();
-    let (record, replayed) = ctx.db.clone().run(move |c| permits::issue(c, now, &actor, &ctx.policy, &ctx.keys, &id, idem.as_ref())).await?;
+    let (record, replayed) = ctx
+        .db
+        .clone()
+        .run(move |c| permits::issue(c, now, &actor, &ctx.policy, &ctx.keys, &id, idem.as_ref()))
+        .await?;
     if !replayed {
         state.metrics.permits_issued.inc();
     }
@@ -87,7 +116,11 @@ pub(super) async fn issue_permit(state: &AppState, actor: crate::domain::auth::A
     responses((status = 200, body = PermitOut), (status = 404, body = Problem)),
     security(("bearer" = []))
 )]
-pub async fn get_permit(state: web::Data<AppState>, actor: ApiActor, number: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_permit(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    number: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     authorize(&actor.0, Action::View)?;
     let now = state.ctx.clock.now();
     let number = number.into_inner();
@@ -101,11 +134,17 @@ pub async fn get_permit(state: web::Data<AppState>, actor: ApiActor, number: web
     responses((status = 200, description = "The permit as PDF", content_type = "application/pdf"), (status = 404, body = Problem)),
     security(("bearer" = []))
 )]
-pub async fn permit_pdf(state: web::Data<AppState>, actor: ApiActor, number: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn permit_pdf(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    number: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let now = state.ctx.clock.now();
     let number = number.into_inner();
     let record = state.ctx.db.run(move |c| permits::get_permit(c, &number)).await?;
-    let kind = record.kind().ok_or_else(|| ApiError::App(crate::error::Error::Internal("stored kind".into())))?;
+    let kind = record
+        .kind()
+        .ok_or_else(|| ApiError::App(crate::error::Error::Internal("stored kind".into())))?;
     authorize(&actor.0, Action::PrintPermit(kind))?;
     let model = super::print_model(&state.ctx.policy, &record, now)?;
     // Rendering is CPU work of a few milliseconds: off the async worker like database calls.
@@ -115,7 +154,10 @@ pub async fn permit_pdf(state: web::Data<AppState>, actor: ApiActor, number: web
         .map_err(crate::error::Error::internal)?;
     Ok(HttpResponse::Ok()
         .content_type("application/pdf")
-        .insert_header(("Content-Disposition", format!("inline; filename=\"{}.pdf\"", record.permit.number)))
+        .insert_header((
+            "Content-Disposition",
+            format!("inline; filename=\"{}.pdf\"", record.permit.number),
+        ))
         .insert_header(("Cache-Control", "no-store"))
         .body(pdf))
 }
@@ -133,11 +175,20 @@ pub struct RevokeRequest {
     responses((status = 200, body = PermitOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
 )]
-pub async fn revoke(state: web::Data<AppState>, actor: ApiActor, number: web::Path<String>, body: JsonBody<RevokeRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn revoke(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    number: web::Path<String>,
+    body: JsonBody<RevokeRequest>,
+) -> Result<HttpResponse, ApiError> {
     let now = state.ctx.clock.now();
     let number = number.into_inner();
     let reason = body.0.reason;
-    let record = state.ctx.db.run(move |c| permits::revoke(c, now, &actor.0, &number, reason.as_deref())).await?;
+    let record = state
+        .ctx
+        .db
+        .run(move |c| permits::revoke(c, now, &actor.0, &number, reason.as_deref()))
+        .await?;
     Ok(HttpResponse::Ok().json(record.out(now)?))
 }
 

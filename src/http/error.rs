@@ -61,30 +61,94 @@ impl ApiError {
         match self {
             ApiError::App(Error::Domain(d)) => match d {
                 DomainError::Validation(errs) => {
-                    let mut problem = p(StatusCode::UNPROCESSABLE_ENTITY, "validation", "请求未通过校验 / validation failed", format!("{} field(s) broke a rule; see errors", errs.0.len()));
+                    let mut problem = p(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "validation",
+                        "请求未通过校验 / validation failed",
+                        format!("{} field(s) broke a rule; see errors", errs.0.len()),
+                    );
                     problem.errors = errs.0.clone();
                     problem
                 }
-                DomainError::NotFound { what } => p(StatusCode::NOT_FOUND, "not-found", "未找到 / not found", format!("{what} not found")),
+                DomainError::NotFound { what } => p(
+                    StatusCode::NOT_FOUND,
+                    "not-found",
+                    "未找到 / not found",
+                    format!("{what} not found"),
+                ),
                 DomainError::Conflict { message, current_state } => {
-                    let mut problem = p(StatusCode::CONFLICT, "conflict", "状态不允许此操作 / not allowed in the current state", message.clone());
+                    let mut problem = p(
+                        StatusCode::CONFLICT,
+                        "conflict",
+                        "状态不允许此操作 / not allowed in the current state",
+                        message.clone(),
+                    );
                     problem.current_state = Some(current_state.clone());
                     problem
                 }
-                DomainError::Forbidden(reason) => p(StatusCode::FORBIDDEN, "forbidden", "无权操作 / forbidden", reason.clone()),
+                DomainError::Forbidden(reason) => p(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "无权操作 / forbidden",
+                    reason.clone(),
+                ),
                 DomainError::IdempotencyMismatch => {
-                    let mut problem = p(StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused", "幂等键已用于其他请求 / idempotency key reused", d.to_string());
-                    problem.errors = vec![FieldError { field: "Idempotency-Key".into(), rule: "same_request".into(), message: "the key was first used with a different request".into() }];
+                    let mut problem = p(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "idempotency-key-reused",
+                        "幂等键已用于其他请求 / idempotency key reused",
+                        d.to_string(),
+                    );
+                    problem.errors = vec![FieldError {
+                        field: "Idempotency-Key".into(),
+                        rule: "same_request".into(),
+                        message: "the key was first used with a different request".into(),
+                    }];
                     problem
                 }
             },
-            ApiError::App(Error::Pool(_)) => p(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "服务暂不可用 / service unavailable", "the database is not reachable; try again".into()),
-            ApiError::App(_) => p(StatusCode::INTERNAL_SERVER_ERROR, "internal", "内部错误 / internal error", "the error was logged".into()),
-            ApiError::MalformedJson(why) => p(StatusCode::BAD_REQUEST, "malformed-json", "JSON格式错误 / malformed JSON", why.clone()),
-            ApiError::TooLarge => p(StatusCode::PAYLOAD_TOO_LARGE, "too-large", "请求体过大 / body too large", "the request body exceeds the limit".into()),
-            ApiError::UnsupportedMediaType => p(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "不支持的内容类型 / unsupported content type", "send Content-Type: application/json".into()),
-            ApiError::Unauthenticated => p(StatusCode::UNAUTHORIZED, "unauthenticated", "需要登录 / authentication required", "send Authorization: Bearer <token>".into()),
-            ApiError::NoRoute => p(StatusCode::NOT_FOUND, "no-route", "未找到 / not found", "no such endpoint".into()),
+            ApiError::App(Error::Pool(_)) => p(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "服务暂不可用 / service unavailable",
+                "the database is not reachable; try again".into(),
+            ),
+            ApiError::App(_) => p(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "内部错误 / internal error",
+                "the error was logged".into(),
+            ),
+            ApiError::MalformedJson(why) => p(
+                StatusCode::BAD_REQUEST,
+                "malformed-json",
+                "JSON格式错误 / malformed JSON",
+                why.clone(),
+            ),
+            ApiError::TooLarge => p(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                "请求体过大 / body too large",
+                "the request body exceeds the limit".into(),
+            ),
+            ApiError::UnsupportedMediaType => p(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "不支持的内容类型 / unsupported content type",
+                "send Content-Type: application/json".into(),
+            ),
+            ApiError::Unauthenticated => p(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "需要登录 / authentication required",
+                "send Authorization: Bearer <token>".into(),
+            ),
+            ApiError::NoRoute => p(
+                StatusCode::NOT_FOUND,
+                "no-route",
+                "未找到 / not found",
+                "no such endpoint".into(),
+            ),
         }
     }
 }

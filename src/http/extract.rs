@@ -17,7 +17,9 @@ use crate::service::accounts;
 pub const SESSION_COOKIE: &str = "bd_session";
 
 fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
-    req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| ApiError::App(Error::Internal("app state missing".into())))
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::App(Error::Internal("app state missing".into())))
 }
 
 /// The officer or device calling the API: `Authorization: Bearer <token>`, or for read-only
@@ -37,13 +39,21 @@ impl FromRequest for ApiActor {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(|t| t.trim().to_string());
         let safe = matches!(*req.method(), Method::GET | Method::HEAD);
-        let cookie = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()).filter(|_| safe);
+        let cookie = req
+            .cookie(SESSION_COOKIE)
+            .map(|c| c.value().to_string())
+            .filter(|_| safe);
         Box::pin(async move {
             let state = state?;
             let now = state.ctx.clock.now();
             let actor = match (bearer, cookie) {
                 (Some(token), _) => state.ctx.db.run(move |c| accounts::actor_for_token(c, &token)).await?,
-                (None, Some(secret)) => state.ctx.db.run(move |c| accounts::actor_for_session(c, now, &secret)).await?.map(|s| s.actor),
+                (None, Some(secret)) => state
+                    .ctx
+                    .db
+                    .run(move |c| accounts::actor_for_session(c, now, &secret))
+                    .await?
+                    .map(|s| s.actor),
                 (None, None) => None,
             };
             actor.map(ApiActor).ok_or(ApiError::Unauthenticated)
@@ -78,7 +88,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             if json_type != Some(true) {
                 return Err(ApiError::UnsupportedMediaType);
             }
-            let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+            let value: serde_json::Value =
+                serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
             let parsed = serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
                 let mut errs = FieldErrors::new();
                 let path = e.path().to_string();

@@ -50,7 +50,10 @@ struct BearerAuth;
 impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         if let Some(components) = openapi.components.as_mut() {
-            components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+            components.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
         }
     }
 }
@@ -89,7 +92,9 @@ async fn api_not_found(_req: HttpRequest) -> Result<HttpResponse, error::ApiErro
 
 /// What a permit prints, from the stored permit and the policy's names for kinds and offices.
 pub fn print_model(policy: &Policy, r: &PermitRecord, now: DateTime<Utc>) -> Result<PermitPrint, Error> {
-    let kind = r.kind().ok_or_else(|| Error::Internal(format!("stored kind {}", r.permit.kind)))?;
+    let kind = r
+        .kind()
+        .ok_or_else(|| Error::Internal(format!("stored kind {}", r.permit.kind)))?;
     let kp = policy.kind(kind);
     let office = policy.office(&r.permit.office);
     let status = r.status(now);
@@ -110,9 +115,13 @@ pub fn print_model(policy: &Policy, r: &PermitRecord, now: DateTime<Utc>) -> Res
         valid_from: local(crate::db::utc(r.permit.valid_from)).date_naive(),
         valid_until: local(crate::db::utc(r.permit.valid_until)).date_naive(),
         entries_allowed: r.permit.entries_allowed,
-        office_zh: office.map(|o| o.name_zh.clone()).unwrap_or_else(|| r.permit.office.clone()),
+        office_zh: office
+            .map(|o| o.name_zh.clone())
+            .unwrap_or_else(|| r.permit.office.clone()),
         office_en: office.map(|o| o.name_en.clone()).unwrap_or_default(),
-        issued_at: local(crate::db::utc(r.permit.issued_at)).format("%Y-%m-%d %H:%M UTC%:z").to_string(),
+        issued_at: local(crate::db::utc(r.permit.issued_at))
+            .format("%Y-%m-%d %H:%M UTC%:z")
+            .to_string(),
         code: r.permit.signed_code.clone(),
         banner,
     })

@@ -33,13 +33,22 @@ pub struct PageSession {
 
 impl PageSession {
     fn nav(&self) -> Option<Nav> {
-        Some(Nav { display_name: self.actor.display_name.clone(), role: self.actor.role.as_str().into(), office: self.actor.office.clone(), csrf: self.csrf.clone() })
+        Some(Nav {
+            display_name: self.actor.display_name.clone(),
+            role: self.actor.role.as_str().into(),
+            office: self.actor.office.clone(),
+            csrf: self.csrf.clone(),
+        })
     }
 
     /// Constant-time comparison, so the token cannot be guessed byte by byte from timings.
     fn check_csrf(&self, sent: &str) -> Result<(), PageError> {
         let (a, b) = (Sha256::digest(sent.as_bytes()), Sha256::digest(self.csrf.as_bytes()));
-        if a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0 { Ok(()) } else { Err(PageError::Csrf) }
+        if a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0 {
+            Ok(())
+        } else {
+            Err(PageError::Csrf)
+        }
     }
 }
 
@@ -63,10 +72,15 @@ impl From<DomainError> for PageError {
 
 fn html(status: StatusCode, page: &impl Template) -> HttpResponse {
     match page.render() {
-        Ok(body) => HttpResponse::build(status).content_type(ContentType::html()).insert_header((header::CACHE_CONTROL, "no-store")).body(body),
+        Ok(body) => HttpResponse::build(status)
+            .content_type(ContentType::html())
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(body),
         Err(e) => {
             tracing::error!(error = %e, "template failed");
-            HttpResponse::InternalServerError().content_type(ContentType::plaintext()).body("internal error")
+            HttpResponse::InternalServerError()
+                .content_type(ContentType::plaintext())
+                .body("internal error")
         }
     }
 }
@@ -75,24 +89,59 @@ impl ResponseError for PageError {
     fn error_response(&self) -> HttpResponse {
         let (status, title, detail) = match self {
             PageError::Login(next) => {
-                let target = format!("/login?{}", serde_urlencoded::to_string([("next", next)]).unwrap_or_default());
-                return HttpResponse::SeeOther().insert_header((header::LOCATION, target)).finish();
+                let target = format!(
+                    "/login?{}",
+                    serde_urlencoded::to_string([("next", next)]).unwrap_or_default()
+                );
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, target))
+                    .finish();
             }
-            PageError::Csrf => (StatusCode::FORBIDDEN, "表单已过期 / form expired", "请返回重新提交 / go back, reload the page and submit again".to_string()),
+            PageError::Csrf => (
+                StatusCode::FORBIDDEN,
+                "表单已过期 / form expired",
+                "请返回重新提交 / go back, reload the page and submit again".to_string(),
+            ),
             PageError::NotFound => (StatusCode::NOT_FOUND, "未找到 / not found", "no such page".to_string()),
             PageError::App(Error::Domain(d)) => match d {
-                DomainError::NotFound { what } => (StatusCode::NOT_FOUND, "未找到 / not found", format!("{what} not found")),
+                DomainError::NotFound { what } => {
+                    (StatusCode::NOT_FOUND, "未找到 / not found", format!("{what} not found"))
+                }
                 DomainError::Forbidden(reason) => (StatusCode::FORBIDDEN, "无权操作 / forbidden", reason.clone()),
-                DomainError::Conflict { message, .. } => (StatusCode::CONFLICT, "状态不允许此操作 / not allowed now", message.clone()),
-                DomainError::Validation(errs) => (StatusCode::UNPROCESSABLE_ENTITY, "请更正 / please correct", errs.0.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; ")),
-                DomainError::IdempotencyMismatch => (StatusCode::UNPROCESSABLE_ENTITY, "重复提交 / repeated submission", d.to_string()),
+                DomainError::Conflict { message, .. } => (
+                    StatusCode::CONFLICT,
+                    "状态不允许此操作 / not allowed now",
+                    message.clone(),
+                ),
+                DomainError::Validation(errs) => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "请更正 / please correct",
+                    errs.0.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; "),
+                ),
+                DomainError::IdempotencyMismatch => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "重复提交 / repeated submission",
+                    d.to_string(),
+                ),
             },
             PageError::App(e) => {
                 tracing::error!(error = %e, "page failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, "内部错误 / internal error", "the error was logged".to_string())
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "内部错误 / internal error",
+                    "the error was logged".to_string(),
+                )
             }
         };
-        html(status, &ErrorPage { nav: None, status: status.as_u16(), title: title.into(), detail })
+        html(
+            status,
+            &ErrorPage {
+                nav: None,
+                status: status.as_u16(),
+                title: title.into(),
+                detail,
+            },
+        )
     }
 }
 
@@ -103,26 +152,44 @@ impl FromRequest for PageSession {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let secret = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
-        let next = if req.method() == actix_web::http::Method::GET { req.path().to_string() } else { "/desk".to_string() };
+        let next = if req.method() == actix_web::http::Method::GET {
+            req.path().to_string()
+        } else {
+            "/desk".to_string()
+        };
         Box::pin(async move {
             let state = state.ok_or_else(|| PageError::App(Error::Internal("app state missing".into())))?;
             let secret = secret.ok_or_else(|| PageError::Login(next.clone()))?;
             let now = state.ctx.clock.now();
             let s2 = secret.clone();
-            let session = state.ctx.db.run(move |c| accounts::actor_for_session(c, now, &s2)).await?;
+            let session = state
+                .ctx
+                .db
+                .run(move |c| accounts::actor_for_session(c, now, &s2))
+                .await?;
             let session = session.ok_or(PageError::Login(next))?;
-            Ok(PageSession { actor: session.actor, csrf: session.csrf_token, secret })
+            Ok(PageSession {
+                actor: session.actor,
+                csrf: session.csrf_token,
+                secret,
+            })
         })
     }
 }
 
 fn redirect(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to.to_string()))
+        .finish()
 }
 
 /// Only local paths: `next` must not send an officer to another site after login.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next } else { "/desk" }
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/desk"
+    }
 }
 
 #[utoipa::path(get, path = "/", tag = "pages", responses((status = 303, description = "To the desk")))]
@@ -139,8 +206,22 @@ pub struct NextQuery {
 pub async fn login_form(state: web::Data<AppState>, query: web::Query<NextQuery>) -> Result<HttpResponse, PageError> {
     let csrf = accounts::random_secret("")?;
     let next = safe_next(query.next.as_deref().unwrap_or("/desk")).to_string();
-    let mut res = html(StatusCode::OK, &LoginPage { nav: None, error: None, username: String::new(), csrf: csrf.clone(), next });
-    let cookie = Cookie::build(LOGIN_CSRF_COOKIE, csrf).path("/login").http_only(true).secure(state.secure_cookies).same_site(SameSite::Strict).finish();
+    let mut res = html(
+        StatusCode::OK,
+        &LoginPage {
+            nav: None,
+            error: None,
+            username: String::new(),
+            csrf: csrf.clone(),
+            next,
+        },
+    );
+    let cookie = Cookie::build(LOGIN_CSRF_COOKIE, csrf)
+        .path("/login")
+        .http_only(true)
+        .secure(state.secure_cookies)
+        .same_site(SameSite::Strict)
+        .finish();
     res.add_cookie(&cookie).map_err(Error::internal)?;
     Ok(res)
 }
@@ -158,7 +239,11 @@ pub struct LoginForm {
 }
 
 #[utoipa::path(post, path = "/login", tag = "pages", responses((status = 303, description = "Logged in"), (status = 401, description = "Wrong username or password", content_type = "text/html")))]
-pub async fn login(state: web::Data<AppState>, req: HttpRequest, form: web::Form<LoginForm>) -> Result<HttpResponse, PageError> {
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
     // Double-submit check: a cross-site form cannot read or set our cookie.
     let cookie = req.cookie(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string());
@@ -168,11 +253,23 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, form: web::Form
     let now = state.ctx.clock.now();
     let ttl = state.session_ttl;
     let (username, password) = (form.username.clone(), form.password);
-    let secret = state.ctx.db.run(move |c| accounts::login(c, now, &username, &password, ttl)).await?;
+    let secret = state
+        .ctx
+        .db
+        .run(move |c| accounts::login(c, now, &username, &password, ttl))
+        .await?;
     let Some(secret) = secret else {
         return Ok(html(
             StatusCode::UNAUTHORIZED,
-            &LoginPage { nav: None, error: Some("用户名或密码错误，或账户已停用 / wrong username or password, or the account is disabled".into()), username: form.username, csrf: form.csrf, next: safe_next(&form.next).into() },
+            &LoginPage {
+                nav: None,
+                error: Some(
+                    "用户名或密码错误，或账户已停用 / wrong username or password, or the account is disabled".into(),
+                ),
+                username: form.username,
+                csrf: form.csrf,
+                next: safe_next(&form.next).into(),
+            },
         ));
     };
     let cookie = Cookie::build(SESSION_COOKIE, secret)
@@ -194,7 +291,11 @@ pub struct CsrfForm {
 }
 
 #[utoipa::path(post, path = "/logout", tag = "pages", responses((status = 303, description = "Logged out")))]
-pub async fn logout(state: web::Data<AppState>, session: PageSession, form: web::Form<CsrfForm>) -> Result<HttpResponse, PageError> {
+pub async fn logout(
+    state: web::Data<AppState>,
+    session: PageSession,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
     session.check_csrf(&form.csrf)?;
     let now = state.ctx.clock.now();
     let secret = session.secret.clone();
@@ -206,12 +307,22 @@ pub async fn logout(state: web::Data<AppState>, session: PageSession, form: web:
     Ok(res)
 }
 
-async fn desk_page(state: &AppState, session: &PageSession, form: ApplicationForm, errors: Vec<FieldError>) -> Result<DeskPage, PageError> {
+async fn desk_page(
+    state: &AppState,
+    session: &PageSession,
+    form: ApplicationForm,
+    errors: Vec<FieldError>,
+) -> Result<DeskPage, PageError> {
     let office = session.actor.office.clone();
     let (open, recent) = state
         .ctx
         .db
-        .run(move |c| Ok((permits::open_applications(c, &office, 50)?, permits::recent_permits(c, 20)?)))
+        .run(move |c| {
+            Ok((
+                permits::open_applications(c, &office, 50)?,
+                permits::recent_permits(c, 20)?,
+            ))
+        })
         .await?;
     let now = state.ctx.clock.now();
     let kinds = state
@@ -241,7 +352,9 @@ async fn desk_page(state: &AppState, session: &PageSession, form: ApplicationFor
             .into_iter()
             .map(|r| RecentPermit {
                 status: r.status(now).as_str().into(),
-                valid_until: local(crate::db::utc(r.permit.valid_until)).format("%Y-%m-%d").to_string(),
+                valid_until: local(crate::db::utc(r.permit.valid_until))
+                    .format("%Y-%m-%d")
+                    .to_string(),
                 number: r.permit.number,
                 name: format!("{} {}", r.traveller.name_zh.unwrap_or_default(), r.traveller.name_latin),
                 id_number: mask_id(&r.traveller.id_number),
@@ -252,12 +365,23 @@ async fn desk_page(state: &AppState, session: &PageSession, form: ApplicationFor
 
 #[utoipa::path(get, path = "/desk", tag = "pages", responses((status = 200, description = "The officer's desk", content_type = "text/html"), (status = 303, description = "To login")))]
 pub async fn desk(state: web::Data<AppState>, session: PageSession) -> Result<HttpResponse, PageError> {
-    let form = ApplicationForm { nationality: "CHN".into(), id_type: "cn_resident_id".into(), ..Default::default() };
-    Ok(html(StatusCode::OK, &desk_page(&state, &session, form, Vec::new()).await?))
+    let form = ApplicationForm {
+        nationality: "CHN".into(),
+        id_type: "cn_resident_id".into(),
+        ..Default::default()
+    };
+    Ok(html(
+        StatusCode::OK,
+        &desk_page(&state, &session, form, Vec::new()).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/desk/applications", tag = "pages", responses((status = 303, description = "Taken; to the application"), (status = 422, description = "Form redisplayed with every error", content_type = "text/html")))]
-pub async fn create_application(state: web::Data<AppState>, session: PageSession, form: web::Form<ApplicationForm>) -> Result<HttpResponse, PageError> {
+pub async fn create_application(
+    state: web::Data<AppState>,
+    session: PageSession,
+    form: web::Form<ApplicationForm>,
+) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
     session.check_csrf(&form.csrf)?;
     let opt = |s: &str| Some(s.to_string()).filter(|s| !s.trim().is_empty());
@@ -278,20 +402,36 @@ pub async fn create_application(state: web::Data<AppState>, session: PageSession
     let ctx = state.ctx.clone();
     let now = ctx.clock.now();
     let actor = session.actor.clone();
-    match ctx.db.clone().run(move |c| permits::create_application(c, now, &actor, &ctx.policy, &input)).await {
+    match ctx
+        .db
+        .clone()
+        .run(move |c| permits::create_application(c, now, &actor, &ctx.policy, &input))
+        .await
+    {
         Ok(app) => Ok(redirect(&format!("/desk/applications/{}", app.id))),
-        Err(Error::Domain(DomainError::Validation(errs))) => {
-            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &desk_page(&state, &session, form, errs.0).await?))
-        }
+        Err(Error::Domain(DomainError::Validation(errs))) => Ok(html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &desk_page(&state, &session, form, errs.0).await?,
+        )),
         Err(e) => Err(e.into()),
     }
 }
 
 fn kind_title(state: &AppState, kind: crate::domain::permit::PermitKind) -> String {
-    state.ctx.policy.kind(kind).map(|k| format!("{} {}", k.title_zh, k.title_en)).unwrap_or_else(|| kind.as_str().into())
+    state
+        .ctx
+        .policy
+        .kind(kind)
+        .map(|k| format!("{} {}", k.title_zh, k.title_en))
+        .unwrap_or_else(|| kind.as_str().into())
 }
 
-async fn application_page(state: &AppState, session: &PageSession, id: String, error: Option<String>) -> Result<ApplicationPage, PageError> {
+async fn application_page(
+    state: &AppState,
+    session: &PageSession,
+    id: String,
+    error: Option<String>,
+) -> Result<ApplicationPage, PageError> {
     authorize(&session.actor, Action::View)?;
     let app = state.ctx.db.run(move |c| permits::get_application(c, &id)).await?;
     Ok(ApplicationPage {
@@ -305,8 +445,15 @@ async fn application_page(state: &AppState, session: &PageSession, id: String, e
 }
 
 #[utoipa::path(get, path = "/desk/applications/{id}", tag = "pages", params(("id" = String, Path)), responses((status = 200, content_type = "text/html")))]
-pub async fn application(state: web::Data<AppState>, session: PageSession, id: web::Path<String>) -> Result<HttpResponse, PageError> {
-    Ok(html(StatusCode::OK, &application_page(&state, &session, id.into_inner(), None).await?))
+pub async fn application(
+    state: web::Data<AppState>,
+    session: PageSession,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    Ok(html(
+        StatusCode::OK,
+        &application_page(&state, &session, id.into_inner(), None).await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -318,29 +465,50 @@ pub struct IssueForm {
 }
 
 #[utoipa::path(post, path = "/desk/applications/{id}/issue", tag = "pages", params(("id" = String, Path)), responses((status = 303, description = "Issued; to the permit")))]
-pub async fn issue(state: web::Data<AppState>, session: PageSession, id: web::Path<String>, form: web::Form<IssueForm>) -> Result<HttpResponse, PageError> {
+pub async fn issue(
+    state: web::Data<AppState>,
+    session: PageSession,
+    id: web::Path<String>,
+    form: web::Form<IssueForm>,
+) -> Result<HttpResponse, PageError> {
     session.check_csrf(&form.csrf)?;
     let id = id.into_inner();
-    let idem = if form.idempotency_key.is_empty() { None } else { Some(permits::Idempotency::new(&form.idempotency_key, &id, b"")?) };
+    let idem = if form.idempotency_key.is_empty() {
+        None
+    } else {
+        Some(permits::Idempotency::new(&form.idempotency_key, &id, b"")?)
+    };
     let ctx = state.ctx.clone();
     let now = ctx.clock.now();
     let actor = session.actor.clone();
     let app_id = id.clone();
-    match ctx.db.clone().run(move |c| permits::issue(c, now, &actor, &ctx.policy, &ctx.keys, &app_id, idem.as_ref())).await {
+    match ctx
+        .db
+        .clone()
+        .run(move |c| permits::issue(c, now, &actor, &ctx.policy, &ctx.keys, &app_id, idem.as_ref()))
+        .await
+    {
         Ok((record, replayed)) => {
             if !replayed {
                 state.metrics.permits_issued.inc();
             }
             Ok(redirect(&format!("/desk/permits/{}", record.permit.number)))
         }
-        Err(Error::Domain(DomainError::Conflict { message, .. })) => {
-            Ok(html(StatusCode::CONFLICT, &application_page(&state, &session, id, Some(message)).await?))
-        }
+        Err(Error::Domain(DomainError::Conflict { message, .. })) => Ok(html(
+            StatusCode::CONFLICT,
+            &application_page(&state, &session, id, Some(message)).await?,
+        )),
         Err(e) => Err(e.into()),
     }
 }
 
-async fn permit_page(state: &AppState, session: &PageSession, number: String, errors: Vec<FieldError>, notice: Option<String>) -> Result<PermitPage, PageError> {
+async fn permit_page(
+    state: &AppState,
+    session: &PageSession,
+    number: String,
+    errors: Vec<FieldError>,
+    notice: Option<String>,
+) -> Result<PermitPage, PageError> {
     authorize(&session.actor, Action::View)?;
     let now = state.ctx.clock.now();
     let record = state.ctx.db.run(move |c| permits::get_permit(c, &number)).await?;
@@ -352,7 +520,8 @@ async fn permit_page(state: &AppState, session: &PageSession, number: String, er
         valid_from: fmt(permit.valid_from),
         valid_until: fmt(permit.valid_until),
         issued_at: fmt(permit.issued_at),
-        can_revoke: session.actor.role == Role::Supervisor && permit.status == crate::domain::permit::PermitStatus::Issued,
+        can_revoke: session.actor.role == Role::Supervisor
+            && permit.status == crate::domain::permit::PermitStatus::Issued,
         permit,
         errors,
         notice,
@@ -360,8 +529,15 @@ async fn permit_page(state: &AppState, session: &PageSession, number: String, er
 }
 
 #[utoipa::path(get, path = "/desk/permits/{number}", tag = "pages", params(("number" = String, Path)), responses((status = 200, content_type = "text/html")))]
-pub async fn permit(state: web::Data<AppState>, session: PageSession, number: web::Path<String>) -> Result<HttpResponse, PageError> {
-    Ok(html(StatusCode::OK, &permit_page(&state, &session, number.into_inner(), Vec::new(), None).await?))
+pub async fn permit(
+    state: web::Data<AppState>,
+    session: PageSession,
+    number: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    Ok(html(
+        StatusCode::OK,
+        &permit_page(&state, &session, number.into_inner(), Vec::new(), None).await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -373,17 +549,31 @@ pub struct RevokeForm {
 }
 
 #[utoipa::path(post, path = "/desk/permits/{number}/revoke", tag = "pages", params(("number" = String, Path)), responses((status = 200, description = "Revoked; the permit page", content_type = "text/html")))]
-pub async fn revoke(state: web::Data<AppState>, session: PageSession, number: web::Path<String>, form: web::Form<RevokeForm>) -> Result<HttpResponse, PageError> {
+pub async fn revoke(
+    state: web::Data<AppState>,
+    session: PageSession,
+    number: web::Path<String>,
+    form: web::Form<RevokeForm>,
+) -> Result<HttpResponse, PageError> {
     session.check_csrf(&form.csrf)?;
     let number = number.into_inner();
     let now = state.ctx.clock.now();
     let actor = session.actor.clone();
     let (n, reason) = (number.clone(), form.reason.clone());
-    match state.ctx.db.run(move |c| permits::revoke(c, now, &actor, &n, Some(&reason))).await {
-        Ok(_) => Ok(html(StatusCode::OK, &permit_page(&state, &session, number, Vec::new(), Some("已吊销 / revoked".into())).await?)),
-        Err(Error::Domain(DomainError::Validation(errs))) => {
-            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &permit_page(&state, &session, number, errs.0, None).await?))
-        }
+    match state
+        .ctx
+        .db
+        .run(move |c| permits::revoke(c, now, &actor, &n, Some(&reason)))
+        .await
+    {
+        Ok(_) => Ok(html(
+            StatusCode::OK,
+            &permit_page(&state, &session, number, Vec::new(), Some("已吊销 / revoked".into())).await?,
+        )),
+        Err(Error::Domain(DomainError::Validation(errs))) => Ok(html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &permit_page(&state, &session, number, errs.0, None).await?,
+        )),
         Err(e) => Err(e.into()),
     }
 }

@@ -15,7 +15,8 @@ pub fn code128(text: &str) -> Result<Vec<bool>, PrintError> {
 
 /// A QR code's modules (row-major, true = dark) and its width in modules.
 pub fn qr(text: &str) -> Result<(Vec<bool>, usize), PrintError> {
-    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).map_err(|e| PrintError::Barcode(e.to_string()))?;
+    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
+        .map_err(|e| PrintError::Barcode(e.to_string()))?;
     let width = code.width();
     let modules = code.to_colors().into_iter().map(|c| c == qrcode::Color::Dark).collect();
     Ok((modules, width))

@@ -33,7 +33,11 @@ pub struct FontUse {
 
 impl FontUse {
     pub fn new() -> Result<FontUse, PrintError> {
-        Ok(FontUse { face: face()?, remapper: GlyphRemapper::new(), used: BTreeMap::new() })
+        Ok(FontUse {
+            face: face()?,
+            remapper: GlyphRemapper::new(),
+            used: BTreeMap::new(),
+        })
     }
 
     /// Encodes `text` as 2-byte glyph ids of the subset (Identity-H).
@@ -66,14 +70,27 @@ impl FontUse {
         let cmap_ref = next();
         let file_ref = next();
         let base_font = Name(b"BDSUBS+NotoSansCJKsc-Regular");
-        let system_info = SystemInfo { registry: Str(b"Adobe"), ordering: Str(b"Identity"), supplement: 0 };
+        let system_info = SystemInfo {
+            registry: Str(b"Adobe"),
+            ordering: Str(b"Identity"),
+            supplement: 0,
+        };
 
-        chunk.type0_font(type0).base_font(base_font).encoding_predefined(Name(b"Identity-H")).descendant_font(cid_ref).to_unicode(cmap_ref);
+        chunk
+            .type0_font(type0)
+            .base_font(base_font)
+            .encoding_predefined(Name(b"Identity-H"))
+            .descendant_font(cid_ref)
+            .to_unicode(cmap_ref);
 
         let upem = f32::from(self.face.units_per_em());
         let scale = |v: f32| v / upem * 1000.0;
         let mut cid = chunk.cid_font(cid_ref);
-        cid.subtype(CidFontType::Type0).base_font(base_font).system_info(system_info).font_descriptor(descriptor_ref).default_width(0.0);
+        cid.subtype(CidFontType::Type0)
+            .base_font(base_font)
+            .system_info(system_info)
+            .font_descriptor(descriptor_ref)
+            .default_width(0.0);
         {
             let mut widths = cid.widths();
             for (new, (old, _)) in &self.used {
@@ -88,11 +105,18 @@ impl FontUse {
             .font_descriptor(descriptor_ref)
             .name(base_font)
             .flags(FontFlags::NON_SYMBOLIC)
-            .bbox(Rect::new(scale(f32::from(bbox.x_min)), scale(f32::from(bbox.y_min)), scale(f32::from(bbox.x_max)), scale(f32::from(bbox.y_max))))
+            .bbox(Rect::new(
+                scale(f32::from(bbox.x_min)),
+                scale(f32::from(bbox.y_min)),
+                scale(f32::from(bbox.x_max)),
+                scale(f32::from(bbox.y_max)),
+            ))
             .italic_angle(0.0)
             .ascent(scale(f32::from(self.face.ascender())))
             .descent(scale(f32::from(self.face.descender())))
-            .cap_height(scale(f32::from(self.face.capital_height().unwrap_or(self.face.ascender()))))
+            .cap_height(scale(f32::from(
+                self.face.capital_height().unwrap_or(self.face.ascender()),
+            )))
             .stem_v(80.0)
             .font_file3(file_ref);
 
@@ -106,7 +130,10 @@ impl FontUse {
         // the new glyph ids, hence FontFile3 with subtype OpenType.
         let subset = subsetter::subset(FONT_DATA, 0, &self.remapper).map_err(|e| PrintError::Font(e.to_string()))?;
         let compressed = miniz_oxide::deflate::compress_to_vec_zlib(&subset, 6);
-        chunk.stream(file_ref, &compressed).filter(Filter::FlateDecode).pair(Name(b"Subtype"), Name(b"OpenType"));
+        chunk
+            .stream(file_ref, &compressed)
+            .filter(Filter::FlateDecode)
+            .pair(Name(b"Subtype"), Name(b"OpenType"));
         Ok(())
     }
 }

@@ -68,7 +68,12 @@ impl Page<'_> {
         for (i, dark) in grid.iter().enumerate() {
             if *dark {
                 let (col, row) = (i % width, i / width);
-                self.content.rect(x + col as f32 * module, y_top - (row + 1) as f32 * module, module, module);
+                self.content.rect(
+                    x + col as f32 * module,
+                    y_top - (row + 1) as f32 * module,
+                    module,
+                    module,
+                );
             }
         }
         self.content.fill_nonzero();
@@ -76,13 +81,20 @@ impl Page<'_> {
 }
 
 fn entries_text(n: i32) -> String {
-    if n == 1 { "1 次 (单次 single entry)".to_string() } else { format!("{n} 次 (多次 multiple entries)") }
+    if n == 1 {
+        "1 次 (单次 single entry)".to_string()
+    } else {
+        format!("{n} 次 (多次 multiple entries)")
+    }
 }
 
 /// Renders the permit as a one-page PDF.
 pub fn permit_pdf(p: &PermitPrint) -> Result<Vec<u8>, PrintError> {
     let mut font = FontUse::new()?;
-    let mut page = Page { content: Content::new(), font: &mut font };
+    let mut page = Page {
+        content: Content::new(),
+        font: &mut font,
+    };
 
     // Header band.
     page.content.set_fill_rgb(0.09, 0.27, 0.55);
@@ -93,7 +105,12 @@ pub fn permit_pdf(p: &PermitPrint) -> Result<Vec<u8>, PrintError> {
     page.text(8.0 * MM, PAGE_H - 13.5 * MM, 8.0, &p.title_en.to_uppercase());
     let number_w = page.font.width(&p.number, 10.0);
     page.text(PAGE_W - 8.0 * MM - number_w, PAGE_H - 8.5 * MM, 10.0, &p.number);
-    page.text(PAGE_W - 8.0 * MM - page.font.width("No.", 7.0), PAGE_H - 13.5 * MM, 7.0, "No.");
+    page.text(
+        PAGE_W - 8.0 * MM - page.font.width("No.", 7.0),
+        PAGE_H - 13.5 * MM,
+        7.0,
+        "No.",
+    );
 
     // Holder and validity, left column.
     let x = 8.0 * MM;
@@ -106,12 +123,30 @@ pub fn permit_pdf(p: &PermitPrint) -> Result<Vec<u8>, PrintError> {
     y -= 10.5 * MM;
     page.field(x, y, "国籍 Nationality", &p.nationality, 9.5);
     page.field(x + 27.0 * MM, y, "性别 Sex", &p.sex, 9.5);
-    page.field(x + 45.0 * MM, y, "出生日期 Date of birth", &p.birth_date.to_string(), 9.5);
+    page.field(
+        x + 45.0 * MM,
+        y,
+        "出生日期 Date of birth",
+        &p.birth_date.to_string(),
+        9.5,
+    );
     y -= 9.0 * MM;
     page.field(x, y, "证件号码 ID number", &p.id_number, 9.5);
-    page.field(x + 45.0 * MM, y, "入出境次数 Entries", &entries_text(p.entries_allowed), 9.5);
+    page.field(
+        x + 45.0 * MM,
+        y,
+        "入出境次数 Entries",
+        &entries_text(p.entries_allowed),
+        9.5,
+    );
     y -= 9.0 * MM;
-    page.field(x, y, "有效期限 Valid", &format!("{} — {}", p.valid_from, p.valid_until), 9.5);
+    page.field(
+        x,
+        y,
+        "有效期限 Valid",
+        &format!("{} — {}", p.valid_from, p.valid_until),
+        9.5,
+    );
     y -= 9.0 * MM;
     page.field(x, y, "签发机关 Issuing office", &p.office_zh, 8.5);
     page.gray(0.0);
@@ -126,7 +161,12 @@ pub fn permit_pdf(p: &PermitPrint) -> Result<Vec<u8>, PrintError> {
     let bar_x = x;
     let bar_y = 6.0 * MM;
     page.gray(1.0);
-    page.content.rect(bar_x - 10.0 * module, bar_y - 1.0, (bars.len() + 20) as f32 * module, bar_h + 2.0);
+    page.content.rect(
+        bar_x - 10.0 * module,
+        bar_y - 1.0,
+        (bars.len() + 20) as f32 * module,
+        bar_h + 2.0,
+    );
     page.content.fill_nonzero();
     page.gray(0.0);
     let mut i = 0;
@@ -136,7 +176,8 @@ pub fn permit_pdf(p: &PermitPrint) -> Result<Vec<u8>, PrintError> {
             while i < bars.len() && bars[i] {
                 i += 1;
             }
-            page.content.rect(bar_x + start as f32 * module, bar_y, (i - start) as f32 * module, bar_h);
+            page.content
+                .rect(bar_x + start as f32 * module, bar_y, (i - start) as f32 * module, bar_h);
         } else {
             i += 1;
         }
@@ -189,14 +230,18 @@ pub fn permit_pdf(p: &PermitPrint) -> Result<Vec<u8>, PrintError> {
     pdf.catalog(catalog).pages(tree);
     pdf.pages(tree).kids([page_id]).count(1);
     let mut pg = pdf.page(page_id);
-    pg.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H)).parent(tree).contents(content_id);
+    pg.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H))
+        .parent(tree)
+        .contents(content_id);
     pg.resources().fonts().pair(Name(b"F1"), font_id);
     pg.finish();
     let compressed = miniz_oxide::deflate::compress_to_vec_zlib(&content, 6);
     pdf.stream(content_id, &compressed).filter(Filter::FlateDecode);
     font.write(&mut pdf, font_id, &mut next)?;
     let title = format!("{} {}", p.title_en, p.number);
-    pdf.document_info(info_id).title(pdf_writer::TextStr(&title)).producer(pdf_writer::TextStr("borderdesk"));
+    pdf.document_info(info_id)
+        .title(pdf_writer::TextStr(&title))
+        .producer(pdf_writer::TextStr("borderdesk"));
     Ok(pdf.finish())
 }
 

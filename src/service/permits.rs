@@ -15,7 +15,7 @@ use crate::domain::permit::{self, ApplicationStatus, PermitKind, PermitStatus};
 use crate::domain::policy::{KindPolicy, Policy};
 use crate::domain::seal::{self, SealInput};
 use crate::domain::traveller::{self, TravellerInput};
-use crate::domain::validation::FieldErrors;
+use crate::domain::validation::{FieldErrors, plausible_key};
 use crate::domain::{DomainError, local};
 use crate::error::{Error, Result};
 use crate::keys::KeyRing;
@@ -118,7 +118,9 @@ impl PermitRecord {
         let p = &self.permit;
         Ok(PermitOut {
             number: p.number.clone(),
-            kind: self.kind().ok_or_else(|| Error::Internal(format!("stored kind {}", p.kind)))?,
+            kind: self
+                .kind()
+                .ok_or_else(|| Error::Internal(format!("stored kind {}", p.kind)))?,
             status: self.status(now),
             valid_from: local(utc(p.valid_from)).fixed_offset(),
             valid_until: local(utc(p.valid_until)).fixed_offset(),
@@ -136,16 +138,26 @@ impl PermitRecord {
     }
 }
 
-fn kind_policy<'p>(policy: &'p Policy, kind: PermitKind) -> Result<&'p KindPolicy> {
+fn kind_policy(policy: &Policy, kind: PermitKind) -> Result<&KindPolicy> {
     policy.kind(kind).ok_or_else(|| {
         let mut errs = FieldErrors::new();
-        errs.add("kind", "offered", format!("本窗口暂不办理{0} / {0} is not offered here yet", kind.as_str()));
+        errs.add(
+            "kind",
+            "offered",
+            format!("本窗口暂不办理{0} / {0} is not offered here yet", kind.as_str()),
+        );
         errs.into()
     })
 }
 
 /// Takes an application at the window. Authorisation first (403), then every field (422).
-pub fn create_application(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, policy: &Policy, input: &NewApplication) -> Result<ApplicationOut> {
+pub fn create_application(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    policy: &Policy,
+    input: &NewApplication,
+) -> Result<ApplicationOut> {
     let mut errs = FieldErrors::new();
     let kind = match input.kind.as_deref().map(str::trim) {
         None | Some("") => {
@@ -185,7 +197,16 @@ pub fn create_application(conn: &mut DbConnection, now: DateTime<Utc>, actor: &A
         && !kp.eligible_id_types.contains(&t.id_type)
     {
         let allowed: Vec<&str> = kp.eligible_id_types.iter().map(|t: &IdType| t.as_str()).collect();
-        errs.add("traveller.id_type", "eligible", format!("{}须凭以下证件办理 / {} requires one of: {}", kp.title_zh, kp.title_en, allowed.join(", ")));
+        errs.add(
+            "traveller.id_type",
+            "eligible",
+            format!(
+                "{}须凭以下证件办理 / {} requires one of: {}",
+                kp.title_zh,
+                kp.title_en,
+                allowed.join(", ")
+            ),
+        );
     }
     let (kind, t) = match (kind, traveller) {
         (Some(k), Some(t)) if errs.is_empty() => (k, t),
@@ -227,12 +248,26 @@ pub fn create_application(conn: &mut DbConnection, now: DateTime<Utc>, actor: &A
     write_tx(conn, |c| {
         diesel::insert_into(travellers::table).values(&trow).execute(c)?;
         diesel::insert_into(applications::table).values(&arow).execute(c)?;
-        audit::record::<(), _>(c, audit::Change { at: now, actor: Some(&actor.id), action: "application.create", entity: "application", entity_id: &arow.id, before: None, after: Some(&out) })
+        audit::record::<(), _>(
+            c,
+            audit::Change {
+                at: now,
+                actor: Some(&actor.id),
+                action: "application.create",
+                entity: "application",
+                entity_id: &arow.id,
+                before: None,
+                after: Some(&out),
+            },
+        )
     })?;
     Ok(out)
 }
 
 pub fn get_application(conn: &mut DbConnection, id: &str) -> Result<ApplicationOut> {
+    if !plausible_key(id) {
+        return Err(DomainError::NotFound { what: "application" }.into());
+    }
     let found: Option<(ApplicationRow, TravellerRow)> = applications::table
         .inner_join(travellers::table)
         .filter(applications::id.eq(id))
@@ -240,11 +275,16 @@ pub fn get_application(conn: &mut DbConnection, id: &str) -> Result<ApplicationO
         .first(conn)
         .optional()?;
     let (a, t) = found.ok_or(DomainError::NotFound { what: "application" })?;
-    let permit_number = permits::table.filter(permits::application_id.eq(&a.id)).select(permits::number).first(conn).optional()?;
+    let permit_number = permits::table
+        .filter(permits::application_id.eq(&a.id))
+        .select(permits::number)
+        .first(conn)
+        .optional()?;
     Ok(ApplicationOut {
         id: a.id,
         kind: PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal(format!("stored kind {}", a.kind)))?,
-        status: ApplicationStatus::parse(&a.status).ok_or_else(|| Error::Internal(format!("stored status {}", a.status)))?,
+        status: ApplicationStatus::parse(&a.status)
+            .ok_or_else(|| Error::Internal(format!("stored status {}", a.status)))?,
         office: a.office,
         created_at: local(utc(a.created_at)).fixed_offset(),
         traveller: TravellerOut::from(&t),
@@ -271,7 +311,10 @@ impl Idempotency {
         h.update(application_id.as_bytes());
         h.update(b"\0");
         h.update(body);
-        Ok(Idempotency { key: key.to_string(), request_hash: hex::encode(h.finalize()) })
+        Ok(Idempotency {
+            key: key.to_string(),
+            request_hash: hex::encode(h.finalize()),
+        })
     }
 }
 
@@ -292,7 +335,15 @@ fn replay(conn: &mut DbConnection, actor: &Actor, idem: &Idempotency) -> Result<
 
 /// Issues the permit for a submitted application, once. Returns the permit and whether this
 /// was a replay of an earlier request with the same idempotency key.
-pub fn issue(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, policy: &Policy, keys: &KeyRing, application_id: &str, idem: Option<&Idempotency>) -> Result<(PermitRecord, bool)> {
+pub fn issue(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    policy: &Policy,
+    keys: &KeyRing,
+    application_id: &str,
+    idem: Option<&Idempotency>,
+) -> Result<(PermitRecord, bool)> {
     if let Some(idem) = idem
         && let Some(number) = replay(conn, actor, idem)?
     {
@@ -312,7 +363,18 @@ pub fn issue(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, policy:
     }
 }
 
-fn issue_in_tx(c: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, policy: &Policy, keys: &KeyRing, application_id: &str, idem: Option<&Idempotency>) -> Result<String> {
+fn issue_in_tx(
+    c: &mut DbConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    policy: &Policy,
+    keys: &KeyRing,
+    application_id: &str,
+    idem: Option<&Idempotency>,
+) -> Result<String> {
+    if !plausible_key(application_id) {
+        return Err(DomainError::NotFound { what: "application" }.into());
+    }
     let (app, trav): (ApplicationRow, TravellerRow) = applications::table
         .inner_join(travellers::table)
         .filter(applications::id.eq(application_id))
@@ -322,22 +384,35 @@ fn issue_in_tx(c: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, policy: 
         .ok_or(DomainError::NotFound { what: "application" })?;
     let kind = PermitKind::parse(&app.kind).ok_or_else(|| Error::Internal(format!("stored kind {}", app.kind)))?;
     authorize(actor, Action::IssuePermit(kind))?;
-    let status = ApplicationStatus::parse(&app.status).ok_or_else(|| Error::Internal(format!("stored status {}", app.status)))?;
+    let status = ApplicationStatus::parse(&app.status)
+        .ok_or_else(|| Error::Internal(format!("stored status {}", app.status)))?;
     permit::check_issue(status)?;
     let kp = kind_policy(policy, kind)?;
 
     // The conditional update is the guard: of two concurrent issuers only one changes the row.
-    let claimed = diesel::update(applications::table.find(&app.id).filter(applications::status.eq(ApplicationStatus::Submitted.as_str())))
-        .set((applications::status.eq(ApplicationStatus::Issued.as_str()), applications::updated_at.eq(ts(now))))
-        .execute(c)?;
+    let claimed = diesel::update(
+        applications::table
+            .find(&app.id)
+            .filter(applications::status.eq(ApplicationStatus::Submitted.as_str())),
+    )
+    .set((
+        applications::status.eq(ApplicationStatus::Issued.as_str()),
+        applications::updated_at.eq(ts(now)),
+    ))
+    .execute(c)?;
     if claimed == 0 {
-        return Err(DomainError::Conflict { message: "申请已签发 / the application was issued meanwhile".into(), current_state: ApplicationStatus::Issued.as_str().into() }.into());
+        return Err(DomainError::Conflict {
+            message: "申请已签发 / the application was issued meanwhile".into(),
+            current_state: ApplicationStatus::Issued.as_str().into(),
+        }
+        .into());
     }
 
     let series = permit::series(&kp.series_prefix, &app.office, now);
     let serial = next_serial(c, &series)?;
     let number = permit::permit_number(&series, serial);
-    let (valid_from, valid_until) = permit::validity(now, kp.validity_months).ok_or_else(|| Error::Internal("validity out of range".into()))?;
+    let (valid_from, valid_until) =
+        permit::validity(now, kp.validity_months).ok_or_else(|| Error::Internal("validity out of range".into()))?;
     let signed_code = seal::sign(
         keys.active(),
         &SealInput {
@@ -373,14 +448,44 @@ fn issue_in_tx(c: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, policy: 
     };
     diesel::insert_into(permits::table).values(&row).execute(c)?;
     if let Some(idem) = idem {
-        let key_row = IdempotencyRow { officer_id: actor.id.clone(), idem_key: idem.key.clone(), request_hash: idem.request_hash.clone(), permit_number: number.clone(), created_at: ts(now) };
-        diesel::insert_into(idempotency_keys::table).values(&key_row).execute(c)?;
+        let key_row = IdempotencyRow {
+            officer_id: actor.id.clone(),
+            idem_key: idem.key.clone(),
+            request_hash: idem.request_hash.clone(),
+            permit_number: number.clone(),
+            created_at: ts(now),
+        };
+        diesel::insert_into(idempotency_keys::table)
+            .values(&key_row)
+            .execute(c)?;
     }
     let before = serde_json::json!({"status": app.status});
     let after = serde_json::json!({"status": ApplicationStatus::Issued.as_str(), "permit": number});
-    audit::record(c, audit::Change { at: now, actor: Some(&actor.id), action: "application.issue", entity: "application", entity_id: &app.id, before: Some(&before), after: Some(&after) })?;
+    audit::record(
+        c,
+        audit::Change {
+            at: now,
+            actor: Some(&actor.id),
+            action: "application.issue",
+            entity: "application",
+            entity_id: &app.id,
+            before: Some(&before),
+            after: Some(&after),
+        },
+    )?;
     let permit_after = serde_json::json!({"number": number, "kind": row.kind, "status": row.status, "holder_id": mask_id(&trav.id_number), "valid_from": row.valid_from, "valid_until": row.valid_until, "entries_allowed": row.entries_allowed, "key_id": row.key_id});
-    audit::record::<(), _>(c, audit::Change { at: now, actor: Some(&actor.id), action: "permit.issue", entity: "permit", entity_id: &number, before: None, after: Some(&permit_after) })?;
+    audit::record::<(), _>(
+        c,
+        audit::Change {
+            at: now,
+            actor: Some(&actor.id),
+            action: "permit.issue",
+            entity: "permit",
+            entity_id: &number,
+            before: None,
+            after: Some(&permit_after),
+        },
+    )?;
     Ok(number)
 }
 
@@ -390,8 +495,14 @@ fn next_serial(c: &mut DbConnection, series: &str) -> Result<i64> {
     let seed = (serial_counters::series.eq(series), serial_counters::last_value.eq(0i64));
     // Upserts do not go through diesel's multi-connection; the statement is the same on both.
     match c {
-        DbConnection::Sqlite(s) => diesel::insert_into(serial_counters::table).values(seed).on_conflict_do_nothing().execute(s)?,
-        DbConnection::Postgresql(p) => diesel::insert_into(serial_counters::table).values(seed).on_conflict_do_nothing().execute(p)?,
+        DbConnection::Sqlite(s) => diesel::insert_into(serial_counters::table)
+            .values(seed)
+            .on_conflict_do_nothing()
+            .execute(s)?,
+        DbConnection::Postgresql(p) => diesel::insert_into(serial_counters::table)
+            .values(seed)
+            .on_conflict_do_nothing()
+            .execute(p)?,
     };
     Ok(diesel::update(serial_counters::table.find(series))
         .set(serial_counters::last_value.eq(serial_counters::last_value + 1))
@@ -400,15 +511,26 @@ fn next_serial(c: &mut DbConnection, series: &str) -> Result<i64> {
 }
 
 pub fn get_permit(conn: &mut DbConnection, number: &str) -> Result<PermitRecord> {
+    if !plausible_key(number) {
+        return Err(DomainError::NotFound { what: "permit" }.into());
+    }
     let found: Option<(PermitRow, TravellerRow, String)> = permits::table
         .inner_join(travellers::table)
         .inner_join(officers::table.on(officers::id.eq(permits::issued_by)))
         .filter(permits::number.eq(number))
-        .select((PermitRow::as_select(), TravellerRow::as_select(), officers::display_name))
+        .select((
+            PermitRow::as_select(),
+            TravellerRow::as_select(),
+            officers::display_name,
+        ))
         .first(conn)
         .optional()?;
     let (permit, traveller, issued_by_name) = found.ok_or(DomainError::NotFound { what: "permit" })?;
-    Ok(PermitRecord { permit, traveller, issued_by_name })
+    Ok(PermitRecord {
+        permit,
+        traveller,
+        issued_by_name,
+    })
 }
 
 /// The most recent permits, newest first, for the officer's desk.
@@ -418,13 +540,28 @@ pub fn recent_permits(conn: &mut DbConnection, limit: i64) -> Result<Vec<PermitR
         .inner_join(officers::table.on(officers::id.eq(permits::issued_by)))
         .order(permits::issued_at.desc())
         .limit(limit)
-        .select((PermitRow::as_select(), TravellerRow::as_select(), officers::display_name))
+        .select((
+            PermitRow::as_select(),
+            TravellerRow::as_select(),
+            officers::display_name,
+        ))
         .load(conn)?;
-    Ok(rows.into_iter().map(|(permit, traveller, issued_by_name)| PermitRecord { permit, traveller, issued_by_name }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(permit, traveller, issued_by_name)| PermitRecord {
+            permit,
+            traveller,
+            issued_by_name,
+        })
+        .collect())
 }
 
 /// Applications taken but not yet issued, oldest first.
-pub fn open_applications(conn: &mut DbConnection, office: &str, limit: i64) -> Result<Vec<(ApplicationRow, TravellerRow)>> {
+pub fn open_applications(
+    conn: &mut DbConnection,
+    office: &str,
+    limit: i64,
+) -> Result<Vec<(ApplicationRow, TravellerRow)>> {
     Ok(applications::table
         .inner_join(travellers::table)
         .filter(applications::status.eq(ApplicationStatus::Submitted.as_str()))
@@ -435,25 +572,50 @@ pub fn open_applications(conn: &mut DbConnection, office: &str, limit: i64) -> R
         .load(conn)?)
 }
 
-pub fn revoke(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, number: &str, reason: Option<&str>) -> Result<PermitRecord> {
+pub fn revoke(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    number: &str,
+    reason: Option<&str>,
+) -> Result<PermitRecord> {
     authorize(actor, Action::RevokePermit)?;
     write_tx(conn, |c| {
         let rec = get_permit(c, number)?;
         let reason = permit::check_revoke(rec.status(now), reason)?;
-        let n = diesel::update(permits::table.find(number).filter(permits::status.eq(PermitStatus::Issued.as_str())))
-            .set((
-                permits::status.eq(PermitStatus::Revoked.as_str()),
-                permits::revoked_at.eq(Some(ts(now))),
-                permits::revoked_by.eq(Some(&actor.id)),
-                permits::revoke_reason.eq(Some(&reason)),
-            ))
-            .execute(c)?;
+        let n = diesel::update(
+            permits::table
+                .find(number)
+                .filter(permits::status.eq(PermitStatus::Issued.as_str())),
+        )
+        .set((
+            permits::status.eq(PermitStatus::Revoked.as_str()),
+            permits::revoked_at.eq(Some(ts(now))),
+            permits::revoked_by.eq(Some(&actor.id)),
+            permits::revoke_reason.eq(Some(&reason)),
+        ))
+        .execute(c)?;
         if n == 0 {
-            return Err(DomainError::Conflict { message: "通行证状态已变化 / the permit changed meanwhile".into(), current_state: rec.permit.status.clone() }.into());
+            return Err(DomainError::Conflict {
+                message: "通行证状态已变化 / the permit changed meanwhile".into(),
+                current_state: rec.permit.status.clone(),
+            }
+            .into());
         }
         let before = serde_json::json!({"status": rec.permit.status});
         let after = serde_json::json!({"status": PermitStatus::Revoked.as_str(), "reason": reason});
-        audit::record(c, audit::Change { at: now, actor: Some(&actor.id), action: "permit.revoke", entity: "permit", entity_id: number, before: Some(&before), after: Some(&after) })
+        audit::record(
+            c,
+            audit::Change {
+                at: now,
+                actor: Some(&actor.id),
+                action: "permit.revoke",
+                entity: "permit",
+                entity_id: number,
+                before: Some(&before),
+                after: Some(&after),
+            },
+        )
     })?;
     get_permit(conn, number)
 }

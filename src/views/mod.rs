@@ -95,12 +95,21 @@ pub struct FieldView {
 impl DeskPage {
     fn errors_for(&self, field: &str) -> Vec<String> {
         let nested = format!("traveller.{field}");
-        self.errors.iter().filter(|e| e.field == field || e.field == nested).map(|e| e.message.clone()).collect()
+        self.errors
+            .iter()
+            .filter(|e| e.field == field || e.field == nested)
+            .map(|e| e.message.clone())
+            .collect()
     }
 
     pub fn fields(&self) -> Vec<FieldView> {
         let f = &self.form;
-        let opts = |pairs: &[(&str, &str)]| pairs.iter().map(|(v, l)| (v.to_string(), l.to_string())).collect::<Vec<_>>();
+        let opts = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(v, l)| (v.to_string(), l.to_string()))
+                .collect::<Vec<_>>()
+        };
         let field = |name, label, en, value: &str, input_type, options, hint| FieldView {
             name,
             label,
@@ -113,13 +122,73 @@ impl DeskPage {
         };
         vec![
             field("kind", "业务类型", "Kind", &f.kind, "select", self.kinds.clone(), ""),
-            field("name_zh", "中文姓名", "Chinese name", &f.name_zh, "text", vec![], "张伟"),
-            field("name_latin", "拼音/拉丁字母姓名", "Name in Latin script", &f.name_latin, "text", vec![], "ZHANG WEI"),
-            field("nationality", "国籍", "Nationality (ISO 3166)", &f.nationality, "text", vec![], "CHN"),
-            field("sex", "性别", "Sex", &f.sex, "select", opts(&[("M", "男 M"), ("F", "女 F"), ("X", "X")]), ""),
-            field("birth_date", "出生日期", "Date of birth", &f.birth_date, "date", vec![], ""),
-            field("id_type", "证件类型", "Document type", &f.id_type, "select", opts(&[("cn_resident_id", "居民身份证 Resident ID"), ("vn_citizen_id", "越南公民身份证 CCCD"), ("passport", "护照 Passport")]), ""),
-            field("id_number", "证件号码", "Document number", &f.id_number, "text", vec![], ""),
+            field(
+                "name_zh",
+                "中文姓名",
+                "Chinese name",
+                &f.name_zh,
+                "text",
+                vec![],
+                "张伟",
+            ),
+            field(
+                "name_latin",
+                "拼音/拉丁字母姓名",
+                "Name in Latin script",
+                &f.name_latin,
+                "text",
+                vec![],
+                "ZHANG WEI",
+            ),
+            field(
+                "nationality",
+                "国籍",
+                "Nationality (ISO 3166)",
+                &f.nationality,
+                "text",
+                vec![],
+                "CHN",
+            ),
+            field(
+                "sex",
+                "性别",
+                "Sex",
+                &f.sex,
+                "select",
+                opts(&[("M", "男 M"), ("F", "女 F"), ("X", "X")]),
+                "",
+            ),
+            field(
+                "birth_date",
+                "出生日期",
+                "Date of birth",
+                &f.birth_date,
+                "date",
+                vec![],
+                "",
+            ),
+            field(
+                "id_type",
+                "证件类型",
+                "Document type",
+                &f.id_type,
+                "select",
+                opts(&[
+                    ("cn_resident_id", "居民身份证 Resident ID"),
+                    ("vn_citizen_id", "越南公民身份证 CCCD"),
+                    ("passport", "护照 Passport"),
+                ]),
+                "",
+            ),
+            field(
+                "id_number",
+                "证件号码",
+                "Document number",
+                &f.id_number,
+                "text",
+                vec![],
+                "",
+            ),
             field("phone", "手机", "Phone", &f.phone, "tel", vec![], "+8613800000000"),
             field("email", "电子邮箱", "E-mail", &f.email, "email", vec![], ""),
         ]

@@ -7,7 +7,12 @@ use crate::support::{TestApp, traveller};
 #[actix_web::test]
 async fn api_without_or_with_a_bad_token_is_401() {
     let app = TestApp::spawn().await;
-    let res = app.client.get(app.url("/api/v1/permits/BT-YYG-2026-000001")).send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/api/v1/permits/BT-YYG-2026-000001"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
     assert_eq!(res.headers()["www-authenticate"], "Bearer");
     assert_eq!(res.headers()["content-type"], "application/problem+json");
@@ -19,7 +24,13 @@ async fn api_without_or_with_a_bad_token_is_401() {
 async fn an_officer_without_the_tourism_grant_cannot_take_or_issue() {
     let app = TestApp::spawn().await;
     let trade_only = app.token("trader", "officer", &["border_trade"]);
-    let res = app.post_json(&trade_only, "/api/v1/applications", &json!({"kind": "border_tourism", "traveller": traveller(1)})).await;
+    let res = app
+        .post_json(
+            &trade_only,
+            "/api/v1/applications",
+            &json!({"kind": "border_tourism", "traveller": traveller(1)}),
+        )
+        .await;
     assert_eq!(res.status(), 403);
     let body: Value = res.json().await.unwrap();
     assert!(body["detail"].as_str().unwrap().contains("border_tourism"), "{body}");
@@ -44,16 +55,33 @@ async fn revoked_tokens_and_disabled_officers_stop_at_once() {
     assert_eq!(app.get(&token, &path).await.status(), 200);
 
     let now = app.clock.now();
-    app.ctx.db.run_blocking(|c| borderdesk::service::accounts::set_disabled(c, now, "window", true)).unwrap();
+    app.ctx
+        .db
+        .run_blocking(|c| borderdesk::service::accounts::set_disabled(c, now, "window", true))
+        .unwrap();
     assert_eq!(app.get(&token, &path).await.status(), 401);
-    app.ctx.db.run_blocking(|c| borderdesk::service::accounts::set_disabled(c, now, "window", false)).unwrap();
+    app.ctx
+        .db
+        .run_blocking(|c| borderdesk::service::accounts::set_disabled(c, now, "window", false))
+        .unwrap();
     assert_eq!(app.get(&token, &path).await.status(), 200);
 
-    let (id, second) = app.ctx.db.run_blocking(|c| borderdesk::service::accounts::create_token(c, now, "window", "second")).unwrap();
+    let (id, second) = app
+        .ctx
+        .db
+        .run_blocking(|c| borderdesk::service::accounts::create_token(c, now, "window", "second"))
+        .unwrap();
     assert_eq!(app.get(&second, &path).await.status(), 200);
-    app.ctx.db.run_blocking(|c| borderdesk::service::accounts::revoke_token(c, now, &id)).unwrap();
+    app.ctx
+        .db
+        .run_blocking(|c| borderdesk::service::accounts::revoke_token(c, now, &id))
+        .unwrap();
     assert_eq!(app.get(&second, &path).await.status(), 401);
-    assert_eq!(app.get(&token, &path).await.status(), 200, "revoking one token leaves the others");
+    assert_eq!(
+        app.get(&token, &path).await.status(),
+        200,
+        "revoking one token leaves the others"
+    );
 }
 
 use borderdesk::clock::Clock;

@@ -15,7 +15,12 @@ async fn malformed_json_is_400_oversized_is_413_wrong_type_is_415() {
     let app = TestApp::spawn().await;
     let token = app.token("window", "officer", &["border_tourism"]);
     let post = |body: String, ct: &'static str| {
-        app.client.post(app.url("/api/v1/applications")).bearer_auth(&token).header("content-type", ct).body(body).send()
+        app.client
+            .post(app.url("/api/v1/applications"))
+            .bearer_auth(&token)
+            .header("content-type", ct)
+            .body(body)
+            .send()
     };
     let res = post("{\"kind\": ".into(), "application/json").await.unwrap();
     assert_eq!(res.status(), 400);
@@ -24,7 +29,13 @@ async fn malformed_json_is_400_oversized_is_413_wrong_type_is_415() {
 
     let huge = json!({"kind": "border_tourism", "traveller": {"name_latin": "A".repeat(20_000)}}).to_string();
     assert_eq!(post(huge, "application/json").await.unwrap().status(), 413);
-    assert_eq!(post("kind=border_tourism".into(), "application/x-www-form-urlencoded").await.unwrap().status(), 415);
+    assert_eq!(
+        post("kind=border_tourism".into(), "application/x-www-form-urlencoded")
+            .await
+            .unwrap()
+            .status(),
+        415
+    );
     unchanged(&app).await;
 }
 
@@ -57,6 +68,19 @@ async fn every_broken_field_is_listed_in_one_422() {
     assert!(has("traveller.phone", "e164"), "{body}");
     assert!(has("traveller.email", "email"), "{body}");
     assert!(errors.iter().all(|e| !e["message"].as_str().unwrap().is_empty()));
+
+    let mut nul = traveller(1);
+    nul["name_latin"] = json!("ZHANG\u{0}WEI");
+    let res = app
+        .post_json(
+            &token,
+            "/api/v1/applications",
+            &json!({"kind": "border_tourism", "traveller": nul}),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["errors"][0]["rule"], "printable");
     unchanged(&app).await;
 }
 
@@ -64,7 +88,13 @@ async fn every_broken_field_is_listed_in_one_422() {
 async fn wrong_types_kinds_and_eligibility_name_the_field() {
     let app = TestApp::spawn().await;
     let token = app.token("window", "officer", &["border_tourism", "border_trade"]);
-    let res = app.post_json(&token, "/api/v1/applications", &json!({"kind": "border_tourism", "traveller": {"sex": 5}})).await;
+    let res = app
+        .post_json(
+            &token,
+            "/api/v1/applications",
+            &json!({"kind": "border_tourism", "traveller": {"sex": 5}}),
+        )
+        .await;
     assert_eq!(res.status(), 422);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["errors"][0]["field"], "traveller.sex");
@@ -72,7 +102,13 @@ async fn wrong_types_kinds_and_eligibility_name_the_field() {
     let res = app.post_json(&token, "/api/v1/applications", &json!([1, 2])).await;
     assert_eq!(res.status(), 422);
 
-    let res = app.post_json(&token, "/api/v1/applications", &json!({"kind": "visa", "traveller": traveller(1)})).await;
+    let res = app
+        .post_json(
+            &token,
+            "/api/v1/applications",
+            &json!({"kind": "visa", "traveller": traveller(1)}),
+        )
+        .await;
     assert_eq!(res.status(), 422);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["errors"][0]["field"], "kind");
@@ -80,7 +116,13 @@ async fn wrong_types_kinds_and_eligibility_name_the_field() {
     // The tourism pass is for holders of a Chinese resident ID (policy data).
     let vietnamese = json!({"name_latin": "Nguyễn Văn An", "nationality": "VNM", "sex": "M", "birth_date": "1985-01-02",
         "id_type": "vn_citizen_id", "id_number": "020085000123"});
-    let res = app.post_json(&token, "/api/v1/applications", &json!({"kind": "border_tourism", "traveller": vietnamese})).await;
+    let res = app
+        .post_json(
+            &token,
+            "/api/v1/applications",
+            &json!({"kind": "border_tourism", "traveller": vietnamese}),
+        )
+        .await;
     assert_eq!(res.status(), 422);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["errors"][0]["field"], "traveller.id_type");
@@ -92,7 +134,12 @@ async fn wrong_types_kinds_and_eligibility_name_the_field() {
 async fn unknown_things_are_404_and_bad_keys_are_422() {
     let app = TestApp::spawn().await;
     let token = app.token("window", "officer", &["border_tourism"]);
-    for path in ["/api/v1/permits/BT-YYG-2026-999999", "/api/v1/permits/%00%ff/pdf", "/api/v1/applications/nope", "/api/v1/nothing-here"] {
+    for path in [
+        "/api/v1/permits/BT-YYG-2026-999999",
+        "/api/v1/permits/%00%ff/pdf",
+        "/api/v1/applications/nope",
+        "/api/v1/nothing-here",
+    ] {
         let res = app.get(&token, path).await;
         assert_eq!(res.status(), 404, "{path}");
         assert_eq!(res.headers()["content-type"], "application/problem+json", "{path}");

@@ -11,7 +11,15 @@ async fn health_readiness_and_metrics() {
     assert_eq!(app.client.get(app.url("/readyz")).send().await.unwrap().status(), 200);
     let token = app.token("window", "officer", &["border_tourism"]);
     app.issued_permit(&token).await;
-    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("borderdesk_permits_issued_total 1"), "{metrics}");
     assert!(metrics.contains("borderdesk_http_requests_total"), "{metrics}");
 }
@@ -19,7 +27,15 @@ async fn health_readiness_and_metrics() {
 #[actix_web::test]
 async fn openapi_lists_every_route() {
     let app = TestApp::spawn().await;
-    let doc: Value = app.client.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let doc: Value = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
     let expected = [
@@ -46,15 +62,30 @@ async fn openapi_lists_every_route() {
         ("/desk/permits/{number}/revoke", "post"),
     ];
     for (path, method) in expected {
-        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing from the OpenAPI document");
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} missing from the OpenAPI document"
+        );
     }
     let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(documented, expected.len(), "a documented route is not in this list (or the reverse)");
+    assert_eq!(
+        documented,
+        expected.len(),
+        "a documented route is not in this list (or the reverse)"
+    );
     // And each documented route answers (not the 404 of an unknown route).
     for (path, method) in expected {
         let url = app.url(&path.replace("{id}", "x").replace("{number}", "x"));
-        let res = if method == "get" { app.client.get(url).send().await } else { app.client.post(url).send().await }.unwrap();
+        let res = if method == "get" {
+            app.client.get(url).send().await
+        } else {
+            app.client.post(url).send().await
+        }
+        .unwrap();
         let body = res.text().await.unwrap();
-        assert!(!body.contains("/problems/no-route") && !body.contains("no such page"), "{method} {path} is not routed");
+        assert!(
+            !body.contains("/problems/no-route") && !body.contains("no such page"),
+            "{method} {path} is not routed"
+        );
     }
 }

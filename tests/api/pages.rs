@@ -13,14 +13,33 @@ struct Browser<'a> {
 
 impl Browser<'_> {
     async fn get(&mut self, path: &str) -> (u16, String, Option<String>) {
-        let res = self.app.client.get(self.app.url(path)).header(COOKIE, self.jar.header()).send().await.unwrap();
+        let res = self
+            .app
+            .client
+            .get(self.app.url(path))
+            .header(COOKIE, self.jar.header())
+            .send()
+            .await
+            .unwrap();
         self.jar.update(res.headers());
         let location = res.headers().get(LOCATION).map(|l| l.to_str().unwrap().to_string());
         (res.status().as_u16(), res.text().await.unwrap(), location)
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (u16, String, Option<String>, reqwest::header::HeaderMap) {
-        let res = self.app.client.post(self.app.url(path)).header(COOKIE, self.jar.header()).form(form).send().await.unwrap();
+    async fn post(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, String, Option<String>, reqwest::header::HeaderMap) {
+        let res = self
+            .app
+            .client
+            .post(self.app.url(path))
+            .header(COOKIE, self.jar.header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
         self.jar.update(res.headers());
         let headers = res.headers().clone();
         let location = res.headers().get(LOCATION).map(|l| l.to_str().unwrap().to_string());
@@ -30,7 +49,16 @@ impl Browser<'_> {
     async fn login(&mut self, user: &str, password: &str) -> (u16, String, Option<String>, reqwest::header::HeaderMap) {
         let (_, page, _) = self.get("/login?next=/desk").await;
         let csrf = hidden(&page, "csrf");
-        self.post("/login", &[("csrf", &csrf), ("next", "/desk"), ("username", user), ("password", password)]).await
+        self.post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("next", "/desk"),
+                ("username", user),
+                ("password", password),
+            ],
+        )
+        .await
     }
 }
 
@@ -38,7 +66,10 @@ impl Browser<'_> {
 async fn login_is_required_checked_and_protected() {
     let app = TestApp::spawn().await;
     let (user, password) = app.officer("window", "officer", &["border_tourism"]);
-    let mut b = Browser { app: &app, jar: Jar::default() };
+    let mut b = Browser {
+        app: &app,
+        jar: Jar::default(),
+    };
     let (status, _, location) = b.get("/desk").await;
     assert_eq!(status, 303);
     assert_eq!(location.as_deref(), Some("/login?next=%2Fdesk"));
@@ -48,14 +79,25 @@ async fn login_is_required_checked_and_protected() {
     assert!(page.contains("wrong username or password"));
 
     // A login post without the form's token (a cross-site post) is refused.
-    let mut stranger = Browser { app: &app, jar: Jar::default() };
-    let (status, _, _, _) = stranger.post("/login", &[("username", &user), ("password", &password)]).await;
+    let mut stranger = Browser {
+        app: &app,
+        jar: Jar::default(),
+    };
+    let (status, _, _, _) = stranger
+        .post("/login", &[("username", &user), ("password", &password)])
+        .await;
     assert_eq!(status, 403);
 
     let (status, _, location, headers) = b.login(&user, &password).await;
     assert_eq!(status, 303);
     assert_eq!(location.as_deref(), Some("/desk"));
-    let cookie = headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).find(|c| c.starts_with("bd_session=")).unwrap().to_string();
+    let cookie = headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("bd_session="))
+        .unwrap()
+        .to_string();
     for attribute in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
         assert!(cookie.contains(attribute), "{attribute} missing: {cookie}");
     }
@@ -65,7 +107,10 @@ async fn login_is_required_checked_and_protected() {
 
     // Disabling the officer ends the session at once.
     let now = app.clock.now();
-    app.ctx.db.run_blocking(|c| borderdesk::service::accounts::set_disabled(c, now, &user, true)).unwrap();
+    app.ctx
+        .db
+        .run_blocking(|c| borderdesk::service::accounts::set_disabled(c, now, &user, true))
+        .unwrap();
     let (status, _, _) = b.get("/desk").await;
     assert_eq!(status, 303);
 }
@@ -74,7 +119,10 @@ async fn login_is_required_checked_and_protected() {
 async fn an_officer_takes_issues_prints_and_a_supervisor_revokes() {
     let app = TestApp::spawn().await;
     let (user, password) = app.officer("window", "officer", &["border_tourism"]);
-    let mut b = Browser { app: &app, jar: Jar::default() };
+    let mut b = Browser {
+        app: &app,
+        jar: Jar::default(),
+    };
     assert_eq!(b.login(&user, &password).await.0, 303);
     let (_, desk, _) = b.get("/desk").await;
     let csrf = hidden(&desk, "csrf");
@@ -85,7 +133,21 @@ async fn an_officer_takes_issues_prints_and_a_supervisor_revokes() {
 
     // With mistakes: the form comes back with every message and the values typed.
     let (status, page, _, _) = b
-        .post("/desk/applications", &[("csrf", &csrf), ("kind", "border_tourism"), ("name_zh", "张伟"), ("name_latin", "ZHANG WEI"), ("nationality", "CHN"), ("sex", "M"), ("birth_date", "1990-03-07"), ("id_type", "cn_resident_id"), ("id_number", "450681199003071231"), ("phone", "123")])
+        .post(
+            "/desk/applications",
+            &[
+                ("csrf", &csrf),
+                ("kind", "border_tourism"),
+                ("name_zh", "张伟"),
+                ("name_latin", "ZHANG WEI"),
+                ("nationality", "CHN"),
+                ("sex", "M"),
+                ("birth_date", "1990-03-07"),
+                ("id_type", "cn_resident_id"),
+                ("id_number", "450681199003071231"),
+                ("phone", "123"),
+            ],
+        )
         .await;
     assert_eq!(status, 422);
     assert!(page.contains("check character"), "ID check-character message shown");
@@ -95,7 +157,21 @@ async fn an_officer_takes_issues_prints_and_a_supervisor_revokes() {
 
     let id_number = cn_id("19900307", 123);
     let (status, _, location, _) = b
-        .post("/desk/applications", &[("csrf", &csrf), ("kind", "border_tourism"), ("name_zh", "张伟"), ("name_latin", "zhang wei"), ("nationality", "CHN"), ("sex", "M"), ("birth_date", "1990-03-07"), ("id_type", "cn_resident_id"), ("id_number", &id_number), ("phone", "+8613800000000")])
+        .post(
+            "/desk/applications",
+            &[
+                ("csrf", &csrf),
+                ("kind", "border_tourism"),
+                ("name_zh", "张伟"),
+                ("name_latin", "zhang wei"),
+                ("nationality", "CHN"),
+                ("sex", "M"),
+                ("birth_date", "1990-03-07"),
+                ("id_type", "cn_resident_id"),
+                ("id_number", &id_number),
+                ("phone", "+8613800000000"),
+            ],
+        )
         .await;
     assert_eq!(status, 303);
     let application_path = location.unwrap();
@@ -122,7 +198,13 @@ async fn an_officer_takes_issues_prints_and_a_supervisor_revokes() {
     assert!(!page.contains("name=\"reason\""), "officers get no revoke form");
 
     // The print link works with the page session.
-    let res = app.client.get(app.url(&format!("/api/v1/permits/{number}/pdf"))).header(COOKIE, b.jar.header()).send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url(&format!("/api/v1/permits/{number}/pdf")))
+        .header(COOKIE, b.jar.header())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "application/pdf");
 
@@ -137,7 +219,10 @@ async fn an_officer_takes_issues_prints_and_a_supervisor_revokes() {
     assert_eq!(b.get("/desk").await.0, 303);
 
     let (boss, boss_password) = app.officer("boss", "supervisor", &["border_tourism"]);
-    let mut s = Browser { app: &app, jar: Jar::default() };
+    let mut s = Browser {
+        app: &app,
+        jar: Jar::default(),
+    };
     assert_eq!(s.login(&boss, &boss_password).await.0, 303);
     let (_, page, _) = s.get(&permit_path).await;
     let csrf = hidden(&page, "csrf");
@@ -145,7 +230,9 @@ async fn an_officer_takes_issues_prints_and_a_supervisor_revokes() {
     let (status, page, _, _) = s.post(&revoke_path, &[("csrf", &csrf), ("reason", "")]).await;
     assert_eq!(status, 422);
     assert!(page.contains("reason is required"));
-    let (status, page, _, _) = s.post(&revoke_path, &[("csrf", &csrf), ("reason", "reported lost")]).await;
+    let (status, page, _, _) = s
+        .post(&revoke_path, &[("csrf", &csrf), ("reason", "reported lost")])
+        .await;
     assert_eq!(status, 200);
     assert!(page.contains("status-revoked"));
     assert!(page.contains("reported lost"));

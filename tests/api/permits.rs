@@ -15,7 +15,15 @@ async fn issue_on_the_spot_with_policy_validity_and_an_audit_trail() {
     let res = app.get(&token, &format!("/api/v1/applications/{id}")).await;
     let application: Value = res.json().await.unwrap();
     assert_eq!(application["status"], "submitted");
-    assert_eq!(application["traveller"]["id_number"].as_str().unwrap().matches('*').count(), 12, "ID masked");
+    assert_eq!(
+        application["traveller"]["id_number"]
+            .as_str()
+            .unwrap()
+            .matches('*')
+            .count(),
+        12,
+        "ID masked"
+    );
 
     let res = app.issue(&token, &id, None).await;
     assert_eq!(res.status(), 201);
@@ -33,20 +41,41 @@ async fn issue_on_the_spot_with_policy_validity_and_an_audit_trail() {
     assert!((88..=92).contains(&days), "3 months of validity, got {days} days");
 
     let number = permit["number"].as_str().unwrap().to_string();
-    let fetched: Value = app.get(&token, &format!("/api/v1/permits/{number}")).await.json().await.unwrap();
+    let fetched: Value = app
+        .get(&token, &format!("/api/v1/permits/{number}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(fetched["number"], permit["number"]);
-    let application: Value = app.get(&token, &format!("/api/v1/applications/{id}")).await.json().await.unwrap();
+    let application: Value = app
+        .get(&token, &format!("/api/v1/applications/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(application["status"], "issued");
     assert_eq!(application["permit_number"], permit["number"]);
 
-    let trail = app.ctx.db.run_blocking(|c| audit::for_entity(c, "application", &id)).unwrap();
+    let trail = app
+        .ctx
+        .db
+        .run_blocking(|c| audit::for_entity(c, "application", &id))
+        .unwrap();
     let actions: Vec<_> = trail.iter().map(|r| r.action.as_str()).collect();
     assert_eq!(actions, ["application.create", "application.issue"]);
     assert!(trail.iter().all(|r| r.actor.is_some()));
-    let permit_trail = app.ctx.db.run_blocking(|c| audit::for_entity(c, "permit", &number)).unwrap();
+    let permit_trail = app
+        .ctx
+        .db
+        .run_blocking(|c| audit::for_entity(c, "permit", &number))
+        .unwrap();
     assert_eq!(permit_trail.len(), 1);
     let after = permit_trail[0].after_json.as_deref().unwrap();
-    assert!(!after.contains(&crate::support::cn_id("19900307", 3)), "no full ID number in the audit log");
+    assert!(
+        !after.contains(&crate::support::cn_id("19900307", 3)),
+        "no full ID number in the audit log"
+    );
 
     // Issuing again is a conflict that names the current state.
     let res = app.issue(&token, &id, None).await;
@@ -78,13 +107,20 @@ async fn supervisors_revoke_with_a_reason_once() {
     let permit = app.issued_permit(&officer).await;
     let path = format!("/api/v1/permits/{}/revoke", permit["number"].as_str().unwrap());
 
-    assert_eq!(app.post_json(&officer, &path, &json!({"reason": "lost"})).await.status(), 403);
+    assert_eq!(
+        app.post_json(&officer, &path, &json!({"reason": "lost"}))
+            .await
+            .status(),
+        403
+    );
     let res = app.post_json(&supervisor, &path, &json!({"reason": "   "})).await;
     assert_eq!(res.status(), 422);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["errors"][0]["field"], "reason");
 
-    let res = app.post_json(&supervisor, &path, &json!({"reason": "reported lost"})).await;
+    let res = app
+        .post_json(&supervisor, &path, &json!({"reason": "reported lost"}))
+        .await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["status"], "revoked");
@@ -94,7 +130,11 @@ async fn supervisors_revoke_with_a_reason_once() {
     assert_eq!(res.status(), 409);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["current_state"], "revoked");
-    let trail = app.ctx.db.run_blocking(|c| audit::for_entity(c, "permit", permit["number"].as_str().unwrap())).unwrap();
+    let trail = app
+        .ctx
+        .db
+        .run_blocking(|c| audit::for_entity(c, "permit", permit["number"].as_str().unwrap()))
+        .unwrap();
     assert_eq!(trail.iter().filter(|r| r.action == "permit.revoke").count(), 1);
 }
 
@@ -126,7 +166,15 @@ async fn keys_are_published_and_verify_the_code() {
     let app = TestApp::spawn().await;
     let token = app.token("window", "officer", &["border_tourism"]);
     let permit = app.issued_permit(&token).await;
-    let keys: Value = app.client.get(app.url("/api/v1/keys")).send().await.unwrap().json().await.unwrap();
+    let keys: Value = app
+        .client
+        .get(app.url("/api/v1/keys"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let body = crate::print::verify_code(&keys, permit["code"].as_str().unwrap()).expect("verifies");
     assert_eq!(body.number, permit["number"].as_str().unwrap());
     assert_eq!(body.holder, "ZHANG WEI");

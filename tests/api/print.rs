@@ -16,16 +16,28 @@ pub fn verify_code(keys: &Value, code: &str) -> Result<SealBody, SealError> {
         .unwrap()
         .iter()
         .map(|k| {
-            let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(k["public_key"].as_str().unwrap()).unwrap();
-            (k["kid"].as_str().unwrap().to_string(), ed25519_dalek::VerifyingKey::from_bytes(&raw.try_into().unwrap()).unwrap())
+            let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(k["public_key"].as_str().unwrap())
+                .unwrap();
+            (
+                k["kid"].as_str().unwrap().to_string(),
+                ed25519_dalek::VerifyingKey::from_bytes(&raw.try_into().unwrap()).unwrap(),
+            )
         })
         .collect();
-    seal::verify(code, |id| keys.iter().find(|(kid, _)| *kid == seal::key_id_hex(id)).map(|(_, k)| *k))
+    seal::verify(code, |id| {
+        keys.iter()
+            .find(|(kid, _)| *kid == seal::key_id_hex(id))
+            .map(|(_, k)| *k)
+    })
 }
 
 fn tool(name: &str) -> Command {
     let probe = Command::new(name).arg("-h").output();
-    assert!(probe.is_ok(), "{name} is required for this test (apt-get install poppler-utils zbar-tools)");
+    assert!(
+        probe.is_ok(),
+        "{name} is required for this test (apt-get install poppler-utils zbar-tools)"
+    );
     Command::new(name)
 }
 
@@ -56,18 +68,45 @@ async fn printed_codes_decode_and_verify() {
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("阮氏英"), "{text}");
     assert!(text.contains("NGUYỄN THỊ ÁNH"), "{text}");
-    assert!(!text.contains(&crate::support::cn_id("19900307", 24)), "full ID number printed");
+    assert!(
+        !text.contains(&crate::support::cn_id("19900307", 24)),
+        "full ID number printed"
+    );
 
-    let out = tool("pdftoppm").args(["-r", "300", "-png", "-singlefile"]).arg(&pdf_path).arg(dir.path().join("page")).output().unwrap();
+    let out = tool("pdftoppm")
+        .args(["-r", "300", "-png", "-singlefile"])
+        .arg(&pdf_path)
+        .arg(dir.path().join("page"))
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = tool("zbarimg").args(["--raw", "-q"]).arg(dir.path().join("page.png")).output().unwrap();
-    assert!(out.status.success(), "zbarimg found no code: {}", String::from_utf8_lossy(&out.stderr));
+    let out = tool("zbarimg")
+        .args(["--raw", "-q"])
+        .arg(dir.path().join("page.png"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "zbarimg found no code: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let decoded = String::from_utf8(out.stdout).unwrap();
     let symbols: Vec<&str> = decoded.lines().collect();
     assert!(symbols.contains(&number), "Code128 should read {number}: {symbols:?}");
-    let qr = symbols.iter().find(|s| s.starts_with(seal::PREFIX)).expect("a signed QR code");
+    let qr = symbols
+        .iter()
+        .find(|s| s.starts_with(seal::PREFIX))
+        .expect("a signed QR code");
 
-    let keys: Value = app.client.get(app.url("/api/v1/keys")).send().await.unwrap().json().await.unwrap();
+    let keys: Value = app
+        .client
+        .get(app.url("/api/v1/keys"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let body = verify_code(&keys, qr).expect("QR payload verifies against the published key");
     assert_eq!(body.number, number);
     assert_eq!(body.holder, "NGUYỄN THỊ ÁNH");

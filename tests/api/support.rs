@@ -22,11 +22,17 @@ pub struct TestApp {
 
 /// A fresh database URL: a new PostgreSQL database per app, or None for SQLite.
 fn fresh_postgres() -> Option<String> {
-    let admin = std::env::var("BORDERDESK_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
+    let admin = std::env::var("BORDERDESK_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
     let name = format!("bd_test_{}", uuid_like());
     let mut conn = diesel::PgConnection::establish(&admin).expect("BORDERDESK_TEST_DATABASE_URL must reach PostgreSQL");
-    conn.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
-    let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).expect("URL with a database name");
+    conn.batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create test database");
+    let base = admin
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_string())
+        .expect("URL with a database name");
     Some(format!("{base}/{name}"))
 }
 
@@ -52,8 +58,17 @@ impl TestApp {
         let ctx = borderdesk::app::context(&settings, clock.clone()).expect("context");
         let running = borderdesk::app::start(&settings, ctx).expect("start");
         actix_web::rt::spawn(running.server);
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        TestApp { base: format!("http://{}", running.addr), client, ctx: running.ctx, clock, _dir: dir }
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        TestApp {
+            base: format!("http://{}", running.addr),
+            client,
+            ctx: running.ctx,
+            clock,
+            _dir: dir,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -72,7 +87,10 @@ impl TestApp {
             password: password.clone(),
         };
         let now = self.ctx.clock.now();
-        self.ctx.db.run_blocking(|c| accounts::add_officer(c, now, &self.ctx.policy, new)).expect("add officer");
+        self.ctx
+            .db
+            .run_blocking(|c| accounts::add_officer(c, now, &self.ctx.policy, new))
+            .expect("add officer");
         (username.into(), password)
     }
 
@@ -80,26 +98,53 @@ impl TestApp {
     pub fn token(&self, username: &str, role: &str, grants: &[&str]) -> String {
         self.officer(username, role, grants);
         let now = self.ctx.clock.now();
-        self.ctx.db.run_blocking(|c| accounts::create_token(c, now, username, "test")).expect("token").1
+        self.ctx
+            .db
+            .run_blocking(|c| accounts::create_token(c, now, username, "test"))
+            .expect("token")
+            .1
     }
 
     pub async fn post_json(&self, token: &str, path: &str, body: &Value) -> reqwest::Response {
-        self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn get(&self, token: &str, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request")
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
     }
 
     /// Takes an application and returns its id.
     pub async fn application(&self, token: &str, traveller: Value) -> String {
-        let res = self.post_json(token, "/api/v1/applications", &json!({"kind": "border_tourism", "traveller": traveller})).await;
+        let res = self
+            .post_json(
+                token,
+                "/api/v1/applications",
+                &json!({"kind": "border_tourism", "traveller": traveller}),
+            )
+            .await;
         assert_eq!(res.status(), 201);
-        res.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string()
+        res.json::<Value>().await.expect("json")["id"]
+            .as_str()
+            .expect("id")
+            .to_string()
     }
 
     pub async fn issue(&self, token: &str, app_id: &str, key: Option<&str>) -> reqwest::Response {
-        let mut req = self.client.post(self.url(&format!("/api/v1/applications/{app_id}/issue"))).bearer_auth(token);
+        let mut req = self
+            .client
+            .post(self.url(&format!("/api/v1/applications/{app_id}/issue")))
+            .bearer_auth(token);
         if let Some(k) = key {
             req = req.header("Idempotency-Key", k);
         }
@@ -124,7 +169,13 @@ impl TestApp {
         }
         self.ctx
             .db
-            .run_blocking(|c| Ok(diesel::RunQueryDsl::get_result::<N>(diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")), c)?.n))
+            .run_blocking(|c| {
+                Ok(diesel::RunQueryDsl::get_result::<N>(
+                    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")),
+                    c,
+                )?
+                .n)
+            })
             .expect("count")
     }
 }
@@ -165,13 +216,20 @@ impl Jar {
     }
 
     pub fn header(&self) -> String {
-        self.0.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        self.0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 }
 
 /// Pulls `name="csrf" value="..."` (or another hidden field) out of a page.
 pub fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).map(|i| i + marker.len()).expect("hidden field present");
+    let start = html
+        .find(&marker)
+        .map(|i| i + marker.len())
+        .expect("hidden field present");
     html[start..].split('"').next().unwrap_or("").to_string()
 }
