@@ -1,0 +1,61 @@
+//! Time to render one permit PDF (font subset, QR, Code128, layout, deflate), beside a baseline
+//! in the same run: building the two barcodes' module grids alone.
+//!   cargo bench --bench print
+
+use borderdesk::domain::permit::PermitKind;
+use borderdesk::domain::seal::{SealInput, sign};
+use borderdesk::print::{PermitPrint, codes, permit_pdf};
+use chrono::NaiveDate;
+use criterion::{Criterion, criterion_group, criterion_main};
+use ed25519_dalek::SigningKey;
+
+fn model() -> PermitPrint {
+    let from = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap_or_default();
+    let until = NaiveDate::from_ymd_opt(2027, 2, 25).unwrap_or_default();
+    let code = sign(
+        &SigningKey::from_bytes(&[7; 32]),
+        &SealInput {
+            kind: PermitKind::BorderTourism,
+            number: "BT-YYG-2026-000123",
+            holder: "NGUYỄN THỊ ÁNH",
+            nationality: "CHN",
+            valid_from: from,
+            valid_until: until,
+            entries: 1,
+        },
+    );
+    PermitPrint {
+        title_zh: "边境旅游通行证".into(),
+        title_en: "Border Tourism Pass".into(),
+        number: "BT-YYG-2026-000123".into(),
+        name_zh: Some("阮氏英".into()),
+        name_latin: "NGUYỄN THỊ ÁNH".into(),
+        nationality: "CHN".into(),
+        sex: "F".into(),
+        birth_date: NaiveDate::from_ymd_opt(1990, 3, 7).unwrap_or_default(),
+        id_number: "45************1234".into(),
+        valid_from: from,
+        valid_until: until,
+        entries_allowed: 1,
+        office_zh: "友谊关口岸出入境一站式办证点".into(),
+        office_en: "Youyiguan (Friendship Pass) one-window permit office".into(),
+        issued_at: "2026-11-26 10:15 UTC+08:00".into(),
+        code,
+        banner: None,
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let m = model();
+    // Parse the font once, as the service does at its first print.
+    let _ = permit_pdf(&m);
+    let mut g = c.benchmark_group("print");
+    g.bench_function("baseline: QR + Code128 grids", |b| {
+        b.iter(|| (codes::qr(&m.code).map(|q| q.1), codes::code128(&m.number).map(|v| v.len())))
+    });
+    g.bench_function("permit PDF", |b| b.iter(|| permit_pdf(&m).map(|p| p.len())));
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# End-to-end throughput on SQLite of the release binary: taking applications, issuing permits and
+# printing PDFs, each beside GET /healthz of the same binary in the same run (the baseline).
+# Loopback only, bounded: four wrk runs of $DURATION seconds. Needs wrk and python3.
+#   ops/bench/run.sh            (DURATION=5 CONNS=32 THREADS=2 PORT=18090 to change)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DURATION=${DURATION:-5}
+CONNS=${CONNS:-32}
+THREADS=${THREADS:-2}
+PORT=${PORT:-18090}
+command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)"; exit 1; }
+
+cargo build --release -q
+BIN=$PWD/target/release/borderdesk
+DIR=$(mktemp -d /tmp/borderdesk-bench.XXXXXX)
+export BORDERDESK_DATA_DIR=$DIR BORDERDESK_BIND=127.0.0.1:$PORT BORDERDESK_LOG=warn
+echo 'bench-password-0123' | "$BIN" officer add --username bench --role officer --grant border_tourism --password-stdin >/dev/null
+TOKEN=$("$BIN" token create --username bench 2>/dev/null)
+export TOKEN
+"$BIN" serve >"$DIR/serve.log" 2>&1 &
+PID=$!
+trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DIR"' EXIT
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+
+run() { # name, wrk args...
+  local name=$1; shift
+  local out
+  out=$(wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$@")
+  local rps p50 p99 non2xx
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
+  printf '%-28s %10s req/s   p50 %-9s p99 %-9s non-2xx %s\n' "$name" "$rps" "$p50" "$p99" "${non2xx:-0}"
+  echo "$rps" >"$DIR/$name.rps"
+}
+
+echo "wrk -t$THREADS -c$CONNS -d${DURATION}s, SQLite, $(nproc) cores"
+run healthz "http://127.0.0.1:$PORT/healthz"
+run create_application -s ops/bench/create.lua "http://127.0.0.1:$PORT"
+python3 - "$DIR/borderdesk.db" >"$DIR/ids" <<'PY'
+import sqlite3, sys
+for (i,) in sqlite3.connect(sys.argv[1]).execute("SELECT id FROM applications WHERE status = 'submitted'"):
+    print(i)
+PY
+export IDS=$DIR/ids THREADS
+before=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM permits').fetchone()[0])" "$DIR/borderdesk.db")
+run issue_permit -s ops/bench/issue.lua "http://127.0.0.1:$PORT"
+after=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM permits').fetchone()[0])" "$DIR/borderdesk.db")
+NUMBER=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT number FROM permits LIMIT 1').fetchone()[0])" "$DIR/borderdesk.db")
+run permit_pdf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/permits/$NUMBER/pdf"
+
+echo
+echo "applications available: $(wc -l <"$DIR/ids"); permits issued in the run: $((after - before)) ($(python3 -c "print(round($((after - before))/$DURATION))")/s)"
+for n in create_application issue_permit permit_pdf; do
+  python3 -c "import sys; h=float(open(sys.argv[1]).read()); x=float(open(sys.argv[2]).read()); print(f'{sys.argv[3]:<28} {x/h:8.4f} x healthz  ({h/x:7.1f} times slower)')" "$DIR/healthz.rps" "$DIR/$n.rps" "$n"
+done
