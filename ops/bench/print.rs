@@ -51,7 +51,12 @@ fn bench(c: &mut Criterion) {
     let _ = permit_pdf(&m);
     let mut g = c.benchmark_group("print");
     g.bench_function("baseline: QR + Code128 grids", |b| {
-        b.iter(|| (codes::qr(&m.code).map(|q| q.1), codes::code128(&m.number).map(|v| v.len())))
+        b.iter(|| {
+            (
+                codes::qr(&m.code).map(|q| q.1),
+                codes::code128(&m.number).map(|v| v.len()),
+            )
+        })
     });
     g.bench_function("permit PDF", |b| b.iter(|| permit_pdf(&m).map(|p| p.len())));
     g.finish();

@@ -3,11 +3,13 @@
 //! Everything here takes time and policy as parameters so it can be tested beside the code.
 
 pub mod auth;
+pub mod calendar;
 pub mod ids;
 pub mod mask;
 pub mod permit;
 pub mod policy;
 pub mod seal;
+pub mod trade;
 pub mod traveller;
 pub mod validation;
 
