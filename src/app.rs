@@ -27,6 +27,10 @@ pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "database migrated");
     }
+    let seeded = db.run_blocking(|c| crate::service::calendar::seed(c, clock.now()))?;
+    if !seeded.is_empty() {
+        tracing::info!(years = ?seeded, "loaded the published working-day calendar");
+    }
     let (keys, created) = KeyRing::load_or_create(&settings.data_dir)?;
     if created {
         tracing::info!(kid = %keys.active_id(), "created the permit-signing key");
@@ -36,6 +40,7 @@ pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
         clock,
         policy: Arc::new(policy),
         keys: Arc::new(keys),
+        hours: settings.office_hours()?,
     })
 }
 

@@ -44,6 +44,14 @@ pub struct Settings {
     /// http://localhost). Turn off only for plain-HTTP set-ups behind a trusted proxy.
     #[arg(long, env = "BORDERDESK_SECURE_COOKIES", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub secure_cookies: bool,
+
+    /// Office opening time (HH:MM, China time).
+    #[arg(long, env = "BORDERDESK_OFFICE_OPEN", default_value = "08:30", global = true)]
+    pub office_open: String,
+
+    /// Office closing time (HH:MM); work accepted after it counts from the next working day.
+    #[arg(long, env = "BORDERDESK_OFFICE_CLOSE", default_value = "17:30", global = true)]
+    pub office_close: String,
 }
 
 impl Default for Settings {
@@ -58,6 +66,8 @@ impl Default for Settings {
             body_limit: 64 * 1024,
             session_hours: 12,
             secure_cookies: true,
+            office_open: "08:30".into(),
+            office_close: "17:30".into(),
         }
     }
 }
@@ -68,6 +78,23 @@ impl Settings {
             Some(url) if !url.trim().is_empty() => url.clone(),
             _ => format!("sqlite:{}", self.data_dir.join("borderdesk.db").display()),
         }
+    }
+
+    pub fn office_hours(&self) -> crate::error::Result<crate::domain::calendar::OfficeHours> {
+        let parse = |name: &str, v: &str| {
+            chrono::NaiveTime::parse_from_str(v.trim(), "%H:%M")
+                .map_err(|_| crate::error::Error::Internal(format!("{name}: {v:?} is not a time as HH:MM")))
+        };
+        let hours = crate::domain::calendar::OfficeHours {
+            open: parse("BORDERDESK_OFFICE_OPEN", &self.office_open)?,
+            close: parse("BORDERDESK_OFFICE_CLOSE", &self.office_close)?,
+        };
+        if hours.open >= hours.close {
+            return Err(crate::error::Error::Internal(
+                "office hours: opening must be before closing".into(),
+            ));
+        }
+        Ok(hours)
     }
 
     pub fn load_policy(&self) -> crate::error::Result<crate::domain::policy::Policy> {

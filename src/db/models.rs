@@ -81,6 +81,54 @@ pub struct ApplicationRow {
     pub created_by: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub number: Option<String>,
+    pub enterprise_name: Option<String>,
+    pub credit_code: Option<String>,
+    /// Normalised plates, comma-separated.
+    pub plates: Option<String>,
+    pub validity_option: Option<String>,
+    pub fee_waived: Option<bool>,
+    pub photo_ref: Option<String>,
+    pub accepted_at: Option<NaiveDateTime>,
+    pub accepted_by: Option<String>,
+    pub due_at: Option<NaiveDateTime>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub decided_by: Option<String>,
+    pub reason: Option<String>,
+    pub attention: Option<String>,
+    pub export_batch: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = calendar_days)]
+pub struct CalendarDayRow {
+    pub day: NaiveDate,
+    pub kind: String,
+    pub name: String,
+    pub updated_at: NaiveDateTime,
+    pub updated_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = application_materials)]
+pub struct MaterialRow {
+    pub application_id: String,
+    pub item: String,
+    pub provided: bool,
+    pub due_date: Option<NaiveDate>,
+    pub provided_at: Option<NaiveDateTime>,
+    pub provided_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = export_batches)]
+pub struct ExportBatchRow {
+    pub id: String,
+    pub kind: String,
+    pub created_at: NaiveDateTime,
+    pub payload: String,
+    pub signature: String,
+    pub acked_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]

@@ -61,6 +61,53 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        number -> Nullable<Text>,
+        enterprise_name -> Nullable<Text>,
+        credit_code -> Nullable<Text>,
+        plates -> Nullable<Text>,
+        validity_option -> Nullable<Text>,
+        fee_waived -> Nullable<Bool>,
+        photo_ref -> Nullable<Text>,
+        accepted_at -> Nullable<Timestamp>,
+        accepted_by -> Nullable<Text>,
+        due_at -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        attention -> Nullable<Text>,
+        export_batch -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    calendar_days (day) {
+        day -> Date,
+        kind -> Text,
+        name -> Text,
+        updated_at -> Timestamp,
+        updated_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    application_materials (application_id, item) {
+        application_id -> Text,
+        item -> Text,
+        provided -> Bool,
+        due_date -> Nullable<Date>,
+        provided_at -> Nullable<Timestamp>,
+        provided_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    export_batches (id) {
+        id -> Text,
+        kind -> Text,
+        created_at -> Timestamp,
+        payload -> Text,
+        signature -> Text,
+        acked_at -> Nullable<Timestamp>,
     }
 }
 
@@ -122,6 +169,7 @@ diesel::joinable!(sessions -> officers (officer_id));
 diesel::joinable!(api_tokens -> officers (officer_id));
 diesel::joinable!(applications -> travellers (traveller_id));
 diesel::joinable!(permits -> travellers (traveller_id));
+diesel::joinable!(application_materials -> applications (application_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     officers,
@@ -133,4 +181,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     permits,
     idempotency_keys,
     audit_log,
+    calendar_days,
+    application_materials,
+    export_batches,
 );

@@ -12,6 +12,7 @@ pub mod seal;
 pub mod trade;
 pub mod traveller;
 pub mod validation;
+pub mod workflow;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;

@@ -47,6 +47,10 @@ impl PermitKind {
 #[serde(rename_all = "snake_case")]
 pub enum PermitStatus {
     Issued,
+    /// 容缺: printed before every item (or the portrait) was supplied; not valid for crossing.
+    Pending,
+    /// An outstanding item is past its due date.
+    Suspended,
     Used,
     Expired,
     Revoked,
@@ -56,6 +60,8 @@ impl PermitStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             PermitStatus::Issued => "issued",
+            PermitStatus::Pending => "pending",
+            PermitStatus::Suspended => "suspended",
             PermitStatus::Used => "used",
             PermitStatus::Expired => "expired",
             PermitStatus::Revoked => "revoked",
@@ -65,6 +71,8 @@ impl PermitStatus {
     pub fn parse(s: &str) -> Option<PermitStatus> {
         [
             PermitStatus::Issued,
+            PermitStatus::Pending,
+            PermitStatus::Suspended,
             PermitStatus::Used,
             PermitStatus::Expired,
             PermitStatus::Revoked,
@@ -78,21 +86,53 @@ impl PermitStatus {
 #[serde(rename_all = "snake_case")]
 pub enum ApplicationStatus {
     Submitted,
+    /// 受理: materials checked (some may be deferred); the SLA clock runs.
+    Accepted,
+    Approved,
     Issued,
+    /// Handed over to the holder.
+    Collected,
+    /// Handed to the external review system (passports).
+    Uploaded,
+    Rejected,
+    Withdrawn,
 }
 
 impl ApplicationStatus {
+    pub const ALL: [ApplicationStatus; 8] = [
+        ApplicationStatus::Submitted,
+        ApplicationStatus::Accepted,
+        ApplicationStatus::Approved,
+        ApplicationStatus::Issued,
+        ApplicationStatus::Collected,
+        ApplicationStatus::Uploaded,
+        ApplicationStatus::Rejected,
+        ApplicationStatus::Withdrawn,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ApplicationStatus::Submitted => "submitted",
+            ApplicationStatus::Accepted => "accepted",
+            ApplicationStatus::Approved => "approved",
             ApplicationStatus::Issued => "issued",
+            ApplicationStatus::Collected => "collected",
+            ApplicationStatus::Uploaded => "uploaded",
+            ApplicationStatus::Rejected => "rejected",
+            ApplicationStatus::Withdrawn => "withdrawn",
         }
     }
 
     pub fn parse(s: &str) -> Option<ApplicationStatus> {
-        [ApplicationStatus::Submitted, ApplicationStatus::Issued]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Whether the application still waits for a decision (and so counts against its SLA).
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            ApplicationStatus::Submitted | ApplicationStatus::Accepted | ApplicationStatus::Uploaded
+        )
     }
 }
 
@@ -120,17 +160,32 @@ pub fn validity(issued_at: DateTime<Utc>, months: u32) -> Option<(DateTime<Utc>,
     Some((issued_at, end.with_timezone(&Utc)))
 }
 
-/// The status a holder or officer sees now: an issued permit past its validity is expired.
-pub fn effective_status(stored: PermitStatus, valid_until: DateTime<Utc>, now: DateTime<Utc>) -> PermitStatus {
+/// The status a holder, officer or checkpoint sees now. Only issued/used/revoked are stored:
+/// an issued permit past its validity is expired; one whose application still misses items is
+/// pending, or suspended once any of them is past its due date (the end of that local day).
+pub fn effective_status(
+    stored: PermitStatus,
+    valid_until: DateTime<Utc>,
+    outstanding_due: &[NaiveDate],
+    now: DateTime<Utc>,
+) -> PermitStatus {
     match stored {
         PermitStatus::Issued if now > valid_until => PermitStatus::Expired,
+        PermitStatus::Issued if outstanding_due.iter().any(|due| local(now).date_naive() > *due) => {
+            PermitStatus::Suspended
+        }
+        PermitStatus::Issued if !outstanding_due.is_empty() => PermitStatus::Pending,
         other => other,
     }
 }
 
-/// Revocation is for permits still in force, and needs a reason.
+/// Revocation is for permits still in force (pending and suspended ones included), and needs a
+/// reason.
 pub fn check_revoke(current: PermitStatus, reason: Option<&str>) -> Result<String, DomainError> {
-    if current != PermitStatus::Issued {
+    if !matches!(
+        current,
+        PermitStatus::Issued | PermitStatus::Pending | PermitStatus::Suspended
+    ) {
         return Err(DomainError::Conflict {
             message: format!(
                 "只能吊销有效的通行证，当前状态为{0} / only an issued permit can be revoked; it is {0}",
@@ -153,20 +208,6 @@ pub fn check_revoke(current: PermitStatus, reason: Option<&str>) -> Result<Strin
         errs.add("reason", "max_length", "原因最多500字 / at most 500 characters");
     }
     errs.finish(reason.to_string()).map_err(DomainError::Validation)
-}
-
-/// Issuing is allowed once, from a submitted application.
-pub fn check_issue(current: ApplicationStatus) -> Result<(), DomainError> {
-    match current {
-        ApplicationStatus::Submitted => Ok(()),
-        other => Err(DomainError::Conflict {
-            message: format!(
-                "申请已处于{0}状态，不能再次签发 / the application is already {0}",
-                other.as_str()
-            ),
-            current_state: other.as_str().to_string(),
-        }),
-    }
 }
 
 #[cfg(test)]
@@ -207,22 +248,22 @@ mod tests {
     fn expiry_is_derived_from_the_clock() {
         let (_, until) = validity(at(2026, 11, 26, 10), 3).unwrap();
         assert_eq!(
-            effective_status(PermitStatus::Issued, until, until),
+            effective_status(PermitStatus::Issued, until, &[], until),
             PermitStatus::Issued
         );
         let later = until + chrono::Duration::seconds(1);
         assert_eq!(
-            effective_status(PermitStatus::Issued, until, later),
+            effective_status(PermitStatus::Issued, until, &[], later),
             PermitStatus::Expired
         );
         assert_eq!(
-            effective_status(PermitStatus::Revoked, until, later),
+            effective_status(PermitStatus::Revoked, until, &[], later),
             PermitStatus::Revoked
         );
     }
 
     #[test]
-    fn revoke_needs_an_issued_permit_and_a_reason() {
+    fn revoke_needs_a_permit_in_force_and_a_reason() {
         assert!(matches!(
             check_revoke(PermitStatus::Revoked, Some("x")),
             Err(DomainError::Conflict { .. })
@@ -239,12 +280,25 @@ mod tests {
     }
 
     #[test]
-    fn issue_only_once() {
-        assert!(check_issue(ApplicationStatus::Submitted).is_ok());
-        assert!(matches!(
-            check_issue(ApplicationStatus::Issued),
-            Err(DomainError::Conflict { .. })
-        ));
+    fn outstanding_items_make_a_permit_pending_then_suspended() {
+        let (from, until) = validity(at(2026, 11, 26, 10), 12).unwrap();
+        let due = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+        assert_eq!(
+            effective_status(PermitStatus::Issued, until, &[due], from),
+            PermitStatus::Pending
+        );
+        assert_eq!(
+            effective_status(PermitStatus::Issued, until, &[due], at(2026, 12, 3, 23)),
+            PermitStatus::Pending
+        );
+        assert_eq!(
+            effective_status(PermitStatus::Issued, until, &[due], at(2026, 12, 4, 0)),
+            PermitStatus::Suspended
+        );
+        assert_eq!(
+            effective_status(PermitStatus::Revoked, until, &[due], from),
+            PermitStatus::Revoked
+        );
     }
 
     #[test]

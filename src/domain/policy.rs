@@ -14,16 +14,90 @@ pub struct Office {
     pub name_en: String,
 }
 
+/// How an application of a kind moves from the window to a result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Workflow {
+    /// Issued on the spot at the window (border-tourism pass).
+    #[default]
+    OnTheSpot,
+    /// Accepted (受理), then approved, then issued (border-trade pass).
+    Approval,
+    /// Accepted, then handed to an external review system (ordinary passports).
+    ExternalReview,
+}
+
+/// One item of a kind's materials checklist.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MaterialItem {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub name_vi: String,
+    /// 容缺: may be missing at acceptance and supplied later.
+    pub deferrable: bool,
+    /// Working days the applicant has to supply it when it was missing at acceptance.
+    #[serde(default)]
+    pub supply_days: u32,
+}
+
+/// A validity the applicant may choose (e.g. one year multiple entries, three months single).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ValidityOption {
+    pub code: String,
+    pub label_zh: String,
+    pub label_en: String,
+    pub validity_months: u32,
+    /// 0 = multiple entries.
+    pub entries_allowed: u32,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct KindPolicy {
     pub title_zh: String,
     pub title_en: String,
-    /// Prefix of permit numbers, e.g. `BT`.
+    pub title_vi: String,
+    /// Prefix of permit numbers, e.g. `BT`; also of application numbers.
     pub series_prefix: String,
+    /// Default validity and entries (0 = multiple entries).
     pub validity_months: u32,
     pub entries_allowed: u32,
     /// Which identity documents may hold this kind of permit.
     pub eligible_id_types: Vec<IdType>,
+    #[serde(default)]
+    pub workflow: Workflow,
+    /// Working days from acceptance to decision (Approval) or from upload to review result
+    /// (ExternalReview).
+    #[serde(default)]
+    pub sla_working_days: u32,
+    #[serde(default)]
+    pub materials: Vec<MaterialItem>,
+    /// The approving officer must not be the one who accepted.
+    #[serde(default)]
+    pub four_eyes: bool,
+    /// 制证先行: the permit may be approved and printed while deferred items are outstanding.
+    #[serde(default)]
+    pub print_before_complete: bool,
+    #[serde(default)]
+    pub validity_options: Vec<ValidityOption>,
+}
+
+impl KindPolicy {
+    pub fn material(&self, code: &str) -> Option<&MaterialItem> {
+        self.materials.iter().find(|m| m.code == code)
+    }
+
+    /// Validity months and entries for an option code (None = the default).
+    pub fn validity(&self, option: Option<&str>) -> Option<(u32, u32)> {
+        match option {
+            None => Some((self.validity_months, self.entries_allowed)),
+            Some(code) => self
+                .validity_options
+                .iter()
+                .find(|o| o.code == code)
+                .map(|o| (o.validity_months, o.entries_allowed)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -47,11 +121,25 @@ impl Policy {
             }
         }
         for (kind, k) in &policy.kinds {
-            if k.validity_months == 0 || k.validity_months > 120 {
-                return Err(format!("policy: {}: validity_months must be 1..=120", kind.as_str()));
+            let options = k
+                .validity_options
+                .iter()
+                .map(|o| (o.validity_months, o.entries_allowed));
+            for (months, entries) in std::iter::once((k.validity_months, k.entries_allowed)).chain(options) {
+                if months == 0 || months > 120 || entries > 255 {
+                    return Err(format!(
+                        "policy: {}: validity 1..=120 months and entries 0..=255 (0 = multiple)",
+                        kind.as_str()
+                    ));
+                }
             }
-            if k.entries_allowed == 0 || k.entries_allowed > 255 {
-                return Err(format!("policy: {}: entries_allowed must be 1..=255", kind.as_str()));
+            let mut codes: Vec<&str> = k.materials.iter().map(|m| m.code.as_str()).collect();
+            codes.sort_unstable();
+            if codes.windows(2).any(|w| w[0] == w[1]) || codes.iter().any(|c| !super::validation::plausible_key(c)) {
+                return Err(format!(
+                    "policy: {}: material codes must be unique letters, digits and hyphens",
+                    kind.as_str()
+                ));
             }
             if k.series_prefix.is_empty() || !k.series_prefix.chars().all(|c| c.is_ascii_uppercase()) {
                 return Err(format!(
@@ -85,11 +173,23 @@ mod tests {
     }
 
     #[test]
+    fn trade_is_one_working_day_with_deferrable_items() {
+        let p = Policy::from_json(DEFAULT_POLICY).unwrap();
+        let t = p.kind(PermitKind::BorderTrade).unwrap();
+        assert_eq!(t.workflow, Workflow::Approval);
+        assert_eq!(t.sla_working_days, 1);
+        assert_eq!(t.validity(None), Some((12, 0)));
+        assert_eq!(t.validity(Some("single_3m")), Some((3, 1)));
+        assert!(t.materials.iter().any(|m| m.deferrable) && t.materials.iter().any(|m| !m.deferrable));
+        assert_eq!(p.kind(PermitKind::Passport).unwrap().workflow, Workflow::ExternalReview);
+    }
+
+    #[test]
     fn rejects_nonsense() {
         assert!(Policy::from_json("{").is_err());
         assert!(Policy::from_json(r#"{"offices":[],"kinds":{}}"#).is_err());
         let zero = r#"{"offices":[{"code":"YYG","name_zh":"x","name_en":"x"}],
-            "kinds":{"border_tourism":{"title_zh":"x","title_en":"x","series_prefix":"BT","validity_months":0,"entries_allowed":1,"eligible_id_types":[]}}}"#;
+            "kinds":{"border_tourism":{"title_zh":"x","title_en":"x","title_vi":"x","series_prefix":"BT","validity_months":0,"entries_allowed":1,"eligible_id_types":[]}}}"#;
         assert!(Policy::from_json(zero).is_err());
     }
 }

@@ -8,7 +8,8 @@ use super::AppState;
 use super::error::{ApiError, Problem};
 use super::extract::{ApiActor, JsonBody};
 use crate::domain::auth::{Action, authorize};
-use crate::service::permits::{self, ApplicationOut, Idempotency, NewApplication, PermitOut};
+use crate::service::applications::{self, ApplicationOut, NewApplication};
+use crate::service::permits::{self, Idempotency, PermitOut};
 
 #[utoipa::path(
     post, path = "/api/v1/applications", tag = "applications",
@@ -34,7 +35,7 @@ pub async fn create_application(
     let out = ctx
         .db
         .clone()
-        .run(move |c| permits::create_application(c, now, &actor.0, &ctx.policy, &input))
+        .run(move |c| applications::create_application(c, now, &actor.0, &ctx.policy, &input))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/applications/{}", out.id)))
@@ -54,7 +55,13 @@ pub async fn get_application(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&actor.0, Action::View)?;
     let id = id.into_inner();
-    let out = state.ctx.db.run(move |c| permits::get_application(c, &id)).await?;
+    let ctx = state.ctx.clone();
+    let now = ctx.clock.now();
+    let out = ctx
+        .db
+        .clone()
+        .run(move |c| applications::get_application(c, &id, now, &ctx.policy))
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -222,4 +229,288 @@ pub async fn keys(state: web::Data<AppState>) -> HttpResponse {
         })
         .collect();
     HttpResponse::Ok().json(list)
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct AcceptRequest {
+    /// Codes of the checklist items presented at the window; the rest are deferred (容缺) where
+    /// policy allows.
+    pub materials: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct ReasonRequest {
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct ReviewRequest {
+    /// approved or rejected.
+    pub result: Option<String>,
+    /// Required when rejected.
+    pub reason: Option<String>,
+}
+
+type StepFn = Box<
+    dyn FnOnce(
+            &mut crate::db::DbConnection,
+            &crate::service::Ctx,
+            &crate::domain::auth::Actor,
+            chrono::DateTime<chrono::Utc>,
+        ) -> crate::error::Result<ApplicationOut>
+        + Send,
+>;
+
+/// Runs one workflow step for the calling officer and answers with the application.
+async fn run_step(state: &AppState, actor: crate::domain::auth::Actor, f: StepFn) -> Result<HttpResponse, ApiError> {
+    let ctx = state.ctx.clone();
+    let now = ctx.clock.now();
+    let out = ctx.db.clone().run(move |c| f(c, &ctx, &actor, now)).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/applications/{id}/accept", tag = "applications",
+    params(("id" = String, Path, description = "Application id")), request_body = AcceptRequest,
+    responses((status = 200, description = "Accepted (受理); deferred items have due dates", body = ApplicationOut), (status = 409, body = Problem), (status = 422, description = "A required item is missing", body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn accept(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+    body: JsonBody<AcceptRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, provided) = (id.into_inner(), body.0.materials.unwrap_or_default());
+    run_step(
+        &state,
+        actor.0,
+        Box::new(move |c, ctx, a, now| applications::accept(c, now, a, &ctx.policy, &ctx.hours, &id, &provided)),
+    )
+    .await
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/applications/{id}/approve", tag = "applications",
+    params(("id" = String, Path, description = "Application id")),
+    responses((status = 200, body = ApplicationOut), (status = 403, description = "Grant missing, or the approver accepted it (four eyes)", body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn approve(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    run_step(
+        &state,
+        actor.0,
+        Box::new(move |c, ctx, a, now| applications::approve(c, now, a, &ctx.policy, &id)),
+    )
+    .await
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/applications/{id}/reject", tag = "applications",
+    params(("id" = String, Path, description = "Application id")), request_body = ReasonRequest,
+    responses((status = 200, body = ApplicationOut), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn reject(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+    body: JsonBody<ReasonRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, reason) = (id.into_inner(), body.0.reason);
+    run_step(
+        &state,
+        actor.0,
+        Box::new(move |c, ctx, a, now| applications::reject(c, now, a, &ctx.policy, &id, reason.as_deref())),
+    )
+    .await
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/applications/{id}/withdraw", tag = "applications",
+    params(("id" = String, Path, description = "Application id")),
+    responses((status = 200, body = ApplicationOut), (status = 409, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn withdraw(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    run_step(
+        &state,
+        actor.0,
+        Box::new(move |c, ctx, a, now| applications::withdraw(c, now, a, &ctx.policy, &id)),
+    )
+    .await
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/applications/{id}/collect", tag = "applications",
+    params(("id" = String, Path, description = "Application id")),
+    responses((status = 200, description = "Handed over", body = ApplicationOut), (status = 409, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn collect(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    run_step(
+        &state,
+        actor.0,
+        Box::new(move |c, ctx, a, now| applications::collect(c, now, a, &ctx.policy, &id)),
+    )
+    .await
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/applications/{id}/materials/{item}/supply", tag = "applications",
+    params(("id" = String, Path, description = "Application id"), ("item" = String, Path, description = "Checklist item code")),
+    responses((status = 200, description = "Recorded; the application is back in the officers' queue", body = ApplicationOut), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn supply(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, item) = path.into_inner();
+    run_step(
+        &state,
+        actor.0,
+        Box::new(move |c, ctx, a, now| applications::supply(c, now, a, &ctx.policy, &id, &item)),
+    )
+    .await
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/applications/{id}/acknowledge", tag = "applications",
+    params(("id" = String, Path, description = "Application id")),
+    responses((status = 200, description = "Taken off the attention queue", body = ApplicationOut)),
+    security(("bearer" = []))
+)]
+pub async fn acknowledge(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    run_step(
+        &state,
+        actor.0,
+        Box::new(move |c, ctx, a, now| applications::acknowledge(c, now, a, &ctx.policy, &id)),
+    )
+    .await
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/applications/{id}/review", tag = "applications",
+    params(("id" = String, Path, description = "Application id")), request_body = ReviewRequest,
+    responses((status = 200, description = "Review result recorded", body = ApplicationOut), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn review(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+    body: JsonBody<ReviewRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, r) = (id.into_inner(), body.0);
+    run_step(
+        &state,
+        actor.0,
+        Box::new(move |c, ctx, a, now| {
+            applications::review(c, now, a, &ctx.policy, &id, r.result.as_deref(), r.reason.as_deref())
+        }),
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct YearQuery {
+    year: Option<i32>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/calendar", tag = "calendar",
+    params(("year" = Option<i32>, Query, description = "Year (default: this year)")),
+    responses((status = 200, description = "The year's exceptions to Monday–Friday", body = Vec<crate::domain::calendar::Exception>)),
+    security(("bearer" = []))
+)]
+pub async fn calendar_year(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    q: web::Query<YearQuery>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&actor.0, Action::View)?;
+    use chrono::Datelike;
+    let year = q
+        .year
+        .unwrap_or_else(|| crate::domain::local(state.ctx.clock.now()).year());
+    let days = state
+        .ctx
+        .db
+        .run(move |c| crate::service::calendar::year(c, year))
+        .await?;
+    Ok(HttpResponse::Ok().json(days))
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct CalendarDay {
+    /// holiday or workday (a weekend day worked, 调休).
+    pub kind: Option<String>,
+    pub name: Option<String>,
+}
+
+#[utoipa::path(
+    put, path = "/api/v1/calendar/{date}", tag = "calendar",
+    params(("date" = String, Path, description = "YYYY-MM-DD")), request_body = CalendarDay,
+    responses((status = 200, body = crate::domain::calendar::Exception), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn calendar_set(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    date: web::Path<String>,
+    body: JsonBody<CalendarDay>,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.ctx.clock.now();
+    let (date, day) = (date.into_inner(), body.0);
+    let out = state
+        .ctx
+        .db
+        .run(move |c| {
+            crate::service::calendar::set_day(c, now, &actor.0, &date, day.kind.as_deref(), day.name.as_deref())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[utoipa::path(
+    delete, path = "/api/v1/calendar/{date}", tag = "calendar",
+    params(("date" = String, Path, description = "YYYY-MM-DD")),
+    responses((status = 204, description = "Back to the Monday–Friday default"), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn calendar_remove(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    date: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.ctx.clock.now();
+    let date = date.into_inner();
+    state
+        .ctx
+        .db
+        .run(move |c| crate::service::calendar::remove_day(c, now, &actor.0, &date))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -37,9 +37,11 @@ pub struct AppState {
     info(title = "borderdesk", description = "Permit processing for the Pingxiang service hall and the Youyiguan one-window office."),
     paths(
         api::create_application, api::get_application, api::issue, api::get_permit, api::permit_pdf, api::revoke, api::keys,
+        api::accept, api::approve, api::reject, api::withdraw, api::collect, api::supply, api::acknowledge, api::review,
+        api::calendar_year, api::calendar_set, api::calendar_remove,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
         pages::index, pages::login_form, pages::login, pages::logout, pages::desk, pages::create_application,
-        pages::application, pages::issue, pages::permit, pages::revoke,
+        pages::application, pages::issue, pages::step, pages::permit, pages::revoke,
     ),
     modifiers(&BearerAuth)
 )]
@@ -67,6 +69,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/applications", web::post().to(api::create_application))
                 .route("/applications/{id}", web::get().to(api::get_application))
                 .route("/applications/{id}/issue", web::post().to(api::issue))
+                .route("/applications/{id}/accept", web::post().to(api::accept))
+                .route("/applications/{id}/approve", web::post().to(api::approve))
+                .route("/applications/{id}/reject", web::post().to(api::reject))
+                .route("/applications/{id}/withdraw", web::post().to(api::withdraw))
+                .route("/applications/{id}/collect", web::post().to(api::collect))
+                .route(
+                    "/applications/{id}/materials/{item}/supply",
+                    web::post().to(api::supply),
+                )
+                .route("/applications/{id}/acknowledge", web::post().to(api::acknowledge))
+                .route("/applications/{id}/review", web::post().to(api::review))
+                .route("/calendar", web::get().to(api::calendar_year))
+                .route("/calendar/{date}", web::put().to(api::calendar_set))
+                .route("/calendar/{date}", web::delete().to(api::calendar_remove))
                 .route("/permits/{number}", web::get().to(api::get_permit))
                 .route("/permits/{number}/pdf", web::get().to(api::permit_pdf))
                 .route("/permits/{number}/revoke", web::post().to(api::revoke))
@@ -81,6 +97,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/desk/applications", web::post().to(pages::create_application))
         .route("/desk/applications/{id}", web::get().to(pages::application))
         .route("/desk/applications/{id}/issue", web::post().to(pages::issue))
+        .route("/desk/applications/{id}/step", web::post().to(pages::step))
         .route("/desk/permits/{number}", web::get().to(pages::permit))
         .route("/desk/permits/{number}/revoke", web::post().to(pages::revoke))
         .default_service(web::to(pages::not_found));

@@ -19,7 +19,7 @@ use crate::domain::mask::mask_id;
 use crate::domain::traveller::TravellerInput;
 use crate::domain::validation::FieldError;
 use crate::error::Error;
-use crate::service::{accounts, permits};
+use crate::service::{accounts, applications, permits};
 use crate::views::*;
 
 const LOGIN_CSRF_COOKIE: &str = "bd_login_csrf";
@@ -317,12 +317,7 @@ async fn desk_page(
     let (open, recent) = state
         .ctx
         .db
-        .run(move |c| {
-            Ok((
-                permits::open_applications(c, &office, 50)?,
-                permits::recent_permits(c, 20)?,
-            ))
-        })
+        .run(move |c| Ok((applications::queue(c, &office, 50)?, permits::recent_permits(c, 20)?)))
         .await?;
     let now = state.ctx.clock.now();
     let kinds = state
@@ -333,9 +328,24 @@ async fn desk_page(
         .filter(|(k, _)| session.actor.has_grant(**k))
         .map(|(k, p)| (k.as_str().to_string(), format!("{} {}", p.title_zh, p.title_en)))
         .collect();
+    let validity_options = std::iter::once((String::new(), "默认 default".to_string()))
+        .chain(
+            state
+                .ctx
+                .policy
+                .kind(crate::domain::permit::PermitKind::BorderTrade)
+                .into_iter()
+                .flat_map(|k| {
+                    k.validity_options
+                        .iter()
+                        .map(|o| (o.code.clone(), format!("{} {}", o.label_zh, o.label_en)))
+                }),
+        )
+        .collect();
     Ok(DeskPage {
         nav: session.nav(),
         kinds,
+        validity_options,
         form,
         errors,
         open: open
@@ -385,7 +395,7 @@ pub async fn create_application(
     let form = form.into_inner();
     session.check_csrf(&form.csrf)?;
     let opt = |s: &str| Some(s.to_string()).filter(|s| !s.trim().is_empty());
-    let input = permits::NewApplication {
+    let input = applications::NewApplication {
         kind: opt(&form.kind),
         traveller: Some(TravellerInput {
             name_zh: opt(&form.name_zh),
@@ -398,6 +408,23 @@ pub async fn create_application(
             phone: opt(&form.phone),
             email: opt(&form.email),
         }),
+        enterprise: (!form.enterprise_name.trim().is_empty() || !form.credit_code.trim().is_empty()).then(|| {
+            applications::EnterpriseInput {
+                name: opt(&form.enterprise_name),
+                credit_code: opt(&form.credit_code),
+            }
+        }),
+        plates: Some(
+            form.plates
+                .split([' ', ',', '，'])
+                .filter(|p| !p.trim().is_empty())
+                .map(str::to_string)
+                .collect::<Vec<_>>(),
+        )
+        .filter(|p| !p.is_empty()),
+        validity_option: opt(&form.validity_option),
+        fee_waived: None,
+        photo_ref: None,
     };
     let ctx = state.ctx.clone();
     let now = ctx.clock.now();
@@ -405,7 +432,7 @@ pub async fn create_application(
     match ctx
         .db
         .clone()
-        .run(move |c| permits::create_application(c, now, &actor, &ctx.policy, &input))
+        .run(move |c| applications::create_application(c, now, &actor, &ctx.policy, &input))
         .await
     {
         Ok(app) => Ok(redirect(&format!("/desk/applications/{}", app.id))),
@@ -433,15 +460,104 @@ async fn application_page(
     error: Option<String>,
 ) -> Result<ApplicationPage, PageError> {
     authorize(&session.actor, Action::View)?;
-    let app = state.ctx.db.run(move |c| permits::get_application(c, &id)).await?;
+    let ctx = state.ctx.clone();
+    let now = ctx.clock.now();
+    let app = ctx
+        .db
+        .clone()
+        .run(move |c| applications::get_application(c, &id, now, &ctx.policy))
+        .await?;
+    let kp = state.ctx.policy.kind(app.kind);
+    let checklist = kp
+        .map(|k| {
+            k.materials
+                .iter()
+                .map(|m| (m.code.clone(), format!("{} {}", m.name_zh, m.name_en), m.deferrable))
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(ApplicationPage {
         nav: session.nav(),
         kind_title: kind_title(state, app.kind),
+        workflow: match kp.map(|k| k.workflow) {
+            Some(crate::domain::policy::Workflow::Approval) => "approval",
+            Some(crate::domain::policy::Workflow::ExternalReview) => "external_review",
+            _ => "on_the_spot",
+        },
         can_issue: authorize(&session.actor, Action::IssuePermit(app.kind)).is_ok(),
+        can_handle: authorize(&session.actor, Action::CreateApplication(app.kind)).is_ok(),
         idempotency_key: accounts::random_secret("page-")?,
+        checklist,
         app,
         error,
     })
+}
+
+#[utoipa::path(post, path = "/desk/applications/{id}/step", tag = "pages", params(("id" = String, Path)), responses((status = 303, description = "Done; back to the application"), (status = 409, description = "Not allowed in the current state", content_type = "text/html"), (status = 422, description = "Redisplayed with the problem", content_type = "text/html")))]
+pub async fn step(
+    state: web::Data<AppState>,
+    session: PageSession,
+    id: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let fields = form.into_inner();
+    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    session.check_csrf(&get("csrf").unwrap_or_default())?;
+    let id = id.into_inner();
+    let action = get("step").unwrap_or_default();
+    let reason = get("reason");
+    let item = get("item").unwrap_or_default();
+    let result = get("result");
+    let provided: Vec<String> = fields
+        .iter()
+        .filter_map(|(n, _)| n.strip_prefix("m_").map(str::to_string))
+        .collect();
+    let ctx = state.ctx.clone();
+    let now = ctx.clock.now();
+    let actor = session.actor.clone();
+    let app_id = id.clone();
+    let outcome = ctx
+        .db
+        .clone()
+        .run(move |c| match action.as_str() {
+            "accept" => applications::accept(c, now, &actor, &ctx.policy, &ctx.hours, &app_id, &provided),
+            "approve" => applications::approve(c, now, &actor, &ctx.policy, &app_id),
+            "reject" => applications::reject(c, now, &actor, &ctx.policy, &app_id, reason.as_deref()),
+            "withdraw" => applications::withdraw(c, now, &actor, &ctx.policy, &app_id),
+            "collect" => applications::collect(c, now, &actor, &ctx.policy, &app_id),
+            "supply" => applications::supply(c, now, &actor, &ctx.policy, &app_id, &item),
+            "acknowledge" => applications::acknowledge(c, now, &actor, &ctx.policy, &app_id),
+            "review" => applications::review(
+                c,
+                now,
+                &actor,
+                &ctx.policy,
+                &app_id,
+                result.as_deref(),
+                reason.as_deref(),
+            ),
+            _ => Err(DomainError::NotFound { what: "step" }.into()),
+        })
+        .await;
+    match outcome {
+        Ok(_) => Ok(redirect(&format!("/desk/applications/{id}"))),
+        Err(Error::Domain(DomainError::Validation(errs))) => {
+            let message = errs.0.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("；");
+            Ok(html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &application_page(&state, &session, id, Some(message)).await?,
+            ))
+        }
+        Err(Error::Domain(DomainError::Conflict { message, .. })) => Ok(html(
+            StatusCode::CONFLICT,
+            &application_page(&state, &session, id, Some(message)).await?,
+        )),
+        Err(Error::Domain(DomainError::Forbidden(message))) => Ok(html(
+            StatusCode::FORBIDDEN,
+            &application_page(&state, &session, id, Some(message)).await?,
+        )),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[utoipa::path(get, path = "/desk/applications/{id}", tag = "pages", params(("id" = String, Path)), responses((status = 200, content_type = "text/html")))]

@@ -2,6 +2,8 @@
 //! one transaction with its audit record. HTTP handlers and the CLI both call these.
 
 pub mod accounts;
+pub mod applications;
+pub mod calendar;
 pub mod permits;
 
 use std::sync::Arc;
@@ -18,4 +20,5 @@ pub struct Ctx {
     pub clock: Arc<dyn Clock>,
     pub policy: Arc<Policy>,
     pub keys: Arc<KeyRing>,
+    pub hours: crate::domain::calendar::OfficeHours,
 }

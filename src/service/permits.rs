@@ -1,91 +1,45 @@
-//! Applications and permits: take an application, issue the permit once, look it up, revoke it.
+//! Permits: issued once per application (idempotently, with gapless serials), looked up with
+//! their effective status, revoked.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::db::models::{ApplicationRow, IdempotencyRow, PermitRow, TravellerRow};
-use crate::db::schema::{applications, idempotency_keys, officers, permits, serial_counters, travellers};
-use crate::db::{DbConnection, audit, new_id, ts, utc, write_tx};
+use super::applications::{TravellerOut, kind_policy, materials, next_serial};
+use crate::db::models::{ApplicationRow, IdempotencyRow, MaterialRow, PermitRow, TravellerRow};
+use crate::db::schema::{applications, idempotency_keys, officers, permits, travellers};
+use crate::db::{DbConnection, audit, ts, utc, write_tx};
 use crate::domain::auth::{Action, Actor, authorize};
-use crate::domain::ids::IdType;
 use crate::domain::mask::mask_id;
 use crate::domain::permit::{self, ApplicationStatus, PermitKind, PermitStatus};
-use crate::domain::policy::{KindPolicy, Policy};
+use crate::domain::policy::Policy;
 use crate::domain::seal::{self, SealInput};
-use crate::domain::traveller::{self, TravellerInput};
 use crate::domain::validation::{FieldErrors, plausible_key};
+use crate::domain::workflow::{self, Step};
 use crate::domain::{DomainError, local};
 use crate::error::{Error, Result};
 use crate::keys::KeyRing;
-
-/// Body of `POST /api/v1/applications`.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
-pub struct NewApplication {
-    /// border_tourism (border_trade and passport follow in later releases).
-    pub kind: Option<String>,
-    pub traveller: Option<TravellerInput>,
-}
-
-/// A traveller as shown to officers: the identity number masked.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct TravellerOut {
-    pub name_zh: Option<String>,
-    pub name_latin: String,
-    pub nationality: String,
-    pub sex: String,
-    pub birth_date: NaiveDate,
-    pub id_type: String,
-    /// Masked: only the last four characters are readable.
-    pub id_number: String,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-}
-
-impl From<&TravellerRow> for TravellerOut {
-    fn from(t: &TravellerRow) -> Self {
-        TravellerOut {
-            name_zh: t.name_zh.clone(),
-            name_latin: t.name_latin.clone(),
-            nationality: t.nationality.clone(),
-            sex: t.sex.clone(),
-            birth_date: t.birth_date,
-            id_type: t.id_type.clone(),
-            id_number: mask_id(&t.id_number),
-            phone: t.phone.clone(),
-            email: t.email.clone(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ApplicationOut {
-    pub id: String,
-    pub kind: PermitKind,
-    pub status: ApplicationStatus,
-    pub office: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: DateTime<FixedOffset>,
-    pub traveller: TravellerOut,
-    /// The permit, once issued.
-    pub permit_number: Option<String>,
-}
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PermitOut {
     pub number: String,
     pub kind: PermitKind,
-    /// issued, used, expired or revoked, as of now.
+    /// issued, pending, suspended, used, expired or revoked, as of now.
     pub status: PermitStatus,
     #[schema(value_type = String, format = DateTime)]
     pub valid_from: DateTime<FixedOffset>,
     #[schema(value_type = String, format = DateTime)]
     pub valid_until: DateTime<FixedOffset>,
+    /// 0 = multiple entries.
     pub entries_allowed: i32,
     pub entries_used: i32,
     pub office: String,
     pub application_id: String,
+    pub enterprise_name: Option<String>,
+    pub plates: Vec<String>,
+    /// Materials (or the portrait) still outstanding, with due dates: the permit is pending.
+    pub outstanding: Vec<String>,
     #[schema(value_type = String, format = DateTime)]
     pub issued_at: DateTime<FixedOffset>,
     pub issued_by: String,
@@ -101,7 +55,10 @@ pub struct PermitOut {
 pub struct PermitRecord {
     pub permit: PermitRow,
     pub traveller: TravellerRow,
+    pub application: ApplicationRow,
     pub issued_by_name: String,
+    /// Items of the application not yet supplied.
+    pub outstanding: Vec<MaterialRow>,
 }
 
 impl PermitRecord {
@@ -111,7 +68,20 @@ impl PermitRecord {
 
     pub fn status(&self, now: DateTime<Utc>) -> PermitStatus {
         let stored = PermitStatus::parse(&self.permit.status).unwrap_or(PermitStatus::Revoked);
-        permit::effective_status(stored, utc(self.permit.valid_until), now)
+        let due: Vec<chrono::NaiveDate> = self
+            .outstanding
+            .iter()
+            .map(|m| m.due_date.unwrap_or(chrono::NaiveDate::MIN))
+            .collect();
+        permit::effective_status(stored, utc(self.permit.valid_until), &due, now)
+    }
+
+    pub fn plates(&self) -> Vec<String> {
+        self.application
+            .plates
+            .as_deref()
+            .map(|p| p.split(',').map(str::to_string).collect())
+            .unwrap_or_default()
     }
 
     pub fn out(&self, now: DateTime<Utc>) -> Result<PermitOut> {
@@ -128,6 +98,19 @@ impl PermitRecord {
             entries_used: p.entries_used,
             office: p.office.clone(),
             application_id: p.application_id.clone(),
+            enterprise_name: self.application.enterprise_name.clone(),
+            plates: self.plates(),
+            outstanding: self
+                .outstanding
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{} (due {})",
+                        m.item,
+                        m.due_date.map(|d| d.to_string()).unwrap_or_default()
+                    )
+                })
+                .collect(),
             issued_at: local(utc(p.issued_at)).fixed_offset(),
             issued_by: self.issued_by_name.clone(),
             holder: TravellerOut::from(&self.traveller),
@@ -136,160 +119,6 @@ impl PermitRecord {
             revoke_reason: p.revoke_reason.clone(),
         })
     }
-}
-
-fn kind_policy(policy: &Policy, kind: PermitKind) -> Result<&KindPolicy> {
-    policy.kind(kind).ok_or_else(|| {
-        let mut errs = FieldErrors::new();
-        errs.add(
-            "kind",
-            "offered",
-            format!("本窗口暂不办理{0} / {0} is not offered here yet", kind.as_str()),
-        );
-        errs.into()
-    })
-}
-
-/// Takes an application at the window. Authorisation first (403), then every field (422).
-pub fn create_application(
-    conn: &mut DbConnection,
-    now: DateTime<Utc>,
-    actor: &Actor,
-    policy: &Policy,
-    input: &NewApplication,
-) -> Result<ApplicationOut> {
-    let mut errs = FieldErrors::new();
-    let kind = match input.kind.as_deref().map(str::trim) {
-        None | Some("") => {
-            errs.add("kind", "required", "请选择业务类型 / kind is required");
-            None
-        }
-        Some(k) => {
-            let parsed = PermitKind::parse(k);
-            if parsed.is_none() {
-                errs.add("kind", "one_of", "业务类型应为border_tourism、border_trade或passport / one of border_tourism, border_trade, passport");
-            }
-            parsed
-        }
-    };
-    if let Some(kind) = kind {
-        authorize(actor, Action::CreateApplication(kind))?;
-        if let Err(Error::Domain(DomainError::Validation(e))) = kind_policy(policy, kind) {
-            errs.0.extend(e.0);
-        }
-    }
-    let today = local(now).date_naive();
-    let traveller = match &input.traveller {
-        None => {
-            errs.add("traveller", "required", "请填写申请人信息 / traveller is required");
-            None
-        }
-        Some(t) => match traveller::validate(t, today, "traveller.") {
-            Ok(t) => Some(t),
-            Err(e) => {
-                errs.0.extend(e.0);
-                None
-            }
-        },
-    };
-    if let (Some(kind), Some(t)) = (kind, &traveller)
-        && let Some(kp) = policy.kind(kind)
-        && !kp.eligible_id_types.contains(&t.id_type)
-    {
-        let allowed: Vec<&str> = kp.eligible_id_types.iter().map(|t: &IdType| t.as_str()).collect();
-        errs.add(
-            "traveller.id_type",
-            "eligible",
-            format!(
-                "{}须凭以下证件办理 / {} requires one of: {}",
-                kp.title_zh,
-                kp.title_en,
-                allowed.join(", ")
-            ),
-        );
-    }
-    let (kind, t) = match (kind, traveller) {
-        (Some(k), Some(t)) if errs.is_empty() => (k, t),
-        _ => return Err(errs.into()),
-    };
-
-    let trow = TravellerRow {
-        id: new_id(),
-        name_zh: t.name_zh,
-        name_latin: t.name_latin,
-        nationality: t.nationality,
-        sex: t.sex.as_str().to_string(),
-        birth_date: t.birth_date,
-        id_type: t.id_type.as_str().to_string(),
-        id_number: t.id_number,
-        phone: t.phone,
-        email: t.email,
-        created_at: ts(now),
-    };
-    let arow = ApplicationRow {
-        id: new_id(),
-        kind: kind.as_str().to_string(),
-        traveller_id: trow.id.clone(),
-        office: actor.office.clone(),
-        status: ApplicationStatus::Submitted.as_str().to_string(),
-        created_by: actor.id.clone(),
-        created_at: ts(now),
-        updated_at: ts(now),
-    };
-    let out = ApplicationOut {
-        id: arow.id.clone(),
-        kind,
-        status: ApplicationStatus::Submitted,
-        office: arow.office.clone(),
-        created_at: local(now).fixed_offset(),
-        traveller: TravellerOut::from(&trow),
-        permit_number: None,
-    };
-    write_tx(conn, |c| {
-        diesel::insert_into(travellers::table).values(&trow).execute(c)?;
-        diesel::insert_into(applications::table).values(&arow).execute(c)?;
-        audit::record::<(), _>(
-            c,
-            audit::Change {
-                at: now,
-                actor: Some(&actor.id),
-                action: "application.create",
-                entity: "application",
-                entity_id: &arow.id,
-                before: None,
-                after: Some(&out),
-            },
-        )
-    })?;
-    Ok(out)
-}
-
-pub fn get_application(conn: &mut DbConnection, id: &str) -> Result<ApplicationOut> {
-    if !plausible_key(id) {
-        return Err(DomainError::NotFound { what: "application" }.into());
-    }
-    let found: Option<(ApplicationRow, TravellerRow)> = applications::table
-        .inner_join(travellers::table)
-        .filter(applications::id.eq(id))
-        .select((ApplicationRow::as_select(), TravellerRow::as_select()))
-        .first(conn)
-        .optional()?;
-    let (a, t) = found.ok_or(DomainError::NotFound { what: "application" })?;
-    let permit_number = permits::table
-        .filter(permits::application_id.eq(&a.id))
-        .select(permits::number)
-        .first(conn)
-        .optional()?;
-    Ok(ApplicationOut {
-        id: a.id,
-        kind: PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal(format!("stored kind {}", a.kind)))?,
-        status: ApplicationStatus::parse(&a.status)
-            .ok_or_else(|| Error::Internal(format!("stored status {}", a.status)))?,
-        office: a.office,
-        created_at: local(utc(a.created_at)).fixed_offset(),
-        traveller: TravellerOut::from(&t),
-        permit_number,
-    })
 }
 
 /// An `Idempotency-Key` and the fingerprint of the request it came with.
@@ -386,17 +215,20 @@ fn issue_in_tx(
     authorize(actor, Action::IssuePermit(kind))?;
     let status = ApplicationStatus::parse(&app.status)
         .ok_or_else(|| Error::Internal(format!("stored status {}", app.status)))?;
-    permit::check_issue(status)?;
     let kp = kind_policy(policy, kind)?;
+    let to = workflow::next(kp.workflow, status, Step::Issue)?;
+    let (months, entries) = kp
+        .validity(app.validity_option.as_deref())
+        .ok_or_else(|| Error::Internal(format!("validity option {:?} not in policy", app.validity_option)))?;
 
     // The conditional update is the guard: of two concurrent issuers only one changes the row.
     let claimed = diesel::update(
         applications::table
             .find(&app.id)
-            .filter(applications::status.eq(ApplicationStatus::Submitted.as_str())),
+            .filter(applications::status.eq(status.as_str())),
     )
     .set((
-        applications::status.eq(ApplicationStatus::Issued.as_str()),
+        applications::status.eq(to.as_str()),
         applications::updated_at.eq(ts(now)),
     ))
     .execute(c)?;
@@ -412,7 +244,7 @@ fn issue_in_tx(
     let serial = next_serial(c, &series)?;
     let number = permit::permit_number(&series, serial);
     let (valid_from, valid_until) =
-        permit::validity(now, kp.validity_months).ok_or_else(|| Error::Internal("validity out of range".into()))?;
+        permit::validity(now, months).ok_or_else(|| Error::Internal("validity out of range".into()))?;
     let signed_code = seal::sign(
         keys.active(),
         &SealInput {
@@ -422,7 +254,7 @@ fn issue_in_tx(
             nationality: &trav.nationality,
             valid_from: local(valid_from).date_naive(),
             valid_until: local(valid_until).date_naive(),
-            entries: kp.entries_allowed,
+            entries,
         },
     );
     let row = PermitRow {
@@ -436,7 +268,7 @@ fn issue_in_tx(
         office: app.office.clone(),
         valid_from: ts(valid_from),
         valid_until: ts(valid_until),
-        entries_allowed: i32::try_from(kp.entries_allowed).unwrap_or(1),
+        entries_allowed: i32::try_from(entries).unwrap_or(1),
         entries_used: 0,
         key_id: keys.active_id(),
         signed_code,
@@ -460,7 +292,7 @@ fn issue_in_tx(
             .execute(c)?;
     }
     let before = serde_json::json!({"status": app.status});
-    let after = serde_json::json!({"status": ApplicationStatus::Issued.as_str(), "permit": number});
+    let after = serde_json::json!({"status": to.as_str(), "permit": number});
     audit::record(
         c,
         audit::Change {
@@ -489,87 +321,47 @@ fn issue_in_tx(
     Ok(number)
 }
 
-/// The next serial of a series, gapless: a counter row updated inside the issuing transaction,
-/// so a rolled-back issue gives its number back and concurrent issuers queue on the row lock.
-fn next_serial(c: &mut DbConnection, series: &str) -> Result<i64> {
-    let seed = (serial_counters::series.eq(series), serial_counters::last_value.eq(0i64));
-    // Upserts do not go through diesel's multi-connection; the statement is the same on both.
-    match c {
-        DbConnection::Sqlite(s) => diesel::insert_into(serial_counters::table)
-            .values(seed)
-            .on_conflict_do_nothing()
-            .execute(s)?,
-        DbConnection::Postgresql(p) => diesel::insert_into(serial_counters::table)
-            .values(seed)
-            .on_conflict_do_nothing()
-            .execute(p)?,
-    };
-    Ok(diesel::update(serial_counters::table.find(series))
-        .set(serial_counters::last_value.eq(serial_counters::last_value + 1))
-        .returning(serial_counters::last_value)
-        .get_result(c)?)
-}
-
+/// Serials are gapless: the counter row is updated inside the issuing transaction (see
+/// `applications::next_serial`), so a rolled-back issue gives its number back.
 pub fn get_permit(conn: &mut DbConnection, number: &str) -> Result<PermitRecord> {
     if !plausible_key(number) {
         return Err(DomainError::NotFound { what: "permit" }.into());
     }
-    let found: Option<(PermitRow, TravellerRow, String)> = permits::table
+    let found: Option<(PermitRow, TravellerRow, ApplicationRow, String)> = permits::table
         .inner_join(travellers::table)
+        .inner_join(applications::table.on(applications::id.eq(permits::application_id)))
         .inner_join(officers::table.on(officers::id.eq(permits::issued_by)))
         .filter(permits::number.eq(number))
         .select((
             PermitRow::as_select(),
             TravellerRow::as_select(),
+            ApplicationRow::as_select(),
             officers::display_name,
         ))
         .first(conn)
         .optional()?;
-    let (permit, traveller, issued_by_name) = found.ok_or(DomainError::NotFound { what: "permit" })?;
+    let (permit, traveller, application, issued_by_name) = found.ok_or(DomainError::NotFound { what: "permit" })?;
+    let outstanding = materials(conn, &application.id)?
+        .into_iter()
+        .filter(|m| !m.provided)
+        .collect();
     Ok(PermitRecord {
         permit,
         traveller,
+        application,
         issued_by_name,
+        outstanding,
     })
 }
 
 /// The most recent permits, newest first, for the officer's desk.
 pub fn recent_permits(conn: &mut DbConnection, limit: i64) -> Result<Vec<PermitRecord>> {
-    let rows: Vec<(PermitRow, TravellerRow, String)> = permits::table
-        .inner_join(travellers::table)
-        .inner_join(officers::table.on(officers::id.eq(permits::issued_by)))
+    let numbers: Vec<String> = permits::table
         .order(permits::issued_at.desc())
         .limit(limit)
-        .select((
-            PermitRow::as_select(),
-            TravellerRow::as_select(),
-            officers::display_name,
-        ))
+        .select(permits::number)
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(permit, traveller, issued_by_name)| PermitRecord {
-            permit,
-            traveller,
-            issued_by_name,
-        })
-        .collect())
-}
-
-/// Applications taken but not yet issued, oldest first.
-pub fn open_applications(
-    conn: &mut DbConnection,
-    office: &str,
-    limit: i64,
-) -> Result<Vec<(ApplicationRow, TravellerRow)>> {
-    Ok(applications::table
-        .inner_join(travellers::table)
-        .filter(applications::status.eq(ApplicationStatus::Submitted.as_str()))
-        .filter(applications::office.eq(office))
-        .order(applications::created_at.asc())
-        .limit(limit)
-        .select((ApplicationRow::as_select(), TravellerRow::as_select()))
-        .load(conn)?)
+    numbers.iter().map(|n| get_permit(conn, n)).collect()
 }
 
 pub fn revoke(

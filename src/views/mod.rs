@@ -4,7 +4,8 @@
 use askama::Template;
 
 use crate::domain::validation::FieldError;
-use crate::service::permits::{ApplicationOut, PermitOut};
+use crate::service::applications::ApplicationOut;
+use crate::service::permits::PermitOut;
 
 /// The signed-in officer, shown in the header of every page.
 pub struct Nav {
@@ -49,6 +50,15 @@ pub struct ApplicationForm {
     pub phone: String,
     #[serde(default)]
     pub email: String,
+    #[serde(default)]
+    pub enterprise_name: String,
+    #[serde(default)]
+    pub credit_code: String,
+    /// Plates separated by spaces or commas.
+    #[serde(default)]
+    pub plates: String,
+    #[serde(default)]
+    pub validity_option: String,
 }
 
 pub struct OpenApplication {
@@ -73,6 +83,8 @@ pub struct DeskPage {
     pub nav: Option<Nav>,
     /// (value, label) of the kinds this officer may take and the office offers.
     pub kinds: Vec<(String, String)>,
+    /// (code, label) of the trade pass validity options, with "" for the default.
+    pub validity_options: Vec<(String, String)>,
     pub form: ApplicationForm,
     pub errors: Vec<FieldError>,
     pub open: Vec<OpenApplication>,
@@ -92,12 +104,22 @@ pub struct FieldView {
     pub hint: &'static str,
 }
 
+/// Where a form field's errors are reported in the API's terms.
+fn error_key(name: &str) -> String {
+    match name {
+        "enterprise_name" => "enterprise.name".into(),
+        "credit_code" => "enterprise.credit_code".into(),
+        "kind" | "validity_option" => name.into(),
+        other => format!("traveller.{other}"),
+    }
+}
+
 impl DeskPage {
     fn errors_for(&self, field: &str) -> Vec<String> {
-        let nested = format!("traveller.{field}");
+        let key = error_key(field);
         self.errors
             .iter()
-            .filter(|e| e.field == field || e.field == nested)
+            .filter(|e| e.field == key || (field == "plates" && e.field.starts_with("plates")))
             .map(|e| e.message.clone())
             .collect()
     }
@@ -191,6 +213,42 @@ impl DeskPage {
             ),
             field("phone", "手机", "Phone", &f.phone, "tel", vec![], "+8613800000000"),
             field("email", "电子邮箱", "E-mail", &f.email, "email", vec![], ""),
+            field(
+                "enterprise_name",
+                "企业名称（边贸）",
+                "Enterprise (trade)",
+                &f.enterprise_name,
+                "text",
+                vec![],
+                "个体经营者可不填 / blank for an individual trader",
+            ),
+            field(
+                "credit_code",
+                "统一社会信用代码",
+                "Unified social credit code",
+                &f.credit_code,
+                "text",
+                vec![],
+                "91450681MA5XXXXXXX",
+            ),
+            field(
+                "plates",
+                "车牌（驾驶员）",
+                "Plates (drivers)",
+                &f.plates,
+                "text",
+                vec![],
+                "桂A12345 12C-123.45",
+            ),
+            field(
+                "validity_option",
+                "有效期（边贸）",
+                "Validity (trade)",
+                &f.validity_option,
+                "select",
+                self.validity_options.clone(),
+                "",
+            ),
         ]
     }
 }
@@ -201,10 +259,22 @@ pub struct ApplicationPage {
     pub nav: Option<Nav>,
     pub app: ApplicationOut,
     pub kind_title: String,
+    /// on_the_spot, approval or external_review.
+    pub workflow: &'static str,
     pub can_issue: bool,
+    /// May accept, supply, withdraw (holds the kind's grant).
+    pub can_handle: bool,
+    /// (code, label, deferrable) of the kind's materials checklist.
+    pub checklist: Vec<(String, String, bool)>,
     /// A fresh idempotency key per rendering: a double-clicked or resent form issues once.
     pub idempotency_key: String,
     pub error: Option<String>,
+}
+
+impl ApplicationPage {
+    pub fn has_missing(&self) -> bool {
+        self.app.materials.iter().any(|m| !m.provided)
+    }
 }
 
 #[derive(Template)]

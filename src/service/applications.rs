@@ -1,0 +1,925 @@
+//! Applications: taken at the window, then moved along their kind's workflow (accept with
+//! deferred materials, approve, reject, withdraw, collect, supply, external review).
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::calendar;
+use crate::db::models::{ApplicationRow, MaterialRow, TravellerRow};
+use crate::db::schema::{application_materials, applications, permits, serial_counters, travellers};
+use crate::db::{DbConnection, audit, new_id, ts, utc, write_tx};
+use crate::domain::auth::{Action, Actor, authorize};
+use crate::domain::calendar::OfficeHours;
+use crate::domain::ids::IdType;
+use crate::domain::mask::mask_id;
+use crate::domain::permit::{ApplicationStatus, PermitKind};
+use crate::domain::policy::{KindPolicy, Policy, Workflow};
+use crate::domain::trade::{check_credit_code, is_cn_plate, is_vn_plate, normalise_plate};
+use crate::domain::traveller::{self, TravellerInput};
+use crate::domain::validation::{FieldErrors, clean, plausible_key};
+use crate::domain::workflow::{self, Step};
+use crate::domain::{DomainError, local};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct EnterpriseInput {
+    pub name: Option<String>,
+    /// Unified social credit code (GB 32100-2015), 18 characters.
+    pub credit_code: Option<String>,
+}
+
+/// Body of `POST /api/v1/applications`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct NewApplication {
+    /// border_tourism, border_trade or passport.
+    pub kind: Option<String>,
+    pub traveller: Option<TravellerInput>,
+    /// Border trade: the enterprise the applicant acts for (absent for an individual trader).
+    pub enterprise: Option<EnterpriseInput>,
+    /// Border trade: plates of the vehicles a freight driver drives (Chinese or Vietnamese).
+    pub plates: Option<Vec<String>>,
+    /// Border trade: a validity option code from the policy (default: the kind's default).
+    pub validity_option: Option<String>,
+    /// Passport: whether the fee is waived.
+    pub fee_waived: Option<bool>,
+    /// Passport: reference of the portrait taken at the hall.
+    pub photo_ref: Option<String>,
+}
+
+/// A traveller as shown to officers: the identity number masked.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TravellerOut {
+    pub name_zh: Option<String>,
+    pub name_latin: String,
+    pub nationality: String,
+    pub sex: String,
+    pub birth_date: NaiveDate,
+    pub id_type: String,
+    /// Masked: only the last four characters are readable.
+    pub id_number: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+impl From<&TravellerRow> for TravellerOut {
+    fn from(t: &TravellerRow) -> Self {
+        TravellerOut {
+            name_zh: t.name_zh.clone(),
+            name_latin: t.name_latin.clone(),
+            nationality: t.nationality.clone(),
+            sex: t.sex.clone(),
+            birth_date: t.birth_date,
+            id_type: t.id_type.clone(),
+            id_number: mask_id(&t.id_number),
+            phone: t.phone.clone(),
+            email: t.email.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MaterialOut {
+    pub item: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub name_vi: String,
+    pub provided: bool,
+    /// When a deferred (容缺) item is due.
+    pub due_date: Option<NaiveDate>,
+    pub overdue: bool,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ApplicationOut {
+    pub id: String,
+    /// The number the applicant uses to ask for progress, e.g. YYG202611260001.
+    pub number: Option<String>,
+    pub kind: PermitKind,
+    pub status: ApplicationStatus,
+    pub office: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: DateTime<FixedOffset>,
+    pub traveller: TravellerOut,
+    pub enterprise_name: Option<String>,
+    pub credit_code: Option<String>,
+    pub plates: Vec<String>,
+    pub validity_option: Option<String>,
+    pub fee_waived: Option<bool>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub accepted_at: Option<DateTime<FixedOffset>>,
+    /// The working-day deadline in force (decision, or review result for passports).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub due_at: Option<DateTime<FixedOffset>>,
+    /// Open and past its deadline.
+    pub overdue: bool,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub decided_at: Option<DateTime<FixedOffset>>,
+    /// Rejection or review reason.
+    pub reason: Option<String>,
+    /// Why it is back in the officers' queue.
+    pub attention: Option<String>,
+    pub materials: Vec<MaterialOut>,
+    /// The permit, once issued.
+    pub permit_number: Option<String>,
+}
+
+pub fn kind_policy(policy: &Policy, kind: PermitKind) -> Result<&KindPolicy> {
+    policy.kind(kind).ok_or_else(|| {
+        let mut errs = FieldErrors::new();
+        errs.add(
+            "kind",
+            "offered",
+            format!("本窗口暂不办理{0} / {0} is not offered here", kind.as_str()),
+        );
+        errs.into()
+    })
+}
+
+struct TradeFields {
+    enterprise_name: Option<String>,
+    credit_code: Option<String>,
+    plates: Option<String>,
+    validity_option: Option<String>,
+}
+
+fn check_trade(input: &NewApplication, kp: &KindPolicy, errs: &mut FieldErrors) -> TradeFields {
+    let mut out = TradeFields {
+        enterprise_name: None,
+        credit_code: None,
+        plates: None,
+        validity_option: None,
+    };
+    if let Some(e) = &input.enterprise {
+        let name = clean(e.name.as_deref());
+        match &name {
+            None => errs.add(
+                "enterprise.name",
+                "required",
+                "请填写企业名称 / the enterprise name is required",
+            ),
+            Some(n) if n.chars().count() > 100 || n.chars().any(char::is_control) => {
+                errs.add("enterprise.name", "max_length", "最多100字 / at most 100 characters")
+            }
+            Some(_) => {}
+        }
+        let code = clean(e.credit_code.as_deref()).map(|c| c.to_uppercase());
+        match &code {
+            None => errs.add(
+                "enterprise.credit_code",
+                "required",
+                "请填写统一社会信用代码 / the unified social credit code is required",
+            ),
+            Some(c) => {
+                if let Err((rule, message)) = check_credit_code(c) {
+                    errs.add("enterprise.credit_code", rule, message);
+                }
+            }
+        }
+        out.enterprise_name = name;
+        out.credit_code = code;
+    }
+    if let Some(plates) = &input.plates {
+        if plates.len() > 5 {
+            errs.add("plates", "max_items", "最多5个车牌 / at most 5 plates");
+        }
+        let mut clean_plates = Vec::new();
+        for (i, p) in plates.iter().enumerate() {
+            let n = normalise_plate(p);
+            if is_cn_plate(&n) || is_vn_plate(&n) {
+                if !clean_plates.contains(&n) {
+                    clean_plates.push(n);
+                }
+            } else {
+                errs.add(format!("plates[{i}]"), "plate_format", format!("{p:?}不是有效的中国或越南车牌，如桂A12345、12C-123.45 / not a Chinese or Vietnamese plate such as 桂A12345 or 12C-123.45"));
+            }
+        }
+        if !clean_plates.is_empty() {
+            out.plates = Some(clean_plates.join(","));
+        }
+    }
+    if let Some(option) = clean(input.validity_option.as_deref()) {
+        if kp.validity(Some(&option)).is_none() {
+            let codes: Vec<&str> = kp.validity_options.iter().map(|o| o.code.as_str()).collect();
+            errs.add(
+                "validity_option",
+                "one_of",
+                format!("有效期选项应为 / one of: {}", codes.join(", ")),
+            );
+        }
+        out.validity_option = Some(option);
+    }
+    out
+}
+
+/// The next number of a per-day series, from the same counter table as permit serials.
+pub(crate) fn next_serial(c: &mut DbConnection, series: &str) -> Result<i64> {
+    let seed = (serial_counters::series.eq(series), serial_counters::last_value.eq(0i64));
+    match c {
+        DbConnection::Sqlite(s) => diesel::insert_into(serial_counters::table)
+            .values(seed)
+            .on_conflict_do_nothing()
+            .execute(s)?,
+        DbConnection::Postgresql(p) => diesel::insert_into(serial_counters::table)
+            .values(seed)
+            .on_conflict_do_nothing()
+            .execute(p)?,
+    };
+    Ok(diesel::update(serial_counters::table.find(series))
+        .set(serial_counters::last_value.eq(serial_counters::last_value + 1))
+        .returning(serial_counters::last_value)
+        .get_result(c)?)
+}
+
+/// Takes an application at the window. Authorisation first (403), then every field (422).
+pub fn create_application(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    policy: &Policy,
+    input: &NewApplication,
+) -> Result<ApplicationOut> {
+    let mut errs = FieldErrors::new();
+    let kind = match input.kind.as_deref().map(str::trim) {
+        None | Some("") => {
+            errs.add("kind", "required", "请选择业务类型 / kind is required");
+            None
+        }
+        Some(k) => {
+            let parsed = PermitKind::parse(k);
+            if parsed.is_none() {
+                errs.add("kind", "one_of", "业务类型应为border_tourism、border_trade或passport / one of border_tourism, border_trade, passport");
+            }
+            parsed
+        }
+    };
+    let mut kp = None;
+    if let Some(kind) = kind {
+        authorize(actor, Action::CreateApplication(kind))?;
+        match kind_policy(policy, kind) {
+            Ok(k) => kp = Some(k),
+            Err(Error::Domain(DomainError::Validation(e))) => errs.0.extend(e.0),
+            Err(e) => return Err(e),
+        }
+    }
+    let today = local(now).date_naive();
+    let traveller = match &input.traveller {
+        None => {
+            errs.add("traveller", "required", "请填写申请人信息 / traveller is required");
+            None
+        }
+        Some(t) => match traveller::validate(t, today, "traveller.") {
+            Ok(t) => Some(t),
+            Err(e) => {
+                errs.0.extend(e.0);
+                None
+            }
+        },
+    };
+    if let (Some(kp), Some(t)) = (kp, &traveller)
+        && !kp.eligible_id_types.contains(&t.id_type)
+    {
+        let allowed: Vec<&str> = kp.eligible_id_types.iter().map(|t: &IdType| t.as_str()).collect();
+        errs.add(
+            "traveller.id_type",
+            "eligible",
+            format!(
+                "{}须凭以下证件办理 / {} requires one of: {}",
+                kp.title_zh,
+                kp.title_en,
+                allowed.join(", ")
+            ),
+        );
+    }
+    let trade = match (kind, kp) {
+        (Some(PermitKind::BorderTrade), Some(kp)) => check_trade(input, kp, &mut errs),
+        _ => TradeFields {
+            enterprise_name: None,
+            credit_code: None,
+            plates: None,
+            validity_option: None,
+        },
+    };
+    let photo_ref = clean(input.photo_ref.as_deref());
+    if photo_ref.as_deref().is_some_and(|p| !plausible_key(p)) {
+        errs.add(
+            "photo_ref",
+            "format",
+            "照片编号只能包含字母、数字和连字符 / letters, digits and hyphens only",
+        );
+    }
+    let (kind, kp, t) = match (kind, kp, traveller) {
+        (Some(k), Some(kp), Some(t)) if errs.is_empty() => (k, kp, t),
+        _ => return Err(errs.into()),
+    };
+
+    let trow = TravellerRow {
+        id: new_id(),
+        name_zh: t.name_zh,
+        name_latin: t.name_latin,
+        nationality: t.nationality,
+        sex: t.sex.as_str().to_string(),
+        birth_date: t.birth_date,
+        id_type: t.id_type.as_str().to_string(),
+        id_number: t.id_number,
+        phone: t.phone,
+        email: t.email,
+        created_at: ts(now),
+    };
+    let is_passport = kp.workflow == Workflow::ExternalReview;
+    let mut arow = ApplicationRow {
+        id: new_id(),
+        kind: kind.as_str().to_string(),
+        traveller_id: trow.id.clone(),
+        office: actor.office.clone(),
+        status: ApplicationStatus::Submitted.as_str().to_string(),
+        created_by: actor.id.clone(),
+        created_at: ts(now),
+        updated_at: ts(now),
+        number: None,
+        enterprise_name: trade.enterprise_name,
+        credit_code: trade.credit_code,
+        plates: trade.plates,
+        validity_option: trade.validity_option,
+        fee_waived: if is_passport {
+            Some(input.fee_waived.unwrap_or(false))
+        } else {
+            None
+        },
+        photo_ref,
+        accepted_at: None,
+        accepted_by: None,
+        due_at: None,
+        decided_at: None,
+        decided_by: None,
+        reason: None,
+        attention: None,
+        export_batch: None,
+    };
+    write_tx(conn, |c| {
+        let day = local(now).format("%Y%m%d").to_string();
+        let seq = next_serial(c, &format!("APP-{}-{day}", arow.office))?;
+        arow.number = Some(format!("{}{day}{seq:04}", arow.office));
+        diesel::insert_into(travellers::table).values(&trow).execute(c)?;
+        diesel::insert_into(applications::table).values(&arow).execute(c)?;
+        let after = serde_json::json!({"number": arow.number, "kind": arow.kind, "status": arow.status, "holder_id": mask_id(&trow.id_number), "enterprise": arow.credit_code, "plates": arow.plates});
+        audit::record::<(), _>(
+            c,
+            audit::Change {
+                at: now,
+                actor: Some(&actor.id),
+                action: "application.create",
+                entity: "application",
+                entity_id: &arow.id,
+                before: None,
+                after: Some(&after),
+            },
+        )
+    })?;
+    get_application(conn, &arow.id, now, policy)
+}
+
+fn load(conn: &mut DbConnection, id: &str) -> Result<(ApplicationRow, TravellerRow)> {
+    if !plausible_key(id) {
+        return Err(DomainError::NotFound { what: "application" }.into());
+    }
+    applications::table
+        .inner_join(travellers::table)
+        .filter(applications::id.eq(id))
+        .select((ApplicationRow::as_select(), TravellerRow::as_select()))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| DomainError::NotFound { what: "application" }.into())
+}
+
+pub fn materials(conn: &mut DbConnection, id: &str) -> Result<Vec<MaterialRow>> {
+    Ok(application_materials::table
+        .filter(application_materials::application_id.eq(id))
+        .select(MaterialRow::as_select())
+        .load(conn)?)
+}
+
+/// The application as officers see it (ID masked), with its materials and deadline.
+pub fn view(
+    a: ApplicationRow,
+    t: &TravellerRow,
+    mats: &[MaterialRow],
+    permit_number: Option<String>,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Result<ApplicationOut> {
+    let kind = PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal(format!("stored kind {}", a.kind)))?;
+    let status =
+        ApplicationStatus::parse(&a.status).ok_or_else(|| Error::Internal(format!("stored status {}", a.status)))?;
+    let kp = policy.kind(kind);
+    let today = local(now).date_naive();
+    let fixed = |t: chrono::NaiveDateTime| local(utc(t)).fixed_offset();
+    let materials = mats
+        .iter()
+        .map(|m| {
+            let item = kp.and_then(|k| k.material(&m.item));
+            MaterialOut {
+                item: m.item.clone(),
+                name_zh: item.map(|i| i.name_zh.clone()).unwrap_or_else(|| m.item.clone()),
+                name_en: item.map(|i| i.name_en.clone()).unwrap_or_else(|| m.item.clone()),
+                name_vi: item.map(|i| i.name_vi.clone()).unwrap_or_else(|| m.item.clone()),
+                provided: m.provided,
+                due_date: m.due_date,
+                overdue: !m.provided && m.due_date.is_some_and(|d| today > d),
+            }
+        })
+        .collect();
+    Ok(ApplicationOut {
+        overdue: status.is_open() && a.due_at.is_some_and(|d| now > utc(d)),
+        id: a.id,
+        number: a.number,
+        kind,
+        status,
+        office: a.office,
+        created_at: fixed(a.created_at),
+        traveller: TravellerOut::from(t),
+        enterprise_name: a.enterprise_name,
+        credit_code: a.credit_code,
+        plates: a
+            .plates
+            .map(|p| p.split(',').map(str::to_string).collect())
+            .unwrap_or_default(),
+        validity_option: a.validity_option,
+        fee_waived: a.fee_waived,
+        accepted_at: a.accepted_at.map(fixed),
+        due_at: a.due_at.map(fixed),
+        decided_at: a.decided_at.map(fixed),
+        reason: a.reason,
+        attention: a.attention,
+        materials,
+        permit_number,
+    })
+}
+
+pub fn get_application(
+    conn: &mut DbConnection,
+    id: &str,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Result<ApplicationOut> {
+    let (a, t) = load(conn, id)?;
+    let mats = materials(conn, &a.id)?;
+    let permit_number = permits::table
+        .filter(permits::application_id.eq(&a.id))
+        .select(permits::number)
+        .first(conn)
+        .optional()?;
+    view(a, &t, &mats, permit_number, now, policy)
+}
+
+/// Finds an application by its public number (for the progress query).
+pub fn by_number(conn: &mut DbConnection, number: &str) -> Result<Option<(ApplicationRow, TravellerRow)>> {
+    if !plausible_key(number) {
+        return Ok(None);
+    }
+    Ok(applications::table
+        .inner_join(travellers::table)
+        .filter(applications::number.eq(number))
+        .select((ApplicationRow::as_select(), TravellerRow::as_select()))
+        .first(conn)
+        .optional()?)
+}
+
+/// Applications waiting for an officer at this office, oldest first: open ones, approved ones
+/// waiting to be printed, and any sent back to the queue (e.g. a missing item was supplied).
+pub fn queue(conn: &mut DbConnection, office: &str, limit: i64) -> Result<Vec<(ApplicationRow, TravellerRow)>> {
+    let waiting = [
+        ApplicationStatus::Submitted,
+        ApplicationStatus::Accepted,
+        ApplicationStatus::Approved,
+    ]
+    .map(|s| s.as_str());
+    Ok(applications::table
+        .inner_join(travellers::table)
+        .filter(applications::office.eq(office))
+        .filter(
+            applications::status
+                .eq_any(waiting)
+                .or(applications::attention.is_not_null()),
+        )
+        .order(applications::created_at.asc())
+        .limit(limit)
+        .select((ApplicationRow::as_select(), TravellerRow::as_select()))
+        .load(conn)?)
+}
+
+/// Moves an application one step with a conditional update on its current state, so of two
+/// concurrent steps only one applies. Returns the row as it was.
+fn step(
+    c: &mut DbConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    policy: &Policy,
+    id: &str,
+    step: Step,
+    action: fn(PermitKind) -> Action,
+) -> Result<(ApplicationRow, ApplicationStatus, &'static str)> {
+    let (a, _) = load(c, id)?;
+    let kind = PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal(format!("stored kind {}", a.kind)))?;
+    authorize(actor, action(kind))?;
+    let kp = kind_policy(policy, kind)?;
+    let from =
+        ApplicationStatus::parse(&a.status).ok_or_else(|| Error::Internal(format!("stored status {}", a.status)))?;
+    let to = workflow::next(kp.workflow, from, step)?;
+    let n = diesel::update(
+        applications::table
+            .find(&a.id)
+            .filter(applications::status.eq(from.as_str())),
+    )
+    .set((
+        applications::status.eq(to.as_str()),
+        applications::updated_at.eq(ts(now)),
+    ))
+    .execute(c)?;
+    if n == 0 {
+        return Err(DomainError::Conflict {
+            message: "申请状态已变化 / the application changed meanwhile".into(),
+            current_state: from.as_str().into(),
+        }
+        .into());
+    }
+    Ok((a, to, to.as_str()))
+}
+
+fn audit_step(
+    c: &mut DbConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    a: &ApplicationRow,
+    action: &str,
+    after: serde_json::Value,
+) -> Result<()> {
+    let before = serde_json::json!({"status": a.status});
+    audit::record(
+        c,
+        audit::Change {
+            at: now,
+            actor: Some(&actor.id),
+            action,
+            entity: "application",
+            entity_id: &a.id,
+            before: Some(&before),
+            after: Some(&after),
+        },
+    )
+}
+
+/// 受理: checks the materials presented; deferrable ones may be missing (each gets a due date in
+/// working days), others may not. Starts the SLA clock.
+pub fn accept(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    policy: &Policy,
+    hours: &OfficeHours,
+    id: &str,
+    provided: &[String],
+) -> Result<ApplicationOut> {
+    let cal = calendar::load(conn)?;
+    write_tx(conn, |c| {
+        let (a, _, to_str) = step(c, now, actor, policy, id, Step::Accept, Action::CreateApplication)?;
+        let kind = PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal("kind".into()))?;
+        let kp = kind_policy(policy, kind)?;
+        let deferred = workflow::check_acceptance(kp, provided, now, &cal, hours)?;
+        for item in &kp.materials {
+            let missing = deferred.iter().find(|d| d.item == item.code);
+            let row = MaterialRow {
+                application_id: a.id.clone(),
+                item: item.code.clone(),
+                provided: missing.is_none(),
+                due_date: missing.map(|d| d.due),
+                provided_at: if missing.is_none() { Some(ts(now)) } else { None },
+                provided_by: if missing.is_none() {
+                    Some(actor.id.clone())
+                } else {
+                    None
+                },
+            };
+            diesel::insert_into(application_materials::table)
+                .values(&row)
+                .execute(c)?;
+        }
+        // Passports: the review clock starts at upload, not here.
+        let due = (kp.workflow == Workflow::Approval && kp.sla_working_days > 0)
+            .then(|| cal.deadline(now, kp.sla_working_days, hours));
+        diesel::update(applications::table.find(&a.id))
+            .set((
+                applications::accepted_at.eq(Some(ts(now))),
+                applications::accepted_by.eq(Some(&actor.id)),
+                applications::due_at.eq(due.map(ts)),
+            ))
+            .execute(c)?;
+        let missing: Vec<String> = deferred.iter().map(|d| format!("{} due {}", d.item, d.due)).collect();
+        audit_step(
+            c,
+            now,
+            actor,
+            &a,
+            "application.accept",
+            serde_json::json!({"status": to_str, "deferred": missing, "due_at": due}),
+        )
+    })?;
+    get_application(conn, id, now, policy)
+}
+
+pub fn approve(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    policy: &Policy,
+    id: &str,
+) -> Result<ApplicationOut> {
+    write_tx(conn, |c| {
+        let (a, _, to_str) = step(c, now, actor, policy, id, Step::Approve, Action::IssuePermit)?;
+        let kind = PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal("kind".into()))?;
+        let outstanding = materials(c, &a.id)?.iter().filter(|m| !m.provided).count();
+        workflow::check_approval(
+            kind_policy(policy, kind)?,
+            &actor.id,
+            a.accepted_by.as_deref(),
+            outstanding,
+        )?;
+        diesel::update(applications::table.find(&a.id))
+            .set((
+                applications::decided_at.eq(Some(ts(now))),
+                applications::decided_by.eq(Some(&actor.id)),
+            ))
+            .execute(c)?;
+        audit_step(
+            c,
+            now,
+            actor,
+            &a,
+            "application.approve",
+            serde_json::json!({"status": to_str, "outstanding_items": outstanding}),
+        )
+    })?;
+    get_application(conn, id, now, policy)
+}
+
+fn reason_required(reason: Option<&str>) -> Result<String> {
+    let reason = reason.map(str::trim).unwrap_or("");
+    let mut errs = FieldErrors::new();
+    if reason.is_empty() {
+        errs.add("reason", "required", "请注明原因 / a reason is required");
+    } else if reason.chars().count() > 500 || reason.chars().any(|c| c.is_control() && c != '\n') {
+        errs.add(
+            "reason",
+            "max_length",
+            "最多500字，不含控制字符 / at most 500 characters, no control characters",
+        );
+    }
+    errs.finish(reason.to_string()).map_err(Error::from)
+}
+
+pub fn reject(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    policy: &Policy,
+    id: &str,
+    reason: Option<&str>,
+) -> Result<ApplicationOut> {
+    let reason = reason_required(reason)?;
+    write_tx(conn, |c| {
+        let (a, _, to_str) = step(c, now, actor, policy, id, Step::Reject, Action::IssuePermit)?;
+        diesel::update(applications::table.find(&a.id))
+            .set((
+                applications::decided_at.eq(Some(ts(now))),
+                applications::decided_by.eq(Some(&actor.id)),
+                applications::reason.eq(Some(&reason)),
+                applications::attention.eq(None::<String>),
+            ))
+            .execute(c)?;
+        audit_step(
+            c,
+            now,
+            actor,
+            &a,
+            "application.reject",
+            serde_json::json!({"status": to_str, "reason": reason}),
+        )
+    })?;
+    get_application(conn, id, now, policy)
+}
+
+pub fn withdraw(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    policy: &Policy,
+    id: &str,
+) -> Result<ApplicationOut> {
+    write_tx(conn, |c| {
+        let (a, _, to_str) = step(c, now, actor, policy, id, Step::Withdraw, Action::CreateApplication)?;
+        diesel::update(applications::table.find(&a.id))
+            .set(applications::attention.eq(None::<String>))
+            .execute(c)?;
+        audit_step(
+            c,
+            now,
+            actor,
+            &a,
+            "application.withdraw",
+            serde_json::json!({"status": to_str}),
+        )
+    })?;
+    get_application(conn, id, now, policy)
+}
+
+/// The holder collected the printed permit.
+pub fn collect(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    policy: &Policy,
+    id: &str,
+) -> Result<ApplicationOut> {
+    write_tx(conn, |c| {
+        let (a, _, to_str) = step(c, now, actor, policy, id, Step::Collect, Action::PrintPermit)?;
+        audit_step(
+            c,
+            now,
+            actor,
+            &a,
+            "application.collect",
+            serde_json::json!({"status": to_str}),
+        )
+    })?;
+    get_application(conn, id, now, policy)
+}
+
+/// A deferred item arrives: recorded, and the application goes back to the officers' queue.
+/// When it was the last one, the permit (if printed) is no longer pending.
+pub fn supply(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    policy: &Policy,
+    id: &str,
+    item: &str,
+) -> Result<ApplicationOut> {
+    write_tx(conn, |c| {
+        let (a, _) = load(c, id)?;
+        let kind = PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal("kind".into()))?;
+        authorize(actor, Action::CreateApplication(kind))?;
+        let status = ApplicationStatus::parse(&a.status).ok_or_else(|| Error::Internal("status".into()))?;
+        if matches!(status, ApplicationStatus::Rejected | ApplicationStatus::Withdrawn) {
+            return Err(DomainError::Conflict {
+                message: format!("申请已{0} / the application is {0}", status.as_str()),
+                current_state: status.as_str().into(),
+            }
+            .into());
+        }
+        let n = diesel::update(
+            application_materials::table
+                .find((&a.id, item))
+                .filter(application_materials::provided.eq(false)),
+        )
+        .set((
+            application_materials::provided.eq(true),
+            application_materials::provided_at.eq(Some(ts(now))),
+            application_materials::provided_by.eq(Some(&actor.id)),
+        ))
+        .execute(c)?;
+        if n == 0 {
+            let exists: i64 = application_materials::table.find((&a.id, item)).count().get_result(c)?;
+            return Err(if exists == 0 {
+                DomainError::NotFound {
+                    what: "outstanding material",
+                }
+                .into()
+            } else {
+                DomainError::Conflict {
+                    message: "该材料已提交 / this item was already supplied".into(),
+                    current_state: "provided".into(),
+                }
+                .into()
+            });
+        }
+        let remaining: i64 = application_materials::table
+            .filter(application_materials::application_id.eq(&a.id))
+            .filter(application_materials::provided.eq(false))
+            .count()
+            .get_result(c)?;
+        let attention = if remaining == 0 {
+            format!("材料已补齐 all materials supplied ({item})")
+        } else {
+            format!("已补交 supplied: {item}; 尚缺 {remaining} outstanding")
+        };
+        diesel::update(applications::table.find(&a.id))
+            .set((
+                applications::attention.eq(Some(&attention)),
+                applications::updated_at.eq(ts(now)),
+            ))
+            .execute(c)?;
+        let after = serde_json::json!({"item": item, "remaining": remaining});
+        audit::record::<(), _>(
+            c,
+            audit::Change {
+                at: now,
+                actor: Some(&actor.id),
+                action: "application.supply",
+                entity: "application",
+                entity_id: &a.id,
+                before: None,
+                after: Some(&after),
+            },
+        )
+    })?;
+    get_application(conn, id, now, policy)
+}
+
+/// An officer has seen why the application came back; it leaves the queue.
+pub fn acknowledge(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    policy: &Policy,
+    id: &str,
+) -> Result<ApplicationOut> {
+    write_tx(conn, |c| {
+        let (a, _) = load(c, id)?;
+        let kind = PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal("kind".into()))?;
+        authorize(actor, Action::CreateApplication(kind))?;
+        diesel::update(applications::table.find(&a.id))
+            .set(applications::attention.eq(None::<String>))
+            .execute(c)?;
+        let before = serde_json::json!({"attention": a.attention});
+        audit::record::<_, ()>(
+            c,
+            audit::Change {
+                at: now,
+                actor: Some(&actor.id),
+                action: "application.acknowledge",
+                entity: "application",
+                entity_id: &a.id,
+                before: Some(&before),
+                after: None,
+            },
+        )
+    })?;
+    get_application(conn, id, now, policy)
+}
+
+/// The external review system's result for an uploaded passport application.
+pub fn review(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    policy: &Policy,
+    id: &str,
+    result: Option<&str>,
+    reason: Option<&str>,
+) -> Result<ApplicationOut> {
+    let approved = match result.map(str::trim) {
+        Some("approved") => true,
+        Some("rejected") => false,
+        _ => {
+            let mut errs = FieldErrors::new();
+            errs.add(
+                "result",
+                "one_of",
+                "审核结果应为approved或rejected / approved or rejected",
+            );
+            return Err(errs.into());
+        }
+    };
+    let reason = if approved {
+        clean(reason)
+    } else {
+        Some(reason_required(reason)?)
+    };
+    write_tx(conn, |c| {
+        let (a, _, to_str) = step(
+            c,
+            now,
+            actor,
+            policy,
+            id,
+            Step::Review(approved),
+            Action::CreateApplication,
+        )?;
+        diesel::update(applications::table.find(&a.id))
+            .set((
+                applications::decided_at.eq(Some(ts(now))),
+                applications::decided_by.eq(Some(&actor.id)),
+                applications::reason.eq(&reason),
+            ))
+            .execute(c)?;
+        audit_step(
+            c,
+            now,
+            actor,
+            &a,
+            "application.review",
+            serde_json::json!({"status": to_str, "reason": reason}),
+        )
+    })?;
+    get_application(conn, id, now, policy)
+}

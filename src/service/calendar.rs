@@ -1,0 +1,231 @@
+//! The working-day calendar as stored: seeded from the published years in `fixtures/calendar`,
+//! edited by admins (audited), loaded for every SLA computation.
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use diesel::prelude::*;
+
+use crate::db::models::CalendarDayRow;
+use crate::db::schema::calendar_days;
+use crate::db::{DbConnection, audit, ts, write_tx};
+use crate::domain::DomainError;
+use crate::domain::auth::{Actor, Role};
+use crate::domain::calendar::{Calendar, DayKind, Exception, PublishedYear};
+use crate::domain::validation::FieldErrors;
+use crate::error::{Error, Result};
+
+/// The State Council schedules shipped with the project.
+pub const PUBLISHED: [&str; 2] = [
+    include_str!("../../fixtures/calendar/2025.json"),
+    include_str!("../../fixtures/calendar/2026.json"),
+];
+
+/// Loads each shipped year that has no rows yet. A year already present (perhaps edited) is
+/// left alone: the database is the source of truth once seeded.
+pub fn seed(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<i32>> {
+    let mut seeded = Vec::new();
+    for text in PUBLISHED {
+        let year: PublishedYear =
+            serde_json::from_str(text).map_err(|e| Error::Internal(format!("calendar fixture: {e}")))?;
+        let first = NaiveDate::from_ymd_opt(year.year, 1, 1).ok_or_else(|| Error::Internal("calendar year".into()))?;
+        let last = NaiveDate::from_ymd_opt(year.year, 12, 31).ok_or_else(|| Error::Internal("calendar year".into()))?;
+        write_tx(conn, |c| {
+            let present: i64 = calendar_days::table
+                .filter(calendar_days::day.between(first, last))
+                .count()
+                .get_result(c)?;
+            if present > 0 {
+                return Ok(());
+            }
+            for e in &year.days {
+                let row = CalendarDayRow {
+                    day: e.date,
+                    kind: e.kind.as_str().into(),
+                    name: e.name.clone(),
+                    updated_at: ts(now),
+                    updated_by: None,
+                };
+                diesel::insert_into(calendar_days::table).values(&row).execute(c)?;
+            }
+            let after = serde_json::json!({"year": year.year, "source": year.source, "days": year.days.len()});
+            audit::record::<(), _>(
+                c,
+                audit::Change {
+                    at: now,
+                    actor: None,
+                    action: "calendar.seed",
+                    entity: "calendar",
+                    entity_id: &year.year.to_string(),
+                    before: None,
+                    after: Some(&after),
+                },
+            )?;
+            seeded.push(year.year);
+            Ok(())
+        })?;
+    }
+    Ok(seeded)
+}
+
+pub fn load(conn: &mut DbConnection) -> Result<Calendar> {
+    let rows: Vec<(NaiveDate, String)> = calendar_days::table
+        .select((calendar_days::day, calendar_days::kind))
+        .load(conn)?;
+    Ok(Calendar::new(
+        rows.into_iter().filter_map(|(d, k)| DayKind::parse(&k).map(|k| (d, k))),
+    ))
+}
+
+pub fn year(conn: &mut DbConnection, year: i32) -> Result<Vec<Exception>> {
+    let (Some(first), Some(last)) = (
+        NaiveDate::from_ymd_opt(year, 1, 1),
+        NaiveDate::from_ymd_opt(year, 12, 31),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let rows: Vec<CalendarDayRow> = calendar_days::table
+        .filter(calendar_days::day.between(first, last))
+        .order(calendar_days::day.asc())
+        .select(CalendarDayRow::as_select())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            DayKind::parse(&r.kind).map(|kind| Exception {
+                date: r.day,
+                kind,
+                name: r.name,
+            })
+        })
+        .collect())
+}
+
+fn admin_only(actor: &Actor) -> Result<()> {
+    if actor.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(DomainError::Forbidden("只有管理员可以修改工作日历 / only an admin may edit the calendar".into()).into())
+    }
+}
+
+/// Sets (adds or replaces) the exception for one day.
+pub fn set_day(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    day: &str,
+    kind: Option<&str>,
+    name: Option<&str>,
+) -> Result<Exception> {
+    admin_only(actor)?;
+    let mut errs = FieldErrors::new();
+    let date = NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").ok();
+    if date.is_none() {
+        errs.add("date", "date", "日期格式应为YYYY-MM-DD / a date as YYYY-MM-DD");
+    }
+    let kind = kind.and_then(DayKind::parse);
+    if kind.is_none() {
+        errs.add(
+            "kind",
+            "one_of",
+            "应为holiday（放假）或workday（调休上班） / holiday or workday",
+        );
+    }
+    let name = name.map(str::trim).unwrap_or("");
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        errs.add(
+            "name",
+            "required",
+            "请填写名称，最多100字 / a name of at most 100 characters is required",
+        );
+    }
+    if let Some(d) = date
+        && !(2000..=2100).contains(&d.year())
+    {
+        errs.add("date", "range", "年份应在2000至2100之间 / a year from 2000 to 2100");
+    }
+    let (Some(date), Some(kind)) = (date, kind) else {
+        return Err(errs.into());
+    };
+    if !errs.is_empty() {
+        return Err(errs.into());
+    }
+    let row = CalendarDayRow {
+        day: date,
+        kind: kind.as_str().into(),
+        name: name.to_string(),
+        updated_at: ts(now),
+        updated_by: Some(actor.id.clone()),
+    };
+    write_tx(conn, |c| {
+        let before: Option<CalendarDayRow> = calendar_days::table
+            .find(date)
+            .select(CalendarDayRow::as_select())
+            .first(c)
+            .optional()?;
+        if before.is_some() {
+            diesel::update(calendar_days::table.find(date))
+                .set((
+                    calendar_days::kind.eq(&row.kind),
+                    calendar_days::name.eq(&row.name),
+                    calendar_days::updated_at.eq(row.updated_at),
+                    calendar_days::updated_by.eq(&row.updated_by),
+                ))
+                .execute(c)?;
+        } else {
+            diesel::insert_into(calendar_days::table).values(&row).execute(c)?;
+        }
+        audit::record(
+            c,
+            audit::Change {
+                at: now,
+                actor: Some(&actor.id),
+                action: "calendar.set",
+                entity: "calendar_day",
+                entity_id: &date.to_string(),
+                before: before.as_ref(),
+                after: Some(&row),
+            },
+        )
+    })?;
+    Ok(Exception {
+        date,
+        kind,
+        name: row.name,
+    })
+}
+
+/// Removes one day's exception: it falls back to the Monday–Friday default.
+pub fn remove_day(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, day: &str) -> Result<()> {
+    admin_only(actor)?;
+    let date = NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").map_err(|_| {
+        let mut errs = FieldErrors::new();
+        errs.add("date", "date", "日期格式应为YYYY-MM-DD / a date as YYYY-MM-DD");
+        Error::from(errs)
+    })?;
+    write_tx(conn, |c| {
+        let before: Option<CalendarDayRow> = calendar_days::table
+            .find(date)
+            .select(CalendarDayRow::as_select())
+            .first(c)
+            .optional()?;
+        let Some(before) = before else {
+            return Err(DomainError::NotFound {
+                what: "calendar exception",
+            }
+            .into());
+        };
+        diesel::delete(calendar_days::table.find(date)).execute(c)?;
+        audit::record::<_, ()>(
+            c,
+            audit::Change {
+                at: now,
+                actor: Some(&actor.id),
+                action: "calendar.remove",
+                entity: "calendar_day",
+                entity_id: &date.to_string(),
+                before: Some(&before),
+                after: None,
+            },
+        )
+    })
+}
