@@ -41,6 +41,8 @@ fn model() -> PermitPrint {
         office_en: "Youyiguan (Friendship Pass) one-window permit office".into(),
         issued_at: "2026-11-26 10:15 UTC+08:00".into(),
         code,
+        enterprise: None,
+        plates: Vec::new(),
         banner: None,
     }
 }

@@ -12,6 +12,7 @@ pub mod seal;
 pub mod trade;
 pub mod traveller;
 pub mod validation;
+pub mod verdict;
 pub mod workflow;
 
 use chrono::{DateTime, Utc};

@@ -51,11 +51,11 @@ pub fn clean(s: Option<&str>) -> Option<String> {
     s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
 }
 
-/// Permit numbers and record ids are short ASCII (letters, digits, hyphens). Anything else
+/// Permit numbers, record ids and item codes are short ASCII (letters, digits, '-', '_'). Anything else
 /// cannot name a record, and is answered as "not found" without reaching the database (where
 /// a NUL byte, say, would be a driver error rather than a miss).
 pub fn plausible_key(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[cfg(test)]

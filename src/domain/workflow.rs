@@ -50,9 +50,11 @@ pub fn next(workflow: Workflow, from: S, step: Step) -> Result<S, DomainError> {
         (ExternalReview, S::Uploaded, Step::Review(true)) => Some(S::Approved),
         (ExternalReview, S::Uploaded, Step::Review(false)) => Some(S::Rejected),
         (OnTheSpot | Approval, S::Issued, Step::Collect) => Some(S::Collected),
-        (_, S::Submitted | S::Accepted, Step::Reject) => Some(S::Rejected),
+        (_, S::Submitted, Step::Reject) => Some(S::Rejected),
+        (_, S::Submitted, Step::Withdraw) => Some(S::Withdrawn),
+        (Approval | ExternalReview, S::Accepted, Step::Reject) => Some(S::Rejected),
+        (Approval | ExternalReview, S::Accepted, Step::Withdraw) => Some(S::Withdrawn),
         (Approval, S::Approved, Step::Reject) => Some(S::Rejected),
-        (_, S::Submitted | S::Accepted, Step::Withdraw) => Some(S::Withdrawn),
         _ => None,
     };
     to.ok_or_else(|| DomainError::Conflict {
@@ -94,7 +96,7 @@ pub fn check_acceptance(
     }
     let mut deferred = Vec::new();
     for item in &policy.materials {
-        if provided.iter().any(|p| *p == item.code) {
+        if provided.contains(&item.code) {
             continue;
         }
         if item.deferrable {

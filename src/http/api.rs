@@ -514,3 +514,40 @@ pub async fn calendar_remove(
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+#[utoipa::path(
+    get, path = "/api/v1/applications/{id}/notice", tag = "applications",
+    params(("id" = String, Path, description = "Application id")),
+    responses((status = 200, description = "一次性告知书: every missing item and its due date, as PDF", content_type = "application/pdf"), (status = 404, body = Problem), (status = 409, description = "Nothing is missing", body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn notice(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&actor.0, Action::View)?;
+    let ctx = state.ctx.clone();
+    let now = ctx.clock.now();
+    let id = id.into_inner();
+    let policy = ctx.policy.clone();
+    let app = ctx
+        .db
+        .clone()
+        .run(move |c| applications::get_application(c, &id, now, &policy))
+        .await?;
+    let model = super::notice_model(&state.ctx.policy, &app)?;
+    let number = app.number.clone().unwrap_or_default();
+    let pdf = tokio::task::spawn_blocking(move || crate::print::notice::notice_pdf(&model))
+        .await
+        .map_err(crate::error::Error::internal)?
+        .map_err(crate::error::Error::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((
+            "Content-Disposition",
+            format!("inline; filename=\"notice-{number}.pdf\""),
+        ))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(pdf))
+}

@@ -38,7 +38,7 @@ pub struct AppState {
     paths(
         api::create_application, api::get_application, api::issue, api::get_permit, api::permit_pdf, api::revoke, api::keys,
         api::accept, api::approve, api::reject, api::withdraw, api::collect, api::supply, api::acknowledge, api::review,
-        api::calendar_year, api::calendar_set, api::calendar_remove,
+        api::calendar_year, api::calendar_set, api::calendar_remove, api::notice,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
         pages::index, pages::login_form, pages::login, pages::logout, pages::desk, pages::create_application,
         pages::application, pages::issue, pages::step, pages::permit, pages::revoke,
@@ -80,6 +80,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/applications/{id}/acknowledge", web::post().to(api::acknowledge))
                 .route("/applications/{id}/review", web::post().to(api::review))
+                .route("/applications/{id}/notice", web::get().to(api::notice))
                 .route("/calendar", web::get().to(api::calendar_year))
                 .route("/calendar/{date}", web::put().to(api::calendar_set))
                 .route("/calendar/{date}", web::delete().to(api::calendar_remove))
@@ -115,8 +116,10 @@ pub fn print_model(policy: &Policy, r: &PermitRecord, now: DateTime<Utc>) -> Res
     let kp = policy.kind(kind);
     let office = policy.office(&r.permit.office);
     let status = r.status(now);
+    // 制证先行: a pending permit is printed as it will be once complete; the system, not the
+    // paper, says when it comes into force.
     let banner = match status {
-        crate::domain::permit::PermitStatus::Issued => None,
+        crate::domain::permit::PermitStatus::Issued | crate::domain::permit::PermitStatus::Pending => None,
         other => Some(format!("{} — NOT VALID", other.as_str().to_uppercase())),
     };
     Ok(PermitPrint {
@@ -140,6 +143,56 @@ pub fn print_model(policy: &Policy, r: &PermitRecord, now: DateTime<Utc>) -> Res
             .format("%Y-%m-%d %H:%M UTC%:z")
             .to_string(),
         code: r.permit.signed_code.clone(),
+        enterprise: r.application.enterprise_name.clone(),
+        plates: r.plates(),
         banner,
+    })
+}
+
+/// The one complete notice of missing items for an accepted application.
+pub fn notice_model(
+    policy: &Policy,
+    app: &crate::service::applications::ApplicationOut,
+) -> Result<crate::print::notice::NoticePrint, Error> {
+    use crate::domain::DomainError;
+    let items: Vec<_> = app
+        .materials
+        .iter()
+        .filter(|m| !m.provided)
+        .filter_map(|m| {
+            m.due_date.map(|due| crate::print::notice::NoticeItem {
+                name_zh: m.name_zh.clone(),
+                name_en: m.name_en.clone(),
+                name_vi: m.name_vi.clone(),
+                due,
+            })
+        })
+        .collect();
+    if items.is_empty() {
+        return Err(DomainError::Conflict {
+            message: "没有待补材料 / nothing is missing".into(),
+            current_state: app.status.as_str().into(),
+        }
+        .into());
+    }
+    let kp = policy.kind(app.kind);
+    Ok(crate::print::notice::NoticePrint {
+        application_number: app.number.clone().unwrap_or_else(|| app.id.clone()),
+        kind_zh: kp.map(|k| k.title_zh.clone()).unwrap_or_default(),
+        kind_en: kp.map(|k| k.title_en.clone()).unwrap_or_default(),
+        holder: format!(
+            "{} {}",
+            app.traveller.name_zh.clone().unwrap_or_default(),
+            app.traveller.name_latin
+        ),
+        office_zh: policy
+            .office(&app.office)
+            .map(|o| o.name_zh.clone())
+            .unwrap_or_else(|| app.office.clone()),
+        accepted_at: app
+            .accepted_at
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC%:z").to_string())
+            .unwrap_or_default(),
+        items,
     })
 }

@@ -2,6 +2,7 @@
 
 pub mod codes;
 pub mod font;
+pub mod notice;
 pub mod permit;
 
 pub use permit::{PermitPrint, permit_pdf};

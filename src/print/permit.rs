@@ -33,17 +33,20 @@ pub struct PermitPrint {
     pub issued_at: String,
     /// The signed payload for the 2D code.
     pub code: String,
+    /// Border trade: the enterprise the holder acts for, and the vehicles they drive.
+    pub enterprise: Option<String>,
+    pub plates: Vec<String>,
     /// A banner across the permit when it is not in force (e.g. REVOKED), or None.
     pub banner: Option<String>,
 }
 
-struct Page<'a> {
-    content: Content,
-    font: &'a mut FontUse,
+pub(super) struct Page<'a> {
+    pub(super) content: Content,
+    pub(super) font: &'a mut FontUse,
 }
 
 impl Page<'_> {
-    fn text(&mut self, x: f32, y: f32, size: f32, text: &str) {
+    pub(super) fn text(&mut self, x: f32, y: f32, size: f32, text: &str) {
         let encoded = self.font.encode(text);
         self.content.begin_text();
         self.content.set_font(Name(b"F1"), size);
@@ -52,7 +55,7 @@ impl Page<'_> {
         self.content.end_text();
     }
 
-    fn gray(&mut self, level: f32) {
+    pub(super) fn gray(&mut self, level: f32) {
         self.content.set_fill_gray(level);
     }
 
@@ -81,10 +84,10 @@ impl Page<'_> {
 }
 
 fn entries_text(n: i32) -> String {
-    if n == 1 {
-        "1 次 (单次 single entry)".to_string()
-    } else {
-        format!("{n} 次 (多次 multiple entries)")
+    match n {
+        0 => "多次 multiple entries".to_string(),
+        1 => "1 次 (单次 single entry)".to_string(),
+        n => format!("{n} 次 ({n} entries)"),
     }
 }
 
@@ -147,12 +150,18 @@ pub fn permit_pdf(p: &PermitPrint) -> Result<Vec<u8>, PrintError> {
         &format!("{} — {}", p.valid_from, p.valid_until),
         9.5,
     );
+    if let Some(enterprise) = &p.enterprise {
+        page.field(x + 45.0 * MM, y, "企业 Enterprise", enterprise, 8.5);
+    }
     y -= 9.0 * MM;
     page.field(x, y, "签发机关 Issuing office", &p.office_zh, 8.5);
     page.gray(0.0);
     page.text(x, y - 20.0, 7.0, &p.office_en);
     y -= 11.5 * MM;
     page.field(x, y, "签发时间 Issued", &p.issued_at, 8.0);
+    if !p.plates.is_empty() {
+        page.field(x + 45.0 * MM, y, "车牌 Plates", &p.plates.join("  "), 8.5);
+    }
 
     // Code128 of the permit number, bottom left, with a quiet zone of 10 modules each side.
     let bars = codes::code128(&p.number)?;
@@ -212,7 +221,18 @@ pub fn permit_pdf(p: &PermitPrint) -> Result<Vec<u8>, PrintError> {
     }
 
     let content = page.content.finish();
+    let title = format!("{} {}", p.title_en, p.number);
+    assemble(&content, font, PAGE_W, PAGE_H, &title)
+}
 
+/// Wraps one page of content and its font into a PDF document.
+pub(super) fn assemble(
+    content: &[u8],
+    font: FontUse,
+    width: f32,
+    height: f32,
+    title: &str,
+) -> Result<Vec<u8>, PrintError> {
     let mut next_id = 1;
     let mut next = || {
         let r = Ref::new(next_id);
@@ -230,17 +250,16 @@ pub fn permit_pdf(p: &PermitPrint) -> Result<Vec<u8>, PrintError> {
     pdf.catalog(catalog).pages(tree);
     pdf.pages(tree).kids([page_id]).count(1);
     let mut pg = pdf.page(page_id);
-    pg.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H))
+    pg.media_box(Rect::new(0.0, 0.0, width, height))
         .parent(tree)
         .contents(content_id);
     pg.resources().fonts().pair(Name(b"F1"), font_id);
     pg.finish();
-    let compressed = miniz_oxide::deflate::compress_to_vec_zlib(&content, 6);
+    let compressed = miniz_oxide::deflate::compress_to_vec_zlib(content, 6);
     pdf.stream(content_id, &compressed).filter(Filter::FlateDecode);
     font.write(&mut pdf, font_id, &mut next)?;
-    let title = format!("{} {}", p.title_en, p.number);
     pdf.document_info(info_id)
-        .title(pdf_writer::TextStr(&title))
+        .title(pdf_writer::TextStr(title))
         .producer(pdf_writer::TextStr("borderdesk"));
     Ok(pdf.finish())
 }
@@ -267,6 +286,8 @@ pub(crate) mod tests {
             office_en: "Youyiguan (Friendship Pass) one-window permit office".into(),
             issued_at: "2026-11-26 10:15 UTC+08:00".into(),
             code: format!("BD1:{}", "0".repeat(180)),
+            enterprise: Some("凭祥市友谊边贸有限公司".into()),
+            plates: vec!["桂F12345".into(), "12C-123.45".into()],
             banner: None,
         }
     }

@@ -414,6 +414,13 @@ pub fn view(
     let kp = policy.kind(kind);
     let today = local(now).date_naive();
     let fixed = |t: chrono::NaiveDateTime| local(utc(t)).fixed_offset();
+    // In checklist order, as the applicant was told them.
+    let order = |item: &str| {
+        kp.and_then(|k| k.materials.iter().position(|m| m.code == item))
+            .unwrap_or(usize::MAX)
+    };
+    let mut mats: Vec<&MaterialRow> = mats.iter().collect();
+    mats.sort_by_key(|m| order(&m.item));
     let materials = mats
         .iter()
         .map(|m| {
@@ -768,6 +775,12 @@ pub fn supply(
         let (a, _) = load(c, id)?;
         let kind = PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal("kind".into()))?;
         authorize(actor, Action::CreateApplication(kind))?;
+        if !plausible_key(item) {
+            return Err(DomainError::NotFound {
+                what: "outstanding material",
+            }
+            .into());
+        }
         let status = ApplicationStatus::parse(&a.status).ok_or_else(|| Error::Internal("status".into()))?;
         if matches!(status, ApplicationStatus::Rejected | ApplicationStatus::Withdrawn) {
             return Err(DomainError::Conflict {

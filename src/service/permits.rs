@@ -76,6 +76,11 @@ impl PermitRecord {
         permit::effective_status(stored, utc(self.permit.valid_until), &due, now)
     }
 
+    /// What a checkpoint would decide about this permit now.
+    pub fn verdict(&self, now: DateTime<Utc>) -> crate::domain::verdict::Verdict {
+        crate::domain::verdict::decide(self.status(now), utc(self.permit.valid_from), now)
+    }
+
     pub fn plates(&self) -> Vec<String> {
         self.application
             .plates

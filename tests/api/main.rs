@@ -9,3 +9,4 @@ mod pages;
 mod permits;
 mod print;
 mod support;
+mod trade;
