@@ -60,6 +60,10 @@ pub enum Action {
     View,
     /// Revoke a permit in force.
     RevokePermit,
+    /// System integration: hand applications to external systems and take their results.
+    Integrate,
+    /// Supervision: SLA and workload views.
+    Supervise,
 }
 
 /// Decides whether `actor` may take `action`; the reason names what is missing.
@@ -80,6 +84,7 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), DomainError> {
         }
         Action::View => true,
         Action::RevokePermit => actor.role == Role::Supervisor,
+        Action::Integrate | Action::Supervise => matches!(actor.role, Role::Supervisor | Role::Admin),
     };
     if allowed {
         Ok(())

@@ -551,3 +551,67 @@ pub async fn notice(
         .insert_header(("Cache-Control", "no-store"))
         .body(pdf))
 }
+
+#[utoipa::path(
+    get, path = "/api/v1/exports/passport", tag = "exports",
+    responses((status = 200, description = "The batch to hand to the review system (the same one until acknowledged)", body = crate::service::exports::Batch), (status = 204, description = "Nothing to send"), (status = 403, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn export_pull(state: web::Data<AppState>, actor: ApiActor) -> Result<HttpResponse, ApiError> {
+    let ctx = state.ctx.clone();
+    let now = ctx.clock.now();
+    let batch = ctx
+        .db
+        .clone()
+        .run(move |c| crate::service::exports::pull(c, now, &actor.0, &ctx.keys))
+        .await?;
+    Ok(match batch {
+        Some(b) => HttpResponse::Ok().json(b),
+        None => HttpResponse::NoContent().finish(),
+    })
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AckOut {
+    pub batch_id: String,
+    /// Applications marked uploaded by this call (0 when acknowledged before).
+    pub uploaded: usize,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/exports/passport/{batch}/ack", tag = "exports",
+    params(("batch" = String, Path, description = "Batch id")),
+    responses((status = 200, description = "Acknowledged: the applications are uploaded and their review is due", body = AckOut), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn export_ack(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    batch: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.ctx.clone();
+    let now = ctx.clock.now();
+    let batch_id = batch.into_inner();
+    let id = batch_id.clone();
+    let uploaded = ctx
+        .db
+        .clone()
+        .run(move |c| crate::service::exports::acknowledge(c, now, &actor.0, &ctx.policy, &ctx.hours, &id))
+        .await?;
+    Ok(HttpResponse::Ok().json(AckOut { batch_id, uploaded }))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/sla", tag = "supervision",
+    responses((status = 200, description = "Open applications (overdue first) and the weekly share decided on time", body = crate::service::sla::SlaView), (status = 403, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn sla(state: web::Data<AppState>, actor: ApiActor) -> Result<HttpResponse, ApiError> {
+    let now = state.ctx.clock.now();
+    let view = state
+        .ctx
+        .db
+        .run(move |c| crate::service::sla::view(c, now, &actor.0, 8))
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}

@@ -39,6 +39,7 @@ pub struct AppState {
         api::create_application, api::get_application, api::issue, api::get_permit, api::permit_pdf, api::revoke, api::keys,
         api::accept, api::approve, api::reject, api::withdraw, api::collect, api::supply, api::acknowledge, api::review,
         api::calendar_year, api::calendar_set, api::calendar_remove, api::notice,
+        api::export_pull, api::export_ack, api::sla,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
         pages::index, pages::login_form, pages::login, pages::logout, pages::desk, pages::create_application,
         pages::application, pages::issue, pages::step, pages::permit, pages::revoke,
@@ -81,6 +82,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/applications/{id}/acknowledge", web::post().to(api::acknowledge))
                 .route("/applications/{id}/review", web::post().to(api::review))
                 .route("/applications/{id}/notice", web::get().to(api::notice))
+                .route("/exports/passport", web::get().to(api::export_pull))
+                .route("/exports/passport/{batch}/ack", web::post().to(api::export_ack))
+                .route("/sla", web::get().to(api::sla))
                 .route("/calendar", web::get().to(api::calendar_year))
                 .route("/calendar/{date}", web::put().to(api::calendar_set))
                 .route("/calendar/{date}", web::delete().to(api::calendar_remove))

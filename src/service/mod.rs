@@ -4,7 +4,9 @@
 pub mod accounts;
 pub mod applications;
 pub mod calendar;
+pub mod exports;
 pub mod permits;
+pub mod sla;
 
 use std::sync::Arc;
 

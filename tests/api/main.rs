@@ -6,6 +6,7 @@ mod bad_input;
 mod concurrency;
 mod ops;
 mod pages;
+mod passport;
 mod permits;
 mod print;
 mod support;

@@ -55,6 +55,9 @@ async fn openapi_lists_every_route() {
         ("/api/v1/applications/{id}/acknowledge", "post"),
         ("/api/v1/applications/{id}/review", "post"),
         ("/api/v1/applications/{id}/notice", "get"),
+        ("/api/v1/exports/passport", "get"),
+        ("/api/v1/exports/passport/{batch}/ack", "post"),
+        ("/api/v1/sla", "get"),
         ("/api/v1/calendar", "get"),
         ("/api/v1/calendar/{date}", "put"),
         ("/api/v1/calendar/{date}", "delete"),
@@ -88,7 +91,7 @@ async fn openapi_lists_every_route() {
     );
     // And each documented route answers (not the 404 of an unknown route).
     for (path, method) in expected {
-        let concrete = ["{id}", "{number}", "{item}", "{date}"]
+        let concrete = ["{id}", "{number}", "{item}", "{date}", "{batch}"]
             .iter()
             .fold(path.to_string(), |p, v| p.replace(v, "x"));
         let verb = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
