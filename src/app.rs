@@ -44,6 +44,10 @@ pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
     })
 }
 
+/// Ten look-ups a minute per address is plenty for an applicant and far too few to guess the
+/// last four characters of someone's ID number (up to 11,000 combinations for a resident ID).
+const PROGRESS_LOOKUPS_PER_MINUTE: std::num::NonZeroU32 = std::num::NonZeroU32::new(10).unwrap();
+
 pub struct Running {
     pub server: Server,
     pub addr: SocketAddr,
@@ -81,6 +85,7 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
         metrics: Metrics { permits_issued },
         session_ttl: chrono::Duration::hours(i64::from(settings.session_hours)),
         secure_cookies: settings.secure_cookies,
+        progress_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(PROGRESS_LOOKUPS_PER_MINUTE)),
     });
     let body_limit = settings.body_limit;
     let server = HttpServer::new(move || {

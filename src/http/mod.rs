@@ -30,6 +30,8 @@ pub struct AppState {
     pub metrics: Metrics,
     pub session_ttl: chrono::Duration,
     pub secure_cookies: bool,
+    /// Per-address limit on the public progress query, against guessing ID suffixes.
+    pub progress_limiter: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
 }
 
 #[derive(OpenApi)]
@@ -43,6 +45,7 @@ pub struct AppState {
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
         pages::index, pages::login_form, pages::login, pages::logout, pages::desk, pages::create_application,
         pages::application, pages::issue, pages::step, pages::permit, pages::revoke,
+        pages::progress_form, pages::progress_lookup, pages::sla, pages::calendar, pages::calendar_set, pages::calendar_remove,
     ),
     modifiers(&BearerAuth)
 )]
@@ -98,6 +101,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::get().to(pages::login_form))
         .route("/login", web::post().to(pages::login))
         .route("/logout", web::post().to(pages::logout))
+        .route("/progress", web::get().to(pages::progress_form))
+        .route("/progress", web::post().to(pages::progress_lookup))
+        .route("/supervisor/sla", web::get().to(pages::sla))
+        .route("/admin/calendar", web::get().to(pages::calendar))
+        .route("/admin/calendar", web::post().to(pages::calendar_set))
+        .route("/admin/calendar/remove", web::post().to(pages::calendar_remove))
         .route("/desk", web::get().to(pages::desk))
         .route("/desk/applications", web::post().to(pages::create_application))
         .route("/desk/applications/{id}", web::get().to(pages::application))

@@ -697,3 +697,271 @@ pub async fn revoke(
 pub async fn not_found() -> Result<HttpResponse, PageError> {
     Err(PageError::NotFound)
 }
+
+#[derive(Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+fn progress_page(
+    lang: crate::views::progress::Lang,
+    number: String,
+    message: Option<&'static str>,
+    result: Option<ProgressResult>,
+) -> ProgressPage {
+    ProgressPage {
+        nav: None,
+        lang,
+        t: crate::views::progress::texts(lang),
+        number,
+        message,
+        result,
+    }
+}
+
+#[utoipa::path(get, path = "/progress", tag = "pages", params(("lang" = Option<String>, Query, description = "zh, vi or en")), responses((status = 200, description = "Public progress query form", content_type = "text/html")))]
+pub async fn progress_form(q: web::Query<LangQuery>) -> HttpResponse {
+    let lang = crate::views::progress::Lang::parse(q.lang.as_deref());
+    html(StatusCode::OK, &progress_page(lang, String::new(), None, None))
+}
+
+#[derive(Deserialize)]
+pub struct ProgressForm {
+    #[serde(default)]
+    number: String,
+    #[serde(default)]
+    last4: String,
+    #[serde(default)]
+    lang: String,
+}
+
+#[utoipa::path(post, path = "/progress", tag = "pages", responses((status = 200, description = "The application's progress", content_type = "text/html"), (status = 404, description = "No match (the same answer for an unknown number and a wrong ID suffix)", content_type = "text/html"), (status = 429, description = "Too many look-ups from this address", content_type = "text/html")))]
+pub async fn progress_lookup(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<ProgressForm>,
+) -> Result<HttpResponse, PageError> {
+    use crate::views::progress::{Lang, status_text};
+    let form = form.into_inner();
+    let lang = Lang::parse(Some(form.lang.as_str()));
+    let number = form.number.trim().to_uppercase();
+    let t = crate::views::progress::texts(lang);
+    let ip = req
+        .peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+    if state.progress_limiter.check_key(&ip).is_err() {
+        return Ok(html(
+            StatusCode::TOO_MANY_REQUESTS,
+            &progress_page(lang, number, Some(t.limited), None),
+        ));
+    }
+    // Keyed limiters keep a cell per address; drop the idle ones now and then.
+    if state.progress_limiter.len() > 10_000 {
+        state.progress_limiter.retain_recent();
+    }
+    let last4 = form.last4.trim().to_uppercase();
+    let ctx = state.ctx.clone();
+    let now = ctx.clock.now();
+    let (n, l4) = (number.clone(), last4.clone());
+    let found = ctx
+        .db
+        .clone()
+        .run(move |c| {
+            let Some((a, t)) = applications::by_number(c, &n)? else {
+                return Ok(None);
+            };
+            // One answer for "no such number" and "wrong digits": the page must not confirm
+            // that a number exists to someone who does not hold the document.
+            if l4.chars().count() != 4 || !t.id_number.to_uppercase().ends_with(&l4) {
+                return Ok(None);
+            }
+            applications::get_application(c, &a.id, now, &ctx.policy).map(Some)
+        })
+        .await?;
+    let Some(app) = found else {
+        return Ok(html(
+            StatusCode::NOT_FOUND,
+            &progress_page(lang, number, Some(t.not_found), None),
+        ));
+    };
+    let kp = state.ctx.policy.kind(app.kind);
+    let kind = kp
+        .map(|k| match lang {
+            Lang::Zh => k.title_zh.clone(),
+            Lang::Vi => k.title_vi.clone(),
+            Lang::En => k.title_en.clone(),
+        })
+        .unwrap_or_else(|| app.kind.as_str().into());
+    let result = ProgressResult {
+        number: app.number.clone().unwrap_or_default(),
+        kind,
+        status: status_text(lang, app.status.as_str()),
+        deadline: app
+            .due_at
+            .filter(|_| app.status.is_open())
+            .map(|d| d.format("%Y-%m-%d %H:%M").to_string()),
+        missing: app
+            .materials
+            .iter()
+            .filter(|m| !m.provided)
+            .map(|m| ProgressItem {
+                name: match lang {
+                    Lang::Zh => m.name_zh.clone(),
+                    Lang::Vi => m.name_vi.clone(),
+                    Lang::En => m.name_en.clone(),
+                },
+                due: m.due_date.map(|d| d.to_string()).unwrap_or_default(),
+            })
+            .collect(),
+        permit: app.permit_number.clone(),
+        reason: app.reason.clone(),
+    };
+    Ok(html(StatusCode::OK, &progress_page(lang, number, None, Some(result))))
+}
+
+#[utoipa::path(get, path = "/supervisor/sla", tag = "pages", responses((status = 200, description = "Open applications against their deadlines", content_type = "text/html"), (status = 403, content_type = "text/html")))]
+pub async fn sla(state: web::Data<AppState>, session: PageSession) -> Result<HttpResponse, PageError> {
+    let now = state.ctx.clock.now();
+    let actor = session.actor.clone();
+    let view = state
+        .ctx
+        .db
+        .run(move |c| crate::service::sla::view(c, now, &actor, 8))
+        .await?;
+    Ok(html(
+        StatusCode::OK,
+        &SlaPage {
+            nav: session.nav(),
+            view,
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct YearQuery {
+    year: Option<i32>,
+}
+
+async fn calendar_page(
+    state: &AppState,
+    session: &PageSession,
+    year: i32,
+    errors: Vec<FieldError>,
+    notice: Option<String>,
+) -> Result<CalendarPage, PageError> {
+    if session.actor.role != Role::Admin {
+        return Err(
+            DomainError::Forbidden("只有管理员可以修改工作日历 / only an admin may edit the calendar".into()).into(),
+        );
+    }
+    let year = year.clamp(2000, 2100);
+    let days = state
+        .ctx
+        .db
+        .run(move |c| crate::service::calendar::year(c, year))
+        .await?;
+    Ok(CalendarPage {
+        nav: session.nav(),
+        year,
+        days,
+        errors,
+        notice,
+    })
+}
+
+#[utoipa::path(get, path = "/admin/calendar", tag = "pages", params(("year" = Option<i32>, Query)), responses((status = 200, description = "The calendar's exceptions for a year", content_type = "text/html")))]
+pub async fn calendar(
+    state: web::Data<AppState>,
+    session: PageSession,
+    q: web::Query<YearQuery>,
+) -> Result<HttpResponse, PageError> {
+    use chrono::Datelike;
+    let year = q.year.unwrap_or_else(|| local(state.ctx.clock.now()).year());
+    Ok(html(
+        StatusCode::OK,
+        &calendar_page(&state, &session, year, Vec::new(), None).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct CalendarForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    name: String,
+}
+
+#[utoipa::path(post, path = "/admin/calendar", tag = "pages", responses((status = 200, description = "Saved; the year redisplayed", content_type = "text/html"), (status = 422, content_type = "text/html")))]
+pub async fn calendar_set(
+    state: web::Data<AppState>,
+    session: PageSession,
+    form: web::Form<CalendarForm>,
+) -> Result<HttpResponse, PageError> {
+    use chrono::Datelike;
+    session.check_csrf(&form.csrf)?;
+    let form = form.into_inner();
+    let now = state.ctx.clock.now();
+    let actor = session.actor.clone();
+    let (d, k, n) = (form.date.clone(), form.kind.clone(), form.name.clone());
+    let fallback_year = local(now).year();
+    match state
+        .ctx
+        .db
+        .run(move |c| crate::service::calendar::set_day(c, now, &actor, &d, Some(&k), Some(&n)))
+        .await
+    {
+        Ok(e) => Ok(html(
+            StatusCode::OK,
+            &calendar_page(
+                &state,
+                &session,
+                e.date.year(),
+                Vec::new(),
+                Some(format!("已保存 saved: {} {}", e.date, e.name)),
+            )
+            .await?,
+        )),
+        Err(Error::Domain(DomainError::Validation(errs))) => Ok(html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &calendar_page(&state, &session, fallback_year, errs.0, None).await?,
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[utoipa::path(post, path = "/admin/calendar/remove", tag = "pages", responses((status = 200, description = "Removed; the year redisplayed", content_type = "text/html")))]
+pub async fn calendar_remove(
+    state: web::Data<AppState>,
+    session: PageSession,
+    form: web::Form<CalendarForm>,
+) -> Result<HttpResponse, PageError> {
+    use chrono::Datelike;
+    session.check_csrf(&form.csrf)?;
+    let now = state.ctx.clock.now();
+    let actor = session.actor.clone();
+    let d = form.date.clone();
+    let year = chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+        .map(|x| x.year())
+        .unwrap_or_else(|_| local(now).year());
+    state
+        .ctx
+        .db
+        .run(move |c| crate::service::calendar::remove_day(c, now, &actor, &d))
+        .await?;
+    Ok(html(
+        StatusCode::OK,
+        &calendar_page(
+            &state,
+            &session,
+            year,
+            Vec::new(),
+            Some(format!("已删除 removed: {}", form.date)),
+        )
+        .await?,
+    ))
+}

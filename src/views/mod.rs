@@ -1,6 +1,8 @@
 //! Page models for the server-rendered templates in `templates/` (askama, checked at compile
 //! time). Chinese first, English beside it.
 
+pub mod progress;
+
 use askama::Template;
 
 use crate::domain::validation::FieldError;
@@ -298,4 +300,49 @@ pub struct ErrorPage {
     pub status: u16,
     pub title: String,
     pub detail: String,
+}
+
+/// A missing item as the applicant sees it.
+pub struct ProgressItem {
+    pub name: String,
+    pub due: String,
+}
+
+/// What the public progress page shows once the number and the last four match.
+pub struct ProgressResult {
+    pub number: String,
+    pub kind: String,
+    pub status: &'static str,
+    pub deadline: Option<String>,
+    pub missing: Vec<ProgressItem>,
+    pub permit: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "progress.html")]
+pub struct ProgressPage {
+    pub nav: Option<Nav>,
+    pub lang: progress::Lang,
+    pub t: progress::Texts,
+    pub number: String,
+    pub message: Option<&'static str>,
+    pub result: Option<ProgressResult>,
+}
+
+#[derive(Template)]
+#[template(path = "sla.html")]
+pub struct SlaPage {
+    pub nav: Option<Nav>,
+    pub view: crate::service::sla::SlaView,
+}
+
+#[derive(Template)]
+#[template(path = "calendar.html")]
+pub struct CalendarPage {
+    pub nav: Option<Nav>,
+    pub year: i32,
+    pub days: Vec<crate::domain::calendar::Exception>,
+    pub errors: Vec<FieldError>,
+    pub notice: Option<String>,
 }

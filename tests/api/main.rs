@@ -9,5 +9,6 @@ mod pages;
 mod passport;
 mod permits;
 mod print;
+mod progress;
 mod support;
 mod trade;

@@ -237,3 +237,169 @@ async fn an_officer_takes_issues_prints_and_a_supervisor_revokes() {
     assert!(page.contains("status-revoked"));
     assert!(page.contains("reported lost"));
 }
+
+#[actix_web::test]
+async fn a_trade_pass_through_the_pages_with_deferred_items_sla_and_calendar() {
+    let app = TestApp::spawn().await;
+    let (li, li_pw) = app.officer("li", "officer", &["border_trade"]);
+    let (wang, wang_pw) = app.officer("wang", "supervisor", &["border_trade"]);
+    let (root, root_pw) = app.officer("root", "admin", &[]);
+    let mut b = Browser {
+        app: &app,
+        jar: Jar::default(),
+    };
+    assert_eq!(b.login(&li, &li_pw).await.0, 303);
+    let (_, desk, _) = b.get("/desk").await;
+    let csrf = hidden(&desk, "csrf");
+    let id_number = cn_id("19900307", 123);
+    let (status, page, _, _) = b
+        .post(
+            "/desk/applications",
+            &[
+                ("csrf", &csrf),
+                ("kind", "border_trade"),
+                ("name_zh", "张伟"),
+                ("name_latin", "ZHANG WEI"),
+                ("nationality", "CHN"),
+                ("sex", "M"),
+                ("birth_date", "1990-03-07"),
+                ("id_type", "cn_resident_id"),
+                ("id_number", &id_number),
+                ("credit_code", "91350100M000100Y44"),
+                ("plates", "桂A1234"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(
+        page.contains("GB 32100") && page.contains("12C-123.45"),
+        "credit code and plate messages shown"
+    );
+    let (status, _, location, _) = b
+        .post(
+            "/desk/applications",
+            &[
+                ("csrf", &csrf),
+                ("kind", "border_trade"),
+                ("name_zh", "张伟"),
+                ("name_latin", "ZHANG WEI"),
+                ("nationality", "CHN"),
+                ("sex", "M"),
+                ("birth_date", "1990-03-07"),
+                ("id_type", "cn_resident_id"),
+                ("id_number", &id_number),
+                ("enterprise_name", "凭祥市友谊边贸有限公司"),
+                ("credit_code", "91350100M000100Y43"),
+                ("plates", "桂F12345, 12C-123.45"),
+                ("validity_option", "single_3m"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let path = location.unwrap();
+    let step = format!("{path}/step");
+    let (_, page, _) = b.get(&path).await;
+    assert!(page.contains("name=\"m_portrait\""), "checklist offered");
+    // Accept without the portrait (deferrable) → the notice link appears.
+    let (status, _, _, _) = b
+        .post(
+            &step,
+            &[
+                ("csrf", &csrf),
+                ("step", "accept"),
+                ("m_application_form", "on"),
+                ("m_resident_id", "on"),
+                ("m_trade_proof", "on"),
+                ("m_vehicle_licence", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (_, page, _) = b.get(&path).await;
+    assert!(page.contains("/notice") && page.contains("待补交 missing"), "{page}");
+    // The same officer may not approve.
+    let (status, page, _, _) = b.post(&step, &[("csrf", &csrf), ("step", "approve")]).await;
+    assert_eq!(status, 403);
+    assert!(page.contains("may not approve"));
+
+    let mut s = Browser {
+        app: &app,
+        jar: Jar::default(),
+    };
+    assert_eq!(s.login(&wang, &wang_pw).await.0, 303);
+    let (_, page, _) = s.get(&path).await;
+    let csrf_s = hidden(&page, "csrf");
+    assert_eq!(s.post(&step, &[("csrf", &csrf_s), ("step", "approve")]).await.0, 303);
+    let (_, page, _) = s.get(&path).await;
+    let key = hidden(&page, "idempotency_key");
+    let (status, _, permit_path, _) = s
+        .post(
+            &format!("{path}/issue"),
+            &[("csrf", &csrf_s), ("idempotency_key", &key)],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (_, page, _) = s.get(&permit_path.unwrap()).await;
+    assert!(page.contains("status-pending") && page.contains("12C-123.45"), "{page}");
+    let (status, sla, _) = s.get("/supervisor/sla").await;
+    assert_eq!(status, 200);
+    assert!(sla.contains("Decided on time"));
+    assert_eq!(
+        b.get("/supervisor/sla").await.0,
+        403,
+        "officers do not see the SLA view"
+    );
+
+    // The portrait arrives: supplied from the application page.
+    let (status, _, _, _) = b
+        .post(&step, &[("csrf", &csrf), ("step", "supply"), ("item", "portrait")])
+        .await;
+    assert_eq!(status, 303);
+    let (_, page, _) = b.get(&path).await;
+    assert!(
+        page.contains("all materials supplied"),
+        "back in the queue with the reason"
+    );
+    let (_, desk, _) = b.get("/desk").await;
+    assert!(desk.contains(&path), "listed on the desk queue");
+
+    let mut a = Browser {
+        app: &app,
+        jar: Jar::default(),
+    };
+    assert_eq!(a.login(&root, &root_pw).await.0, 303);
+    let (status, page, _) = a.get("/admin/calendar?year=2026").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("2026-02-14") && page.contains("春节"),
+        "published schedule listed"
+    );
+    let csrf_a = hidden(&page, "csrf");
+    let (status, page, _, _) = a
+        .post(
+            "/admin/calendar",
+            &[
+                ("csrf", &csrf_a),
+                ("date", "2026-12-24"),
+                ("kind", "holiday"),
+                ("name", ""),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("name"));
+    let (status, page, _, _) = a
+        .post(
+            "/admin/calendar",
+            &[
+                ("csrf", &csrf_a),
+                ("date", "2026-12-24"),
+                ("kind", "holiday"),
+                ("name", "口岸闭关 port closed"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("2026-12-24"));
+    assert_eq!(b.get("/admin/calendar").await.0, 403);
+}
