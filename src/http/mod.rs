@@ -45,7 +45,7 @@ pub struct AppState {
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
         pages::index, pages::login_form, pages::login, pages::logout, pages::desk, pages::create_application,
         pages::application, pages::issue, pages::step, pages::permit, pages::revoke,
-        pages::progress_form, pages::progress_lookup, pages::sla, pages::calendar, pages::calendar_set, pages::calendar_remove,
+        pages::progress_form, pages::progress_lookup, pages::sla, pages::calendar, pages::calendar_set, pages::calendar_remove, pages::notice,
     ),
     modifiers(&BearerAuth)
 )]
@@ -112,6 +112,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/desk/applications/{id}", web::get().to(pages::application))
         .route("/desk/applications/{id}/issue", web::post().to(pages::issue))
         .route("/desk/applications/{id}/step", web::post().to(pages::step))
+        .route("/desk/applications/{id}/notice", web::get().to(pages::notice))
         .route("/desk/permits/{number}", web::get().to(pages::permit))
         .route("/desk/permits/{number}/revoke", web::post().to(pages::revoke))
         .default_service(web::to(pages::not_found));

@@ -423,8 +423,8 @@ pub async fn create_application(
         )
         .filter(|p| !p.is_empty()),
         validity_option: opt(&form.validity_option),
-        fee_waived: None,
-        photo_ref: None,
+        fee_waived: Some(form.fee_waived == "yes"),
+        photo_ref: opt(&form.photo_ref),
     };
     let ctx = state.ctx.clone();
     let now = ctx.clock.now();
@@ -963,5 +963,32 @@ pub async fn calendar_remove(
             Some(format!("已删除 removed: {}", form.date)),
         )
         .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/desk/applications/{id}/notice", tag = "pages", params(("id" = String, Path)), responses((status = 200, description = "一次性告知书 as a page", content_type = "text/html"), (status = 409, description = "Nothing is missing", content_type = "text/html")))]
+pub async fn notice(
+    state: web::Data<AppState>,
+    session: PageSession,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    authorize(&session.actor, Action::View)?;
+    let ctx = state.ctx.clone();
+    let now = ctx.clock.now();
+    let id = id.into_inner();
+    let app_id = id.clone();
+    let app = ctx
+        .db
+        .clone()
+        .run(move |c| applications::get_application(c, &app_id, now, &ctx.policy))
+        .await?;
+    let notice = super::notice_model(&state.ctx.policy, &app)?;
+    Ok(html(
+        StatusCode::OK,
+        &NoticePage {
+            nav: session.nav(),
+            id,
+            notice,
+        },
     ))
 }

@@ -61,6 +61,11 @@ pub struct ApplicationForm {
     pub plates: String,
     #[serde(default)]
     pub validity_option: String,
+    #[serde(default)]
+    pub photo_ref: String,
+    /// "yes" when the passport fee is waived.
+    #[serde(default)]
+    pub fee_waived: String,
 }
 
 pub struct OpenApplication {
@@ -111,7 +116,7 @@ fn error_key(name: &str) -> String {
     match name {
         "enterprise_name" => "enterprise.name".into(),
         "credit_code" => "enterprise.credit_code".into(),
-        "kind" | "validity_option" => name.into(),
+        "kind" | "validity_option" | "photo_ref" => name.into(),
         other => format!("traveller.{other}"),
     }
 }
@@ -251,6 +256,24 @@ impl DeskPage {
                 self.validity_options.clone(),
                 "",
             ),
+            field(
+                "photo_ref",
+                "照片编号（护照）",
+                "Photo reference (passport)",
+                &f.photo_ref,
+                "text",
+                vec![],
+                "PH-0001",
+            ),
+            field(
+                "fee_waived",
+                "免收费用（护照）",
+                "Fee waived (passport)",
+                &f.fee_waived,
+                "select",
+                opts(&[("", "否 no"), ("yes", "是 yes")]),
+                "",
+            ),
         ]
     }
 }
@@ -345,4 +368,12 @@ pub struct CalendarPage {
     pub days: Vec<crate::domain::calendar::Exception>,
     pub errors: Vec<FieldError>,
     pub notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "notice.html")]
+pub struct NoticePage {
+    pub nav: Option<Nav>,
+    pub id: String,
+    pub notice: crate::print::notice::NoticePrint,
 }

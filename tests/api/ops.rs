@@ -80,6 +80,7 @@ async fn openapi_lists_every_route() {
         ("/desk/applications/{id}", "get"),
         ("/desk/applications/{id}/issue", "post"),
         ("/desk/applications/{id}/step", "post"),
+        ("/desk/applications/{id}/notice", "get"),
         ("/desk/permits/{number}", "get"),
         ("/desk/permits/{number}/revoke", "post"),
     ];

@@ -317,6 +317,12 @@ async fn a_trade_pass_through_the_pages_with_deferred_items_sla_and_calendar() {
     assert_eq!(status, 303);
     let (_, page, _) = b.get(&path).await;
     assert!(page.contains("/notice") && page.contains("待补交 missing"), "{page}");
+    let (status, notice, _) = b.get(&format!("{path}/notice")).await;
+    assert_eq!(status, 200);
+    assert!(
+        notice.contains("一次性告知书") && notice.contains("证件照片") && notice.contains("Ảnh chân dung"),
+        "{notice}"
+    );
     // The same officer may not approve.
     let (status, page, _, _) = b.post(&step, &[("csrf", &csrf), ("step", "approve")]).await;
     assert_eq!(status, 403);
