@@ -233,7 +233,7 @@ fn seed_demo(ctx: &borderdesk::service::Ctx) -> borderdesk::error::Result<()> {
         (
             "officer",
             "officer",
-            vec!["border_tourism".to_string()],
+            all.clone(),
             "窗口民警 Window officer",
         ),
         ("supervisor", "supervisor", all, "值班领导 Supervisor"),
