@@ -230,12 +230,7 @@ fn seed_demo(ctx: &borderdesk::service::Ctx) -> borderdesk::error::Result<()> {
         "passport".to_string(),
     ];
     let demo = [
-        (
-            "officer",
-            "officer",
-            all.clone(),
-            "窗口民警 Window officer",
-        ),
+        ("officer", "officer", all.clone(), "窗口民警 Window officer"),
         ("supervisor", "supervisor", all, "值班领导 Supervisor"),
         ("checkpoint", "checkpoint", vec![], "边检 Checkpoint"),
         ("admin", "admin", vec![], "管理员 Admin"),
