@@ -153,6 +153,22 @@ pub struct PermitRow {
     pub revoked_at: Option<NaiveDateTime>,
     pub revoked_by: Option<String>,
     pub revoke_reason: Option<String>,
+    pub last_direction: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = crossings)]
+pub struct CrossingRow {
+    pub id: String,
+    pub client_id: Option<String>,
+    pub permit_number: Option<String>,
+    pub code_hash: String,
+    pub lane: String,
+    pub direction: String,
+    pub device: String,
+    pub at: NaiveDateTime,
+    pub verdict: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

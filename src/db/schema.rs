@@ -139,6 +139,22 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
         revoked_by -> Nullable<Text>,
         revoke_reason -> Nullable<Text>,
+        last_direction -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    crossings (id) {
+        id -> Text,
+        client_id -> Nullable<Text>,
+        permit_number -> Nullable<Text>,
+        code_hash -> Text,
+        lane -> Text,
+        direction -> Text,
+        device -> Text,
+        at -> Timestamp,
+        verdict -> Text,
+        reason -> Text,
     }
 }
 
@@ -184,4 +200,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_days,
     application_materials,
     export_batches,
+    crossings,
 );

@@ -64,6 +64,8 @@ pub enum Action {
     Integrate,
     /// Supervision: SLA and workload views.
     Supervise,
+    /// Scan permits at a checkpoint lane.
+    Scan,
 }
 
 /// Decides whether `actor` may take `action`; the reason names what is missing.
@@ -85,6 +87,7 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), DomainError> {
         Action::View => true,
         Action::RevokePermit => actor.role == Role::Supervisor,
         Action::Integrate | Action::Supervise => matches!(actor.role, Role::Supervisor | Role::Admin),
+        Action::Scan => actor.role == Role::Checkpoint,
     };
     if allowed {
         Ok(())

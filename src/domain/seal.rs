@@ -164,19 +164,49 @@ mod tests {
     }
 
     #[test]
-    fn every_flipped_bit_is_refused() {
+    fn every_flipped_bit_of_several_payloads_is_refused() {
         let k = key(9);
         let vk = k.verifying_key();
-        let code = sample(&k);
-        let raw = base45::decode(code.strip_prefix(PREFIX).unwrap()).unwrap();
-        for i in 0..raw.len() * 8 {
-            let mut flipped = raw.clone();
-            flipped[i / 8] ^= 1 << (i % 8);
-            let altered = format!("{PREFIX}{}", base45::encode(&flipped));
-            assert!(
-                verify(&altered, |_| Some(vk)).is_err(),
-                "bit {i} flipped still verified"
-            );
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let payloads = [
+            sample(&k),
+            sign(
+                &k,
+                &SealInput {
+                    kind: PermitKind::BorderTrade,
+                    number: "TR-PXH-2026-012345",
+                    holder: "LI XIAOMEI",
+                    nationality: "CHN",
+                    valid_from: day(2026, 1, 5),
+                    valid_until: day(2027, 1, 4),
+                    entries: 0,
+                },
+            ),
+            sign(
+                &k,
+                &SealInput {
+                    kind: PermitKind::BorderTourism,
+                    number: "BT-YYG-2027-000001",
+                    holder: "A",
+                    nationality: "CHN",
+                    valid_from: day(2027, 1, 1),
+                    valid_until: day(2027, 3, 31),
+                    entries: 1,
+                },
+            ),
+        ];
+        for code in payloads {
+            assert!(verify(&code, |_| Some(vk)).is_ok());
+            let raw = base45::decode(code.strip_prefix(PREFIX).unwrap()).unwrap();
+            for i in 0..raw.len() * 8 {
+                let mut flipped = raw.clone();
+                flipped[i / 8] ^= 1 << (i % 8);
+                let altered = format!("{PREFIX}{}", base45::encode(&flipped));
+                assert!(
+                    verify(&altered, |_| Some(vk)).is_err(),
+                    "bit {i} of {code} flipped still verified"
+                );
+            }
         }
     }
 }

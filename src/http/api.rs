@@ -615,3 +615,41 @@ pub async fn sla(state: web::Data<AppState>, actor: ApiActor) -> Result<HttpResp
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
+
+/// Body of `POST /api/v1/checkpoint/scans`; a stable contract with checkpoint devices.
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct ScanRequest {
+    /// The scanned text: a permit's Code128 number or its signed 2D code.
+    pub code: Option<String>,
+    /// Lane id, e.g. `YYG-C3`.
+    pub lane: Option<String>,
+    /// exit or entry.
+    pub direction: Option<String>,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/checkpoint/scans", tag = "checkpoint",
+    request_body = ScanRequest,
+    responses(
+        (status = 200, description = "The verdict (admit or reject with a reason code); the attempt is recorded either way", body = crate::service::checkpoint::ScanOut),
+        (status = 403, description = "Not a checkpoint account", body = Problem),
+        (status = 422, description = "Lane or direction missing or malformed", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn scan(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    body: JsonBody<ScanRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.ctx.clone();
+    let now = ctx.clock.now();
+    let b = body.0;
+    let input = crate::service::checkpoint::validate(b.code.as_deref(), b.lane.as_deref(), b.direction.as_deref())?;
+    let out = ctx
+        .db
+        .clone()
+        .run(move |c| crate::service::checkpoint::scan(c, now, &actor.0, &ctx.keys, &input))
+        .await?;
+    Ok(HttpResponse::Ok().json(out))
+}

@@ -41,11 +41,11 @@ pub struct AppState {
         api::create_application, api::get_application, api::issue, api::get_permit, api::permit_pdf, api::revoke, api::keys,
         api::accept, api::approve, api::reject, api::withdraw, api::collect, api::supply, api::acknowledge, api::review,
         api::calendar_year, api::calendar_set, api::calendar_remove, api::notice,
-        api::export_pull, api::export_ack, api::sla,
+        api::export_pull, api::export_ack, api::sla, api::scan,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
         pages::index, pages::login_form, pages::login, pages::logout, pages::desk, pages::create_application,
         pages::application, pages::issue, pages::step, pages::permit, pages::revoke,
-        pages::progress_form, pages::progress_lookup, pages::sla, pages::calendar, pages::calendar_set, pages::calendar_remove, pages::notice,
+        pages::progress_form, pages::progress_lookup, pages::sla, pages::calendar, pages::calendar_set, pages::calendar_remove, pages::notice, pages::checkpoint, pages::checkpoint_scan,
     ),
     modifiers(&BearerAuth)
 )]
@@ -88,6 +88,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/exports/passport", web::get().to(api::export_pull))
                 .route("/exports/passport/{batch}/ack", web::post().to(api::export_ack))
                 .route("/sla", web::get().to(api::sla))
+                .route("/checkpoint/scans", web::post().to(api::scan))
                 .route("/calendar", web::get().to(api::calendar_year))
                 .route("/calendar/{date}", web::put().to(api::calendar_set))
                 .route("/calendar/{date}", web::delete().to(api::calendar_remove))
@@ -103,6 +104,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(pages::logout))
         .route("/progress", web::get().to(pages::progress_form))
         .route("/progress", web::post().to(pages::progress_lookup))
+        .route("/checkpoint", web::get().to(pages::checkpoint))
+        .route("/checkpoint", web::post().to(pages::checkpoint_scan))
         .route("/supervisor/sla", web::get().to(pages::sla))
         .route("/admin/calendar", web::get().to(pages::calendar))
         .route("/admin/calendar", web::post().to(pages::calendar_set))

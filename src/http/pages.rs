@@ -375,6 +375,9 @@ async fn desk_page(
 
 #[utoipa::path(get, path = "/desk", tag = "pages", responses((status = 200, description = "The officer's desk", content_type = "text/html"), (status = 303, description = "To login")))]
 pub async fn desk(state: web::Data<AppState>, session: PageSession) -> Result<HttpResponse, PageError> {
+    if session.actor.role == Role::Checkpoint {
+        return Ok(redirect("/checkpoint"));
+    }
     let form = ApplicationForm {
         nationality: "CHN".into(),
         id_type: "cn_resident_id".into(),
@@ -991,4 +994,109 @@ pub async fn notice(
             notice,
         },
     ))
+}
+
+#[derive(Deserialize)]
+pub struct LaneQuery {
+    lane: Option<String>,
+    direction: Option<String>,
+}
+
+async fn checkpoint_page(
+    state: &AppState,
+    session: &PageSession,
+    lane: String,
+    direction: String,
+    result: Option<crate::service::checkpoint::ScanOut>,
+    error: Option<String>,
+) -> Result<CheckpointPage, PageError> {
+    authorize(&session.actor, Action::Scan)?;
+    let l = lane.clone();
+    let rows = if crate::domain::validation::plausible_key(&l) {
+        state
+            .ctx
+            .db
+            .run(move |c| crate::service::checkpoint::recent(c, &l, 10))
+            .await?
+    } else {
+        Vec::new()
+    };
+    let recent = rows
+        .into_iter()
+        .map(|r| RecentScan {
+            at: local(crate::db::utc(r.at)).format("%H:%M:%S").to_string(),
+            number: r.permit_number.unwrap_or_else(|| "—".into()),
+            direction: r.direction,
+            admit: r.verdict == "admit",
+            reason: r.reason,
+        })
+        .collect();
+    Ok(CheckpointPage {
+        nav: session.nav(),
+        lane,
+        direction,
+        result,
+        error,
+        recent,
+    })
+}
+
+#[utoipa::path(get, path = "/checkpoint", tag = "pages", params(("lane" = Option<String>, Query), ("direction" = Option<String>, Query)), responses((status = 200, description = "The scan page for checkpoint staff", content_type = "text/html")))]
+pub async fn checkpoint(
+    state: web::Data<AppState>,
+    session: PageSession,
+    q: web::Query<LaneQuery>,
+) -> Result<HttpResponse, PageError> {
+    let q = q.into_inner();
+    let page = checkpoint_page(
+        &state,
+        &session,
+        q.lane.unwrap_or_else(|| "L1".into()),
+        q.direction.unwrap_or_else(|| "exit".into()),
+        None,
+        None,
+    )
+    .await?;
+    Ok(html(StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+pub struct ScanForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    lane: String,
+    #[serde(default)]
+    direction: String,
+}
+
+#[utoipa::path(post, path = "/checkpoint", tag = "pages", responses((status = 200, description = "The verdict, large, with holder and vehicle", content_type = "text/html")))]
+pub async fn checkpoint_scan(
+    state: web::Data<AppState>,
+    session: PageSession,
+    form: web::Form<ScanForm>,
+) -> Result<HttpResponse, PageError> {
+    session.check_csrf(&form.csrf)?;
+    let form = form.into_inner();
+    let input = match crate::service::checkpoint::validate(Some(&form.code), Some(&form.lane), Some(&form.direction)) {
+        Ok(i) => i,
+        Err(Error::Domain(DomainError::Validation(errs))) => {
+            let message = errs.0.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("；");
+            let page = checkpoint_page(&state, &session, form.lane, form.direction, None, Some(message)).await?;
+            return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &page));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let ctx = state.ctx.clone();
+    let now = ctx.clock.now();
+    let actor = session.actor.clone();
+    let out = ctx
+        .db
+        .clone()
+        .run(move |c| crate::service::checkpoint::scan(c, now, &actor, &ctx.keys, &input))
+        .await?;
+    let page = checkpoint_page(&state, &session, form.lane, form.direction, Some(out), None).await?;
+    Ok(html(StatusCode::OK, &page))
 }

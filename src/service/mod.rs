@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod applications;
 pub mod calendar;
+pub mod checkpoint;
 pub mod exports;
 pub mod permits;
 pub mod sla;

@@ -282,6 +282,7 @@ fn issue_in_tx(
         revoked_at: None,
         revoked_by: None,
         revoke_reason: None,
+        last_direction: None,
     };
     diesel::insert_into(permits::table).values(&row).execute(c)?;
     if let Some(idem) = idem {

@@ -377,3 +377,22 @@ pub struct NoticePage {
     pub id: String,
     pub notice: crate::print::notice::NoticePrint,
 }
+
+pub struct RecentScan {
+    pub at: String,
+    pub number: String,
+    pub direction: String,
+    pub admit: bool,
+    pub reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "checkpoint.html")]
+pub struct CheckpointPage {
+    pub nav: Option<Nav>,
+    pub lane: String,
+    pub direction: String,
+    pub result: Option<crate::service::checkpoint::ScanOut>,
+    pub error: Option<String>,
+    pub recent: Vec<RecentScan>,
+}

@@ -3,6 +3,7 @@
 
 mod access;
 mod bad_input;
+mod checkpoint;
 mod concurrency;
 mod ops;
 mod pages;

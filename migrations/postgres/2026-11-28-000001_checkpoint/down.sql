@@ -1,0 +1,2 @@
+DROP TABLE crossings;
+ALTER TABLE permits DROP COLUMN last_direction;

@@ -1,0 +1,21 @@
+-- Checkpoint scans: every attempt recorded, admitted or not; trips tracked on the permit.
+
+-- exit or entry: the direction of the last admitted crossing (a trip is an exit then an entry).
+ALTER TABLE permits ADD COLUMN last_direction TEXT;
+
+CREATE TABLE crossings (
+    id TEXT PRIMARY KEY,
+    -- Set by offline devices so that a batch sent twice is recorded once.
+    client_id TEXT UNIQUE,
+    permit_number TEXT,
+    -- SHA-256 of what was scanned: enough to match repeats without keeping personal data.
+    code_hash TEXT NOT NULL,
+    lane TEXT NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('exit', 'entry')),
+    device TEXT NOT NULL REFERENCES officers (id),
+    at TIMESTAMP NOT NULL,
+    verdict TEXT NOT NULL CHECK (verdict IN ('admit', 'reject')),
+    reason TEXT NOT NULL
+);
+CREATE INDEX crossings_lane_at ON crossings (lane, at);
+CREATE INDEX crossings_permit ON crossings (permit_number);

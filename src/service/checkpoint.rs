@@ -1,0 +1,281 @@
+//! Checkpoint scans: read the code (Code128 number or signed QR), decide, record the attempt and
+//! — for an admitted crossing — the trip on the permit, all in one transaction.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::permits::{PermitRecord, get_permit};
+use crate::db::models::CrossingRow;
+use crate::db::schema::{crossings, permits};
+use crate::db::{DbConnection, audit, new_id, ts, utc, write_tx};
+use crate::domain::auth::{Action, Actor, authorize};
+use crate::domain::permit::{PermitKind, PermitStatus};
+use crate::domain::seal::{self, SealError};
+use crate::domain::validation::{FieldErrors, plausible_key};
+use crate::domain::verdict::{self, Direction, Effect, Facts, Reason, Verdict};
+use crate::domain::{DomainError, local};
+use crate::error::{Error, Result};
+use crate::keys::KeyRing;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ScannedPermit {
+    pub number: String,
+    pub kind: PermitKind,
+    #[schema(value_type = String, format = DateTime)]
+    pub valid_until: DateTime<FixedOffset>,
+    /// 0 = multiple.
+    pub entries_allowed: i32,
+    pub entries_used: i32,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Holder {
+    pub name_zh: Option<String>,
+    pub name_latin: String,
+    pub nationality: String,
+    /// Link to the holder's portrait, when one was captured (authorised users only).
+    pub photo: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Vehicle {
+    pub plates: Vec<String>,
+}
+
+/// The answer to a scan. `verdict`, `reason` and `message` are the stable contract.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ScanOut {
+    /// admit or reject.
+    pub verdict: &'static str,
+    pub reason: Reason,
+    /// 中文 / English.
+    pub message: String,
+    pub message_zh: &'static str,
+    pub message_en: &'static str,
+    pub permit: Option<ScannedPermit>,
+    pub holder: Option<Holder>,
+    pub vehicle: Option<Vehicle>,
+    pub crossing_id: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub scanned_at: DateTime<FixedOffset>,
+}
+
+/// Validated scan request fields.
+pub struct ScanInput {
+    pub code: String,
+    pub lane: String,
+    pub direction: Direction,
+}
+
+pub fn validate(code: Option<&str>, lane: Option<&str>, direction: Option<&str>) -> Result<ScanInput> {
+    let mut errs = FieldErrors::new();
+    let code = code.unwrap_or("");
+    if code.trim().is_empty() {
+        errs.add("code", "required", "请扫描证件条码 / code is required");
+    }
+    let lane = lane.map(str::trim).unwrap_or("");
+    if !plausible_key(lane) || lane.len() > 32 {
+        errs.add(
+            "lane",
+            "format",
+            "通道编号：1–32位字母、数字、-、_ / lane: 1–32 letters, digits, '-' or '_'",
+        );
+    }
+    let dir = direction.and_then(Direction::parse);
+    if dir.is_none() {
+        errs.add("direction", "one_of", "方向应为exit或entry / exit or entry");
+    }
+    match dir {
+        Some(direction) if errs.is_empty() => Ok(ScanInput {
+            code: code.trim().to_string(),
+            lane: lane.to_string(),
+            direction,
+        }),
+        _ => Err(errs.into()),
+    }
+}
+
+/// What the scanned text names: a permit number, or a reason to reject before any lookup.
+fn read_code(code: &str, keys: &KeyRing) -> std::result::Result<String, Reason> {
+    if code.len() > seal::MAX_CODE_LEN {
+        return Err(Reason::Malformed);
+    }
+    if code.starts_with(seal::PREFIX) {
+        return match seal::verify(code, |id| keys.lookup(id)) {
+            Ok(body) => Ok(body.number),
+            Err(SealError::Malformed) => Err(Reason::Malformed),
+            Err(SealError::UnknownKey) => Err(Reason::UnknownKey),
+            Err(SealError::BadSignature) => Err(Reason::BadSignature),
+        };
+    }
+    let number = code.to_uppercase();
+    if plausible_key(&number) {
+        Ok(number)
+    } else {
+        Err(Reason::Malformed)
+    }
+}
+
+fn facts(r: &PermitRecord, now: DateTime<Utc>) -> Facts {
+    Facts {
+        status: r.status(now),
+        valid_from: utc(r.permit.valid_from),
+        entries_allowed: r.permit.entries_allowed,
+        entries_used: r.permit.entries_used,
+        last_direction: r.permit.last_direction.as_deref().and_then(Direction::parse),
+    }
+}
+
+/// Applies an admitted crossing's effect if the permit is still as it was read; false if a
+/// concurrent scan changed it first (the caller decides again on the new state).
+fn apply(c: &mut DbConnection, r: &PermitRecord, effect: Effect) -> Result<bool> {
+    let p = &r.permit;
+    let still = permits::table
+        .find(&p.number)
+        .filter(permits::entries_used.eq(p.entries_used))
+        .filter(permits::status.eq(PermitStatus::Issued.as_str()));
+    let n = match effect {
+        Effect::StartTrip => diesel::update(still)
+            .set((
+                permits::entries_used.eq(p.entries_used + 1),
+                permits::last_direction.eq(Some(Direction::Exit.as_str())),
+            ))
+            .execute(c)?,
+        Effect::EndTrip { used_up } => {
+            let status = if used_up {
+                PermitStatus::Used
+            } else {
+                PermitStatus::Issued
+            };
+            diesel::update(still.filter(permits::last_direction.eq(Direction::Exit.as_str())))
+                .set((
+                    permits::last_direction.eq(Some(Direction::Entry.as_str())),
+                    permits::status.eq(status.as_str()),
+                ))
+                .execute(c)?
+        }
+    };
+    Ok(n == 1)
+}
+
+/// Decides on a scan and records it. A rejection is an answer, not an error: only a request
+/// that is itself malformed (lane, direction) is refused.
+pub fn scan(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    keys: &KeyRing,
+    input: &ScanInput,
+) -> Result<ScanOut> {
+    authorize(actor, Action::Scan)?;
+    let named = read_code(&input.code, keys);
+    let code_hash = hex::encode(Sha256::digest(input.code.as_bytes()));
+    write_tx(conn, |c| {
+        let mut record = None;
+        let verdict: Verdict = match &named {
+            Err(reason) => verdict::reject(*reason),
+            Ok(number) => match get_permit(c, number) {
+                Err(Error::Domain(DomainError::NotFound { .. })) => verdict::reject(Reason::UnknownPermit),
+                Err(e) => return Err(e),
+                Ok(first) => {
+                    let mut r = first;
+                    // Rejected if a concurrent scan keeps moving the permit under us.
+                    let mut v = verdict::reject(Reason::WrongDirection);
+                    for _ in 0..2 {
+                        let (decided, effect) = verdict::crossing(&facts(&r, now), input.direction, now);
+                        match effect {
+                            None => {
+                                v = decided;
+                                break;
+                            }
+                            Some(effect) if apply(c, &r, effect)? => {
+                                v = decided;
+                                break;
+                            }
+                            // A concurrent scan moved the permit first: decide again on its new state.
+                            Some(_) => r = get_permit(c, &r.permit.number)?,
+                        }
+                    }
+                    record = Some(r);
+                    v
+                }
+            },
+        };
+        let word = if verdict.admit { "admit" } else { "reject" };
+        let row = CrossingRow {
+            id: new_id(),
+            client_id: None,
+            permit_number: record.as_ref().map(|r| r.permit.number.clone()),
+            code_hash: code_hash.clone(),
+            lane: input.lane.clone(),
+            direction: input.direction.as_str().into(),
+            device: actor.id.clone(),
+            at: ts(now),
+            verdict: word.into(),
+            reason: verdict.reason.as_str().into(),
+        };
+        diesel::insert_into(crossings::table).values(&row).execute(c)?;
+        if verdict.admit
+            && let Some(r) = &record
+        {
+            let after = serde_json::json!({"direction": row.direction, "lane": row.lane, "crossing": row.id});
+            audit::record::<(), _>(
+                c,
+                audit::Change {
+                    at: now,
+                    actor: Some(&actor.id),
+                    action: "permit.cross",
+                    entity: "permit",
+                    entity_id: &r.permit.number,
+                    before: None,
+                    after: Some(&after),
+                },
+            )?;
+        }
+        let after_state = match &record {
+            Some(r) => Some(get_permit(c, &r.permit.number)?),
+            None => None,
+        };
+        Ok(ScanOut {
+            verdict: word,
+            reason: verdict.reason,
+            message: format!("{} / {}", verdict.message_zh, verdict.message_en),
+            message_zh: verdict.message_zh,
+            message_en: verdict.message_en,
+            permit: after_state.as_ref().and_then(|r| {
+                Some(ScannedPermit {
+                    number: r.permit.number.clone(),
+                    kind: r.kind()?,
+                    valid_until: local(utc(r.permit.valid_until)).fixed_offset(),
+                    entries_allowed: r.permit.entries_allowed,
+                    entries_used: r.permit.entries_used,
+                })
+            }),
+            holder: after_state.as_ref().map(|r| Holder {
+                name_zh: r.traveller.name_zh.clone(),
+                name_latin: r.traveller.name_latin.clone(),
+                nationality: r.traveller.nationality.clone(),
+                photo: None,
+            }),
+            vehicle: after_state
+                .as_ref()
+                .map(|r| r.plates())
+                .filter(|p| !p.is_empty())
+                .map(|plates| Vehicle { plates }),
+            crossing_id: row.id,
+            scanned_at: local(now).fixed_offset(),
+        })
+    })
+}
+
+/// The last scans at a lane, newest first, for the scan page.
+pub fn recent(conn: &mut DbConnection, lane: &str, limit: i64) -> Result<Vec<CrossingRow>> {
+    Ok(crossings::table
+        .filter(crossings::lane.eq(lane))
+        .order(crossings::at.desc())
+        .limit(limit)
+        .select(CrossingRow::as_select())
+        .load(conn)?)
+}
