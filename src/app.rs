@@ -35,7 +35,9 @@ pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
     if created {
         tracing::info!(kid = %keys.active_id(), "created the permit-signing key");
     }
+    let scans = crate::service::scan_writer::ScanWriter::start(db.clone())?;
     Ok(Ctx {
+        scans,
         db,
         clock,
         policy: Arc::new(policy),

@@ -169,6 +169,7 @@ pub struct CrossingRow {
     pub at: NaiveDateTime,
     pub verdict: String,
     pub reason: String,
+    pub cleared_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

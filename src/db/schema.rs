@@ -155,6 +155,7 @@ diesel::table! {
         at -> Timestamp,
         verdict -> Text,
         reason -> Text,
+        cleared_at -> Nullable<Timestamp>,
     }
 }
 

@@ -646,10 +646,55 @@ pub async fn scan(
     let now = ctx.clock.now();
     let b = body.0;
     let input = crate::service::checkpoint::validate(b.code.as_deref(), b.lane.as_deref(), b.direction.as_deref())?;
-    let out = ctx
-        .db
-        .clone()
-        .run(move |c| crate::service::checkpoint::scan(c, now, &actor.0, &ctx.keys, &input))
-        .await?;
+    authorize(&actor.0, Action::Scan)?;
+    let code = crate::service::checkpoint::read(&input, &ctx.keys);
+    let out = ctx.scans.submit(now, actor.0, input, code).await?;
     Ok(HttpResponse::Ok().json(out))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/checkpoint/scans/{id}/cleared", tag = "checkpoint",
+    params(("id" = String, Path, description = "crossing_id of the scan")),
+    responses((status = 204, description = "The check's time ends now"), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn cleared(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.ctx.clock.now();
+    let id = id.into_inner();
+    state
+        .ctx
+        .db
+        .run(move |c| crate::service::checkpoint::clear(c, now, &actor.0, &id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WindowQuery {
+    window_minutes: Option<i64>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/checkpoint/lanes", tag = "checkpoint",
+    params(("window_minutes" = Option<i64>, Query, description = "Look-back window (default 60)")),
+    responses((status = 200, description = "Mean check time per lane", body = Vec<crate::service::checkpoint::LaneStat>)),
+    security(("bearer" = []))
+)]
+pub async fn lanes(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    q: web::Query<WindowQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.ctx.clock.now();
+    let window = q.window_minutes.unwrap_or(60);
+    let stats = state
+        .ctx
+        .db
+        .run(move |c| crate::service::checkpoint::lane_stats(c, now, &actor.0, window))
+        .await?;
+    Ok(HttpResponse::Ok().json(stats))
 }

@@ -1092,11 +1092,9 @@ pub async fn checkpoint_scan(
     let ctx = state.ctx.clone();
     let now = ctx.clock.now();
     let actor = session.actor.clone();
-    let out = ctx
-        .db
-        .clone()
-        .run(move |c| crate::service::checkpoint::scan(c, now, &actor, &ctx.keys, &input))
-        .await?;
+    authorize(&actor, Action::Scan)?;
+    let code = crate::service::checkpoint::read(&input, &ctx.keys);
+    let out = ctx.scans.submit(now, actor, input, code).await?;
     let page = checkpoint_page(&state, &session, form.lane, form.direction, Some(out), None).await?;
     Ok(html(StatusCode::OK, &page))
 }

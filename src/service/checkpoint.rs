@@ -160,8 +160,23 @@ fn apply(c: &mut DbConnection, r: &PermitRecord, effect: Effect) -> Result<bool>
     Ok(n == 1)
 }
 
-/// Decides on a scan and records it. A rejection is an answer, not an error: only a request
-/// that is itself malformed (lane, direction) is refused.
+/// What a scanned text names, worked out before any database access: signature checks are CPU
+/// work for the request's own thread, not for the single writer.
+pub struct ReadCode {
+    named: std::result::Result<String, Reason>,
+    code_hash: String,
+}
+
+pub fn read(input: &ScanInput, keys: &KeyRing) -> ReadCode {
+    ReadCode {
+        named: read_code(&input.code, keys),
+        code_hash: hex::encode(Sha256::digest(input.code.as_bytes())),
+    }
+}
+
+/// Decides on a scan and records it in its own transaction. A rejection is an answer, not an
+/// error: only a request that is itself malformed (lane, direction) is refused. The HTTP path
+/// goes through `ScanWriter`, which records many scans per transaction.
 pub fn scan(
     conn: &mut DbConnection,
     now: DateTime<Utc>,
@@ -170,11 +185,23 @@ pub fn scan(
     input: &ScanInput,
 ) -> Result<ScanOut> {
     authorize(actor, Action::Scan)?;
-    let named = read_code(&input.code, keys);
-    let code_hash = hex::encode(Sha256::digest(input.code.as_bytes()));
-    write_tx(conn, |c| {
+    let code = read(input, keys);
+    write_tx(conn, |c| record(c, now, actor, input, &code))
+}
+
+/// Decides and records one scan inside the caller's transaction.
+pub(crate) fn record(
+    c: &mut DbConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    input: &ScanInput,
+    code: &ReadCode,
+) -> Result<ScanOut> {
+    let named = &code.named;
+    let code_hash = &code.code_hash;
+    {
         let mut record = None;
-        let verdict: Verdict = match &named {
+        let verdict: Verdict = match named {
             Err(reason) => verdict::reject(*reason),
             Ok(number) => match get_permit(c, number) {
                 Err(Error::Domain(DomainError::NotFound { .. })) => verdict::reject(Reason::UnknownPermit),
@@ -208,13 +235,14 @@ pub fn scan(
             id: new_id(),
             client_id: None,
             permit_number: record.as_ref().map(|r| r.permit.number.clone()),
-            code_hash: code_hash.clone(),
+            code_hash: code_hash.to_string(),
             lane: input.lane.clone(),
             direction: input.direction.as_str().into(),
             device: actor.id.clone(),
             at: ts(now),
             verdict: word.into(),
             reason: verdict.reason.as_str().into(),
+            cleared_at: None,
         };
         diesel::insert_into(crossings::table).values(&row).execute(c)?;
         if verdict.admit
@@ -267,7 +295,7 @@ pub fn scan(
             crossing_id: row.id,
             scanned_at: local(now).fixed_offset(),
         })
-    })
+    }
 }
 
 /// The last scans at a lane, newest first, for the scan page.
@@ -278,4 +306,97 @@ pub fn recent(conn: &mut DbConnection, lane: &str, limit: i64) -> Result<Vec<Cro
         .limit(limit)
         .select(CrossingRow::as_select())
         .load(conn)?)
+}
+
+/// The officer marks the vehicle of a scan cleared: the check's time ends here rather than at
+/// the lane's next scan.
+pub fn clear(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, crossing_id: &str) -> Result<()> {
+    authorize(actor, Action::Scan)?;
+    if !plausible_key(crossing_id) {
+        return Err(DomainError::NotFound { what: "crossing" }.into());
+    }
+    write_tx(conn, |c| {
+        let n = diesel::update(
+            crossings::table
+                .find(crossing_id)
+                .filter(crossings::cleared_at.is_null())
+                .filter(crossings::device.eq(&actor.id)),
+        )
+        .set(crossings::cleared_at.eq(Some(ts(now))))
+        .execute(c)?;
+        if n == 0 {
+            return Err(DomainError::NotFound {
+                what: "uncleared crossing of this device",
+            }
+            .into());
+        }
+        Ok(())
+    })
+}
+
+/// A check that runs longer than this without a "cleared" mark means the lane stood idle; it is
+/// left out of the mean rather than counted as one slow vehicle.
+pub const IDLE_GAP_SECONDS: i64 = 300;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LaneStat {
+    pub lane: String,
+    /// Checks with a measured time in the window.
+    pub checks: u32,
+    /// Mean seconds from a scan to the vehicle cleared (or the lane's next scan).
+    pub mean_seconds: f64,
+}
+
+/// Mean check time per lane over the last `window_minutes`; slot capacity is computed from it.
+pub fn lane_stats(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    window_minutes: i64,
+) -> Result<Vec<LaneStat>> {
+    if !matches!(
+        actor.role,
+        crate::domain::auth::Role::Checkpoint
+            | crate::domain::auth::Role::Supervisor
+            | crate::domain::auth::Role::Admin
+    ) {
+        return Err(DomainError::Forbidden("仅限查验和值班领导 / checkpoint staff and supervisors only".into()).into());
+    }
+    let since = now - chrono::Duration::minutes(window_minutes.clamp(1, 7 * 24 * 60));
+    let rows: Vec<(String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> = crossings::table
+        .filter(crossings::at.ge(ts(since)))
+        .order((crossings::lane.asc(), crossings::at.asc()))
+        .select((crossings::lane, crossings::at, crossings::cleared_at))
+        .load(conn)?;
+    let mut out: Vec<LaneStat> = Vec::new();
+    let mut sums: Vec<i64> = Vec::new();
+    for (i, (lane, at, cleared)) in rows.iter().enumerate() {
+        let next = rows.get(i + 1).filter(|(l, _, _)| l == lane).map(|(_, t, _)| *t);
+        let end = cleared.or(next);
+        let Some(end) = end else { continue };
+        let micros = (end - *at).num_microseconds().unwrap_or(i64::MAX);
+        if micros < 0 || (cleared.is_none() && micros > IDLE_GAP_SECONDS * 1_000_000) {
+            continue;
+        }
+        match out.last_mut() {
+            Some(s) if s.lane == *lane => {
+                s.checks += 1;
+                if let Some(sum) = sums.last_mut() {
+                    *sum += micros;
+                }
+            }
+            _ => {
+                out.push(LaneStat {
+                    lane: lane.clone(),
+                    checks: 1,
+                    mean_seconds: 0.0,
+                });
+                sums.push(micros);
+            }
+        }
+    }
+    for (s, sum) in out.iter_mut().zip(sums) {
+        s.mean_seconds = sum as f64 / 1_000_000.0 / f64::from(s.checks.max(1));
+    }
+    Ok(out)
 }

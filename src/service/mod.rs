@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod checkpoint;
 pub mod exports;
 pub mod permits;
+pub mod scan_writer;
 pub mod sla;
 
 use std::sync::Arc;
@@ -24,4 +25,5 @@ pub struct Ctx {
     pub policy: Arc<Policy>,
     pub keys: Arc<KeyRing>,
     pub hours: crate::domain::calendar::OfficeHours,
+    pub scans: scan_writer::ScanWriter,
 }

@@ -268,3 +268,59 @@ async fn one_pass_scanned_at_many_lanes_at_once_is_admitted_once() {
     assert_eq!(admitted, 1);
     assert_eq!(app.count("crossings"), 10);
 }
+
+#[actix_web::test]
+async fn check_times_per_lane_end_at_cleared_or_the_next_scan() {
+    let app = TestApp::spawn().await;
+    let officer = app.token("window", "officer", &["border_tourism"]);
+    let gate = app.token("gate", "checkpoint", &[]);
+    let boss = app.token("boss", "supervisor", &[]);
+    let start = app.clock.now();
+    let mut ids = Vec::new();
+    // Scans at +0 s, +12 s and +30 s; the third vehicle is marked cleared at +40 s.
+    for offset in [0, 12, 30] {
+        app.clock.set(start + Duration::seconds(offset));
+        let number = app.issued_permit(&officer).await["number"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let v = scan(&app, &gate, &number, "exit").await;
+        ids.push(v["crossing_id"].as_str().unwrap().to_string());
+    }
+    app.clock.set(start + Duration::seconds(40));
+    let res = app
+        .post_json(
+            &gate,
+            &format!("/api/v1/checkpoint/scans/{}/cleared", ids[2]),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+    assert_eq!(
+        app.post_json(
+            &gate,
+            &format!("/api/v1/checkpoint/scans/{}/cleared", ids[2]),
+            &json!({})
+        )
+        .await
+        .status(),
+        404
+    );
+    // A scan at another lane much later does not count as a long check at YYG-C1.
+    let stats: Value = app
+        .get(&boss, "/api/v1/checkpoint/lanes?window_minutes=30")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let lane = stats
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["lane"] == "YYG-C1")
+        .unwrap();
+    assert_eq!(lane["checks"], 3);
+    let mean = lane["mean_seconds"].as_f64().unwrap();
+    assert!((mean - (12.0 + 18.0 + 10.0) / 3.0).abs() < 0.01, "{mean}");
+    assert_eq!(app.get(&officer, "/api/v1/checkpoint/lanes").await.status(), 403);
+}

@@ -59,6 +59,8 @@ async fn openapi_lists_every_route() {
         ("/api/v1/exports/passport/{batch}/ack", "post"),
         ("/api/v1/sla", "get"),
         ("/api/v1/checkpoint/scans", "post"),
+        ("/api/v1/checkpoint/scans/{id}/cleared", "post"),
+        ("/api/v1/checkpoint/lanes", "get"),
         ("/api/v1/calendar", "get"),
         ("/api/v1/calendar/{date}", "put"),
         ("/api/v1/calendar/{date}", "delete"),

@@ -15,7 +15,9 @@ CREATE TABLE crossings (
     device TEXT NOT NULL REFERENCES officers (id),
     at TIMESTAMP NOT NULL,
     verdict TEXT NOT NULL CHECK (verdict IN ('admit', 'reject')),
-    reason TEXT NOT NULL
+    reason TEXT NOT NULL,
+    -- When the officer marked the vehicle cleared; otherwise the check ends at the lane's next scan.
+    cleared_at TIMESTAMP
 );
 CREATE INDEX crossings_lane_at ON crossings (lane, at);
 CREATE INDEX crossings_permit ON crossings (permit_number);

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The checkpoint scan path under load, beside GET /healthz of the same binary in the same run,
+# with PERMITS permits in the database (default 1,000,000). SQLite by default; set
+# DATABASE_URL=postgres://… for PostgreSQL (the database must exist and be empty).
+# Loopback only, bounded: two wrk runs of $DURATION seconds. Needs wrk, python3 (and psql for PG).
+#   ops/bench/scan.sh          (PERMITS=1000000 DURATION=10 CONNS=32 THREADS=2 PORT=18091)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PERMITS=${PERMITS:-1000000}
+DURATION=${DURATION:-10}
+CONNS=${CONNS:-32}
+THREADS=${THREADS:-2}
+PORT=${PORT:-18091}
+command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)"; exit 1; }
+
+cargo build --release -q
+BIN=$PWD/target/release/borderdesk
+DIR=$(mktemp -d /tmp/borderdesk-scanbench.XXXXXX)
+export BORDERDESK_DATA_DIR=$DIR BORDERDESK_BIND=127.0.0.1:$PORT BORDERDESK_LOG=warn
+[ -n "${DATABASE_URL:-}" ] && export BORDERDESK_DATABASE_URL=$DATABASE_URL
+echo 'bench-password-0123' | "$BIN" officer add --username bench --role officer --grant border_tourism --password-stdin >/dev/null
+echo 'bench-password-0123' | "$BIN" officer add --username gate --role checkpoint --password-stdin >/dev/null
+TOKEN=$("$BIN" token create --username gate 2>/dev/null)
+export TOKEN PERMITS
+
+# Filler permits: multiple-entry, valid for years, numbered BN-YYG-2026-0000001…; the scan looks
+# them up by number exactly as it does a Code128 read.
+seed_started=$(date +%s)
+if [ -n "${DATABASE_URL:-}" ]; then
+  psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" <<SQL
+INSERT INTO travellers SELECT 'bt-' || i, '张伟', 'ZHANG WEI', 'CHN', 'M', DATE '1990-03-07', 'cn_resident_id', '45068119900307' || lpad((i % 10000)::text, 4, '0'), NULL, NULL, now()::timestamp FROM generate_series(1, $PERMITS) AS i;
+INSERT INTO applications (id, kind, traveller_id, office, status, created_by, created_at, updated_at) SELECT 'ba-' || i, 'border_tourism', 'bt-' || i, 'YYG', 'issued', (SELECT id FROM officers WHERE username = 'bench'), now()::timestamp, now()::timestamp FROM generate_series(1, $PERMITS) AS i;
+INSERT INTO permits (number, series, serial, application_id, kind, status, traveller_id, office, valid_from, valid_until, entries_allowed, entries_used, key_id, signed_code, issued_by, issued_at) SELECT 'BN-YYG-2026-' || lpad(i::text, 7, '0'), 'BN-YYG-2026', i, 'ba-' || i, 'border_tourism', 'issued', 'bt-' || i, 'YYG', TIMESTAMP '2026-01-01 00:00:00', TIMESTAMP '2030-01-01 00:00:00', 0, 0, 'bench', 'bench', (SELECT id FROM officers WHERE username = 'bench'), now()::timestamp FROM generate_series(1, $PERMITS) AS i;
+ANALYZE;
+SQL
+else
+  python3 - "$DIR/borderdesk.db" "$PERMITS" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1]); n = int(sys.argv[2])
+officer = db.execute("SELECT id FROM officers WHERE username = 'bench'").fetchone()[0]
+cte = f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n})"
+db.execute(f"{cte} INSERT INTO travellers SELECT 'bt-' || i, '张伟', 'ZHANG WEI', 'CHN', 'M', '1990-03-07', 'cn_resident_id', '45068119900307' || printf('%04d', i % 10000), NULL, NULL, '2026-01-01 00:00:00' FROM s")
+db.execute(f"{cte} INSERT INTO applications (id, kind, traveller_id, office, status, created_by, created_at, updated_at) SELECT 'ba-' || i, 'border_tourism', 'bt-' || i, 'YYG', 'issued', ?, '2026-01-01 00:00:00', '2026-01-01 00:00:00' FROM s", (officer,))
+db.execute(f"{cte} INSERT INTO permits (number, series, serial, application_id, kind, status, traveller_id, office, valid_from, valid_until, entries_allowed, entries_used, key_id, signed_code, issued_by, issued_at) SELECT 'BN-YYG-2026-' || printf('%07d', i), 'BN-YYG-2026', i, 'ba-' || i, 'border_tourism', 'issued', 'bt-' || i, 'YYG', '2026-01-01 00:00:00', '2030-01-01 00:00:00', 0, 0, 'bench', 'bench', ?, '2026-01-01 00:00:00' FROM s", (officer,))
+db.commit()
+db.execute("ANALYZE")
+PY
+fi
+echo "seeded $PERMITS permits in $(( $(date +%s) - seed_started ))s"
+
+"$BIN" serve >"$DIR/serve.log" 2>&1 &
+PID=$!
+trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DIR"' EXIT
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+
+run() { # name, wrk args...
+  local name=$1; shift
+  local out rps p50 p99 non2xx
+  out=$(wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$@")
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
+  printf '%-10s %10s req/s   p50 %-9s p99 %-9s non-2xx %s\n' "$name" "$rps" "$p50" "$p99" "${non2xx:-0}"
+  echo "$rps" >"$DIR/$name.rps"
+}
+echo "wrk -t$THREADS -c$CONNS -d${DURATION}s, ${DATABASE_URL:+PostgreSQL}${DATABASE_URL:-SQLite}, $(nproc) cores, $PERMITS permits"
+run healthz "http://127.0.0.1:$PORT/healthz"
+run scan -s ops/bench/scan.lua "http://127.0.0.1:$PORT"
+python3 -c "import sys; h=float(open(sys.argv[1]).read()); x=float(open(sys.argv[2]).read()); print(f'scan = {x/h:.4f} x healthz ({h/x:.1f} times slower)')" "$DIR/healthz.rps" "$DIR/scan.rps"
