@@ -219,6 +219,20 @@ pub(crate) fn record(
                             }
                             Some(effect) if apply(c, &r, effect)? => {
                                 v = decided;
+                                // Show the permit as it now stands without reading it again.
+                                let p = &mut r.permit;
+                                match effect {
+                                    Effect::StartTrip => {
+                                        p.entries_used += 1;
+                                        p.last_direction = Some(Direction::Exit.as_str().into());
+                                    }
+                                    Effect::EndTrip { used_up } => {
+                                        p.last_direction = Some(Direction::Entry.as_str().into());
+                                        if used_up {
+                                            p.status = PermitStatus::Used.as_str().into();
+                                        }
+                                    }
+                                }
                                 break;
                             }
                             // A concurrent scan moved the permit first: decide again on its new state.
@@ -262,10 +276,7 @@ pub(crate) fn record(
                 },
             )?;
         }
-        let after_state = match &record {
-            Some(r) => Some(get_permit(c, &r.permit.number)?),
-            None => None,
-        };
+        let after_state = record;
         Ok(ScanOut {
             verdict: word,
             reason: verdict.reason,
