@@ -64,7 +64,8 @@ run() { # name, wrk args...
   printf '%-10s %10s req/s   p50 %-9s p99 %-9s non-2xx %s\n' "$name" "$rps" "$p50" "$p99" "${non2xx:-0}"
   echo "$rps" >"$DIR/$name.rps"
 }
-echo "wrk -t$THREADS -c$CONNS -d${DURATION}s, ${DATABASE_URL:+PostgreSQL}${DATABASE_URL:-SQLite}, $(nproc) cores, $PERMITS permits"
+store=SQLite; [ -n "${DATABASE_URL:-}" ] && store=PostgreSQL
+echo "wrk -t$THREADS -c$CONNS -d${DURATION}s, $store, $(nproc) cores, $PERMITS permits"
 run healthz "http://127.0.0.1:$PORT/healthz"
 run scan -s ops/bench/scan.lua "http://127.0.0.1:$PORT"
 python3 -c "import sys; h=float(open(sys.argv[1]).read()); x=float(open(sys.argv[2]).read()); print(f'scan = {x/h:.4f} x healthz ({h/x:.1f} times slower)')" "$DIR/healthz.rps" "$DIR/scan.rps"

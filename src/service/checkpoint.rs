@@ -174,22 +174,9 @@ pub fn read(input: &ScanInput, keys: &KeyRing) -> ReadCode {
     }
 }
 
-/// Decides on a scan and records it in its own transaction. A rejection is an answer, not an
-/// error: only a request that is itself malformed (lane, direction) is refused. The HTTP path
-/// goes through `ScanWriter`, which records many scans per transaction.
-pub fn scan(
-    conn: &mut DbConnection,
-    now: DateTime<Utc>,
-    actor: &Actor,
-    keys: &KeyRing,
-    input: &ScanInput,
-) -> Result<ScanOut> {
-    authorize(actor, Action::Scan)?;
-    let code = read(input, keys);
-    write_tx(conn, |c| record(c, now, actor, input, &code))
-}
-
-/// Decides and records one scan inside the caller's transaction.
+/// Decides and records one scan inside the caller's transaction (see `scan_writer`). A
+/// rejection is an answer, not an error: only a request that is itself malformed (lane,
+/// direction) is refused, before it gets here.
 pub(crate) fn record(
     c: &mut DbConnection,
     now: DateTime<Utc>,
@@ -365,14 +352,7 @@ pub fn lane_stats(
     actor: &Actor,
     window_minutes: i64,
 ) -> Result<Vec<LaneStat>> {
-    if !matches!(
-        actor.role,
-        crate::domain::auth::Role::Checkpoint
-            | crate::domain::auth::Role::Supervisor
-            | crate::domain::auth::Role::Admin
-    ) {
-        return Err(DomainError::Forbidden("仅限查验和值班领导 / checkpoint staff and supervisors only".into()).into());
-    }
+    authorize(actor, Action::Scan).or_else(|_| authorize(actor, Action::Supervise))?;
     let since = now - chrono::Duration::minutes(window_minutes.clamp(1, 7 * 24 * 60));
     let rows: Vec<(String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> = crossings::table
         .filter(crossings::at.ge(ts(since)))
