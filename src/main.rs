@@ -41,6 +41,26 @@ enum Command {
     /// Manage the permit-signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Verify scanned codes offline from a trust bundle (a handheld with no link to the hall).
+    /// Codes come as arguments or, one per line, on standard input. With --queue, each decision
+    /// is added to a file in the body format of POST /api/v1/checkpoint/crossings, to upload
+    /// when the link is back.
+    Verify {
+        /// The bundle from GET /api/v1/checkpoint/trust.
+        #[arg(long)]
+        bundle: std::path::PathBuf,
+        /// Keys installed on the device (the JSON of GET /api/v1/keys) that sign bundles.
+        #[arg(long)]
+        anchor: std::path::PathBuf,
+        #[arg(long)]
+        queue: Option<std::path::PathBuf>,
+        #[arg(long, default_value = "handheld")]
+        lane: String,
+        /// exit or entry.
+        #[arg(long, default_value = "exit")]
+        direction: String,
+        codes: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -193,6 +213,14 @@ fn run(cli: Cli) -> borderdesk::error::Result<()> {
             }
             Ok(())
         }
+        Command::Verify {
+            bundle,
+            anchor,
+            queue,
+            lane,
+            direction,
+            codes,
+        } => verify(&bundle, &anchor, queue.as_deref(), &lane, &direction, codes),
         Command::Keys(KeysCommand::Init) => {
             let (keys, created) = borderdesk::keys::KeyRing::load_or_create(&settings.data_dir)?;
             println!(
@@ -265,5 +293,84 @@ fn seed_demo(ctx: &borderdesk::service::Ctx) -> borderdesk::error::Result<()> {
         .db
         .run_blocking(|c| accounts::create_token(c, now, "officer", "demo"))?;
     println!("API token for 'officer': {token}\n");
+    Ok(())
+}
+
+/// Offline verification for a handheld: no database, no network.
+fn verify(
+    bundle: &std::path::Path,
+    anchor: &std::path::Path,
+    queue: Option<&std::path::Path>,
+    lane: &str,
+    direction: &str,
+    codes: Vec<String>,
+) -> borderdesk::error::Result<()> {
+    use borderdesk::domain::offline::{self, SignedBundle, TrustedKey};
+    use borderdesk::error::Error;
+    let read = |p: &std::path::Path| {
+        std::fs::read_to_string(p).map_err(|e| Error::Internal(format!("reading {}: {e}", p.display())))
+    };
+    let signed: SignedBundle =
+        serde_json::from_str(&read(bundle)?).map_err(|e| Error::Internal(format!("{}: {e}", bundle.display())))?;
+    #[derive(serde::Deserialize)]
+    struct AnchorKey {
+        kid: String,
+        public_key: String,
+    }
+    let anchors: Vec<AnchorKey> =
+        serde_json::from_str(&read(anchor)?).map_err(|e| Error::Internal(format!("{}: {e}", anchor.display())))?;
+    let anchors: Vec<TrustedKey> = anchors
+        .into_iter()
+        .map(|a| TrustedKey {
+            kid: a.kid,
+            public_key: a.public_key,
+            kinds: Vec::new(),
+        })
+        .collect();
+    let trust = offline::open(&signed, &anchors).map_err(|e| Error::Internal(format!("trust bundle refused: {e}")))?;
+    let codes = if codes.is_empty() {
+        std::io::stdin()
+            .lines()
+            .map_while(Result::ok)
+            .filter(|l| !l.trim().is_empty())
+            .collect()
+    } else {
+        codes
+    };
+    let mut queued: serde_json::Value = match queue {
+        Some(q) if q.exists() => {
+            serde_json::from_str(&read(q)?).map_err(|e| Error::Internal(format!("{}: {e}", q.display())))?
+        }
+        _ => serde_json::json!({"crossings": []}),
+    };
+    for code in codes {
+        let now = SystemClock.now();
+        let v = offline::decide(&trust, code.trim(), now);
+        let age = format!(
+            "bundle {}h{:02}m old{}",
+            v.bundle_age_minutes / 60,
+            v.bundle_age_minutes % 60,
+            if v.stale { " — STALE, refresh when online" } else { "" }
+        );
+        println!(
+            "{} {} {} / {} [{}] {}",
+            if v.verdict.admit { "ADMIT " } else { "REJECT" },
+            v.verdict.reason.as_str(),
+            v.verdict.message_zh,
+            v.verdict.message_en,
+            v.number.as_deref().unwrap_or("-"),
+            age
+        );
+        if let Some(list) = queued.get_mut("crossings").and_then(|c| c.as_array_mut()) {
+            list.push(serde_json::json!({
+                "client_id": uuid::Uuid::now_v7().to_string(), "code": code.trim(), "lane": lane, "direction": direction,
+                "at": v.clock, "verdict": if v.verdict.admit { "admit" } else { "reject" }, "reason": v.verdict.reason,
+            }));
+        }
+    }
+    if let Some(q) = queue {
+        let text = serde_json::to_string_pretty(&queued).map_err(Error::internal)?;
+        std::fs::write(q, text).map_err(|e| Error::Internal(format!("writing {}: {e}", q.display())))?;
+    }
     Ok(())
 }

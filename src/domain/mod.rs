@@ -6,6 +6,7 @@ pub mod auth;
 pub mod calendar;
 pub mod ids;
 pub mod mask;
+pub mod offline;
 pub mod permit;
 pub mod policy;
 pub mod seal;

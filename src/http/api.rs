@@ -698,3 +698,47 @@ pub async fn lanes(
         .await?;
     Ok(HttpResponse::Ok().json(stats))
 }
+
+#[utoipa::path(
+    get, path = "/api/v1/checkpoint/trust", tag = "checkpoint",
+    responses((status = 200, description = "Signed trust bundle for offline verification (verify the signature over `payload` with a key from /api/v1/keys installed on the device)", body = crate::domain::offline::SignedBundle)),
+    security(("bearer" = []))
+)]
+pub async fn trust(state: web::Data<AppState>, actor: ApiActor) -> Result<HttpResponse, ApiError> {
+    let ctx = state.ctx.clone();
+    let now = ctx.clock.now();
+    let bundle = ctx
+        .db
+        .clone()
+        .run(move |c| crate::service::trust::bundle(c, now, &actor.0, &ctx.keys))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(bundle))
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct UploadRequest {
+    pub crossings: Vec<crate::service::checkpoint::OfflineCrossing>,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/checkpoint/crossings", tag = "checkpoint",
+    request_body = UploadRequest,
+    responses((status = 200, description = "Recorded; crossings already uploaded are counted, not recorded again", body = crate::service::checkpoint::UploadOut), (status = 422, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn upload(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    body: JsonBody<UploadRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.ctx.clone();
+    let items = body.0.crossings;
+    let out = ctx
+        .db
+        .clone()
+        .run(move |c| crate::service::checkpoint::upload(c, &actor.0, &ctx.keys, &items))
+        .await?;
+    Ok(HttpResponse::Ok().json(out))
+}

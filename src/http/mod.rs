@@ -41,7 +41,7 @@ pub struct AppState {
         api::create_application, api::get_application, api::issue, api::get_permit, api::permit_pdf, api::revoke, api::keys,
         api::accept, api::approve, api::reject, api::withdraw, api::collect, api::supply, api::acknowledge, api::review,
         api::calendar_year, api::calendar_set, api::calendar_remove, api::notice,
-        api::export_pull, api::export_ack, api::sla, api::scan, api::cleared, api::lanes,
+        api::export_pull, api::export_ack, api::sla, api::scan, api::cleared, api::lanes, api::trust, api::upload,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
         pages::index, pages::login_form, pages::login, pages::logout, pages::desk, pages::create_application,
         pages::application, pages::issue, pages::step, pages::permit, pages::revoke,
@@ -91,6 +91,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/checkpoint/scans", web::post().to(api::scan))
                 .route("/checkpoint/scans/{id}/cleared", web::post().to(api::cleared))
                 .route("/checkpoint/lanes", web::get().to(api::lanes))
+                .route("/checkpoint/trust", web::get().to(api::trust))
+                .route("/checkpoint/crossings", web::post().to(api::upload))
                 .route("/calendar", web::get().to(api::calendar_year))
                 .route("/calendar/{date}", web::put().to(api::calendar_set))
                 .route("/calendar/{date}", web::delete().to(api::calendar_remove))

@@ -1,7 +1,7 @@
 //! Checkpoint scans: read the code (Code128 number or signed QR), decide, record the attempt and
 //! — for an admitted crossing — the trip on the permit, all in one transaction.
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset, SubsecRound, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -390,4 +390,119 @@ pub fn lane_stats(
         s.mean_seconds = sum as f64 / 1_000_000.0 / f64::from(s.checks.max(1));
     }
     Ok(out)
+}
+
+/// A crossing decided offline by a handheld, uploaded when the link is back.
+#[derive(Debug, Clone, serde::Deserialize, Serialize, utoipa::ToSchema)]
+pub struct OfflineCrossing {
+    /// Unique per crossing on the device: a batch sent twice is recorded once.
+    pub client_id: String,
+    pub code: String,
+    pub lane: String,
+    pub direction: String,
+    /// When the device decided (RFC 3339).
+    #[schema(value_type = String, format = DateTime)]
+    pub at: DateTime<Utc>,
+    /// admit or reject, as the device decided.
+    pub verdict: String,
+    pub reason: Reason,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UploadOut {
+    pub recorded: usize,
+    /// Already recorded from an earlier upload.
+    pub already: usize,
+}
+
+/// Records offline crossings. What the device decided stands (the vehicle has crossed); an
+/// admitted trip is also counted on the permit where its state allows, so a single-entry pass
+/// used offline is used online too.
+pub fn upload(conn: &mut DbConnection, actor: &Actor, keys: &KeyRing, items: &[OfflineCrossing]) -> Result<UploadOut> {
+    authorize(actor, Action::Scan)?;
+    let mut errs = FieldErrors::new();
+    if items.len() > 1000 {
+        errs.add(
+            "crossings",
+            "max_items",
+            "每批最多1000条 / at most 1000 crossings per upload",
+        );
+    }
+    for (i, x) in items.iter().enumerate() {
+        if !plausible_key(&x.client_id) {
+            errs.add(
+                format!("crossings[{i}].client_id"),
+                "format",
+                "1–64 letters, digits, '-' or '_'",
+            );
+        }
+        if !plausible_key(x.lane.trim()) || x.lane.len() > 32 {
+            errs.add(
+                format!("crossings[{i}].lane"),
+                "format",
+                "1–32 letters, digits, '-' or '_'",
+            );
+        }
+        if Direction::parse(&x.direction).is_none() {
+            errs.add(format!("crossings[{i}].direction"), "one_of", "exit or entry");
+        }
+        if x.verdict != "admit" && x.verdict != "reject" {
+            errs.add(format!("crossings[{i}].verdict"), "one_of", "admit or reject");
+        }
+    }
+    if !errs.is_empty() {
+        return Err(errs.into());
+    }
+    write_tx(conn, |c| {
+        let mut out = UploadOut {
+            recorded: 0,
+            already: 0,
+        };
+        for x in items {
+            let seen: i64 = crossings::table
+                .filter(crossings::client_id.eq(&x.client_id))
+                .count()
+                .get_result(c)?;
+            if seen > 0 {
+                out.already += 1;
+                continue;
+            }
+            let at = x.at.trunc_subsecs(6);
+            let direction = Direction::parse(&x.direction).unwrap_or(Direction::Exit);
+            let record = match read_code(x.code.trim(), keys) {
+                Ok(number) => get_permit(c, &number).ok(),
+                Err(_) => None,
+            };
+            let saved = c.transaction(|c| {
+                if x.verdict == "admit"
+                    && let Some(r) = &record
+                    && let (_, Some(effect)) = verdict::crossing(&facts(r, at), direction, at)
+                {
+                    apply(c, r, effect)?;
+                }
+                let row = CrossingRow {
+                    id: new_id(),
+                    client_id: Some(x.client_id.clone()),
+                    permit_number: record.as_ref().map(|r| r.permit.number.clone()),
+                    code_hash: hex::encode(Sha256::digest(x.code.trim().as_bytes())),
+                    lane: x.lane.trim().to_string(),
+                    direction: direction.as_str().into(),
+                    device: actor.id.clone(),
+                    at: ts(at),
+                    verdict: x.verdict.clone(),
+                    reason: x.reason.as_str().into(),
+                    cleared_at: None,
+                };
+                diesel::insert_into(crossings::table).values(&row).execute(c)?;
+                Ok::<_, Error>(())
+            });
+            match saved {
+                Ok(()) => out.recorded += 1,
+                // The same batch arriving twice at once: the other upload recorded it.
+                Err(e) if e.is_unique_violation() => out.already += 1,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    })
 }

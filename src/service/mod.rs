@@ -9,6 +9,7 @@ pub mod exports;
 pub mod permits;
 pub mod scan_writer;
 pub mod sla;
+pub mod trust;
 
 use std::sync::Arc;
 

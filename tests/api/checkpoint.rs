@@ -324,3 +324,121 @@ async fn check_times_per_lane_end_at_cleared_or_the_next_scan() {
     assert!((mean - (12.0 + 18.0 + 10.0) / 3.0).abs() < 0.01, "{mean}");
     assert_eq!(app.get(&officer, "/api/v1/checkpoint/lanes").await.status(), 403);
 }
+
+#[actix_web::test]
+async fn offline_verification_from_the_bundle_and_queued_crossings_upload_once() {
+    let app = TestApp::spawn().await;
+    let officer = app.token("window", "officer", &["border_tourism"]);
+    let boss = app.token("boss", "supervisor", &[]);
+    let gate = app.token("gate", "checkpoint", &[]);
+    let good = app.issued_permit(&officer).await;
+    let revoked = app.issued_permit(&officer).await;
+    let rn = revoked["number"].as_str().unwrap();
+    app.post_json(
+        &boss,
+        &format!("/api/v1/permits/{rn}/revoke"),
+        &json!({"reason": "lost"}),
+    )
+    .await;
+
+    // The device takes the bundle and the keys while online.
+    let bundle: Value = app.get(&gate, "/api/v1/checkpoint/trust").await.json().await.unwrap();
+    let payload: Value = serde_json::from_str(bundle["payload"].as_str().unwrap()).unwrap();
+    assert_eq!(payload["revoked"], json!([rn]));
+    let keys: Value = app
+        .client
+        .get(app.url("/api/v1/keys"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bundle.json"), bundle.to_string()).unwrap();
+    std::fs::write(dir.path().join("keys.json"), keys.to_string()).unwrap();
+    let queue = dir.path().join("queue.json");
+
+    // Offline: the CLI reads only its files.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_borderdesk"))
+        .env("BORDERDESK_LOG", "error")
+        .args(["verify", "--lane", "H1", "--direction", "exit", "--bundle"])
+        .arg(dir.path().join("bundle.json"))
+        .arg("--anchor")
+        .arg(dir.path().join("keys.json"))
+        .arg("--queue")
+        .arg(&queue)
+        .args([
+            good["code"].as_str().unwrap(),
+            revoked["code"].as_str().unwrap(),
+            "garbage",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert!(
+        lines[0].starts_with("ADMIT  ok") && lines[0].contains("bundle 0h00m old"),
+        "{lines:?}"
+    );
+    assert!(lines[1].starts_with("REJECT revoked"), "{lines:?}");
+    assert!(lines[2].starts_with("REJECT malformed"), "{lines:?}");
+
+    // A tampered bundle is refused outright.
+    let mut tampered = bundle.clone();
+    tampered["payload"] = json!(bundle["payload"].as_str().unwrap().replace(rn, "BT-YYG-2026-999999"));
+    std::fs::write(dir.path().join("bad.json"), tampered.to_string()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_borderdesk"))
+        .args(["verify", "--bundle"])
+        .arg(dir.path().join("bad.json"))
+        .arg("--anchor")
+        .arg(dir.path().join("keys.json"))
+        .arg(revoked["code"].as_str().unwrap())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not verify"));
+
+    // Back online: the queue uploads once, and the admitted trip counts on the permit.
+    let body: Value = serde_json::from_str(&std::fs::read_to_string(&queue).unwrap()).unwrap();
+    let first: Value = app
+        .post_json(&gate, "/api/v1/checkpoint/crossings", &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (first["recorded"].as_u64(), first["already"].as_u64()),
+        (Some(3), Some(0))
+    );
+    let again: Value = app
+        .post_json(&gate, "/api/v1/checkpoint/crossings", &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (again["recorded"].as_u64(), again["already"].as_u64()),
+        (Some(0), Some(3))
+    );
+    assert_eq!(app.count("crossings"), 3);
+    let p: Value = app
+        .get(
+            &officer,
+            &format!("/api/v1/permits/{}", good["number"].as_str().unwrap()),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(p["entries_used"], 1);
+    assert_eq!(
+        reason(&scan(&app, &gate, good["code"].as_str().unwrap(), "exit").await),
+        "wrong_direction",
+        "the offline exit is known online"
+    );
+}

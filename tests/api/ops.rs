@@ -61,6 +61,8 @@ async fn openapi_lists_every_route() {
         ("/api/v1/checkpoint/scans", "post"),
         ("/api/v1/checkpoint/scans/{id}/cleared", "post"),
         ("/api/v1/checkpoint/lanes", "get"),
+        ("/api/v1/checkpoint/trust", "get"),
+        ("/api/v1/checkpoint/crossings", "post"),
         ("/api/v1/calendar", "get"),
         ("/api/v1/calendar/{date}", "put"),
         ("/api/v1/calendar/{date}", "delete"),
