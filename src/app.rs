@@ -35,13 +35,14 @@ pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
     if created {
         tracing::info!(kid = %keys.active_id(), "created the permit-signing key");
     }
-    let scans = crate::service::scan_writer::ScanWriter::start(db.clone())?;
+    let keys = Arc::new(keys);
+    let scans = crate::service::scan_writer::ScanWriter::start(db.clone(), keys.clone())?;
     Ok(Ctx {
         scans,
         db,
         clock,
         policy: Arc::new(policy),
-        keys: Arc::new(keys),
+        keys,
         hours: settings.office_hours()?,
     })
 }

@@ -107,6 +107,15 @@ enum TokenCommand {
 enum KeysCommand {
     /// Create the signing key if there is none, and print the active key id.
     Init,
+    /// Add a key and sign new permits with it; the old key keeps verifying what it signed.
+    /// Restart the service (every instance, with the same key files) to use it.
+    Rotate {
+        /// Permit kinds the new key may sign (default: all).
+        #[arg(long = "kind")]
+        kinds: Vec<String>,
+    },
+    /// Remove a (compromised) key: every permit it signed fails verification from the next start.
+    Remove { kid: String },
 }
 
 fn main() -> ExitCode {
@@ -221,6 +230,24 @@ fn run(cli: Cli) -> borderdesk::error::Result<()> {
             direction,
             codes,
         } => verify(&bundle, &anchor, queue.as_deref(), &lane, &direction, codes),
+        Command::Keys(KeysCommand::Rotate { kinds }) => {
+            let mut parsed = Vec::new();
+            for k in &kinds {
+                parsed.push(borderdesk::domain::permit::PermitKind::parse(k).ok_or_else(|| {
+                    borderdesk::error::Error::Internal(format!(
+                        "unknown kind {k:?}: border_tourism, border_trade or passport"
+                    ))
+                })?);
+            }
+            let (old, new) = borderdesk::keys::KeyRing::rotate(&settings.data_dir, &parsed)?;
+            println!("signing with {new} from the next start; {old} stays to verify the permits it signed");
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Remove { kid }) => {
+            borderdesk::keys::KeyRing::remove(&settings.data_dir, &kid)?;
+            println!("removed {kid}: permits it signed fail verification from the next start");
+            Ok(())
+        }
         Command::Keys(KeysCommand::Init) => {
             let (keys, created) = borderdesk::keys::KeyRing::load_or_create(&settings.data_dir)?;
             println!(

@@ -208,6 +208,8 @@ pub struct PublicKey {
     pub public_key: String,
     /// Whether new permits are signed with it.
     pub active: bool,
+    /// The permit kinds it may sign.
+    pub kinds: Vec<crate::domain::permit::PermitKind>,
 }
 
 #[utoipa::path(
@@ -220,12 +222,17 @@ pub async fn keys(state: web::Data<AppState>) -> HttpResponse {
     let list: Vec<PublicKey> = state
         .ctx
         .keys
-        .public_keys()
-        .map(|(kid, key)| PublicKey {
-            active: kid == active,
-            kid,
-            alg: "Ed25519".into(),
-            public_key: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key.as_bytes()),
+        .ring()
+        .iter()
+        .map(|k| {
+            let kid = crate::domain::seal::key_id_hex(k.id);
+            PublicKey {
+                active: kid == active,
+                kid,
+                alg: "Ed25519".into(),
+                public_key: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(k.public.as_bytes()),
+                kinds: k.kinds.clone(),
+            }
         })
         .collect();
     HttpResponse::Ok().json(list)

@@ -104,7 +104,16 @@ fn read_code(code: &str, keys: &KeyRing) -> std::result::Result<String, Reason> 
     }
     if code.starts_with(seal::PREFIX) {
         return match seal::verify(code, |id| keys.lookup(id)) {
-            Ok(body) => Ok(body.number),
+            Ok(body) => {
+                let allowed = keys
+                    .get(&seal::key_id_hex(body.key_id))
+                    .is_some_and(|k| PermitKind::from_code(body.kind).is_some_and(|kind| k.kinds.contains(&kind)));
+                if allowed {
+                    Ok(body.number)
+                } else {
+                    Err(Reason::KeyNotAllowed)
+                }
+            }
             Err(SealError::Malformed) => Err(Reason::Malformed),
             Err(SealError::UnknownKey) => Err(Reason::UnknownKey),
             Err(SealError::BadSignature) => Err(Reason::BadSignature),
@@ -181,6 +190,7 @@ pub(crate) fn record(
     c: &mut DbConnection,
     now: DateTime<Utc>,
     actor: &Actor,
+    keys: &KeyRing,
     input: &ScanInput,
     code: &ReadCode,
 ) -> Result<ScanOut> {
@@ -193,6 +203,11 @@ pub(crate) fn record(
             Ok(number) => match get_permit(c, number) {
                 Err(Error::Domain(DomainError::NotFound { .. })) => verdict::reject(Reason::UnknownPermit),
                 Err(e) => return Err(e),
+                // A permit whose signing key was removed (compromised) fails by number too.
+                Ok(first) if keys.get(&first.permit.key_id).is_none() => {
+                    record = Some(first);
+                    verdict::reject(Reason::UnknownKey)
+                }
                 Ok(first) => {
                     let mut r = first;
                     // Rejected if a concurrent scan keeps moving the permit under us.

@@ -222,6 +222,16 @@ fn issue_in_tx(
         .ok_or_else(|| Error::Internal(format!("stored status {}", app.status)))?;
     let kp = kind_policy(policy, kind)?;
     let to = workflow::next(kp.workflow, status, Step::Issue)?;
+    if !keys.active_signs(kind) {
+        return Err(DomainError::Conflict {
+            message: format!(
+                "当前签名密钥不能签发{0}，请轮换密钥 / the active key may not sign {0}: rotate keys",
+                kind.as_str()
+            ),
+            current_state: status.as_str().into(),
+        }
+        .into());
+    }
     let (months, entries) = kp
         .validity(app.validity_option.as_deref())
         .ok_or_else(|| Error::Internal(format!("validity option {:?} not in policy", app.validity_option)))?;

@@ -15,6 +15,7 @@ use super::checkpoint::{ReadCode, ScanInput, ScanOut, record};
 use crate::db::{Db, write_tx};
 use crate::domain::auth::Actor;
 use crate::error::{Error, Result};
+use crate::keys::KeyRing;
 
 /// Scans per transaction at most: enough to amortise the commit, small enough to keep the
 /// first scan of a batch waiting only a few milliseconds.
@@ -36,11 +37,11 @@ pub struct ScanWriter {
 }
 
 impl ScanWriter {
-    pub fn start(db: Db) -> Result<ScanWriter> {
+    pub fn start(db: Db, keys: std::sync::Arc<KeyRing>) -> Result<ScanWriter> {
         let (tx, rx) = sync_channel::<Job>(QUEUE);
         std::thread::Builder::new()
             .name("scan-writer".into())
-            .spawn(move || run(db, rx))
+            .spawn(move || run(db, &keys, rx))
             .map_err(Error::internal)?;
         Ok(ScanWriter { tx })
     }
@@ -65,7 +66,7 @@ impl ScanWriter {
     }
 }
 
-fn run(db: Db, rx: Receiver<Job>) {
+fn run(db: Db, keys: &KeyRing, rx: Receiver<Job>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -79,7 +80,7 @@ fn run(db: Db, rx: Receiver<Job>) {
                 let mut results = Vec::with_capacity(batch.len());
                 for job in &batch {
                     // A nested transaction is a savepoint: a failed scan rolls back alone.
-                    results.push(c.transaction(|c| record(c, job.now, &job.actor, &job.input, &job.code)));
+                    results.push(c.transaction(|c| record(c, job.now, &job.actor, keys, &job.input, &job.code)));
                 }
                 Ok(results)
             })

@@ -10,7 +10,7 @@ use crate::db::{DbConnection, ts};
 use crate::domain::auth::{Action, Actor, authorize};
 use crate::domain::local;
 use crate::domain::offline::{Blocked, SignedBundle, TrustBundle, TrustedKey};
-use crate::domain::permit::{PermitKind, PermitStatus};
+use crate::domain::permit::PermitStatus;
 use crate::domain::verdict::Reason;
 use crate::error::{Error, Result};
 use crate::keys::KeyRing;
@@ -36,6 +36,11 @@ pub fn bundle(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, keys: 
         .filter(application_materials::provided.eq(false))
         .select((permits::number, application_materials::due_date))
         .load(conn)?;
+    let signing: Vec<String> = permits::table
+        .filter(in_force)
+        .select(permits::key_id)
+        .distinct()
+        .load(conn)?;
     let today = local(now).date_naive();
     let mut blocked: Vec<Blocked> = used
         .into_iter()
@@ -60,13 +65,16 @@ pub fn bundle(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, keys: 
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let bundle = TrustBundle {
         issued_at: now,
-        // Every key of this instance may sign every kind until keys carry their own kinds.
+        // The active key, and retired keys until the last permit they signed expires.
         keys: keys
-            .public_keys()
+            .ring()
+            .iter()
+            .map(|k| (crate::domain::seal::key_id_hex(k.id), k))
+            .filter(|(kid, _)| *kid == keys.active_id() || signing.contains(kid))
             .map(|(kid, k)| TrustedKey {
                 kid,
-                public_key: b64.encode(k.as_bytes()),
-                kinds: PermitKind::ALL.to_vec(),
+                public_key: b64.encode(k.public.as_bytes()),
+                kinds: k.kinds.clone(),
             })
             .collect(),
         revoked,

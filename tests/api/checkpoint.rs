@@ -442,3 +442,71 @@ async fn offline_verification_from_the_bundle_and_queued_crossings_upload_once()
         "the offline exit is known online"
     );
 }
+
+#[actix_web::test]
+async fn rotated_keys_keep_verifying_and_removed_keys_fail_their_permits() {
+    let app = TestApp::spawn().await;
+    let officer = app.token("window", "officer", &["border_tourism", "border_trade"]);
+    let gate = app.token("gate", "checkpoint", &[]);
+    let old = app.issued_permit(&officer).await;
+    let dir = app._dir.path().to_path_buf();
+
+    // Rotate to a key for trade passes only; the tourism pass signed before still verifies.
+    let (old_kid, new_kid) =
+        borderdesk::keys::KeyRing::rotate(&dir, &[borderdesk::domain::permit::PermitKind::BorderTrade]).unwrap();
+    let app = app.restart().await;
+    let keys: Value = app
+        .client
+        .get(app.url("/api/v1/keys"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(keys.as_array().unwrap().len(), 2);
+    assert_eq!(
+        scan(&app, &gate, old["code"].as_str().unwrap(), "exit").await["verdict"],
+        "admit"
+    );
+    let res = app
+        .post_json(
+            &officer,
+            "/api/v1/applications",
+            &json!({"kind": "border_tourism", "traveller": traveller(5)}),
+        )
+        .await;
+    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let res = app.issue(&officer, &id, None).await;
+    assert_eq!(res.status(), 409, "the active key may not sign tourism passes");
+    assert!(
+        res.json::<Value>().await.unwrap()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("rotate")
+    );
+    let bundle: Value = app.get(&gate, "/api/v1/checkpoint/trust").await.json().await.unwrap();
+    let payload: Value = serde_json::from_str(bundle["payload"].as_str().unwrap()).unwrap();
+    let kids: Vec<&str> = payload["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert!(
+        kids.contains(&old_kid.as_str()) && kids.contains(&new_kid.as_str()),
+        "the retired key stays while its permits are in force"
+    );
+
+    // The old key is compromised and removed: its permits fail, by QR and by number.
+    borderdesk::keys::KeyRing::remove(&dir, &old_kid).unwrap();
+    let app = app.restart().await;
+    assert_eq!(
+        reason(&scan(&app, &gate, old["code"].as_str().unwrap(), "entry").await),
+        "unknown_key"
+    );
+    assert_eq!(
+        reason(&scan(&app, &gate, old["number"].as_str().unwrap(), "entry").await),
+        "unknown_key"
+    );
+}

@@ -17,7 +17,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub ctx: Ctx,
     pub clock: Arc<FixedClock>,
-    _dir: tempfile::TempDir,
+    pub database_url: Option<String>,
+    pub _dir: tempfile::TempDir,
 }
 
 /// A fresh database URL: a new PostgreSQL database per app, or None for SQLite.
@@ -45,9 +46,24 @@ fn uuid_like() -> String {
 impl TestApp {
     pub async fn spawn() -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
+        let url = fresh_postgres();
+        Self::start(dir, url).await
+    }
+
+    /// Another instance on the same data directory and database, as after a restart (the old
+    /// one keeps serving on its own port).
+    pub async fn restart(self) -> TestApp {
+        let url = self.database_url.clone();
+        let clock_at = self.clock.now();
+        let app = Self::start(self._dir, url).await;
+        app.clock.set(clock_at);
+        app
+    }
+
+    async fn start(dir: tempfile::TempDir, database_url: Option<String>) -> TestApp {
         let settings = Settings {
             data_dir: dir.path().to_path_buf(),
-            database_url: fresh_postgres(),
+            database_url: database_url.clone(),
             bind: "127.0.0.1:0".into(),
             workers: 2,
             pool_size: 8,
@@ -67,6 +83,7 @@ impl TestApp {
             client,
             ctx: running.ctx,
             clock,
+            database_url,
             _dir: dir,
         }
     }
