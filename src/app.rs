@@ -72,6 +72,12 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
     registry
         .register(Box::new(permits_issued.clone()))
         .map_err(Error::internal)?;
+    let scans = prometheus::IntCounterVec::new(
+        prometheus::Opts::new("borderdesk_scans_total", "Checkpoint scans by verdict and reason"),
+        &["verdict", "reason"],
+    )
+    .map_err(Error::internal)?;
+    registry.register(Box::new(scans.clone())).map_err(Error::internal)?;
     let prometheus = PrometheusMetricsBuilder::new("borderdesk")
         .registry(registry)
         .endpoint("/metrics")
@@ -85,7 +91,7 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
     };
     let state = web::Data::new(AppState {
         ctx: ctx.clone(),
-        metrics: Metrics { permits_issued },
+        metrics: Metrics { permits_issued, scans },
         session_ttl: chrono::Duration::hours(i64::from(settings.session_hours)),
         secure_cookies: settings.secure_cookies,
         progress_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(PROGRESS_LOOKUPS_PER_MINUTE)),

@@ -656,6 +656,11 @@ pub async fn scan(
     authorize(&actor.0, Action::Scan)?;
     let code = crate::service::checkpoint::read(&input, &ctx.keys);
     let out = ctx.scans.submit(now, actor.0, input, code).await?;
+    state
+        .metrics
+        .scans
+        .with_label_values(&[out.verdict, out.reason.as_str()])
+        .inc();
     Ok(HttpResponse::Ok().json(out))
 }
 

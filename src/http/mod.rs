@@ -22,6 +22,8 @@ use crate::service::permits::PermitRecord;
 #[derive(Clone)]
 pub struct Metrics {
     pub permits_issued: prometheus::IntCounter,
+    /// Checkpoint scans by verdict and reason code.
+    pub scans: prometheus::IntCounterVec,
 }
 
 /// Per-worker state: the use-case context and HTTP settings.

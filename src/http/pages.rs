@@ -1095,6 +1095,11 @@ pub async fn checkpoint_scan(
     authorize(&actor, Action::Scan)?;
     let code = crate::service::checkpoint::read(&input, &ctx.keys);
     let out = ctx.scans.submit(now, actor, input, code).await?;
+    state
+        .metrics
+        .scans
+        .with_label_values(&[out.verdict, out.reason.as_str()])
+        .inc();
     let page = checkpoint_page(&state, &session, form.lane, form.direction, Some(out), None).await?;
     Ok(html(StatusCode::OK, &page))
 }
