@@ -47,7 +47,7 @@ pub struct AppState {
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
         pages::index, pages::login_form, pages::login, pages::logout, pages::desk, pages::create_application,
         pages::application, pages::issue, pages::step, pages::permit, pages::revoke,
-        pages::progress_form, pages::progress_lookup, pages::sla, pages::calendar, pages::calendar_set, pages::calendar_remove, pages::notice, pages::checkpoint, pages::checkpoint_scan,
+        pages::progress_form, pages::progress_lookup, pages::sla, pages::calendar, pages::calendar_set, pages::calendar_remove, pages::notice, pages::checkpoint, pages::checkpoint_scan, pages::checkpoint_js, pages::checkpoint_upload,
     ),
     modifiers(&BearerAuth)
 )]
@@ -112,6 +112,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/progress", web::post().to(pages::progress_lookup))
         .route("/checkpoint", web::get().to(pages::checkpoint))
         .route("/checkpoint", web::post().to(pages::checkpoint_scan))
+        .route("/checkpoint/upload", web::post().to(pages::checkpoint_upload))
+        .route("/static/checkpoint.js", web::get().to(pages::checkpoint_js))
         .route("/supervisor/sla", web::get().to(pages::sla))
         .route("/admin/calendar", web::get().to(pages::calendar))
         .route("/admin/calendar", web::post().to(pages::calendar_set))

@@ -1103,3 +1103,37 @@ pub async fn checkpoint_scan(
     let page = checkpoint_page(&state, &session, form.lane, form.direction, Some(out), None).await?;
     Ok(html(StatusCode::OK, &page))
 }
+
+/// The scan page's script: offline verification from the last trust bundle, and the upload of
+/// crossings decided offline. Served by the app (no build step; the CSP allows only 'self').
+#[utoipa::path(get, path = "/static/checkpoint.js", tag = "pages", responses((status = 200, description = "Scan page script", content_type = "application/javascript")))]
+pub async fn checkpoint_js() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(include_str!("../../templates/static/checkpoint.js"))
+}
+
+#[utoipa::path(post, path = "/checkpoint/upload", tag = "pages", request_body = super::api::UploadRequest, responses((status = 200, description = "Crossings decided offline by the scan page, recorded once", body = crate::service::checkpoint::UploadOut)))]
+pub async fn checkpoint_upload(
+    state: web::Data<AppState>,
+    session: PageSession,
+    req: HttpRequest,
+    body: web::Json<super::api::UploadRequest>,
+) -> Result<HttpResponse, PageError> {
+    let sent = req
+        .headers()
+        .get("X-CSRF-Token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    session.check_csrf(sent)?;
+    let ctx = state.ctx.clone();
+    let actor = session.actor.clone();
+    let items = body.into_inner().crossings;
+    let out = ctx
+        .db
+        .clone()
+        .run(move |c| crate::service::checkpoint::upload(c, &actor, &ctx.keys, &items))
+        .await?;
+    Ok(HttpResponse::Ok().json(out))
+}

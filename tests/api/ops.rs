@@ -78,6 +78,8 @@ async fn openapi_lists_every_route() {
         ("/progress", "post"),
         ("/checkpoint", "get"),
         ("/checkpoint", "post"),
+        ("/checkpoint/upload", "post"),
+        ("/static/checkpoint.js", "get"),
         ("/supervisor/sla", "get"),
         ("/admin/calendar", "get"),
         ("/admin/calendar", "post"),

@@ -409,3 +409,50 @@ async fn a_trade_pass_through_the_pages_with_deferred_items_sla_and_calendar() {
     assert!(page.contains("2026-12-24"));
     assert_eq!(b.get("/admin/calendar").await.0, 403);
 }
+
+#[actix_web::test]
+async fn the_scan_page_serves_its_script_and_takes_offline_crossings_with_its_token() {
+    let app = TestApp::spawn().await;
+    let (gate, pw) = app.officer("gate", "checkpoint", &[]);
+    let officer = app.token("window", "officer", &["border_tourism"]);
+    let code = app.issued_permit(&officer).await["code"].as_str().unwrap().to_string();
+    let mut b = Browser {
+        app: &app,
+        jar: Jar::default(),
+    };
+    let (status, _, location, _) = b.login(&gate, &pw).await;
+    assert_eq!(status, 303);
+    let (status, _, location) = b.get(&location.unwrap()).await;
+    assert_eq!(
+        (status, location.as_deref()),
+        (303, Some("/checkpoint")),
+        "checkpoint staff land on the scan page"
+    );
+    let (_, page, _) = b.get("/checkpoint").await;
+    assert!(page.contains("/static/checkpoint.js") && page.contains("id=\"scan-form\""));
+    let js = app.client.get(app.url("/static/checkpoint.js")).send().await.unwrap();
+    assert_eq!(js.headers()["content-type"], "application/javascript; charset=utf-8");
+    assert!(js.text().await.unwrap().contains("crypto.subtle.verify"));
+
+    let body = serde_json::json!({"crossings": [{"client_id": "c-1", "code": code, "lane": "H1", "direction": "exit", "at": "2026-11-26T10:00:00Z", "verdict": "admit", "reason": "ok"}]});
+    let post = |token: Option<String>| {
+        let mut req = app
+            .client
+            .post(app.url("/checkpoint/upload"))
+            .header(COOKIE, b.jar.header())
+            .json(&body);
+        if let Some(t) = token {
+            req = req.header("X-CSRF-Token", t);
+        }
+        req.send()
+    };
+    assert_eq!(post(None).await.unwrap().status(), 403, "no CSRF token, no upload");
+    let csrf = hidden(&page, "csrf");
+    let res = post(Some(csrf.clone())).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let out: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(out["recorded"], 1);
+    let out: serde_json::Value = post(Some(csrf)).await.unwrap().json().await.unwrap();
+    assert_eq!(out["already"], 1);
+    assert_eq!(app.count("crossings"), 1);
+}
