@@ -182,10 +182,6 @@ impl KeyRing {
         self.keys.iter().find(|k| key_id_hex(k.id) == kid)
     }
 
-    pub fn public_keys(&self) -> impl Iterator<Item = (String, &VerifyingKey)> {
-        self.keys.iter().map(|k| (key_id_hex(k.id), &k.public))
-    }
-
     pub fn ring(&self) -> &[RingKey] {
         &self.keys
     }

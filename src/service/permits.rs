@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::applications::{TravellerOut, kind_policy, materials, next_serial};
 use crate::db::models::{ApplicationRow, IdempotencyRow, MaterialRow, PermitRow, TravellerRow};
-use crate::db::schema::{applications, idempotency_keys, officers, permits, travellers};
+use crate::db::schema::{application_materials, applications, idempotency_keys, officers, permits, travellers};
 use crate::db::{DbConnection, audit, ts, utc, write_tx};
 use crate::domain::auth::{Action, Actor, authorize};
 use crate::domain::mask::mask_id;
@@ -372,12 +372,40 @@ pub fn get_permit(conn: &mut DbConnection, number: &str) -> Result<PermitRecord>
 
 /// The most recent permits, newest first, for the officer's desk.
 pub fn recent_permits(conn: &mut DbConnection, limit: i64) -> Result<Vec<PermitRecord>> {
-    let numbers: Vec<String> = permits::table
+    // Two queries for the whole list rather than two per permit.
+    let rows: Vec<(PermitRow, TravellerRow, ApplicationRow, String)> = permits::table
+        .inner_join(travellers::table)
+        .inner_join(applications::table.on(applications::id.eq(permits::application_id)))
+        .inner_join(officers::table.on(officers::id.eq(permits::issued_by)))
         .order(permits::issued_at.desc())
         .limit(limit)
-        .select(permits::number)
+        .select((
+            PermitRow::as_select(),
+            TravellerRow::as_select(),
+            ApplicationRow::as_select(),
+            officers::display_name,
+        ))
         .load(conn)?;
-    numbers.iter().map(|n| get_permit(conn, n)).collect()
+    let ids: Vec<&String> = rows.iter().map(|(_, _, a, _)| &a.id).collect();
+    let mut missing: Vec<MaterialRow> = application_materials::table
+        .filter(application_materials::application_id.eq_any(&ids))
+        .filter(application_materials::provided.eq(false))
+        .select(MaterialRow::as_select())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(permit, traveller, application, issued_by_name)| {
+            let (outstanding, rest) = missing.drain(..).partition(|m| m.application_id == application.id);
+            missing = rest;
+            PermitRecord {
+                permit,
+                traveller,
+                application,
+                issued_by_name,
+                outstanding,
+            }
+        })
+        .collect())
 }
 
 pub fn revoke(
