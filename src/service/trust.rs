@@ -19,32 +19,51 @@ pub fn bundle(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, keys: 
     authorize(actor, Action::Scan).or_else(|_| authorize(actor, Action::Supervise))?;
     // Only permits still inside their validity matter: an expired one fails on its own dates.
     let in_force = permits::valid_until.ge(ts(now));
-    let revoked: Vec<String> = permits::table
+    let stopped: Vec<(String, String)> = permits::table
+        .filter(permits::status.eq_any([PermitStatus::Revoked.as_str(), PermitStatus::Used.as_str()]))
         .filter(in_force)
-        .filter(permits::status.eq(PermitStatus::Revoked.as_str()))
-        .select(permits::number)
+        .select((permits::number, permits::status))
         .load(conn)?;
-    let used: Vec<String> = permits::table
-        .filter(in_force)
-        .filter(permits::status.eq(PermitStatus::Used.as_str()))
-        .select(permits::number)
-        .load(conn)?;
-    let outstanding: Vec<(String, Option<NaiveDate>)> = permits::table
-        .inner_join(application_materials::table.on(application_materials::application_id.eq(permits::application_id)))
-        .filter(in_force)
-        .filter(permits::status.eq(PermitStatus::Issued.as_str()))
+    let (revoked, used): (Vec<_>, Vec<_>) = stopped
+        .into_iter()
+        .partition(|(_, s)| s == PermitStatus::Revoked.as_str());
+    let revoked: Vec<String> = revoked.into_iter().map(|(n, _)| n).collect();
+    // From the few outstanding items to their permits, not from every permit in force to its items.
+    let missing: Vec<(String, Option<NaiveDate>)> = application_materials::table
         .filter(application_materials::provided.eq(false))
-        .select((permits::number, application_materials::due_date))
+        .select((application_materials::application_id, application_materials::due_date))
         .load(conn)?;
-    let signing: Vec<String> = permits::table
+    let ids: Vec<&String> = missing.iter().map(|(a, _)| a).collect();
+    let holders: Vec<(String, String)> = permits::table
+        .filter(permits::application_id.eq_any(&ids))
+        .filter(permits::status.eq(PermitStatus::Issued.as_str()))
         .filter(in_force)
-        .select(permits::key_id)
-        .distinct()
+        .select((permits::application_id, permits::number))
         .load(conn)?;
+    let outstanding = missing.iter().filter_map(|(app, due)| {
+        holders
+            .iter()
+            .find(|(a, _)| a == app)
+            .map(|(_, number)| (number.clone(), *due))
+    });
+    // A retired key stays while any permit it signed is in force: one indexed probe per key.
+    let mut signing = Vec::new();
+    for k in keys.ring() {
+        let kid = crate::domain::seal::key_id_hex(k.id);
+        let in_use: Option<String> = permits::table
+            .filter(permits::key_id.eq(&kid))
+            .filter(in_force)
+            .select(permits::number)
+            .first(conn)
+            .optional()?;
+        if in_use.is_some() {
+            signing.push(kid);
+        }
+    }
     let today = local(now).date_naive();
     let mut blocked: Vec<Blocked> = used
         .into_iter()
-        .map(|number| Blocked {
+        .map(|(number, _)| Blocked {
             number,
             reason: Reason::Used,
         })

@@ -189,6 +189,13 @@ async fn pending_permits_are_refused_at_the_gate() {
         json!(["桂F12345"]),
         "the vehicle is shown with the verdict"
     );
+    let bundle: Value = app.get(&gate, "/api/v1/checkpoint/trust").await.json().await.unwrap();
+    let payload: Value = serde_json::from_str(bundle["payload"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        payload["blocked"],
+        json!([{"number": permit["number"], "reason": "pending"}]),
+        "offline verifiers refuse it too"
+    );
     app.post_json(
         &li,
         &format!("/api/v1/applications/{id}/materials/portrait/supply"),

@@ -21,3 +21,10 @@ CREATE TABLE crossings (
 );
 CREATE INDEX crossings_lane_at ON crossings (lane, at);
 CREATE INDEX crossings_permit ON crossings (permit_number);
+
+-- The trust bundle lists revoked and used permits still in force, and needs to know which keys
+-- still have permits in force: indexed, so building it does not scan every permit.
+CREATE INDEX permits_status_until ON permits (status, valid_until);
+CREATE INDEX permits_key_until ON permits (key_id, valid_until);
+-- Outstanding (容缺) items, for pending and suspended permits.
+CREATE INDEX application_materials_outstanding ON application_materials (provided, application_id);
