@@ -525,7 +525,7 @@ fn step(
     id: &str,
     step: Step,
     action: fn(PermitKind) -> Action,
-) -> Result<(ApplicationRow, ApplicationStatus, &'static str)> {
+) -> Result<(ApplicationRow, ApplicationStatus)> {
     let (a, _) = load(c, id)?;
     let kind = PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal(format!("stored kind {}", a.kind)))?;
     authorize(actor, action(kind))?;
@@ -550,7 +550,7 @@ fn step(
         }
         .into());
     }
-    Ok((a, to, to.as_str()))
+    Ok((a, to))
 }
 
 fn audit_step(
@@ -589,7 +589,7 @@ pub fn accept(
 ) -> Result<ApplicationOut> {
     let cal = calendar::load(conn)?;
     write_tx(conn, |c| {
-        let (a, _, to_str) = step(c, now, actor, policy, id, Step::Accept, Action::CreateApplication)?;
+        let (a, to) = step(c, now, actor, policy, id, Step::Accept, Action::CreateApplication)?;
         let kind = PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal("kind".into()))?;
         let kp = kind_policy(policy, kind)?;
         let deferred = workflow::check_acceptance(kp, provided, now, &cal, hours)?;
@@ -628,7 +628,7 @@ pub fn accept(
             actor,
             &a,
             "application.accept",
-            serde_json::json!({"status": to_str, "deferred": missing, "due_at": due}),
+            serde_json::json!({"status": to.as_str(), "deferred": missing, "due_at": due}),
         )
     })?;
     get_application(conn, id, now, policy)
@@ -642,7 +642,7 @@ pub fn approve(
     id: &str,
 ) -> Result<ApplicationOut> {
     write_tx(conn, |c| {
-        let (a, _, to_str) = step(c, now, actor, policy, id, Step::Approve, Action::IssuePermit)?;
+        let (a, to) = step(c, now, actor, policy, id, Step::Approve, Action::IssuePermit)?;
         let kind = PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal("kind".into()))?;
         let outstanding = materials(c, &a.id)?.iter().filter(|m| !m.provided).count();
         workflow::check_approval(
@@ -663,7 +663,7 @@ pub fn approve(
             actor,
             &a,
             "application.approve",
-            serde_json::json!({"status": to_str, "outstanding_items": outstanding}),
+            serde_json::json!({"status": to.as_str(), "outstanding_items": outstanding}),
         )
     })?;
     get_application(conn, id, now, policy)
@@ -694,7 +694,7 @@ pub fn reject(
 ) -> Result<ApplicationOut> {
     let reason = reason_required(reason)?;
     write_tx(conn, |c| {
-        let (a, _, to_str) = step(c, now, actor, policy, id, Step::Reject, Action::IssuePermit)?;
+        let (a, to) = step(c, now, actor, policy, id, Step::Reject, Action::IssuePermit)?;
         diesel::update(applications::table.find(&a.id))
             .set((
                 applications::decided_at.eq(Some(ts(now))),
@@ -709,7 +709,7 @@ pub fn reject(
             actor,
             &a,
             "application.reject",
-            serde_json::json!({"status": to_str, "reason": reason}),
+            serde_json::json!({"status": to.as_str(), "reason": reason}),
         )
     })?;
     get_application(conn, id, now, policy)
@@ -723,7 +723,7 @@ pub fn withdraw(
     id: &str,
 ) -> Result<ApplicationOut> {
     write_tx(conn, |c| {
-        let (a, _, to_str) = step(c, now, actor, policy, id, Step::Withdraw, Action::CreateApplication)?;
+        let (a, to) = step(c, now, actor, policy, id, Step::Withdraw, Action::CreateApplication)?;
         diesel::update(applications::table.find(&a.id))
             .set(applications::attention.eq(None::<String>))
             .execute(c)?;
@@ -733,7 +733,7 @@ pub fn withdraw(
             actor,
             &a,
             "application.withdraw",
-            serde_json::json!({"status": to_str}),
+            serde_json::json!({"status": to.as_str()}),
         )
     })?;
     get_application(conn, id, now, policy)
@@ -748,14 +748,14 @@ pub fn collect(
     id: &str,
 ) -> Result<ApplicationOut> {
     write_tx(conn, |c| {
-        let (a, _, to_str) = step(c, now, actor, policy, id, Step::Collect, Action::PrintPermit)?;
+        let (a, to) = step(c, now, actor, policy, id, Step::Collect, Action::PrintPermit)?;
         audit_step(
             c,
             now,
             actor,
             &a,
             "application.collect",
-            serde_json::json!({"status": to_str}),
+            serde_json::json!({"status": to.as_str()}),
         )
     })?;
     get_application(conn, id, now, policy)
@@ -909,7 +909,7 @@ pub fn review(
         Some(reason_required(reason)?)
     };
     write_tx(conn, |c| {
-        let (a, _, to_str) = step(
+        let (a, to) = step(
             c,
             now,
             actor,
@@ -931,7 +931,7 @@ pub fn review(
             actor,
             &a,
             "application.review",
-            serde_json::json!({"status": to_str, "reason": reason}),
+            serde_json::json!({"status": to.as_str(), "reason": reason}),
         )
     })?;
     get_application(conn, id, now, policy)
