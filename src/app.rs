@@ -31,9 +31,16 @@ pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
     if !seeded.is_empty() {
         tracing::info!(years = ?seeded, "loaded the published working-day calendar");
     }
-    let (keys, created) = KeyRing::load_or_create(&settings.data_dir)?;
+    let (keys, created) = KeyRing::load_or_create(&settings.data_dir, clock.now(), settings.key_lifetime_days)?;
     if created {
         tracing::info!(kid = %keys.active_id(), "created the permit-signing key");
+    }
+    if let Some(k) = keys.active_key() {
+        let left = (k.not_after - clock.now()).num_days();
+        // A year's pass cannot be signed by a key with less than a year left: say so early.
+        if left < 400 {
+            tracing::warn!(kid = %keys.active_id(), days_left = left, "the signing key ends soon: run `borderdesk keys rotate`");
+        }
     }
     let keys = Arc::new(keys);
     let scans = crate::service::scan_writer::ScanWriter::start(db.clone(), keys.clone())?;

@@ -52,6 +52,11 @@ pub struct Settings {
     /// Office closing time (HH:MM); work accepted after it counts from the next working day.
     #[arg(long, env = "BORDERDESK_OFFICE_CLOSE", default_value = "17:30", global = true)]
     pub office_close: String,
+
+    /// Days a new signing key is valid. No permit outlives the key that signed it, so rotate
+    /// keys well before the active one has less left than the longest permit validity.
+    #[arg(long, env = "BORDERDESK_KEY_LIFETIME_DAYS", default_value_t = 1826, global = true)]
+    pub key_lifetime_days: u32,
 }
 
 impl Default for Settings {
@@ -68,6 +73,7 @@ impl Default for Settings {
             secure_cookies: true,
             office_open: "08:30".into(),
             office_close: "17:30".into(),
+            key_lifetime_days: 1826,
         }
     }
 }

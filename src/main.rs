@@ -46,9 +46,14 @@ enum Command {
     /// is added to a file in the body format of POST /api/v1/checkpoint/crossings, to upload
     /// when the link is back.
     Verify {
-        /// The bundle from GET /api/v1/checkpoint/trust.
+        /// Signed bundles from GET /api/v1/checkpoint/trust, oldest first: a full one (unless
+        /// --state holds the device's data), then deltas fetched with ?since=<version held>.
         #[arg(long)]
-        bundle: std::path::PathBuf,
+        bundle: Vec<std::path::PathBuf>,
+        /// The device's own trust data: read if it exists, bundles merged into it, this run's
+        /// admitted crossings noted, and written back.
+        #[arg(long)]
+        state: Option<std::path::PathBuf>,
         /// Keys installed on the device (the JSON of GET /api/v1/keys) that sign bundles.
         #[arg(long)]
         anchor: std::path::PathBuf,
@@ -116,6 +121,8 @@ enum KeysCommand {
     },
     /// Remove a (compromised) key: every permit it signed fails verification from the next start.
     Remove { kid: String },
+    /// List the keys: id, active or removed, the kinds each may sign, and its validity.
+    List,
 }
 
 fn main() -> ExitCode {
@@ -224,12 +231,21 @@ fn run(cli: Cli) -> borderdesk::error::Result<()> {
         }
         Command::Verify {
             bundle,
+            state,
             anchor,
             queue,
             lane,
             direction,
             codes,
-        } => verify(&bundle, &anchor, queue.as_deref(), &lane, &direction, codes),
+        } => verify(
+            &bundle,
+            state.as_deref(),
+            &anchor,
+            queue.as_deref(),
+            &lane,
+            &direction,
+            codes,
+        ),
         Command::Keys(KeysCommand::Rotate { kinds }) => {
             let mut parsed = Vec::new();
             for k in &kinds {
@@ -239,17 +255,51 @@ fn run(cli: Cli) -> borderdesk::error::Result<()> {
                     ))
                 })?);
             }
-            let (old, new) = borderdesk::keys::KeyRing::rotate(&settings.data_dir, &parsed)?;
+            let (old, new) = borderdesk::keys::KeyRing::rotate(
+                &settings.data_dir,
+                &parsed,
+                SystemClock.now(),
+                settings.key_lifetime_days,
+            )?;
             println!("signing with {new} from the next start; {old} stays to verify the permits it signed");
             Ok(())
         }
         Command::Keys(KeysCommand::Remove { kid }) => {
-            borderdesk::keys::KeyRing::remove(&settings.data_dir, &kid)?;
+            borderdesk::keys::KeyRing::remove(&settings.data_dir, &kid, SystemClock.now(), settings.key_lifetime_days)?;
             println!("removed {kid}: permits it signed fail verification from the next start");
             Ok(())
         }
+        Command::Keys(KeysCommand::List) => {
+            let now = SystemClock.now();
+            for k in borderdesk::keys::KeyRing::list(&settings.data_dir, now, settings.key_lifetime_days)? {
+                let state = if k.removed {
+                    "removed"
+                } else if k.active {
+                    "active"
+                } else if k.meta.not_after < now {
+                    "ended"
+                } else {
+                    "retired"
+                };
+                let kinds: Vec<&str> = k.meta.kinds.iter().map(|k| k.as_str()).collect();
+                println!(
+                    "{} {:<7} {} … {} ({} days left) {}",
+                    k.kid,
+                    state,
+                    k.meta.not_before.format("%Y-%m-%d"),
+                    k.meta.not_after.format("%Y-%m-%d"),
+                    (k.meta.not_after - now).num_days().max(0),
+                    kinds.join(",")
+                );
+            }
+            Ok(())
+        }
         Command::Keys(KeysCommand::Init) => {
-            let (keys, created) = borderdesk::keys::KeyRing::load_or_create(&settings.data_dir)?;
+            let (keys, created) = borderdesk::keys::KeyRing::load_or_create(
+                &settings.data_dir,
+                SystemClock.now(),
+                settings.key_lifetime_days,
+            )?;
             println!(
                 "{} signing key {}",
                 if created { "created" } else { "existing" },
@@ -325,36 +375,41 @@ fn seed_demo(ctx: &borderdesk::service::Ctx) -> borderdesk::error::Result<()> {
 
 /// Offline verification for a handheld: no database, no network.
 fn verify(
-    bundle: &std::path::Path,
+    bundles: &[std::path::PathBuf],
+    state: Option<&std::path::Path>,
     anchor: &std::path::Path,
     queue: Option<&std::path::Path>,
     lane: &str,
     direction: &str,
     codes: Vec<String>,
 ) -> borderdesk::error::Result<()> {
-    use borderdesk::domain::offline::{self, SignedBundle, TrustedKey};
+    use borderdesk::domain::offline::{Anchor, SignedBundle, TrustBundle, Verifier, open};
+    use borderdesk::domain::verdict::Direction;
     use borderdesk::error::Error;
     let read = |p: &std::path::Path| {
         std::fs::read_to_string(p).map_err(|e| Error::Internal(format!("reading {}: {e}", p.display())))
     };
-    let signed: SignedBundle =
-        serde_json::from_str(&read(bundle)?).map_err(|e| Error::Internal(format!("{}: {e}", bundle.display())))?;
-    #[derive(serde::Deserialize)]
-    struct AnchorKey {
-        kid: String,
-        public_key: String,
+    let refused = |p: &std::path::Path, e: &str| Error::Internal(format!("{}: {e}", p.display()));
+    let direction = Direction::parse(direction)
+        .ok_or_else(|| Error::Internal(format!("--direction {direction:?}: exit or entry")))?;
+    let anchors: Vec<Anchor> = serde_json::from_str(&read(anchor)?).map_err(|e| refused(anchor, &e.to_string()))?;
+    let mut verifier = match state {
+        Some(p) if p.exists() => {
+            let held: TrustBundle = serde_json::from_str(&read(p)?).map_err(|e| refused(p, &e.to_string()))?;
+            Some(Verifier::new(held).map_err(|e| refused(p, e))?)
+        }
+        _ => None,
+    };
+    for path in bundles {
+        let signed: SignedBundle = serde_json::from_str(&read(path)?).map_err(|e| refused(path, &e.to_string()))?;
+        let trust = open(&signed, &anchors).map_err(|e| refused(path, &format!("trust bundle refused: {e}")))?;
+        match verifier.as_mut() {
+            None => verifier = Some(Verifier::new(trust).map_err(|e| refused(path, e))?),
+            Some(v) => v.apply(trust).map_err(|e| refused(path, e))?,
+        }
     }
-    let anchors: Vec<AnchorKey> =
-        serde_json::from_str(&read(anchor)?).map_err(|e| Error::Internal(format!("{}: {e}", anchor.display())))?;
-    let anchors: Vec<TrustedKey> = anchors
-        .into_iter()
-        .map(|a| TrustedKey {
-            kid: a.kid,
-            public_key: a.public_key,
-            kinds: Vec::new(),
-        })
-        .collect();
-    let trust = offline::open(&signed, &anchors).map_err(|e| Error::Internal(format!("trust bundle refused: {e}")))?;
+    let mut verifier = verifier
+        .ok_or_else(|| Error::Internal("no trust data: give --bundle with a full bundle, or --state".into()))?;
     let codes = if codes.is_empty() {
         std::io::stdin()
             .lines()
@@ -365,16 +420,15 @@ fn verify(
         codes
     };
     let mut queued: serde_json::Value = match queue {
-        Some(q) if q.exists() => {
-            serde_json::from_str(&read(q)?).map_err(|e| Error::Internal(format!("{}: {e}", q.display())))?
-        }
+        Some(q) if q.exists() => serde_json::from_str(&read(q)?).map_err(|e| refused(q, &e.to_string()))?,
         _ => serde_json::json!({"crossings": []}),
     };
     for code in codes {
-        let now = SystemClock.now();
-        let v = offline::decide(&trust, code.trim(), now);
+        let v = verifier.decide(code.trim(), direction, SystemClock.now());
+        verifier.note(&v, direction);
         let age = format!(
-            "bundle {}h{:02}m old{}",
+            "bundle v{} {}h{:02}m old{}",
+            verifier.version(),
             v.bundle_age_minutes / 60,
             v.bundle_age_minutes % 60,
             if v.stale { " — STALE, refresh when online" } else { "" }
@@ -396,8 +450,20 @@ fn verify(
         }
     }
     if let Some(q) = queue {
-        let text = serde_json::to_string_pretty(&queued).map_err(Error::internal)?;
-        std::fs::write(q, text).map_err(|e| Error::Internal(format!("writing {}: {e}", q.display())))?;
+        write_json(q, &queued)?;
+    }
+    if let Some(p) = state {
+        let today = borderdesk::domain::local(SystemClock.now().max(verifier.issued_at())).date_naive();
+        write_json(p, &verifier.snapshot(today))?;
     }
     Ok(())
+}
+
+fn write_json(p: &std::path::Path, value: &impl serde::Serialize) -> borderdesk::error::Result<()> {
+    use borderdesk::error::Error;
+    let text = serde_json::to_string_pretty(value).map_err(Error::internal)?;
+    // Write then rename, so a handheld losing power never leaves half a file.
+    let tmp = p.with_extension("tmp");
+    std::fs::write(&tmp, text).map_err(|e| Error::Internal(format!("writing {}: {e}", tmp.display())))?;
+    std::fs::rename(&tmp, p).map_err(|e| Error::Internal(format!("writing {}: {e}", p.display())))
 }

@@ -154,6 +154,8 @@ pub struct PermitRow {
     pub revoked_by: Option<String>,
     pub revoke_reason: Option<String>,
     pub last_direction: Option<String>,
+    /// The trust version of the permit's last change that offline verifiers must know.
+    pub trust_version: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]

@@ -140,6 +140,7 @@ diesel::table! {
         revoked_by -> Nullable<Text>,
         revoke_reason -> Nullable<Text>,
         last_direction -> Nullable<Text>,
+        trust_version -> BigInt,
     }
 }
 
@@ -182,6 +183,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    trust_version (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}
+
 diesel::joinable!(sessions -> officers (officer_id));
 diesel::joinable!(api_tokens -> officers (officer_id));
 diesel::joinable!(applications -> travellers (traveller_id));
@@ -195,6 +203,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     travellers,
     applications,
     serial_counters,
+    trust_version,
     permits,
     idempotency_keys,
     audit_log,

@@ -1,16 +1,20 @@
-//! Verification with no link to the hall: a signed trust bundle (keys and the kinds each may
-//! sign, revoked and blocked permits, the bundle's time) and the decision a handheld makes from
-//! it. The verifier shows how old its data is and never trusts a clock earlier than the bundle.
+//! Verification with no link to the hall: a signed trust bundle (keys with their validity and
+//! the kinds each may sign, the permits a verifier must not take at face value, the bundle's
+//! version and time), deltas since a version merged into what the device holds, and the decision
+//! a handheld makes from it. The verifier shows how old its data is and never trusts a clock
+//! earlier than the bundle.
+
+use std::collections::HashMap;
 
 use base64::Engine;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
 use super::local;
 use super::permit::PermitKind;
-use super::seal::{self, SealError, key_id_hex};
-use super::verdict::{Reason, Verdict, reject};
+use super::seal::{self, SealBody, SealError};
+use super::verdict::{Direction, Reason, Verdict, reject};
 
 /// Past this age a verifier warns that its data may miss recent revocations.
 pub const STALE_AFTER: Duration = Duration::hours(24);
@@ -22,24 +26,61 @@ pub struct TrustedKey {
     pub public_key: String,
     /// The permit kinds this key may sign.
     pub kinds: Vec<PermitKind>,
+    #[schema(value_type = String, format = DateTime)]
+    pub not_before: DateTime<Utc>,
+    /// No permit signed by this key is valid past this time.
+    #[schema(value_type = String, format = DateTime)]
+    pub not_after: DateTime<Utc>,
+}
+
+/// A key installed on the device that bundles must be signed with (from `GET /api/v1/keys`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Anchor {
+    pub kid: String,
+    pub public_key: String,
+}
+
+/// What a verifier must know of a permit beyond its signed code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    Revoked,
+    /// A single-entry pass whose trip is over.
+    Used,
+    /// Materials (容缺) outstanding; suspended once `due` has passed.
+    Pending,
+    /// Materials overdue.
+    Suspended,
+    /// Exited and not yet back: a second exit is the wrong direction.
+    Out,
+    /// Nothing to hold against it any more (sent in deltas, to undo an earlier standing).
+    Clear,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Blocked {
+pub struct Listed {
     pub number: String,
-    /// used, pending or suspended.
-    pub reason: Reason,
+    pub standing: Standing,
+    /// For `pending`: the earliest due date of the outstanding items (China date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<NaiveDate>,
+    /// The permit's last day (China date): after it the verifier may forget the entry.
+    pub until: NaiveDate,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TrustBundle {
+    /// Changes up to this version are in the bundle (or in what the device held before it).
+    pub version: i64,
+    /// A delta: only permits changed after this version, `clear` included. Absent: a full
+    /// bundle that replaces what the device holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<i64>,
     #[schema(value_type = String, format = DateTime)]
     pub issued_at: DateTime<Utc>,
+    /// Every key whose permits may still be in force (always whole, also in a delta).
     pub keys: Vec<TrustedKey>,
-    /// Revoked permits still inside their validity.
-    pub revoked: Vec<String>,
-    /// Permits not to admit for another reason (used up, materials pending or overdue).
-    pub blocked: Vec<Blocked>,
+    pub permits: Vec<Listed>,
 }
 
 /// A bundle as served: the payload text exactly as signed, its signature and signing key.
@@ -55,9 +96,8 @@ fn decode_key(b64: &str) -> Option<VerifyingKey> {
     VerifyingKey::from_bytes(&raw.try_into().ok()?).ok()
 }
 
-/// Checks a bundle's signature against the device's anchors (public keys installed with the
-/// device, from `GET /api/v1/keys`), then parses it.
-pub fn open(signed: &SignedBundle, anchors: &[TrustedKey]) -> Result<TrustBundle, &'static str> {
+/// Checks a bundle's signature against the device's anchors, then parses it.
+pub fn open(signed: &SignedBundle, anchors: &[Anchor]) -> Result<TrustBundle, &'static str> {
     let anchor = anchors
         .iter()
         .find(|a| a.kid == signed.key_id)
@@ -77,6 +117,8 @@ pub struct OfflineVerdict {
     pub verdict: Verdict,
     pub number: Option<String>,
     pub holder: Option<String>,
+    /// Trips the code allows (0 = any number), when the code could be read.
+    pub entries: Option<u8>,
     /// How old the bundle is at the time used.
     pub bundle_age_minutes: i64,
     pub stale: bool,
@@ -84,78 +126,238 @@ pub struct OfflineVerdict {
     pub clock: DateTime<Utc>,
 }
 
-/// Decides on a scanned code from the bundle alone. Only the signed 2D code can be checked
-/// offline: a bare Code128 number needs the hall's database.
-pub fn decide(bundle: &TrustBundle, code: &str, device_now: DateTime<Utc>) -> OfflineVerdict {
-    let now = device_now.max(bundle.issued_at);
-    let age = now - bundle.issued_at;
-    let out = |verdict: Verdict, number: Option<String>, holder: Option<String>| OfflineVerdict {
-        verdict,
-        number,
-        holder,
-        bundle_age_minutes: age.num_minutes(),
-        stale: age > STALE_AFTER,
-        clock: now,
-    };
-    let keys: Vec<(String, VerifyingKey, &Vec<PermitKind>)> = bundle
-        .keys
-        .iter()
-        .filter_map(|k| decode_key(&k.public_key).map(|v| (k.kid.clone(), v, &k.kinds)))
-        .collect();
-    let body = match seal::verify(code, |id| {
-        keys.iter()
-            .find(|(kid, _, _)| *kid == key_id_hex(id))
-            .map(|(_, v, _)| *v)
-    }) {
-        Ok(b) => b,
-        Err(SealError::Malformed) => return out(reject(Reason::Malformed), None, None),
-        Err(SealError::UnknownKey) => return out(reject(Reason::UnknownKey), None, None),
-        Err(SealError::BadSignature) => return out(reject(Reason::BadSignature), None, None),
-    };
-    let (number, holder) = (Some(body.number.clone()), Some(body.holder.clone()));
-    let allowed = keys
-        .iter()
-        .find(|(kid, _, _)| *kid == key_id_hex(body.key_id))
-        .is_some_and(|(_, _, kinds)| PermitKind::from_code(body.kind).is_some_and(|k| kinds.contains(&k)));
-    if !allowed {
-        return out(reject(Reason::KeyNotAllowed), number, holder);
+struct Key {
+    public: VerifyingKey,
+    kinds: Vec<PermitKind>,
+    last_day: NaiveDate,
+}
+
+/// What a device holds: the merged bundle, indexed for decisions (keys decoded once, permits
+/// by number).
+pub struct Verifier {
+    version: i64,
+    issued_at: DateTime<Utc>,
+    trusted: Vec<TrustedKey>,
+    keys: HashMap<[u8; 4], Key>,
+    listed: HashMap<String, Listed>,
+}
+
+impl Verifier {
+    /// Starts from a full bundle.
+    pub fn new(full: TrustBundle) -> Result<Verifier, &'static str> {
+        if full.since.is_some() {
+            return Err("a delta cannot start a device's trust data: fetch a full bundle");
+        }
+        let mut v = Verifier {
+            version: 0,
+            issued_at: full.issued_at,
+            trusted: Vec::new(),
+            keys: HashMap::new(),
+            listed: HashMap::new(),
+        };
+        v.take(full);
+        Ok(v)
     }
-    if bundle.revoked.contains(&body.number) {
-        return out(reject(Reason::Revoked), number, holder);
+
+    /// Merges a newer bundle: a full one replaces everything, a delta must start at or before
+    /// the version held (states are current states, so overlap is harmless; a gap is not).
+    /// An older bundle changes nothing.
+    pub fn apply(&mut self, next: TrustBundle) -> Result<(), &'static str> {
+        if next.version < self.version || next.issued_at < self.issued_at {
+            return Ok(());
+        }
+        match next.since {
+            None => self.listed.clear(),
+            Some(since) if since > self.version => {
+                return Err("delta starts after the version held: fetch with since=<held version>");
+            }
+            Some(_) => {}
+        }
+        self.take(next);
+        Ok(())
     }
-    if let Some(b) = bundle.blocked.iter().find(|b| b.number == body.number) {
-        return out(reject(b.reason), number, holder);
+
+    fn take(&mut self, b: TrustBundle) {
+        self.version = b.version;
+        self.issued_at = b.issued_at;
+        self.keys = b
+            .keys
+            .iter()
+            .filter_map(|k| {
+                let id: [u8; 4] = hex::decode(&k.kid).ok()?.try_into().ok()?;
+                Some((
+                    id,
+                    Key {
+                        public: decode_key(&k.public_key)?,
+                        kinds: k.kinds.clone(),
+                        last_day: local(k.not_after).date_naive(),
+                    },
+                ))
+            })
+            .collect();
+        self.trusted = b.keys;
+        for l in b.permits {
+            if l.standing == Standing::Clear {
+                self.listed.remove(&l.number);
+            } else {
+                self.listed.insert(l.number.clone(), l);
+            }
+        }
     }
-    let today = local(now).date_naive();
-    match (
-        seal::days_to_date(body.valid_from),
-        seal::days_to_date(body.valid_until),
-    ) {
-        (Some(from), _) if today < from => out(reject(Reason::NotYetValid), number, holder),
-        (_, Some(until)) if today > until => out(reject(Reason::Expired), number, holder),
-        (Some(_), Some(_)) => out(
-            Verdict {
-                admit: true,
-                reason: Reason::Ok,
-                message_zh: "准予通行（离线核验）",
-                message_en: "admit (verified offline)",
-            },
-            number,
-            holder,
-        ),
-        _ => out(reject(Reason::Malformed), number, holder),
+
+    pub fn version(&self) -> i64 {
+        self.version
+    }
+
+    pub fn issued_at(&self) -> DateTime<Utc> {
+        self.issued_at
+    }
+
+    /// The merged state as a full bundle (to keep on the device), without entries past their
+    /// last day.
+    pub fn snapshot(&self, today: NaiveDate) -> TrustBundle {
+        let mut permits: Vec<Listed> = self.listed.values().filter(|l| l.until >= today).cloned().collect();
+        permits.sort_by(|a, b| a.number.cmp(&b.number));
+        TrustBundle {
+            version: self.version,
+            since: None,
+            issued_at: self.issued_at,
+            keys: self.trusted.clone(),
+            permits,
+        }
+    }
+
+    pub fn standing(&self, number: &str) -> Option<Standing> {
+        self.listed.get(number).map(|l| l.standing)
+    }
+
+    /// The signed body, and whether its key was allowed to sign it.
+    fn read(&self, code: &str) -> Result<(SealBody, bool), Reason> {
+        let body = match seal::verify(code, |id| self.keys.get(&id).map(|k| k.public)) {
+            Ok(b) => b,
+            Err(SealError::Malformed) => return Err(Reason::Malformed),
+            Err(SealError::UnknownKey) => return Err(Reason::UnknownKey),
+            Err(SealError::BadSignature) => return Err(Reason::BadSignature),
+        };
+        // The key must be allowed this kind, and no permit may outlive its key.
+        let allowed = self.keys.get(&body.key_id).is_some_and(|k| {
+            PermitKind::from_code(body.kind).is_some_and(|kind| k.kinds.contains(&kind))
+                && seal::days_to_date(body.valid_until).is_some_and(|until| until <= k.last_day)
+        });
+        Ok((body, allowed))
+    }
+
+    /// Decides on a scanned code for a crossing in `direction`. Only the signed 2D code can be
+    /// checked offline: a bare Code128 number needs the hall's database.
+    pub fn decide(&self, code: &str, direction: Direction, device_now: DateTime<Utc>) -> OfflineVerdict {
+        let now = device_now.max(self.issued_at);
+        let age = now - self.issued_at;
+        let mut out = OfflineVerdict {
+            verdict: reject(Reason::Malformed),
+            number: None,
+            holder: None,
+            entries: None,
+            bundle_age_minutes: age.num_minutes(),
+            stale: age > STALE_AFTER,
+            clock: now,
+        };
+        match self.read(code) {
+            Err(reason) => out.verdict = reject(reason),
+            Ok((body, allowed)) => {
+                out.verdict = if allowed {
+                    self.rules(&body, direction, local(now).date_naive())
+                } else {
+                    reject(Reason::KeyNotAllowed)
+                };
+                out.number = Some(body.number);
+                out.holder = Some(body.holder);
+                out.entries = Some(body.entries);
+            }
+        }
+        out
+    }
+
+    /// The checks after the signature, in the order the hall applies them online.
+    fn rules(&self, body: &SealBody, direction: Direction, today: NaiveDate) -> Verdict {
+        let listed = self.listed.get(&body.number);
+        let standing = listed.map(|l| l.standing);
+        let (Some(from), Some(until)) = (
+            seal::days_to_date(body.valid_from),
+            seal::days_to_date(body.valid_until),
+        ) else {
+            return reject(Reason::Malformed);
+        };
+        match standing {
+            Some(Standing::Revoked) => return reject(Reason::Revoked),
+            _ if today > until => return reject(Reason::Expired),
+            Some(Standing::Used) => return reject(Reason::Used),
+            Some(Standing::Suspended) => return reject(Reason::Suspended),
+            Some(Standing::Pending) => {
+                let overdue = listed.and_then(|l| l.due).is_none_or(|due| today > due);
+                return reject(if overdue { Reason::Suspended } else { Reason::Pending });
+            }
+            _ if today < from => return reject(Reason::NotYetValid),
+            _ => {}
+        }
+        // A second exit is refused. An entry is not refused for want of a recorded exit: the
+        // exit may have happened at another lane after this bundle, and refusing a citizen's
+        // return on stale data strands them; the upload puts the crossing on record.
+        if direction == Direction::Exit && standing == Some(Standing::Out) {
+            return reject(Reason::WrongDirection);
+        }
+        Verdict {
+            admit: true,
+            reason: Reason::Ok,
+            message_zh: "准予通行（离线核验）",
+            message_en: "admit (verified offline)",
+        }
+    }
+
+    /// Records this device's own admitted crossing, so its next decisions know of it before
+    /// the hall does.
+    pub fn note(&mut self, v: &OfflineVerdict, direction: Direction) {
+        let (true, Some(number), Some(entries)) = (v.verdict.admit, &v.number, v.entries) else {
+            return;
+        };
+        let until = self.listed.get(number).map(|l| l.until).unwrap_or(NaiveDate::MAX);
+        let standing = match direction {
+            Direction::Exit => Standing::Out,
+            Direction::Entry if entries == 1 => Standing::Used,
+            Direction::Entry => Standing::Clear,
+        };
+        if standing == Standing::Clear {
+            self.listed.remove(number);
+        } else {
+            self.listed.insert(
+                number.clone(),
+                Listed {
+                    number: number.clone(),
+                    standing,
+                    due: None,
+                    until,
+                },
+            );
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::seal::{SealInput, key_id, sign};
-    use chrono::{NaiveDate, TimeZone};
+    use crate::domain::seal::{SealInput, key_id, key_id_hex, sign};
+    use chrono::TimeZone;
     use ed25519_dalek::{Signer, SigningKey};
 
     fn key() -> SigningKey {
         SigningKey::from_bytes(&[5; 32])
+    }
+
+    fn t(m: u32, d: u32, h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, m, d, h, 0, 0).unwrap()
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
     }
 
     fn trusted(k: &SigningKey, kinds: Vec<PermitKind>) -> TrustedKey {
@@ -163,10 +365,12 @@ mod tests {
             kid: key_id_hex(key_id(&k.verifying_key())),
             public_key: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(k.verifying_key().as_bytes()),
             kinds,
+            not_before: t(1, 1, 0),
+            not_after: Utc.with_ymd_and_hms(2028, 1, 1, 0, 0, 0).unwrap(),
         }
     }
 
-    fn code(number: &str, kind: PermitKind) -> String {
+    fn code_until(number: &str, kind: PermitKind, until: NaiveDate, entries: u32) -> String {
         sign(
             &key(),
             &SealInput {
@@ -174,57 +378,74 @@ mod tests {
                 number,
                 holder: "ZHANG WEI",
                 nationality: "CHN",
-                valid_from: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
-                valid_until: NaiveDate::from_ymd_opt(2027, 1, 31).unwrap(),
-                entries: 1,
+                valid_from: day(2026, 11, 1),
+                valid_until: until,
+                entries,
             },
         )
     }
 
-    fn bundle(at: DateTime<Utc>) -> TrustBundle {
-        TrustBundle {
-            issued_at: at,
-            keys: vec![trusted(&key(), vec![PermitKind::BorderTourism])],
-            revoked: vec!["BT-YYG-2026-000002".into()],
-            blocked: vec![Blocked {
-                number: "BT-YYG-2026-000003".into(),
-                reason: Reason::Pending,
-            }],
+    fn code(number: &str) -> String {
+        code_until(number, PermitKind::BorderTourism, day(2027, 1, 31), 1)
+    }
+
+    fn listed(number: &str, standing: Standing, due: Option<NaiveDate>) -> Listed {
+        Listed {
+            number: number.into(),
+            standing,
+            due,
+            until: day(2027, 1, 31),
         }
     }
 
-    fn t(m: u32, d: u32, h: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, m, d, h, 0, 0).unwrap()
+    fn full(at: DateTime<Utc>) -> TrustBundle {
+        TrustBundle {
+            version: 10,
+            since: None,
+            issued_at: at,
+            keys: vec![trusted(&key(), vec![PermitKind::BorderTourism])],
+            permits: vec![
+                listed("BT-YYG-2026-000002", Standing::Revoked, None),
+                listed("BT-YYG-2026-000003", Standing::Pending, Some(day(2026, 11, 28))),
+                listed("BT-YYG-2026-000004", Standing::Used, None),
+                listed("BT-YYG-2026-000005", Standing::Out, None),
+            ],
+        }
+    }
+
+    fn reason(v: &Verifier, number: &str, direction: Direction, at: DateTime<Utc>) -> Reason {
+        v.decide(&code(number), direction, at).verdict.reason
     }
 
     #[test]
     fn decides_from_the_bundle_alone() {
-        let b = bundle(t(11, 26, 0));
+        let v = Verifier::new(full(t(11, 26, 0))).unwrap();
+        let at = t(11, 26, 3);
+        let exit = Direction::Exit;
+        assert!(v.decide(&code("BT-YYG-2026-000001"), exit, at).verdict.admit);
+        assert_eq!(reason(&v, "BT-YYG-2026-000002", exit, at), Reason::Revoked);
+        assert_eq!(reason(&v, "BT-YYG-2026-000003", exit, at), Reason::Pending);
+        // Past the due date the same entry means suspended, by the device's own (trusted) date.
+        assert_eq!(reason(&v, "BT-YYG-2026-000003", exit, t(11, 29, 3)), Reason::Suspended);
+        assert_eq!(reason(&v, "BT-YYG-2026-000004", Direction::Entry, at), Reason::Used);
+        assert_eq!(reason(&v, "BT-YYG-2026-000005", exit, at), Reason::WrongDirection);
         assert!(
-            decide(&b, &code("BT-YYG-2026-000001", PermitKind::BorderTourism), t(11, 26, 3))
+            v.decide(&code("BT-YYG-2026-000005"), Direction::Entry, at)
                 .verdict
                 .admit
         );
         assert_eq!(
-            decide(&b, &code("BT-YYG-2026-000002", PermitKind::BorderTourism), t(11, 26, 3))
-                .verdict
-                .reason,
-            Reason::Revoked
-        );
-        assert_eq!(
-            decide(&b, &code("BT-YYG-2026-000003", PermitKind::BorderTourism), t(11, 26, 3))
-                .verdict
-                .reason,
-            Reason::Pending
-        );
-        assert_eq!(
-            decide(&b, &code("TR-YYG-2026-000001", PermitKind::BorderTrade), t(11, 26, 3))
-                .verdict
-                .reason,
+            v.decide(
+                &code_until("TR-YYG-2026-000001", PermitKind::BorderTrade, day(2027, 1, 31), 0),
+                exit,
+                at
+            )
+            .verdict
+            .reason,
             Reason::KeyNotAllowed
         );
         assert_eq!(
-            decide(&b, "BT-YYG-2026-000001", t(11, 26, 3)).verdict.reason,
+            v.decide("BT-YYG-2026-000001", exit, at).verdict.reason,
             Reason::Malformed,
             "a bare number needs the hall"
         );
@@ -240,43 +461,127 @@ mod tests {
                 entries: 1,
             },
         );
-        assert_eq!(decide(&b, &stranger, t(11, 26, 3)).verdict.reason, Reason::UnknownKey);
+        assert_eq!(v.decide(&stranger, exit, at).verdict.reason, Reason::UnknownKey);
         assert_eq!(
-            decide(
-                &b,
-                &code("BT-YYG-2026-000001", PermitKind::BorderTourism),
-                t(12, 31, 3) + Duration::days(40)
-            )
-            .verdict
-            .reason,
+            reason(&v, "BT-YYG-2026-000001", exit, t(12, 31, 3) + Duration::days(40)),
             Reason::Expired
+        );
+        assert_eq!(
+            reason(&v, "BT-YYG-2026-000001", exit, t(10, 1, 0)),
+            Reason::Ok,
+            "clock held at the bundle"
         );
     }
 
     #[test]
+    fn a_code_valid_past_its_keys_end_is_refused() {
+        let mut b = full(t(11, 26, 0));
+        b.keys[0].not_after = Utc.with_ymd_and_hms(2027, 1, 15, 0, 0, 0).unwrap();
+        let v = Verifier::new(b).unwrap();
+        let late = code_until("BT-YYG-2026-000009", PermitKind::BorderTourism, day(2027, 1, 31), 1);
+        let inside = code_until("BT-YYG-2026-000009", PermitKind::BorderTourism, day(2027, 1, 15), 1);
+        assert_eq!(
+            v.decide(&late, Direction::Exit, t(11, 26, 3)).verdict.reason,
+            Reason::KeyNotAllowed
+        );
+        assert!(v.decide(&inside, Direction::Exit, t(11, 26, 3)).verdict.admit);
+    }
+
+    #[test]
+    fn deltas_merge_in_order_and_gaps_are_refused() {
+        let mut v = Verifier::new(full(t(11, 26, 0))).unwrap();
+        let delta = TrustBundle {
+            version: 14,
+            since: Some(10),
+            issued_at: t(11, 26, 2),
+            keys: full(t(11, 26, 0)).keys,
+            permits: vec![
+                // Materials supplied, and back home: nothing held against them any more.
+                listed("BT-YYG-2026-000003", Standing::Clear, None),
+                listed("BT-YYG-2026-000005", Standing::Clear, None),
+                listed("BT-YYG-2026-000001", Standing::Revoked, None),
+            ],
+        };
+        assert!(
+            Verifier::new(delta.clone()).is_err(),
+            "a device starts from a full bundle"
+        );
+        let gap = TrustBundle {
+            since: Some(12),
+            version: 20,
+            ..delta.clone()
+        };
+        assert!(v.apply(gap).is_err(), "versions 11 and 12 would be missed");
+        assert_eq!(v.version(), 10, "a refused delta changes nothing");
+        v.apply(delta.clone()).unwrap();
+        assert_eq!(v.version(), 14);
+        let at = t(11, 26, 3);
+        assert_eq!(reason(&v, "BT-YYG-2026-000001", Direction::Exit, at), Reason::Revoked);
+        assert_eq!(reason(&v, "BT-YYG-2026-000003", Direction::Exit, at), Reason::Ok);
+        assert_eq!(reason(&v, "BT-YYG-2026-000005", Direction::Exit, at), Reason::Ok);
+        assert_eq!(
+            reason(&v, "BT-YYG-2026-000002", Direction::Exit, at),
+            Reason::Revoked,
+            "kept"
+        );
+        // An older bundle arriving late changes nothing.
+        v.apply(full(t(11, 26, 0))).unwrap();
+        assert_eq!(v.version(), 14);
+        assert_eq!(reason(&v, "BT-YYG-2026-000001", Direction::Exit, at), Reason::Revoked);
+        // The snapshot holds the merged state and forgets what has expired.
+        let snap = v.snapshot(day(2026, 11, 26));
+        assert_eq!((snap.version, snap.since), (14, None));
+        assert_eq!(snap.permits.len(), 3);
+        assert!(v.snapshot(day(2027, 2, 1)).permits.is_empty());
+    }
+
+    #[test]
+    fn the_device_remembers_its_own_crossings() {
+        let mut v = Verifier::new(full(t(11, 26, 0))).unwrap();
+        let at = t(11, 26, 3);
+        let n = "BT-YYG-2026-000001";
+        let out = v.decide(&code(n), Direction::Exit, at);
+        assert!(out.verdict.admit);
+        v.note(&out, Direction::Exit);
+        assert_eq!(reason(&v, n, Direction::Exit, at), Reason::WrongDirection);
+        let back = v.decide(&code(n), Direction::Entry, at);
+        v.note(&back, Direction::Entry);
+        assert_eq!(v.standing(n), Some(Standing::Used), "a single-entry pass is used up");
+        assert_eq!(reason(&v, n, Direction::Exit, at), Reason::Used);
+        // A rejected scan changes nothing.
+        let refused = v.decide(&code("BT-YYG-2026-000002"), Direction::Exit, at);
+        v.note(&refused, Direction::Exit);
+        assert_eq!(v.standing("BT-YYG-2026-000002"), Some(Standing::Revoked));
+    }
+
+    #[test]
     fn shows_its_age_and_distrusts_an_early_clock() {
-        let b = bundle(t(11, 26, 0));
-        let fresh = decide(&b, &code("BT-YYG-2026-000001", PermitKind::BorderTourism), t(11, 26, 6));
+        let v = Verifier::new(full(t(11, 26, 0))).unwrap();
+        let fresh = v.decide(&code("BT-YYG-2026-000001"), Direction::Exit, t(11, 26, 6));
         assert_eq!((fresh.bundle_age_minutes, fresh.stale), (360, false));
-        let old = decide(&b, &code("BT-YYG-2026-000001", PermitKind::BorderTourism), t(11, 28, 6));
+        let old = v.decide(&code("BT-YYG-2026-000001"), Direction::Exit, t(11, 28, 6));
         assert!(old.stale);
         // A device clock set back before the bundle (to pass off an expired permit) is not used.
-        let early = decide(&b, &code("BT-YYG-2026-000001", PermitKind::BorderTourism), t(10, 1, 0));
-        assert_eq!(early.clock, b.issued_at);
+        let early = v.decide(&code("BT-YYG-2026-000001"), Direction::Exit, t(10, 1, 0));
+        assert_eq!(early.clock, t(11, 26, 0));
     }
 
     #[test]
     fn a_bundle_opens_only_under_an_anchor() {
-        let b = bundle(t(11, 26, 0));
+        let b = full(t(11, 26, 0));
         let payload = serde_json::to_string(&b).unwrap();
         let signature =
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key().sign(payload.as_bytes()).to_bytes());
+        let kid = trusted(&key(), vec![]).kid;
         let signed = SignedBundle {
             payload: payload.clone(),
             signature,
-            key_id: trusted(&key(), vec![]).kid,
+            key_id: kid.clone(),
         };
-        let anchors = vec![trusted(&key(), vec![])];
+        let anchors = vec![Anchor {
+            kid,
+            public_key: trusted(&key(), vec![]).public_key,
+        }];
         assert_eq!(open(&signed, &anchors).unwrap(), b);
         assert!(open(&signed, &[]).is_err());
         let tampered = SignedBundle {

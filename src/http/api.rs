@@ -210,6 +210,11 @@ pub struct PublicKey {
     pub active: bool,
     /// The permit kinds it may sign.
     pub kinds: Vec<crate::domain::permit::PermitKind>,
+    #[schema(value_type = String, format = DateTime)]
+    pub not_before: chrono::DateTime<chrono::Utc>,
+    /// No permit it signs is valid past this time.
+    #[schema(value_type = String, format = DateTime)]
+    pub not_after: chrono::DateTime<chrono::Utc>,
 }
 
 #[utoipa::path(
@@ -232,6 +237,8 @@ pub async fn keys(state: web::Data<AppState>) -> HttpResponse {
                 alg: "Ed25519".into(),
                 public_key: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(k.public.as_bytes()),
                 kinds: k.kinds.clone(),
+                not_before: k.not_before,
+                not_after: k.not_after,
             }
         })
         .collect();
@@ -711,18 +718,32 @@ pub async fn lanes(
     Ok(HttpResponse::Ok().json(stats))
 }
 
+#[derive(Debug, Deserialize)]
+pub struct TrustQuery {
+    since: Option<String>,
+}
+
 #[utoipa::path(
     get, path = "/api/v1/checkpoint/trust", tag = "checkpoint",
-    responses((status = 200, description = "Signed trust bundle for offline verification (verify the signature over `payload` with a key from /api/v1/keys installed on the device)", body = crate::domain::offline::SignedBundle)),
+    params(("since" = Option<i64>, Query, description = "The version the device holds: only permits changed after it are sent (`clear` undoes an earlier standing). Absent: the full bundle.")),
+    responses(
+        (status = 200, description = "Signed trust bundle for offline verification (verify the signature over `payload` with a key from /api/v1/keys installed on the device; the payload is a TrustBundle)", body = crate::domain::offline::SignedBundle),
+        (status = 422, description = "`since` is not a version", body = Problem),
+    ),
     security(("bearer" = []))
 )]
-pub async fn trust(state: web::Data<AppState>, actor: ApiActor) -> Result<HttpResponse, ApiError> {
+pub async fn trust(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    q: web::Query<TrustQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let since = crate::service::trust::parse_since(q.since.as_deref())?;
     let ctx = state.ctx.clone();
     let now = ctx.clock.now();
     let bundle = ctx
         .db
         .clone()
-        .run(move |c| crate::service::trust::bundle(c, now, &actor.0, &ctx.keys))
+        .run(move |c| crate::service::trust::bundle(c, now, &actor.0, &ctx.keys, since))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))

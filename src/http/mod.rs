@@ -49,6 +49,9 @@ pub struct AppState {
         pages::application, pages::issue, pages::step, pages::permit, pages::revoke,
         pages::progress_form, pages::progress_lookup, pages::sla, pages::calendar, pages::calendar_set, pages::calendar_remove, pages::notice, pages::checkpoint, pages::checkpoint_scan, pages::checkpoint_js, pages::checkpoint_upload,
     ),
+    // The bundle's payload is JSON inside a string (so its signature covers exact bytes): its
+    // schema is listed here for device makers.
+    components(schemas(crate::domain::offline::TrustBundle)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

@@ -820,6 +820,7 @@ pub fn supply(
             .filter(application_materials::provided.eq(false))
             .count()
             .get_result(c)?;
+        super::trust::touch_application(c, &a.id)?;
         let attention = if remaining == 0 {
             format!("材料已补齐 all materials supplied ({item})")
         } else {

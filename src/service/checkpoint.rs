@@ -105,9 +105,11 @@ fn read_code(code: &str, keys: &KeyRing) -> std::result::Result<String, Reason> 
     if code.starts_with(seal::PREFIX) {
         return match seal::verify(code, |id| keys.lookup(id)) {
             Ok(body) => {
-                let allowed = keys
-                    .get(&seal::key_id_hex(body.key_id))
-                    .is_some_and(|k| PermitKind::from_code(body.kind).is_some_and(|kind| k.kinds.contains(&kind)));
+                // A code valid past its key's end was not signed within the key's rules.
+                let allowed = keys.get(&seal::key_id_hex(body.key_id)).is_some_and(|k| {
+                    PermitKind::from_code(body.kind).is_some_and(|kind| k.kinds.contains(&kind))
+                        && seal::days_to_date(body.valid_until).is_some_and(|until| k.covers(until))
+                });
                 if allowed {
                     Ok(body.number)
                 } else {
@@ -141,6 +143,7 @@ fn facts(r: &PermitRecord, now: DateTime<Utc>) -> Facts {
 /// concurrent scan changed it first (the caller decides again on the new state).
 fn apply(c: &mut DbConnection, r: &PermitRecord, effect: Effect) -> Result<bool> {
     let p = &r.permit;
+    let version = super::trust::next_version(c)?;
     let still = permits::table
         .find(&p.number)
         .filter(permits::entries_used.eq(p.entries_used))
@@ -150,6 +153,7 @@ fn apply(c: &mut DbConnection, r: &PermitRecord, effect: Effect) -> Result<bool>
             .set((
                 permits::entries_used.eq(p.entries_used + 1),
                 permits::last_direction.eq(Some(Direction::Exit.as_str())),
+                permits::trust_version.eq(version),
             ))
             .execute(c)?,
         Effect::EndTrip { used_up } => {
@@ -162,6 +166,7 @@ fn apply(c: &mut DbConnection, r: &PermitRecord, effect: Effect) -> Result<bool>
                 .set((
                     permits::last_direction.eq(Some(Direction::Entry.as_str())),
                     permits::status.eq(status.as_str()),
+                    permits::trust_version.eq(version),
                 ))
                 .execute(c)?
         }
@@ -489,11 +494,13 @@ pub fn upload(conn: &mut DbConnection, actor: &Actor, keys: &KeyRing, items: &[O
                 Err(_) => None,
             };
             let saved = c.transaction(|c| {
+                let mut moved = None;
                 if x.verdict == "admit"
                     && let Some(r) = &record
                     && let (_, Some(effect)) = verdict::crossing(&facts(r, at), direction, at)
+                    && apply(c, r, effect)?
                 {
-                    apply(c, r, effect)?;
+                    moved = Some(r.permit.number.as_str());
                 }
                 let row = CrossingRow {
                     id: new_id(),
@@ -509,6 +516,21 @@ pub fn upload(conn: &mut DbConnection, actor: &Actor, keys: &KeyRing, items: &[O
                     cleared_at: None,
                 };
                 diesel::insert_into(crossings::table).values(&row).execute(c)?;
+                if let Some(number) = moved {
+                    let after = serde_json::json!({"direction": row.direction, "lane": row.lane, "crossing": row.id, "offline": true});
+                    audit::record::<(), _>(
+                        c,
+                        audit::Change {
+                            at,
+                            actor: Some(&actor.id),
+                            action: "permit.cross",
+                            entity: "permit",
+                            entity_id: number,
+                            before: None,
+                            after: Some(&after),
+                        },
+                    )?;
+                }
                 Ok::<_, Error>(())
             });
             match saved {

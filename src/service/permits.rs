@@ -235,6 +235,22 @@ fn issue_in_tx(
     let (months, entries) = kp
         .validity(app.validity_option.as_deref())
         .ok_or_else(|| Error::Internal(format!("validity option {:?} not in policy", app.validity_option)))?;
+    let (valid_from, valid_until) =
+        permit::validity(now, months).ok_or_else(|| Error::Internal("validity out of range".into()))?;
+    // A permit never outlives its signing key: verifiers drop a key once it ends.
+    let until = local(valid_until).date_naive();
+    if let Some(k) = keys.active_key().filter(|k| !k.covers(until)) {
+        return Err(DomainError::Conflict {
+            message: format!(
+                "签名密钥{0}于{1}到期，早于本证有效期{2}，请轮换密钥 / the signing key {0} ends on {1}, before this permit would ({2}): rotate keys",
+                keys.active_id(),
+                local(k.not_after).date_naive(),
+                until
+            ),
+            current_state: status.as_str().into(),
+        }
+        .into());
+    }
 
     // The conditional update is the guard: of two concurrent issuers only one changes the row.
     let claimed = diesel::update(
@@ -258,8 +274,6 @@ fn issue_in_tx(
     let series = permit::series(&kp.series_prefix, &app.office, now);
     let serial = next_serial(c, &series)?;
     let number = permit::permit_number(&series, serial);
-    let (valid_from, valid_until) =
-        permit::validity(now, months).ok_or_else(|| Error::Internal("validity out of range".into()))?;
     let signed_code = seal::sign(
         keys.active(),
         &SealInput {
@@ -293,8 +307,18 @@ fn issue_in_tx(
         revoked_by: None,
         revoke_reason: None,
         last_direction: None,
+        trust_version: 0,
     };
     diesel::insert_into(permits::table).values(&row).execute(c)?;
+    // Issued with materials outstanding (容缺): offline verifiers must hold it as pending.
+    let outstanding: i64 = application_materials::table
+        .filter(application_materials::application_id.eq(&app.id))
+        .filter(application_materials::provided.eq(false))
+        .count()
+        .get_result(c)?;
+    if outstanding > 0 {
+        super::trust::touch(c, &[&number])?;
+    }
     if let Some(idem) = idem {
         let key_row = IdempotencyRow {
             officer_id: actor.id.clone(),
@@ -438,6 +462,7 @@ pub fn revoke(
             }
             .into());
         }
+        super::trust::touch(c, &[number])?;
         let before = serde_json::json!({"status": rec.permit.status});
         let after = serde_json::json!({"status": PermitStatus::Revoked.as_str(), "reason": reason});
         audit::record(

@@ -1,103 +1,172 @@
-//! The signed trust bundle checkpoint devices download for offline verification.
+//! The signed trust bundle checkpoint devices download for offline verification, in full or as
+//! the changes since a version, and the version stamps that make deltas possible.
+
+use std::collections::HashMap;
 
 use base64::Engine;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use ed25519_dalek::Signer;
 
-use crate::db::schema::{application_materials, permits};
-use crate::db::{DbConnection, ts};
+use crate::db::schema::{application_materials, permits, trust_version};
+use crate::db::{DbConnection, ts, utc};
 use crate::domain::auth::{Action, Actor, authorize};
 use crate::domain::local;
-use crate::domain::offline::{Blocked, SignedBundle, TrustBundle, TrustedKey};
+use crate::domain::offline::{Listed, SignedBundle, Standing, TrustBundle, TrustedKey};
 use crate::domain::permit::PermitStatus;
-use crate::domain::verdict::Reason;
+use crate::domain::validation::FieldErrors;
+use crate::domain::verdict::Direction;
 use crate::error::{Error, Result};
 use crate::keys::KeyRing;
 
-pub fn bundle(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, keys: &KeyRing) -> Result<SignedBundle> {
+/// Takes the next trust version inside the caller's write transaction. The counter row stays
+/// locked until commit, so versions become visible in order and a delta never skips one.
+pub(crate) fn next_version(c: &mut DbConnection) -> Result<i64> {
+    diesel::update(trust_version::table)
+        .set(trust_version::version.eq(trust_version::version + 1))
+        .execute(c)?;
+    Ok(trust_version::table.select(trust_version::version).first(c)?)
+}
+
+/// Marks permits as changed for offline verifiers (revoked, materials supplied, …).
+pub(crate) fn touch(c: &mut DbConnection, numbers: &[&str]) -> Result<()> {
+    if numbers.is_empty() {
+        return Ok(());
+    }
+    let v = next_version(c)?;
+    diesel::update(permits::table.filter(permits::number.eq_any(numbers)))
+        .set(permits::trust_version.eq(v))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Marks the permits issued on an application (its materials changed).
+pub(crate) fn touch_application(c: &mut DbConnection, application_id: &str) -> Result<()> {
+    let numbers: Vec<String> = permits::table
+        .filter(permits::application_id.eq(application_id))
+        .select(permits::number)
+        .load(c)?;
+    touch(c, &numbers.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// Parses the `since` query parameter: a version the device holds.
+pub fn parse_since(raw: Option<&str>) -> Result<Option<i64>> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => match s.parse::<i64>() {
+            Ok(v) if v >= 0 => Ok(Some(v)),
+            _ => {
+                let mut errs = FieldErrors::new();
+                errs.add(
+                    "since",
+                    "version",
+                    "应为设备持有的版本号（非负整数） / the version the device holds: a whole number ≥ 0",
+                );
+                Err(errs.into())
+            }
+        },
+    }
+}
+
+type Row = (String, String, Option<String>, NaiveDateTime, String);
+
+/// A full bundle (`since` = None), or the changes after `since`. A device whose version is ahead
+/// of the hall's (another database, a restore) gets a full bundle, which replaces its data.
+pub fn bundle(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    keys: &KeyRing,
+    since: Option<i64>,
+) -> Result<SignedBundle> {
     authorize(actor, Action::Scan).or_else(|_| authorize(actor, Action::Supervise))?;
+    // Read first: a change committed after this is sent again next time, never skipped.
+    let version: i64 = trust_version::table.select(trust_version::version).first(conn)?;
+    let since = since.filter(|s| *s <= version);
     // Only permits still inside their validity matter: an expired one fails on its own dates.
-    let in_force = permits::valid_until.ge(ts(now));
-    let stopped: Vec<(String, String)> = permits::table
-        .filter(permits::status.eq_any([PermitStatus::Revoked.as_str(), PermitStatus::Used.as_str()]))
-        .filter(in_force)
-        .select((permits::number, permits::status))
+    let rows: Vec<Row> = permits::table
+        .filter(permits::trust_version.gt(since.unwrap_or(0)))
+        .filter(permits::valid_until.ge(ts(now)))
+        .select((
+            permits::number,
+            permits::status,
+            permits::last_direction,
+            permits::valid_until,
+            permits::application_id,
+        ))
         .load(conn)?;
-    let (revoked, used): (Vec<_>, Vec<_>) = stopped
-        .into_iter()
-        .partition(|(_, s)| s == PermitStatus::Revoked.as_str());
-    let revoked: Vec<String> = revoked.into_iter().map(|(n, _)| n).collect();
-    // From the few outstanding items to their permits, not from every permit in force to its items.
-    let missing: Vec<(String, Option<NaiveDate>)> = application_materials::table
-        .filter(application_materials::provided.eq(false))
-        .select((application_materials::application_id, application_materials::due_date))
-        .load(conn)?;
-    let ids: Vec<&String> = missing.iter().map(|(a, _)| a).collect();
-    let holders: Vec<(String, String)> = permits::table
-        .filter(permits::application_id.eq_any(&ids))
-        .filter(permits::status.eq(PermitStatus::Issued.as_str()))
-        .filter(in_force)
-        .select((permits::application_id, permits::number))
-        .load(conn)?;
-    let outstanding = missing.iter().filter_map(|(app, due)| {
-        holders
-            .iter()
-            .find(|(a, _)| a == app)
-            .map(|(_, number)| (number.clone(), *due))
-    });
-    // A retired key stays while any permit it signed is in force: one indexed probe per key.
-    let mut signing = Vec::new();
-    for k in keys.ring() {
-        let kid = crate::domain::seal::key_id_hex(k.id);
-        let in_use: Option<String> = permits::table
-            .filter(permits::key_id.eq(&kid))
-            .filter(in_force)
-            .select(permits::number)
-            .first(conn)
-            .optional()?;
-        if in_use.is_some() {
-            signing.push(kid);
+    // Outstanding (容缺) items of those permits' applications, in chunks that stay under the
+    // databases' bound-parameter limits.
+    let mut due: HashMap<String, Option<NaiveDate>> = HashMap::new();
+    let ids: Vec<&String> = rows.iter().map(|r| &r.4).collect();
+    for chunk in ids.chunks(500) {
+        let items: Vec<(String, Option<NaiveDate>)> = application_materials::table
+            .filter(application_materials::provided.eq(false))
+            .filter(application_materials::application_id.eq_any(chunk))
+            .select((application_materials::application_id, application_materials::due_date))
+            .load(conn)?;
+        for (app, d) in items {
+            // An item with no due date is overdue already; otherwise the earliest date counts.
+            let earliest = due.entry(app).or_insert(d);
+            *earliest = match (*earliest, d) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                _ => None,
+            };
         }
     }
     let today = local(now).date_naive();
-    let mut blocked: Vec<Blocked> = used
+    let mut listed: Vec<Listed> = rows
         .into_iter()
-        .map(|(number, _)| Blocked {
-            number,
-            reason: Reason::Used,
+        .map(|(number, status, last, until, app)| {
+            let (standing, due) = match (PermitStatus::parse(&status), due.get(&app)) {
+                (Some(PermitStatus::Revoked), _) => (Standing::Revoked, None),
+                (Some(PermitStatus::Used), _) => (Standing::Used, None),
+                (_, Some(Some(d))) if today <= *d => (Standing::Pending, Some(*d)),
+                (_, Some(_)) => (Standing::Suspended, None),
+                _ if last.as_deref().and_then(Direction::parse) == Some(Direction::Exit) => (Standing::Out, None),
+                _ => (Standing::Clear, None),
+            };
+            Listed {
+                number,
+                standing,
+                due,
+                until: local(utc(until)).date_naive(),
+            }
         })
+        .filter(|l| since.is_some() || l.standing != Standing::Clear)
         .collect();
-    for (number, due) in outstanding {
-        let reason = if due.is_none_or(|d| today > d) {
-            Reason::Suspended
-        } else {
-            Reason::Pending
-        };
-        match blocked.iter_mut().find(|b| b.number == number) {
-            // Any overdue item suspends the permit, whatever its other items say.
-            Some(b) if reason == Reason::Suspended => b.reason = reason,
-            Some(_) => {}
-            None => blocked.push(Blocked { number, reason }),
-        }
-    }
+    listed.sort_by(|a, b| a.number.cmp(&b.number));
+
+    // The active key, and retired keys until the last permit they signed expires: one indexed
+    // probe per key. A key past its end has no permit in force by construction.
+    let mut trusted = Vec::new();
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let bundle = TrustBundle {
-        issued_at: now,
-        // The active key, and retired keys until the last permit they signed expires.
-        keys: keys
-            .ring()
-            .iter()
-            .map(|k| (crate::domain::seal::key_id_hex(k.id), k))
-            .filter(|(kid, _)| *kid == keys.active_id() || signing.contains(kid))
-            .map(|(kid, k)| TrustedKey {
+    for k in keys.ring() {
+        let kid = crate::domain::seal::key_id_hex(k.id);
+        let needed = kid == keys.active_id()
+            || permits::table
+                .filter(permits::key_id.eq(&kid))
+                .filter(permits::valid_until.ge(ts(now)))
+                .select(permits::number)
+                .first::<String>(conn)
+                .optional()?
+                .is_some();
+        if needed && k.not_after >= now {
+            trusted.push(TrustedKey {
                 kid,
                 public_key: b64.encode(k.public.as_bytes()),
                 kinds: k.kinds.clone(),
-            })
-            .collect(),
-        revoked,
-        blocked,
+                not_before: k.not_before,
+                not_after: k.not_after,
+            });
+        }
+    }
+    let bundle = TrustBundle {
+        version,
+        since,
+        issued_at: now,
+        keys: trusted,
+        permits: listed,
     };
     let payload = serde_json::to_string(&bundle).map_err(Error::internal)?;
     let signature = b64.encode(keys.active().sign(payload.as_bytes()).to_bytes());
@@ -106,4 +175,20 @@ pub fn bundle(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, keys: 
         signature,
         key_id: keys.active_id(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_is_a_version_or_nothing() {
+        assert_eq!(parse_since(None).unwrap(), None);
+        assert_eq!(parse_since(Some("")).unwrap(), None);
+        assert_eq!(parse_since(Some("42")).unwrap(), Some(42));
+        for bad in ["-1", "x", "1.5", "99999999999999999999"] {
+            let e = parse_since(Some(bad)).unwrap_err();
+            assert!(format!("{e:?}").contains("since"), "{bad}: {e:?}");
+        }
+    }
 }

@@ -191,17 +191,34 @@ async fn pending_permits_are_refused_at_the_gate() {
     );
     let bundle: Value = app.get(&gate, "/api/v1/checkpoint/trust").await.json().await.unwrap();
     let payload: Value = serde_json::from_str(bundle["payload"].as_str().unwrap()).unwrap();
+    let listed = &payload["permits"];
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
     assert_eq!(
-        payload["blocked"],
-        json!([{"number": permit["number"], "reason": "pending"}]),
+        (&listed[0]["number"], &listed[0]["standing"]),
+        (&permit["number"], &json!("pending")),
         "offline verifiers refuse it too"
     );
+    assert!(listed[0]["due"].is_string(), "with the date it becomes suspended");
+    let version = payload["version"].as_i64().unwrap();
     app.post_json(
         &li,
         &format!("/api/v1/applications/{id}/materials/portrait/supply"),
         &json!({}),
     )
     .await;
+    // Supplying the portrait is a change offline verifiers get in the next delta.
+    let delta: Value = app
+        .get(&gate, &format!("/api/v1/checkpoint/trust?since={version}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let delta: Value = serde_json::from_str(delta["payload"].as_str().unwrap()).unwrap();
+    assert_eq!(delta["since"].as_i64(), Some(version));
+    assert_eq!(
+        delta["permits"],
+        json!([{"number": permit["number"], "standing": "clear", "until": listed[0]["until"]}])
+    );
     assert_eq!(
         scan(&app, &gate, permit["code"].as_str().unwrap(), "exit").await["verdict"],
         "admit"
@@ -364,7 +381,9 @@ async fn offline_verification_from_the_bundle_and_queued_crossings_upload_once()
     // The device takes the bundle and the keys while online.
     let bundle: Value = app.get(&gate, "/api/v1/checkpoint/trust").await.json().await.unwrap();
     let payload: Value = serde_json::from_str(bundle["payload"].as_str().unwrap()).unwrap();
-    assert_eq!(payload["revoked"], json!([rn]));
+    assert_eq!(payload["permits"][0]["number"], json!(rn));
+    assert_eq!(payload["permits"][0]["standing"], "revoked");
+    assert_eq!(payload["permits"].as_array().unwrap().len(), 1);
     let keys: Value = app
         .client
         .get(app.url("/api/v1/keys"))
@@ -402,7 +421,7 @@ async fn offline_verification_from_the_bundle_and_queued_crossings_upload_once()
         .map(str::to_string)
         .collect();
     assert!(
-        lines[0].starts_with("ADMIT  ok") && lines[0].contains("bundle 0h00m old"),
+        lines[0].starts_with("ADMIT  ok") && lines[0].contains(" 0h00m old"),
         "{lines:?}"
     );
     assert!(lines[1].starts_with("REJECT revoked"), "{lines:?}");
@@ -472,8 +491,13 @@ async fn rotated_keys_keep_verifying_and_removed_keys_fail_their_permits() {
     let dir = app._dir.path().to_path_buf();
 
     // Rotate to a key for trade passes only; the tourism pass signed before still verifies.
-    let (old_kid, new_kid) =
-        borderdesk::keys::KeyRing::rotate(&dir, &[borderdesk::domain::permit::PermitKind::BorderTrade]).unwrap();
+    let (old_kid, new_kid) = borderdesk::keys::KeyRing::rotate(
+        &dir,
+        &[borderdesk::domain::permit::PermitKind::BorderTrade],
+        app.clock.now(),
+        1826,
+    )
+    .unwrap();
     let app = app.restart().await;
     let keys: Value = app
         .client
@@ -519,7 +543,7 @@ async fn rotated_keys_keep_verifying_and_removed_keys_fail_their_permits() {
     );
 
     // The old key is compromised and removed: its permits fail, by QR and by number.
-    borderdesk::keys::KeyRing::remove(&dir, &old_kid).unwrap();
+    borderdesk::keys::KeyRing::remove(&dir, &old_kid, app.clock.now(), 1826).unwrap();
     let app = app.restart().await;
     assert_eq!(
         reason(&scan(&app, &gate, old["code"].as_str().unwrap(), "entry").await),
@@ -529,4 +553,235 @@ async fn rotated_keys_keep_verifying_and_removed_keys_fail_their_permits() {
         reason(&scan(&app, &gate, old["number"].as_str().unwrap(), "entry").await),
         "unknown_key"
     );
+}
+
+/// Runs the handheld's `borderdesk verify` and returns its exit status, lines and errors.
+fn handheld(args: &[&std::ffi::OsStr]) -> (bool, Vec<String>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_borderdesk"))
+        .env("BORDERDESK_LOG", "error")
+        .arg("verify")
+        .args(args)
+        .output()
+        .unwrap();
+    let lines = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    (
+        out.status.success(),
+        lines,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn payload(signed: &Value) -> Value {
+    serde_json::from_str(signed["payload"].as_str().unwrap()).unwrap()
+}
+
+#[actix_web::test]
+async fn deltas_since_a_version_carry_only_what_changed_and_the_handheld_merges_them() {
+    let app = TestApp::spawn().await;
+    let officer = app.token("window", "officer", &["border_tourism"]);
+    let boss = app.token("boss", "supervisor", &[]);
+    let gate = app.token("gate", "checkpoint", &[]);
+    let (a, b, c) = (
+        app.issued_permit(&officer).await,
+        app.issued_permit(&officer).await,
+        app.issued_permit(&officer).await,
+    );
+    let full: Value = app.get(&gate, "/api/v1/checkpoint/trust").await.json().await.unwrap();
+    let v0 = payload(&full)["version"].as_i64().unwrap();
+    assert_eq!(
+        payload(&full)["permits"],
+        json!([]),
+        "nothing to hold against new passes"
+    );
+    let key = &payload(&full)["keys"][0];
+    assert!(key["not_before"].is_string() && key["not_after"].is_string(), "{key}");
+
+    // Online, A leaves the country and B is revoked.
+    assert_eq!(
+        scan(&app, &gate, a["code"].as_str().unwrap(), "exit").await["verdict"],
+        "admit"
+    );
+    let bn = b["number"].as_str().unwrap();
+    app.post_json(
+        &boss,
+        &format!("/api/v1/permits/{bn}/revoke"),
+        &json!({"reason": "lost"}),
+    )
+    .await;
+    let delta: Value = app
+        .get(&gate, &format!("/api/v1/checkpoint/trust?since={v0}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let d = payload(&delta);
+    assert!(d["version"].as_i64().unwrap() > v0);
+    assert_eq!(d["since"].as_i64(), Some(v0));
+    let changed: Vec<(&str, &str)> = d["permits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["number"].as_str().unwrap(), p["standing"].as_str().unwrap()))
+        .collect();
+    let mut expected = vec![(a["number"].as_str().unwrap(), "out"), (bn, "revoked")];
+    expected.sort();
+    assert_eq!(changed, expected, "only what changed since the version held");
+    let nothing: Value = app
+        .get(&gate, &format!("/api/v1/checkpoint/trust?since={}", d["version"]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(payload(&nothing)["permits"], json!([]));
+    // A version the hall never gave out (another database): a full bundle replaces the device's data.
+    let ahead: Value = app
+        .get(&gate, "/api/v1/checkpoint/trust?since=999999999")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(payload(&ahead).get("since").is_none());
+    assert_eq!(payload(&ahead)["permits"].as_array().unwrap().len(), 2);
+    for bad in ["abc", "-1"] {
+        let res = app.get(&gate, &format!("/api/v1/checkpoint/trust?since={bad}")).await;
+        assert_eq!(res.status(), 422, "{bad}");
+        let problem: Value = res.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], "since", "{problem}");
+    }
+
+    // The handheld merges the full bundle and the delta into its own trust data.
+    let keys: Value = app
+        .client
+        .get(app.url("/api/v1/keys"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    std::fs::write(path("full.json"), full.to_string()).unwrap();
+    std::fs::write(path("delta.json"), delta.to_string()).unwrap();
+    std::fs::write(path("keys.json"), keys.to_string()).unwrap();
+    let (ok, lines, err) = handheld(&[
+        "--direction".as_ref(),
+        "exit".as_ref(),
+        "--anchor".as_ref(),
+        path("keys.json").as_os_str(),
+        "--state".as_ref(),
+        path("state.json").as_os_str(),
+        "--bundle".as_ref(),
+        path("full.json").as_os_str(),
+        "--bundle".as_ref(),
+        path("delta.json").as_os_str(),
+        a["code"].as_str().unwrap().as_ref(),
+        b["code"].as_str().unwrap().as_ref(),
+        c["code"].as_str().unwrap().as_ref(),
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        lines[0].starts_with("REJECT wrong_direction"),
+        "A is out already: {lines:?}"
+    );
+    assert!(lines[1].starts_with("REJECT revoked"), "{lines:?}");
+    assert!(lines[2].starts_with("ADMIT  ok"), "{lines:?}");
+    assert!(lines[2].contains(&format!("bundle v{}", d["version"])), "{lines:?}");
+    // Its own offline exit of C is remembered in its state: C cannot leave twice.
+    let (ok, lines, err) = handheld(&[
+        "--anchor".as_ref(),
+        path("keys.json").as_os_str(),
+        "--state".as_ref(),
+        path("state.json").as_os_str(),
+        c["code"].as_str().unwrap().as_ref(),
+    ]);
+    assert!(ok, "{err}");
+    assert!(lines[0].starts_with("REJECT wrong_direction"), "{lines:?}");
+    // A delta alone cannot start a device, and one with a gap is refused.
+    let (ok, _, err) = handheld(&[
+        "--anchor".as_ref(),
+        path("keys.json").as_os_str(),
+        "--bundle".as_ref(),
+        path("delta.json").as_os_str(),
+        c["code"].as_str().unwrap().as_ref(),
+    ]);
+    assert!(!ok && err.contains("full bundle"), "{err}");
+    let later: Value = app
+        .get(&gate, &format!("/api/v1/checkpoint/trust?since={}", v0 + 1))
+        .await
+        .json()
+        .await
+        .unwrap();
+    std::fs::write(path("later.json"), later.to_string()).unwrap();
+    let (ok, _, err) = handheld(&[
+        "--anchor".as_ref(),
+        path("keys.json").as_os_str(),
+        "--bundle".as_ref(),
+        path("full.json").as_os_str(),
+        "--bundle".as_ref(),
+        path("later.json").as_os_str(),
+        c["code"].as_str().unwrap().as_ref(),
+    ]);
+    assert!(!ok && err.contains("since="), "a gap of one version: {err}");
+}
+
+#[actix_web::test]
+async fn a_permit_never_outlives_its_signing_key() {
+    let app = TestApp::spawn_with(|s| s.key_lifetime_days = 30).await;
+    let officer = app.token("window", "officer", &["border_tourism"]);
+    let gate = app.token("gate", "checkpoint", &[]);
+    let keys: Value = app
+        .client
+        .get(app.url("/api/v1/keys"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let parse = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    assert_eq!(
+        parse(&keys[0]["not_after"]) - parse(&keys[0]["not_before"]),
+        Duration::days(30)
+    );
+    let res = app
+        .post_json(
+            &officer,
+            "/api/v1/applications",
+            &json!({"kind": "border_tourism", "traveller": traveller(7)}),
+        )
+        .await;
+    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let res = app.issue(&officer, &id, None).await;
+    assert_eq!(res.status(), 409, "a 3-month pass under a 30-day key");
+    let detail = res.json::<Value>().await.unwrap()["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        detail.contains("rotate keys") && detail.contains(keys[0]["kid"].as_str().unwrap()),
+        "{detail}"
+    );
+    assert_eq!(app.count("permits"), 0, "nothing issued, no serial taken");
+
+    let dir = app._dir.path().to_path_buf();
+    let (short, long) = borderdesk::keys::KeyRing::rotate(&dir, &[], app.clock.now(), 1826).unwrap();
+    let app = app.restart().await;
+    let res = app.issue(&officer, &id, None).await;
+    assert_eq!(res.status(), 201);
+    let permit: Value = res.json().await.unwrap();
+    assert_eq!(permit["key_id"], json!(long));
+    // The short-lived key signed nothing in force: the bundle no longer carries it.
+    let bundle: Value = app.get(&gate, "/api/v1/checkpoint/trust").await.json().await.unwrap();
+    let kids: Vec<Value> = payload(&bundle)["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].clone())
+        .collect();
+    assert_eq!(kids, vec![json!(long)], "{short} dropped");
 }

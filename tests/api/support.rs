@@ -45,9 +45,14 @@ fn uuid_like() -> String {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// An app with some settings changed from the test defaults.
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = fresh_postgres();
-        Self::start(dir, url).await
+        Self::start(dir, url, tweak).await
     }
 
     /// Another instance on the same data directory and database, as after a restart (the old
@@ -55,13 +60,13 @@ impl TestApp {
     pub async fn restart(self) -> TestApp {
         let url = self.database_url.clone();
         let clock_at = self.clock.now();
-        let app = Self::start(self._dir, url).await;
+        let app = Self::start(self._dir, url, |_| {}).await;
         app.clock.set(clock_at);
         app
     }
 
-    async fn start(dir: tempfile::TempDir, database_url: Option<String>) -> TestApp {
-        let settings = Settings {
+    async fn start(dir: tempfile::TempDir, database_url: Option<String>, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = Settings {
             data_dir: dir.path().to_path_buf(),
             database_url: database_url.clone(),
             bind: "127.0.0.1:0".into(),
@@ -70,6 +75,7 @@ impl TestApp {
             body_limit: 16 * 1024,
             ..Settings::default()
         };
+        tweak(&mut settings);
         let clock = Arc::new(FixedClock::new(SystemClock.now()));
         let ctx = borderdesk::app::context(&settings, clock.clone()).expect("context");
         let running = borderdesk::app::start(&settings, ctx).expect("start");
