@@ -159,11 +159,12 @@ impl Verifier {
         Ok(v)
     }
 
-    /// Merges a newer bundle: a full one replaces everything, a delta must start at or before
-    /// the version held (states are current states, so overlap is harmless; a gap is not).
-    /// An older bundle changes nothing.
+    /// Merges a newer bundle: a full one replaces everything (whatever its version: the hall's
+    /// database may have been restored), a delta must start at or before the version held
+    /// (states are current states, so overlap is harmless; a gap is not). An older bundle
+    /// changes nothing.
     pub fn apply(&mut self, next: TrustBundle) -> Result<(), &'static str> {
-        if next.version < self.version || next.issued_at < self.issued_at {
+        if next.issued_at < self.issued_at || (next.since.is_some() && next.version < self.version) {
             return Ok(());
         }
         match next.since {

@@ -47,11 +47,15 @@
     bad_signature: "签名无效 / signature invalid", unknown_key: "签发密钥未知 / unknown key", key_not_allowed: "密钥无权签发此类证件 / key not allowed",
     not_yet_valid: "尚未生效 / not yet valid", expired: "已过期 / expired", revoked: "已吊销 / revoked", used: "次数已用完 / used up",
     pending: "材料或照片待补 / materials/portrait pending", suspended: "材料逾期，已中止 / suspended",
+    wrong_direction: "出入境方向不符 / wrong direction",
   };
 
-  async function openBundle() {
-    const signed = store.get("bd-bundle"), anchors = store.get("bd-anchors");
-    if (!signed || !anchors) return null;
+  const DAY = 86400000, CHINA = 8 * 3600 * 1000;
+  const chinaDay = (ms) => Math.floor((ms + CHINA) / DAY); // days since 1970, China date
+  const dateDay = (iso) => Math.floor(Date.parse(iso + "T00:00:00Z") / DAY);
+
+  // Verifies a signed bundle under an anchor key; the payload only if the signature holds.
+  async function openSigned(signed, anchors) {
     const anchor = anchors.find((k) => k.kid === signed.key_id);
     if (!anchor) return null;
     const key = await crypto.subtle.importKey("raw", b64url(anchor.public_key), { name: "Ed25519" }, false, ["verify"]);
@@ -59,13 +63,35 @@
     return ok ? JSON.parse(signed.payload) : null;
   }
 
-  async function decideOffline(code) {
-    const bundle = await openBundle();
+  // The device's trust data: a full bundle, then deltas merged in (what changed since the version
+  // held; "clear" removes an entry). Kept in localStorage as {version, issued_at, keys, permits}.
+  function merge(held, next) {
+    // A full bundle replaces what is held unless it is older; a delta must not leave a gap.
+    if (next.since == null && held && Date.parse(next.issued_at) < Date.parse(held.issued_at)) return held;
+    if (next.since != null && held && next.version < held.version) return held;
+    if (next.since != null && (!held || next.since > held.version)) return null; // a gap: fetch in full
+    const permits = next.since == null || !held ? {} : { ...held.permits };
+    for (const p of next.permits) { if (p.standing === "clear") delete permits[p.number]; else permits[p.number] = p; }
+    return { version: next.version, issued_at: next.issued_at, keys: next.keys, permits };
+  }
+
+  function note(number, direction, entries) {
+    const trust = store.get("bd-trust");
+    if (!trust) return;
+    const until = trust.permits[number] ? trust.permits[number].until : "9999-12-31";
+    if (direction === "exit") trust.permits[number] = { number, standing: "out", until };
+    else if (entries === 1) trust.permits[number] = { number, standing: "used", until };
+    else delete trust.permits[number];
+    store.set("bd-trust", trust);
+  }
+
+  async function decideOffline(code, direction) {
+    const bundle = store.get("bd-trust");
     if (!bundle) return { reason: "unknown_key", note: "无可用信任数据 / no trust bundle on this device" };
     const issued = Date.parse(bundle.issued_at);
     const now = Math.max(Date.now(), issued); // never a clock earlier than the bundle
     const ageMin = Math.round((now - issued) / 60000);
-    const age = `信任数据 bundle ${Math.floor(ageMin / 60)}h${String(ageMin % 60).padStart(2, "0")}m` + (now - issued > STALE_MS ? " — 已过期，请联网更新 STALE" : "");
+    const age = `信任数据 bundle v${bundle.version} ${Math.floor(ageMin / 60)}h${String(ageMin % 60).padStart(2, "0")}m` + (now - issued > STALE_MS ? " — 已过期，请联网更新 STALE" : "");
     const res = (reason, body) => ({ reason, body, age });
     let bytes, body;
     try {
@@ -78,13 +104,19 @@
     if (!k) return res("unknown_key", body);
     const key = await crypto.subtle.importKey("raw", b64url(k.public_key), { name: "Ed25519" }, false, ["verify"]);
     if (!(await crypto.subtle.verify("Ed25519", key, bytes.slice(bytes.length - 64), bytes.slice(0, bytes.length - 64)))) return res("bad_signature", body);
-    if (!k.kinds.includes(KINDS[body.kind])) return res("key_not_allowed", body);
-    if (bundle.revoked.includes(body.number)) return res("revoked", body);
-    const blocked = bundle.blocked.find((b) => b.number === body.number);
-    if (blocked) return res(blocked.reason, body);
-    const today = Math.floor((now + 8 * 3600 * 1000) / 86400000); // China date, as days since 1970
-    if (today < body.from) return res("not_yet_valid", body);
+    // The key must be allowed the kind, and no permit may outlive its key.
+    if (!k.kinds.includes(KINDS[body.kind]) || body.until > chinaDay(Date.parse(k.not_after))) return res("key_not_allowed", body);
+    const listed = bundle.permits[body.number];
+    const standing = listed ? listed.standing : null;
+    const today = chinaDay(now);
+    if (standing === "revoked") return res("revoked", body);
     if (today > body.until) return res("expired", body);
+    if (standing === "used" || standing === "suspended") return res(standing, body);
+    if (standing === "pending") return res(!listed.due || today > dateDay(listed.due) ? "suspended" : "pending", body);
+    if (today < body.from) return res("not_yet_valid", body);
+    // A second exit is refused; an entry is not refused for want of a recorded exit (it may
+    // have been at another lane after this bundle).
+    if (direction === "exit" && standing === "out") return res("wrong_direction", body);
     return res("ok", body);
   }
 
@@ -118,8 +150,19 @@
   }
 
   async function refresh() {
-    const [trust, keys] = await Promise.all([fetch("/api/v1/checkpoint/trust"), fetch("/api/v1/keys")]);
-    if (trust.ok && keys.ok) { store.set("bd-bundle", await trust.json()); store.set("bd-anchors", await keys.json()); }
+    const keys = await fetch("/api/v1/keys");
+    if (!keys.ok) return;
+    const anchors = await keys.json();
+    store.set("bd-anchors", anchors);
+    const held = store.get("bd-trust");
+    for (const since of held ? [held.version, null] : [null]) {
+      const trust = await fetch("/api/v1/checkpoint/trust" + (since == null ? "" : "?since=" + since));
+      if (!trust.ok) return;
+      const next = await openSigned(await trust.json(), anchors);
+      if (!next) return;
+      const merged = merge(held, next);
+      if (merged) { store.set("bd-trust", merged); return; }
+    }
   }
 
   form.addEventListener("submit", async (event) => {
@@ -132,7 +175,8 @@
       document.open(); document.write(html); document.close();
     } catch (_) {
       const code = String(data.get("code") || "").trim(), lane = String(data.get("lane")), direction = String(data.get("direction"));
-      const decision = await decideOffline(code);
+      const decision = await decideOffline(code, direction);
+      if (decision.reason === "ok") note(decision.body.number, direction, decision.body.entries);
       show(decision, lane, direction);
       const queue = store.get("bd-queue") || [];
       queue.push({ client_id: crypto.randomUUID(), code, lane, direction, at: new Date().toISOString(), verdict: decision.reason === "ok" ? "admit" : "reject", reason: decision.reason });

@@ -19,6 +19,20 @@ pub struct TestApp {
     pub clock: Arc<FixedClock>,
     pub database_url: Option<String>,
     pub _dir: tempfile::TempDir,
+    server: actix_web::dev::ServerHandle,
+}
+
+/// An app whose server is stopped.
+pub struct Outage(TestApp);
+
+impl Outage {
+    pub async fn end(self) -> TestApp {
+        let old = self.0;
+        let (url, addr, at) = (old.database_url.clone(), old.address().to_string(), old.clock.now());
+        let app = TestApp::start(old._dir, url, |s| s.bind = addr).await;
+        app.clock.set(at);
+        app
+    }
 }
 
 /// A fresh database URL: a new PostgreSQL database per app, or None for SQLite.
@@ -65,6 +79,13 @@ impl TestApp {
         app
     }
 
+    /// The hall goes down: the server stops listening (connections are refused), then comes
+    /// back at the same address on the same data, as a restarted instance would.
+    pub async fn outage(self) -> Outage {
+        self.server.stop(true).await;
+        Outage(self)
+    }
+
     async fn start(dir: tempfile::TempDir, database_url: Option<String>, tweak: impl FnOnce(&mut Settings)) -> TestApp {
         let mut settings = Settings {
             data_dir: dir.path().to_path_buf(),
@@ -79,6 +100,7 @@ impl TestApp {
         let clock = Arc::new(FixedClock::new(SystemClock.now()));
         let ctx = borderdesk::app::context(&settings, clock.clone()).expect("context");
         let running = borderdesk::app::start(&settings, ctx).expect("start");
+        let server = running.server.handle();
         actix_web::rt::spawn(running.server);
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -91,7 +113,12 @@ impl TestApp {
             clock,
             database_url,
             _dir: dir,
+            server,
         }
+    }
+
+    pub fn address(&self) -> &str {
+        self.base.trim_start_matches("http://")
     }
 
     pub fn url(&self, path: &str) -> String {
