@@ -21,7 +21,10 @@ export BORDERDESK_DATA_DIR=$DIR BORDERDESK_BIND=127.0.0.1:$PORT BORDERDESK_LOG=w
 echo 'bench-password-0123' | "$BIN" officer add --username bench --role officer --grant border_tourism --password-stdin >/dev/null
 echo 'bench-password-0123' | "$BIN" officer add --username gate --role checkpoint --password-stdin >/dev/null
 TOKEN=$("$BIN" token create --username gate 2>/dev/null)
-export TOKEN PERMITS
+# Filler permits carry the real signing key's id: a permit whose key is not in the ring is
+# rejected as unknown_key before any trip is recorded, which would measure only the reject path.
+KID=$(cat "$DIR/keys/active")
+export TOKEN PERMITS KID
 
 # Filler permits: multiple-entry, valid for years, numbered BN-YYG-2026-0000001…; the scan looks
 # them up by number exactly as it does a Code128 read.
@@ -30,18 +33,18 @@ if [ -n "${DATABASE_URL:-}" ]; then
   psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" <<SQL
 INSERT INTO travellers SELECT 'bt-' || i, '张伟', 'ZHANG WEI', 'CHN', 'M', DATE '1990-03-07', 'cn_resident_id', '45068119900307' || lpad((i % 10000)::text, 4, '0'), NULL, NULL, now()::timestamp FROM generate_series(1, $PERMITS) AS i;
 INSERT INTO applications (id, kind, traveller_id, office, status, created_by, created_at, updated_at) SELECT 'ba-' || i, 'border_tourism', 'bt-' || i, 'YYG', 'issued', (SELECT id FROM officers WHERE username = 'bench'), now()::timestamp, now()::timestamp FROM generate_series(1, $PERMITS) AS i;
-INSERT INTO permits (number, series, serial, application_id, kind, status, traveller_id, office, valid_from, valid_until, entries_allowed, entries_used, key_id, signed_code, issued_by, issued_at) SELECT 'BN-YYG-2026-' || lpad(i::text, 7, '0'), 'BN-YYG-2026', i, 'ba-' || i, 'border_tourism', 'issued', 'bt-' || i, 'YYG', TIMESTAMP '2026-01-01 00:00:00', TIMESTAMP '2030-01-01 00:00:00', 0, 0, 'bench', 'bench', (SELECT id FROM officers WHERE username = 'bench'), now()::timestamp FROM generate_series(1, $PERMITS) AS i;
+INSERT INTO permits (number, series, serial, application_id, kind, status, traveller_id, office, valid_from, valid_until, entries_allowed, entries_used, key_id, signed_code, issued_by, issued_at) SELECT 'BN-YYG-2026-' || lpad(i::text, 7, '0'), 'BN-YYG-2026', i, 'ba-' || i, 'border_tourism', 'issued', 'bt-' || i, 'YYG', TIMESTAMP '2026-01-01 00:00:00', TIMESTAMP '2030-01-01 00:00:00', 0, 0, '$KID', 'bench', (SELECT id FROM officers WHERE username = 'bench'), now()::timestamp FROM generate_series(1, $PERMITS) AS i;
 ANALYZE;
 SQL
 else
-  python3 - "$DIR/borderdesk.db" "$PERMITS" <<'PY'
+  python3 - "$DIR/borderdesk.db" "$PERMITS" "$KID" <<'PY'
 import sqlite3, sys
-db = sqlite3.connect(sys.argv[1]); n = int(sys.argv[2])
+db = sqlite3.connect(sys.argv[1]); n = int(sys.argv[2]); kid = sys.argv[3]
 officer = db.execute("SELECT id FROM officers WHERE username = 'bench'").fetchone()[0]
 cte = f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n})"
 db.execute(f"{cte} INSERT INTO travellers SELECT 'bt-' || i, '张伟', 'ZHANG WEI', 'CHN', 'M', '1990-03-07', 'cn_resident_id', '45068119900307' || printf('%04d', i % 10000), NULL, NULL, '2026-01-01 00:00:00' FROM s")
 db.execute(f"{cte} INSERT INTO applications (id, kind, traveller_id, office, status, created_by, created_at, updated_at) SELECT 'ba-' || i, 'border_tourism', 'bt-' || i, 'YYG', 'issued', ?, '2026-01-01 00:00:00', '2026-01-01 00:00:00' FROM s", (officer,))
-db.execute(f"{cte} INSERT INTO permits (number, series, serial, application_id, kind, status, traveller_id, office, valid_from, valid_until, entries_allowed, entries_used, key_id, signed_code, issued_by, issued_at) SELECT 'BN-YYG-2026-' || printf('%07d', i), 'BN-YYG-2026', i, 'ba-' || i, 'border_tourism', 'issued', 'bt-' || i, 'YYG', '2026-01-01 00:00:00', '2030-01-01 00:00:00', 0, 0, 'bench', 'bench', ?, '2026-01-01 00:00:00' FROM s", (officer,))
+db.execute(f"{cte} INSERT INTO permits (number, series, serial, application_id, kind, status, traveller_id, office, valid_from, valid_until, entries_allowed, entries_used, key_id, signed_code, issued_by, issued_at) SELECT 'BN-YYG-2026-' || printf('%07d', i), 'BN-YYG-2026', i, 'ba-' || i, 'border_tourism', 'issued', 'bt-' || i, 'YYG', '2026-01-01 00:00:00', '2030-01-01 00:00:00', 0, 0, ?, 'bench', ?, '2026-01-01 00:00:00' FROM s", (kid, officer))
 db.commit()
 db.execute("ANALYZE")
 PY
@@ -68,4 +71,9 @@ store=SQLite; [ -n "${DATABASE_URL:-}" ] && store=PostgreSQL
 echo "wrk -t$THREADS -c$CONNS -d${DURATION}s, $store, $(nproc) cores, $PERMITS permits"
 run healthz "http://127.0.0.1:$PORT/healthz"
 run scan -s ops/bench/scan.lua "http://127.0.0.1:$PORT"
+if [ -n "${DATABASE_URL:-}" ]; then
+  psql -Atq "$DATABASE_URL" -c "SELECT verdict || ' ' || reason || ': ' || COUNT(*) FROM crossings GROUP BY 1 ORDER BY 1" | sed 's/^/  recorded /'
+else
+  python3 -c "import sqlite3,sys; [print(f'  recorded {v} {r}: {n}') for v,r,n in sqlite3.connect(sys.argv[1]).execute('SELECT verdict, reason, COUNT(*) FROM crossings GROUP BY 1, 2')]" "$DIR/borderdesk.db"
+fi
 python3 -c "import sys; h=float(open(sys.argv[1]).read()); x=float(open(sys.argv[2]).read()); print(f'scan = {x/h:.4f} x healthz ({h/x:.1f} times slower)')" "$DIR/healthz.rps" "$DIR/scan.rps"

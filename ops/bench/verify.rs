@@ -1,10 +1,14 @@
 //! Offline verification of a permit's signed code (what a handheld does with no link to the
-//! hall), beside a baseline in the same run: Base45-decoding the same text alone.
+//! hall), beside a baseline in the same run: Base45-decoding the same text alone. "decide" is
+//! the whole offline decision from a Verifier holding 100,000 listed permits.
 //!   cargo bench --bench verify
 
+use base64::Engine;
+use borderdesk::domain::offline::{Listed, Standing, TrustBundle, TrustedKey, Verifier};
 use borderdesk::domain::permit::PermitKind;
-use borderdesk::domain::seal::{PREFIX, SealInput, key_id, sign, verify};
-use chrono::NaiveDate;
+use borderdesk::domain::seal::{PREFIX, SealInput, key_id, key_id_hex, sign, verify};
+use borderdesk::domain::verdict::Direction;
+use chrono::{NaiveDate, TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use ed25519_dalek::SigningKey;
 
@@ -17,7 +21,7 @@ fn bench(c: &mut Criterion) {
         &key,
         &SealInput {
             kind: PermitKind::BorderTourism,
-            number: "BT-YYG-2026-000123",
+            number: "BT-YYG-2026-000124",
             holder: "NGUYỄN THỊ ÁNH",
             nationality: "CHN",
             valid_from: day(11, 26),
@@ -32,6 +36,35 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("verify code", |b| {
         b.iter(|| verify(&code, |k| (k == id).then_some(public)).map(|p| p.entries))
+    });
+    let at = Utc.with_ymd_and_hms(2026, 11, 26, 2, 0, 0).single().unwrap_or_default();
+    let standings = [Standing::Revoked, Standing::Used, Standing::Out, Standing::Pending];
+    let bundle = TrustBundle {
+        version: 100_000,
+        since: None,
+        issued_at: at,
+        keys: vec![TrustedKey {
+            kid: key_id_hex(id),
+            public_key: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(public.as_bytes()),
+            kinds: PermitKind::ALL.to_vec(),
+            not_before: at,
+            not_after: at + chrono::Duration::days(1826),
+        }],
+        permits: (0..100_000)
+            .map(|i| Listed {
+                number: format!("BT-YYG-2026-{:06}", i * 2 + 1),
+                standing: standings[i % 4],
+                due: Some(day(12, 1)),
+                until: day(12, 31),
+            })
+            .collect(),
+    };
+    let verifier = match Verifier::new(bundle) {
+        Ok(v) => v,
+        Err(e) => panic!("{e}"),
+    };
+    g.bench_function("decide (100,000 listed)", |b| {
+        b.iter(|| verifier.decide(&code, Direction::Exit, at).verdict.admit)
     });
     g.finish();
 }

@@ -140,10 +140,10 @@ fn facts(r: &PermitRecord, now: DateTime<Utc>) -> Facts {
 }
 
 /// Applies an admitted crossing's effect if the permit is still as it was read; false if a
-/// concurrent scan changed it first (the caller decides again on the new state).
-fn apply(c: &mut DbConnection, r: &PermitRecord, effect: Effect) -> Result<bool> {
+/// concurrent scan changed it first (the caller decides again on the new state). `version` is
+/// the trust version of the caller's transaction (see `trust::next_version`).
+fn apply(c: &mut DbConnection, r: &PermitRecord, effect: Effect, version: i64) -> Result<bool> {
     let p = &r.permit;
-    let version = super::trust::next_version(c)?;
     let still = permits::table
         .find(&p.number)
         .filter(permits::entries_used.eq(p.entries_used))
@@ -198,6 +198,7 @@ pub(crate) fn record(
     keys: &KeyRing,
     input: &ScanInput,
     code: &ReadCode,
+    trust_version: i64,
 ) -> Result<ScanOut> {
     let named = &code.named;
     let code_hash = &code.code_hash;
@@ -224,7 +225,7 @@ pub(crate) fn record(
                                 v = decided;
                                 break;
                             }
-                            Some(effect) if apply(c, &r, effect)? => {
+                            Some(effect) if apply(c, &r, effect, trust_version)? => {
                                 v = decided;
                                 // Show the permit as it now stands without reading it again.
                                 let p = &mut r.permit;
@@ -474,6 +475,7 @@ pub fn upload(conn: &mut DbConnection, actor: &Actor, keys: &KeyRing, items: &[O
         return Err(errs.into());
     }
     write_tx(conn, |c| {
+        let version = super::trust::next_version(c)?;
         let mut out = UploadOut {
             recorded: 0,
             already: 0,
@@ -498,7 +500,7 @@ pub fn upload(conn: &mut DbConnection, actor: &Actor, keys: &KeyRing, items: &[O
                 if x.verdict == "admit"
                     && let Some(r) = &record
                     && let (_, Some(effect)) = verdict::crossing(&facts(r, at), direction, at)
-                    && apply(c, r, effect)?
+                    && apply(c, r, effect, version)?
                 {
                     moved = Some(r.permit.number.as_str());
                 }

@@ -77,10 +77,14 @@ fn run(db: Db, keys: &KeyRing, rx: Receiver<Job>) {
         }
         let outcome = db.run_blocking(|conn| {
             write_tx(conn, |c| {
+                // One trust version for the batch, taken outside the savepoints: a rolled-back
+                // savepoint must not give back a version that other scans of the batch stamp.
+                let version = super::trust::next_version(c)?;
                 let mut results = Vec::with_capacity(batch.len());
                 for job in &batch {
                     // A nested transaction is a savepoint: a failed scan rolls back alone.
-                    results.push(c.transaction(|c| record(c, job.now, &job.actor, keys, &job.input, &job.code)));
+                    results
+                        .push(c.transaction(|c| record(c, job.now, &job.actor, keys, &job.input, &job.code, version)));
                 }
                 Ok(results)
             })
