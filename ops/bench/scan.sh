@@ -72,7 +72,7 @@ echo "wrk -t$THREADS -c$CONNS -d${DURATION}s, $store, $(nproc) cores, $PERMITS p
 run healthz "http://127.0.0.1:$PORT/healthz"
 run scan -s ops/bench/scan.lua "http://127.0.0.1:$PORT"
 if [ -n "${DATABASE_URL:-}" ]; then
-  psql -Atq "$DATABASE_URL" -c "SELECT verdict || ' ' || reason || ': ' || COUNT(*) FROM crossings GROUP BY 1 ORDER BY 1" | sed 's/^/  recorded /'
+  psql -Atq -F ' ' "$DATABASE_URL" -c "SELECT verdict, reason, COUNT(*) FROM crossings GROUP BY verdict, reason ORDER BY 1, 2" | sed 's/^/  recorded /'
 else
   python3 -c "import sqlite3,sys; [print(f'  recorded {v} {r}: {n}') for v,r,n in sqlite3.connect(sys.argv[1]).execute('SELECT verdict, reason, COUNT(*) FROM crossings GROUP BY 1, 2')]" "$DIR/borderdesk.db"
 fi
