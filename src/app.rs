@@ -109,6 +109,12 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(body_limit))
             .app_data(web::FormConfig::default().limit(body_limit))
+            // Only the portrait form is multipart: room for one phone photo and the CSRF field.
+            .app_data(
+                actix_multipart::form::MultipartFormConfig::default()
+                    .total_limit(crate::service::portraits::MAX_BYTES + 64 * 1024)
+                    .memory_limit(crate::service::portraits::MAX_BYTES + 64 * 1024),
+            )
             .wrap(prometheus.clone())
             .wrap(Compress::default())
             .wrap(

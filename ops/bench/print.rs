@@ -44,6 +44,7 @@ fn model() -> PermitPrint {
         enterprise: None,
         plates: Vec::new(),
         banner: None,
+        photo: None,
     }
 }
 

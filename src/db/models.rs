@@ -97,6 +97,8 @@ pub struct ApplicationRow {
     pub reason: Option<String>,
     pub attention: Option<String>,
     pub export_batch: Option<String>,
+    /// When the holder's portrait was (last) taken.
+    pub portrait_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]

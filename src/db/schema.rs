@@ -76,6 +76,7 @@ diesel::table! {
         reason -> Nullable<Text>,
         attention -> Nullable<Text>,
         export_batch -> Nullable<Text>,
+        portrait_at -> Nullable<Timestamp>,
     }
 }
 
@@ -184,6 +185,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    portraits (application_id) {
+        application_id -> Text,
+        jpeg -> Binary,
+        width -> Integer,
+        height -> Integer,
+        taken_at -> Timestamp,
+        taken_by -> Text,
+    }
+}
+
+diesel::table! {
     trust_version (id) {
         id -> Integer,
         version -> BigInt,
@@ -204,6 +216,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     applications,
     serial_counters,
     trust_version,
+    portraits,
     permits,
     idempotency_keys,
     audit_log,

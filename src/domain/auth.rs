@@ -66,6 +66,8 @@ pub enum Action {
     Supervise,
     /// Scan permits at a checkpoint lane.
     Scan,
+    /// See a holder's portrait: the window, supervisors and the checkpoint, nobody else.
+    ViewPortrait,
 }
 
 /// Decides whether `actor` may take `action`; the reason names what is missing.
@@ -88,6 +90,7 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), DomainError> {
         Action::RevokePermit => actor.role == Role::Supervisor,
         Action::Integrate | Action::Supervise => matches!(actor.role, Role::Supervisor | Role::Admin),
         Action::Scan => actor.role == Role::Checkpoint,
+        Action::ViewPortrait => matches!(actor.role, Role::Officer | Role::Supervisor | Role::Checkpoint),
     };
     if allowed {
         Ok(())

@@ -153,7 +153,18 @@ pub async fn permit_pdf(
         .kind()
         .ok_or_else(|| ApiError::App(crate::error::Error::Internal("stored kind".into())))?;
     authorize(&actor.0, Action::PrintPermit(kind))?;
-    let model = super::print_model(&state.ctx.policy, &record, now)?;
+    let photo = match record.application.portrait_at {
+        Some(_) => {
+            let id = record.application.id.clone();
+            state
+                .ctx
+                .db
+                .run(move |c| crate::service::portraits::stored(c, &id))
+                .await?
+        }
+        None => None,
+    };
+    let model = super::print_model(&state.ctx.policy, &record, photo, now)?;
     // Rendering is CPU work of a few milliseconds: off the async worker like database calls.
     let pdf = tokio::task::spawn_blocking(move || crate::print::permit_pdf(&model))
         .await
@@ -403,6 +414,111 @@ pub async fn supply(
         Box::new(move |c, ctx, a, now| applications::supply(c, now, a, &ctx.policy, &id, &item)),
     )
     .await
+}
+
+/// Reads a request body up to `limit` bytes; past it the request is refused whole.
+pub(super) async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
+    use futures_util::StreamExt;
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ApiError::MalformedJson("the request body could not be read".into()))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+#[utoipa::path(
+    put, path = "/api/v1/applications/{id}/portrait", tag = "applications",
+    params(("id" = String, Path, description = "Application id")),
+    request_body(content = Vec<u8>, description = "The photo taken at the hall (JPEG or PNG, at least 240×320, at most 12 MB); stored cropped to 33×48 and re-encoded without metadata", content_type = "image/jpeg"),
+    responses(
+        (status = 204, description = "Stored (a deferred portrait is supplied by it)"),
+        (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 413, body = Problem), (status = 415, body = Problem),
+        (status = 422, description = "Not a readable photo of the required size (field `photo`)", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn put_portrait(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+    req: actix_web::HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let ctype = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = ctype.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if essence != "image/jpeg" && essence != "image/png" {
+        return Err(ApiError::UnsupportedMediaType("image/jpeg or image/png"));
+    }
+    let body = read_body(payload, crate::service::portraits::MAX_BYTES).await?;
+    // Decoding and resizing take tens of milliseconds: off the async worker.
+    let portrait = tokio::task::spawn_blocking(move || crate::service::portraits::normalise(&body))
+        .await
+        .map_err(crate::error::Error::internal)??;
+    let now = state.ctx.clock.now();
+    let id = id.into_inner();
+    state
+        .ctx
+        .db
+        .run(move |c| crate::service::portraits::store(c, now, &actor.0, &id, &portrait))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn jpeg(bytes: Vec<u8>) -> HttpResponse {
+    // Personal data: never kept by shared caches or the browser's disk cache.
+    HttpResponse::Ok()
+        .content_type("image/jpeg")
+        .insert_header(("Cache-Control", "private, no-store"))
+        .body(bytes)
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/applications/{id}/portrait", tag = "applications",
+    params(("id" = String, Path, description = "Application id")),
+    responses((status = 200, description = "The stored portrait", content_type = "image/jpeg"), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn get_portrait(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let bytes = state
+        .ctx
+        .db
+        .run(move |c| crate::service::portraits::for_application(c, &actor.0, &id))
+        .await?;
+    Ok(jpeg(bytes))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/permits/{number}/photo", tag = "permits",
+    params(("number" = String, Path, description = "Permit number")),
+    responses((status = 200, description = "The holder's portrait (window, supervisors and checkpoint only)", content_type = "image/jpeg"), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn permit_photo(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    number: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let number = number.into_inner();
+    let bytes = state
+        .ctx
+        .db
+        .run(move |c| crate::service::portraits::for_permit(c, &actor.0, &number))
+        .await?;
+    Ok(jpeg(bytes))
 }
 
 #[utoipa::path(

@@ -35,7 +35,7 @@ pub enum ApiError {
     #[error("request body too large")]
     TooLarge,
     #[error("unsupported content type")]
-    UnsupportedMediaType,
+    UnsupportedMediaType(&'static str),
     #[error("authentication required")]
     Unauthenticated,
     #[error("no such route")]
@@ -131,11 +131,11 @@ impl ApiError {
                 "请求体过大 / body too large",
                 "the request body exceeds the limit".into(),
             ),
-            ApiError::UnsupportedMediaType => p(
+            ApiError::UnsupportedMediaType(expected) => p(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported-media-type",
                 "不支持的内容类型 / unsupported content type",
-                "send Content-Type: application/json".into(),
+                format!("send Content-Type: {expected}"),
             ),
             ApiError::Unauthenticated => p(
                 StatusCode::UNAUTHORIZED,

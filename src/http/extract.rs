@@ -86,7 +86,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                 }
             })?;
             if json_type != Some(true) {
-                return Err(ApiError::UnsupportedMediaType);
+                return Err(ApiError::UnsupportedMediaType("application/json"));
             }
             let value: serde_json::Value =
                 serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;

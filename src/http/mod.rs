@@ -44,9 +44,10 @@ pub struct AppState {
         api::accept, api::approve, api::reject, api::withdraw, api::collect, api::supply, api::acknowledge, api::review,
         api::calendar_year, api::calendar_set, api::calendar_remove, api::notice,
         api::export_pull, api::export_ack, api::sla, api::scan, api::cleared, api::lanes, api::trust, api::upload,
+        api::put_portrait, api::get_portrait, api::permit_photo,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
         pages::index, pages::login_form, pages::login, pages::logout, pages::desk, pages::create_application,
-        pages::application, pages::issue, pages::step, pages::permit, pages::revoke,
+        pages::application, pages::issue, pages::step, pages::portrait, pages::permit, pages::revoke,
         pages::progress_form, pages::progress_lookup, pages::sla, pages::calendar, pages::calendar_set, pages::calendar_remove, pages::notice, pages::checkpoint, pages::checkpoint_scan, pages::checkpoint_js, pages::checkpoint_upload,
     ),
     // The bundle's payload is JSON inside a string (so its signature covers exact bytes): its
@@ -90,6 +91,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/applications/{id}/acknowledge", web::post().to(api::acknowledge))
                 .route("/applications/{id}/review", web::post().to(api::review))
                 .route("/applications/{id}/notice", web::get().to(api::notice))
+                .route("/applications/{id}/portrait", web::put().to(api::put_portrait))
+                .route("/applications/{id}/portrait", web::get().to(api::get_portrait))
                 .route("/exports/passport", web::get().to(api::export_pull))
                 .route("/exports/passport/{batch}/ack", web::post().to(api::export_ack))
                 .route("/sla", web::get().to(api::sla))
@@ -103,6 +106,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/calendar/{date}", web::delete().to(api::calendar_remove))
                 .route("/permits/{number}", web::get().to(api::get_permit))
                 .route("/permits/{number}/pdf", web::get().to(api::permit_pdf))
+                .route("/permits/{number}/photo", web::get().to(api::permit_photo))
                 .route("/permits/{number}/revoke", web::post().to(api::revoke))
                 .route("/keys", web::get().to(api::keys))
                 .default_service(web::to(api_not_found)),
@@ -126,6 +130,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/desk/applications/{id}", web::get().to(pages::application))
         .route("/desk/applications/{id}/issue", web::post().to(pages::issue))
         .route("/desk/applications/{id}/step", web::post().to(pages::step))
+        .route("/desk/applications/{id}/portrait", web::post().to(pages::portrait))
         .route("/desk/applications/{id}/notice", web::get().to(pages::notice))
         .route("/desk/permits/{number}", web::get().to(pages::permit))
         .route("/desk/permits/{number}/revoke", web::post().to(pages::revoke))
@@ -137,7 +142,12 @@ async fn api_not_found(_req: HttpRequest) -> Result<HttpResponse, error::ApiErro
 }
 
 /// What a permit prints, from the stored permit and the policy's names for kinds and offices.
-pub fn print_model(policy: &Policy, r: &PermitRecord, now: DateTime<Utc>) -> Result<PermitPrint, Error> {
+pub fn print_model(
+    policy: &Policy,
+    r: &PermitRecord,
+    photo: Option<Vec<u8>>,
+    now: DateTime<Utc>,
+) -> Result<PermitPrint, Error> {
     let kind = r
         .kind()
         .ok_or_else(|| Error::Internal(format!("stored kind {}", r.permit.kind)))?;
@@ -174,6 +184,11 @@ pub fn print_model(policy: &Policy, r: &PermitRecord, now: DateTime<Utc>) -> Res
         enterprise: r.application.enterprise_name.clone(),
         plates: r.plates(),
         banner,
+        photo: photo.map(|jpeg| crate::print::permit::Photo {
+            jpeg,
+            width: crate::service::portraits::WIDTH,
+            height: crate::service::portraits::HEIGHT,
+        }),
     })
 }
 

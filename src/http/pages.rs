@@ -563,6 +563,59 @@ pub async fn step(
     }
 }
 
+/// The portrait form: the photo as a file (a camera on a tablet offers itself for it).
+#[derive(actix_multipart::form::MultipartForm)]
+pub struct PortraitForm {
+    csrf: actix_multipart::form::text::Text<String>,
+    photo: actix_multipart::form::bytes::Bytes,
+}
+
+#[utoipa::path(post, path = "/desk/applications/{id}/portrait", tag = "pages", params(("id" = String, Path)), responses((status = 303, description = "Stored; back to the application"), (status = 422, description = "Redisplayed with what is wrong with the photo", content_type = "text/html")))]
+pub async fn portrait(
+    state: web::Data<AppState>,
+    session: PageSession,
+    id: web::Path<String>,
+    form: actix_multipart::form::MultipartForm<PortraitForm>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    session.check_csrf(&form.csrf)?;
+    let id = id.into_inner();
+    let bytes = form.photo.data;
+    let outcome = match tokio::task::spawn_blocking(move || crate::service::portraits::normalise(&bytes)).await {
+        Ok(Ok(portrait)) => {
+            let now = state.ctx.clock.now();
+            let actor = session.actor.clone();
+            let app_id = id.clone();
+            state
+                .ctx
+                .db
+                .run(move |c| crate::service::portraits::store(c, now, &actor, &app_id, &portrait))
+                .await
+        }
+        Ok(Err(e)) => Err(e),
+        Err(e) => Err(Error::internal(e)),
+    };
+    match outcome {
+        Ok(()) => Ok(redirect(&format!("/desk/applications/{id}"))),
+        Err(Error::Domain(DomainError::Validation(errs))) => {
+            let message = errs.0.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("；");
+            Ok(html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &application_page(&state, &session, id, Some(message)).await?,
+            ))
+        }
+        Err(Error::Domain(DomainError::Conflict { message, .. })) => Ok(html(
+            StatusCode::CONFLICT,
+            &application_page(&state, &session, id, Some(message)).await?,
+        )),
+        Err(Error::Domain(DomainError::Forbidden(message))) => Ok(html(
+            StatusCode::FORBIDDEN,
+            &application_page(&state, &session, id, Some(message)).await?,
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
 #[utoipa::path(get, path = "/desk/applications/{id}", tag = "pages", params(("id" = String, Path)), responses((status = 200, content_type = "text/html")))]
 pub async fn application(
     state: web::Data<AppState>,

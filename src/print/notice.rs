@@ -113,6 +113,7 @@ pub fn notice_pdf(n: &NoticePrint) -> Result<Vec<u8>, PrintError> {
         PAGE_W,
         PAGE_H,
         &format!("Notice {}", n.application_number),
+        None,
     )
 }
 

@@ -38,6 +38,16 @@ pub struct PermitPrint {
     pub plates: Vec<String>,
     /// A banner across the permit when it is not in force (e.g. REVOKED), or None.
     pub banner: Option<String>,
+    /// The holder's portrait (baseline JPEG, RGB), when one was taken.
+    pub photo: Option<Photo>,
+}
+
+/// A JPEG placed as it is (DCTDecode): no decoding at print time.
+#[derive(Debug, Clone)]
+pub struct Photo {
+    pub jpeg: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
 }
 
 pub(super) struct Page<'a> {
@@ -199,12 +209,22 @@ pub fn permit_pdf(p: &PermitPrint) -> Result<Vec<u8>, PrintError> {
     let photo_h = photo_w * 48.0 / 33.0;
     let photo_x = PAGE_W - 8.0 * MM - photo_w;
     let photo_top = PAGE_H - 20.0 * MM;
+    if p.photo.is_some() {
+        page.content.save_state();
+        page.content
+            .transform([photo_w, 0.0, 0.0, photo_h, photo_x, photo_top - photo_h]);
+        page.content.x_object(Name(b"Im1"));
+        page.content.restore_state();
+    }
     page.content.set_stroke_gray(0.6);
     page.content.set_line_width(0.5);
     page.content.rect(photo_x, photo_top - photo_h, photo_w, photo_h);
     page.content.stroke();
-    page.gray(0.5);
-    page.text(photo_x + 7.0 * MM, photo_top - photo_h / 2.0, 7.0, "照片 Photo");
+    if p.photo.is_none() {
+        // 容缺: printed before the portrait was taken; the frame says where it belongs.
+        page.gray(0.5);
+        page.text(photo_x + 7.0 * MM, photo_top - photo_h / 2.0, 7.0, "照片 Photo");
+    }
 
     let (grid, width) = codes::qr(&p.code)?;
     let qr_size = 30.0 * MM;
@@ -222,7 +242,7 @@ pub fn permit_pdf(p: &PermitPrint) -> Result<Vec<u8>, PrintError> {
 
     let content = page.content.finish();
     let title = format!("{} {}", p.title_en, p.number);
-    assemble(&content, font, PAGE_W, PAGE_H, &title)
+    assemble(&content, font, PAGE_W, PAGE_H, &title, p.photo.as_ref())
 }
 
 /// Wraps one page of content and its font into a PDF document.
@@ -232,6 +252,7 @@ pub(super) fn assemble(
     width: f32,
     height: f32,
     title: &str,
+    photo: Option<&Photo>,
 ) -> Result<Vec<u8>, PrintError> {
     let mut next_id = 1;
     let mut next = || {
@@ -253,8 +274,23 @@ pub(super) fn assemble(
     pg.media_box(Rect::new(0.0, 0.0, width, height))
         .parent(tree)
         .contents(content_id);
-    pg.resources().fonts().pair(Name(b"F1"), font_id);
+    let image_id = photo.map(|_| next());
+    let mut resources = pg.resources();
+    resources.fonts().pair(Name(b"F1"), font_id);
+    if let Some(id) = image_id {
+        resources.x_objects().pair(Name(b"Im1"), id);
+    }
+    resources.finish();
     pg.finish();
+    if let (Some(id), Some(photo)) = (image_id, photo) {
+        let mut image = pdf.image_xobject(id, &photo.jpeg);
+        image.filter(Filter::DctDecode);
+        image.width(photo.width as i32);
+        image.height(photo.height as i32);
+        image.color_space().device_rgb();
+        image.bits_per_component(8);
+        image.finish();
+    }
     let compressed = miniz_oxide::deflate::compress_to_vec_zlib(content, 6);
     pdf.stream(content_id, &compressed).filter(Filter::FlateDecode);
     font.write(&mut pdf, font_id, &mut next)?;
@@ -289,6 +325,7 @@ pub(crate) mod tests {
             enterprise: Some("凭祥市友谊边贸有限公司".into()),
             plates: vec!["桂F12345".into(), "12C-123.45".into()],
             banner: None,
+            photo: None,
         }
     }
 

@@ -122,6 +122,9 @@ pub struct ApplicationOut {
     pub materials: Vec<MaterialOut>,
     /// The permit, once issued.
     pub permit_number: Option<String>,
+    /// When the holder's portrait was taken (GET …/portrait returns it).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub portrait_at: Option<DateTime<FixedOffset>>,
 }
 
 pub fn kind_policy(policy: &Policy, kind: PermitKind) -> Result<&KindPolicy> {
@@ -355,6 +358,7 @@ pub fn create_application(
         reason: None,
         attention: None,
         export_batch: None,
+        portrait_at: None,
     };
     write_tx(conn, |c| {
         let day = local(now).format("%Y%m%d").to_string();
@@ -460,6 +464,7 @@ pub fn view(
         attention: a.attention,
         materials,
         permit_number,
+        portrait_at: a.portrait_at.map(fixed),
     })
 }
 
@@ -789,18 +794,7 @@ pub fn supply(
             }
             .into());
         }
-        let n = diesel::update(
-            application_materials::table
-                .find((&a.id, item))
-                .filter(application_materials::provided.eq(false)),
-        )
-        .set((
-            application_materials::provided.eq(true),
-            application_materials::provided_at.eq(Some(ts(now))),
-            application_materials::provided_by.eq(Some(&actor.id)),
-        ))
-        .execute(c)?;
-        if n == 0 {
+        if !supplied(c, now, actor, &a.id, item)? {
             let exists: i64 = application_materials::table.find((&a.id, item)).count().get_result(c)?;
             return Err(if exists == 0 {
                 DomainError::NotFound {
@@ -815,38 +809,66 @@ pub fn supply(
                 .into()
             });
         }
-        let remaining: i64 = application_materials::table
-            .filter(application_materials::application_id.eq(&a.id))
-            .filter(application_materials::provided.eq(false))
-            .count()
-            .get_result(c)?;
-        super::trust::touch_application(c, &a.id)?;
-        let attention = if remaining == 0 {
-            format!("材料已补齐 all materials supplied ({item})")
-        } else {
-            format!("已补交 supplied: {item}; 尚缺 {remaining} outstanding")
-        };
-        diesel::update(applications::table.find(&a.id))
-            .set((
-                applications::attention.eq(Some(&attention)),
-                applications::updated_at.eq(ts(now)),
-            ))
-            .execute(c)?;
-        let after = serde_json::json!({"item": item, "remaining": remaining});
-        audit::record::<(), _>(
-            c,
-            audit::Change {
-                at: now,
-                actor: Some(&actor.id),
-                action: "application.supply",
-                entity: "application",
-                entity_id: &a.id,
-                before: None,
-                after: Some(&after),
-            },
-        )
+        Ok(())
     })?;
     get_application(conn, id, now, policy)
+}
+
+/// Marks an outstanding item supplied inside the caller's transaction: the application returns
+/// to the officers' queue with the reason, offline verifiers learn of it, the change is audited.
+/// False when the item was not outstanding (nothing changed).
+pub(crate) fn supplied(
+    c: &mut DbConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    app_id: &str,
+    item: &str,
+) -> Result<bool> {
+    let n = diesel::update(
+        application_materials::table
+            .find((app_id, item))
+            .filter(application_materials::provided.eq(false)),
+    )
+    .set((
+        application_materials::provided.eq(true),
+        application_materials::provided_at.eq(Some(ts(now))),
+        application_materials::provided_by.eq(Some(&actor.id)),
+    ))
+    .execute(c)?;
+    if n == 0 {
+        return Ok(false);
+    }
+    let remaining: i64 = application_materials::table
+        .filter(application_materials::application_id.eq(app_id))
+        .filter(application_materials::provided.eq(false))
+        .count()
+        .get_result(c)?;
+    super::trust::touch_application(c, app_id)?;
+    let attention = if remaining == 0 {
+        format!("材料已补齐 all materials supplied ({item})")
+    } else {
+        format!("已补交 supplied: {item}; 尚缺 {remaining} outstanding")
+    };
+    diesel::update(applications::table.find(app_id))
+        .set((
+            applications::attention.eq(Some(&attention)),
+            applications::updated_at.eq(ts(now)),
+        ))
+        .execute(c)?;
+    let after = serde_json::json!({"item": item, "remaining": remaining});
+    audit::record::<(), _>(
+        c,
+        audit::Change {
+            at: now,
+            actor: Some(&actor.id),
+            action: "application.supply",
+            entity: "application",
+            entity_id: app_id,
+            before: None,
+            after: Some(&after),
+        },
+    )?;
+    Ok(true)
 }
 
 /// An officer has seen why the application came back; it leaves the queue.

@@ -304,7 +304,10 @@ pub(crate) fn record(
                 name_zh: r.traveller.name_zh.clone(),
                 name_latin: r.traveller.name_latin.clone(),
                 nationality: r.traveller.nationality.clone(),
-                photo: None,
+                photo: r
+                    .application
+                    .portrait_at
+                    .map(|_| format!("/api/v1/permits/{}/photo", r.permit.number)),
             }),
             vehicle: after_state
                 .as_ref()

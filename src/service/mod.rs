@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod checkpoint;
 pub mod exports;
 pub mod permits;
+pub mod portraits;
 pub mod scan_writer;
 pub mod sla;
 pub mod trust;

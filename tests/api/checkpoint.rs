@@ -200,13 +200,29 @@ async fn pending_permits_are_refused_at_the_gate() {
     );
     assert!(listed[0]["due"].is_string(), "with the date it becomes suspended");
     let version = payload["version"].as_i64().unwrap();
-    app.post_json(
-        &li,
-        &format!("/api/v1/applications/{id}/materials/portrait/supply"),
-        &json!({}),
-    )
-    .await;
-    // Supplying the portrait is a change offline verifiers get in the next delta.
+    assert!(
+        v["holder"]["photo"].is_null(),
+        "no photo yet (容缺: printed first, portrait later)"
+    );
+    // The portrait is taken and uploaded: that supplies the deferred item, and it is a change
+    // offline verifiers get in the next delta.
+    let put = |token: &str, ctype: &str, body: Vec<u8>| {
+        app.client
+            .put(app.url(&format!("/api/v1/applications/{id}/portrait")))
+            .bearer_auth(token)
+            .header("Content-Type", ctype)
+            .body(body)
+            .send()
+    };
+    assert_eq!(
+        put(&gate, "image/png", crate::support::photo_png())
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let res = put(&li, "image/png", crate::support::photo_png()).await.unwrap();
+    assert_eq!(res.status(), 204);
     let delta: Value = app
         .get(&gate, &format!("/api/v1/checkpoint/trust?since={version}"))
         .await
@@ -219,9 +235,87 @@ async fn pending_permits_are_refused_at_the_gate() {
         delta["permits"],
         json!([{"number": permit["number"], "standing": "clear", "until": listed[0]["until"]}])
     );
+    let v = scan(&app, &gate, permit["code"].as_str().unwrap(), "exit").await;
+    assert_eq!(v["verdict"], "admit");
+    // The gate sees the holder's photo; nobody without a need does.
+    let photo = v["holder"]["photo"].as_str().unwrap().to_string();
     assert_eq!(
-        scan(&app, &gate, permit["code"].as_str().unwrap(), "exit").await["verdict"],
-        "admit"
+        photo,
+        format!("/api/v1/permits/{}/photo", permit["number"].as_str().unwrap())
+    );
+    let res = app.get(&gate, &photo).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    let admin = app.token("root", "admin", &[]);
+    assert_eq!(app.get(&admin, &photo).await.status(), 403);
+    assert_eq!(app.client.get(app.url(&photo)).send().await.unwrap().status(), 401);
+    // The printed permit carries it.
+    let pdf = app
+        .get(
+            &li,
+            &format!("/api/v1/permits/{}/pdf", permit["number"].as_str().unwrap()),
+        )
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.pdf"), &pdf).unwrap();
+    let out = Command::new("pdfimages")
+        .arg("-list")
+        .arg(dir.path().join("p.pdf"))
+        .output()
+        .unwrap();
+    let list = String::from_utf8(out.stdout).unwrap();
+    assert!(list.contains(" 330   480  rgb ") && list.contains("jpeg"), "{list}");
+}
+
+#[actix_web::test]
+async fn portraits_refuse_what_is_not_a_photo_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let officer = app.token("window", "officer", &["border_tourism"]);
+    let id = app.application(&officer, traveller(2)).await;
+    let url = app.url(&format!("/api/v1/applications/{id}/portrait"));
+    let put = |ctype: &str, body: Vec<u8>| {
+        app.client
+            .put(&url)
+            .bearer_auth(&officer)
+            .header("Content-Type", ctype)
+            .body(body)
+            .send()
+    };
+    let res = put("text/plain", crate::support::photo_png()).await.unwrap();
+    assert_eq!(res.status(), 415);
+    assert!(res.text().await.unwrap().contains("image/jpeg or image/png"));
+    let res = put("image/jpeg", b"\xff\xd8 not really".to_vec()).await.unwrap();
+    assert_eq!(res.status(), 422);
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "photo", "{problem}");
+    let res = put("image/png", vec![0x89; 13 * 1024 * 1024]).await.unwrap();
+    assert_eq!(res.status(), 413);
+    let res = app
+        .client
+        .put(app.url("/api/v1/applications/no-such-application/portrait"))
+        .bearer_auth(&officer)
+        .header("Content-Type", "image/png")
+        .body(crate::support::photo_png())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(app.count("portraits"), 0);
+    let app_json: Value = app
+        .get(&officer, &format!("/api/v1/applications/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(app_json["portrait_at"].is_null());
+    assert_eq!(
+        app.get(&officer, &format!("/api/v1/applications/{id}/portrait"))
+            .await
+            .status(),
+        404
     );
 }
 

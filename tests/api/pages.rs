@@ -46,6 +46,28 @@ impl Browser<'_> {
         (res.status().as_u16(), res.text().await.unwrap(), location, headers)
     }
 
+    /// Submits the portrait form as a browser does (multipart, with the CSRF field).
+    async fn upload(&mut self, path: &str, csrf: &str, photo: Vec<u8>) -> (u16, String, Option<String>) {
+        let form = reqwest::multipart::Form::new().text("csrf", csrf.to_string()).part(
+            "photo",
+            reqwest::multipart::Part::bytes(photo)
+                .file_name("camera.png")
+                .mime_str("image/png")
+                .unwrap(),
+        );
+        let res = self
+            .app
+            .client
+            .post(self.app.url(path))
+            .header(COOKIE, self.jar.header())
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let location = res.headers().get(LOCATION).map(|l| l.to_str().unwrap().to_string());
+        (res.status().as_u16(), res.text().await.unwrap(), location)
+    }
+
     async fn login(&mut self, user: &str, password: &str) -> (u16, String, Option<String>, reqwest::header::HeaderMap) {
         let (_, page, _) = self.get("/login?next=/desk").await;
         let csrf = hidden(&page, "csrf");
@@ -356,16 +378,34 @@ async fn a_trade_pass_through_the_pages_with_deferred_items_sla_and_calendar() {
         "officers do not see the SLA view"
     );
 
-    // The portrait arrives: supplied from the application page.
-    let (status, _, _, _) = b
-        .post(&step, &[("csrf", &csrf), ("step", "supply"), ("item", "portrait")])
-        .await;
-    assert_eq!(status, 303);
+    // The portrait is taken (free) and uploaded from the application page: a file that is not
+    // a photo is refused with the reason, and nothing changes.
+    let portrait = format!("{path}/portrait");
+    let (status, page, _) = b.upload(&portrait, &csrf, b"not a photo".to_vec()).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("JPEG或PNG"), "{page}");
+    assert!(page.contains("No photo yet"));
+    let (status, _, location) = b.upload(&portrait, &csrf, crate::support::photo_png()).await;
+    assert_eq!((status, location.as_deref()), (303, Some(path.as_str())));
     let (_, page, _) = b.get(&path).await;
     assert!(
         page.contains("all materials supplied"),
         "back in the queue with the reason"
     );
+    let src = format!("/api/v1/applications/{}/portrait", path.rsplit('/').next().unwrap());
+    assert!(page.contains(&format!("<img src=\"{src}\"")), "{page}");
+    let res = app
+        .client
+        .get(app.url(&src))
+        .header(COOKIE, b.jar.header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    assert_eq!(res.headers()["cache-control"], "private, no-store");
+    let shown = image::load_from_memory(&res.bytes().await.unwrap()).unwrap();
+    assert_eq!((shown.width(), shown.height()), (330, 480), "cropped to 33×48");
     let (_, desk, _) = b.get("/desk").await;
     assert!(desk.contains(&path), "listed on the desk queue");
 

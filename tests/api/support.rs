@@ -283,3 +283,13 @@ pub fn hidden(html: &str, name: &str) -> String {
         .expect("hidden field present");
     html[start..].split('"').next().unwrap_or("").to_string()
 }
+
+/// A photo as a camera would give it: PNG, landscape, 800×600.
+pub fn photo_png() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(800, 600, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 220]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Png)
+        .expect("png");
+    out.into_inner()
+}

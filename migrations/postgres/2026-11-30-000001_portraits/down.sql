@@ -1,0 +1,2 @@
+ALTER TABLE applications DROP COLUMN portrait_at;
+DROP TABLE portraits;
