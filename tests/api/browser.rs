@@ -137,6 +137,7 @@ async fn the_scan_page_verifies_offline_from_its_bundle_and_delta_and_uploads_on
         "localStorage.getItem('bd-trust') && localStorage.getItem('bd-anchors')",
     )
     .await;
+    assert_eq!(c.title().await.unwrap(), "查验 Scan · borderdesk");
     let v0 = js(&c, "JSON.parse(localStorage.getItem('bd-trust')).version").await;
 
     // Online: the scan goes to the hall.
