@@ -58,6 +58,10 @@ pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
 /// last four characters of someone's ID number (up to 11,000 combinations for a resident ID).
 const PROGRESS_LOOKUPS_PER_MINUTE: std::num::NonZeroU32 = std::num::NonZeroU32::new(10).unwrap();
 
+/// Ten tries at once, then one every six seconds, per username: an officer who mistypes is not
+/// held up; guessing a password online becomes hopeless (argon2 makes each try slow besides).
+const LOGIN_ATTEMPTS_PER_MINUTE: std::num::NonZeroU32 = std::num::NonZeroU32::new(10).unwrap();
+
 pub struct Running {
     pub server: Server,
     pub addr: SocketAddr,
@@ -102,6 +106,7 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
         session_ttl: chrono::Duration::hours(i64::from(settings.session_hours)),
         secure_cookies: settings.secure_cookies,
         progress_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(PROGRESS_LOOKUPS_PER_MINUTE)),
+        login_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(LOGIN_ATTEMPTS_PER_MINUTE)),
     });
     let body_limit = settings.body_limit;
     let server = HttpServer::new(move || {

@@ -34,6 +34,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Per-address limit on the public progress query, against guessing ID suffixes.
     pub progress_limiter: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
+    /// Login attempts per username (not per address: a hall's officers share one address).
+    pub login_limiter: governor::DefaultKeyedRateLimiter<String>,
 }
 
 #[derive(OpenApi)]

@@ -250,6 +250,24 @@ pub async fn login(
     if cookie.as_deref() != Some(form.csrf.as_str()) || form.csrf.is_empty() {
         return Err(PageError::Csrf);
     }
+    let key = form.username.trim().to_lowercase();
+    if state.login_limiter.check_key(&key).is_err() {
+        return Ok(html(
+            StatusCode::TOO_MANY_REQUESTS,
+            &LoginPage {
+                nav: None,
+                error: Some(
+                    "尝试次数过多，请一分钟后再试 / too many attempts for this user: try again in a minute".into(),
+                ),
+                username: form.username,
+                csrf: form.csrf,
+                next: safe_next(&form.next).into(),
+            },
+        ));
+    }
+    if state.login_limiter.len() > 10_000 {
+        state.login_limiter.retain_recent();
+    }
     let now = state.ctx.clock.now();
     let ttl = state.session_ttl;
     let (username, password) = (form.username.clone(), form.password);

@@ -85,6 +85,28 @@ impl Browser<'_> {
 }
 
 #[actix_web::test]
+async fn guessing_a_password_is_slowed_per_user_not_per_hall() {
+    let app = TestApp::spawn().await;
+    let (target, password) = app.officer("target", "officer", &["border_tourism"]);
+    let (colleague, colleague_pw) = app.officer("colleague", "officer", &["border_tourism"]);
+    let mut b = Browser {
+        app: &app,
+        jar: Jar::default(),
+    };
+    for i in 0..10 {
+        assert_eq!(b.login(&target, &format!("guess-{i}")).await.0, 401, "try {i}");
+    }
+    // Even the right password waits now: the limit counts tries, not failures.
+    let (status, page, _, _) = b.login(&target, &password).await;
+    assert_eq!(status, 429);
+    assert!(page.contains("too many attempts for this user"), "{page}");
+    let (status, page, _, _) = b.login(&target.to_uppercase(), &password).await;
+    assert_eq!(status, 429, "the same user in capitals: {page}");
+    // A colleague at the same address is not held up.
+    assert_eq!(b.login(&colleague, &colleague_pw).await.0, 303);
+}
+
+#[actix_web::test]
 async fn login_is_required_checked_and_protected() {
     let app = TestApp::spawn().await;
     let (user, password) = app.officer("window", "officer", &["border_tourism"]);
