@@ -514,6 +514,30 @@ async fn application_page(
     })
 }
 
+/// After a change on an application page: back to the application, or the page again with
+/// what was wrong (refused input 422, wrong state 409, not allowed 403).
+async fn after_change(
+    state: &AppState,
+    session: &PageSession,
+    id: String,
+    outcome: Result<(), Error>,
+) -> Result<HttpResponse, PageError> {
+    let (status, message) = match outcome {
+        Ok(()) => return Ok(redirect(&format!("/desk/applications/{id}"))),
+        Err(Error::Domain(DomainError::Validation(errs))) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errs.0.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("；"),
+        ),
+        Err(Error::Domain(DomainError::Conflict { message, .. })) => (StatusCode::CONFLICT, message),
+        Err(Error::Domain(DomainError::Forbidden(message))) => (StatusCode::FORBIDDEN, message),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(html(
+        status,
+        &application_page(state, session, id, Some(message)).await?,
+    ))
+}
+
 #[utoipa::path(post, path = "/desk/applications/{id}/step", tag = "pages", params(("id" = String, Path)), responses((status = 303, description = "Done; back to the application"), (status = 409, description = "Not allowed in the current state", content_type = "text/html"), (status = 422, description = "Redisplayed with the problem", content_type = "text/html")))]
 pub async fn step(
     state: web::Data<AppState>,
@@ -560,25 +584,7 @@ pub async fn step(
             _ => Err(DomainError::NotFound { what: "step" }.into()),
         })
         .await;
-    match outcome {
-        Ok(_) => Ok(redirect(&format!("/desk/applications/{id}"))),
-        Err(Error::Domain(DomainError::Validation(errs))) => {
-            let message = errs.0.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("；");
-            Ok(html(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &application_page(&state, &session, id, Some(message)).await?,
-            ))
-        }
-        Err(Error::Domain(DomainError::Conflict { message, .. })) => Ok(html(
-            StatusCode::CONFLICT,
-            &application_page(&state, &session, id, Some(message)).await?,
-        )),
-        Err(Error::Domain(DomainError::Forbidden(message))) => Ok(html(
-            StatusCode::FORBIDDEN,
-            &application_page(&state, &session, id, Some(message)).await?,
-        )),
-        Err(e) => Err(e.into()),
-    }
+    after_change(&state, &session, id, outcome.map(|_| ())).await
 }
 
 /// The portrait form: the photo as a file (a camera on a tablet offers itself for it).
@@ -613,25 +619,7 @@ pub async fn portrait(
         Ok(Err(e)) => Err(e),
         Err(e) => Err(Error::internal(e)),
     };
-    match outcome {
-        Ok(()) => Ok(redirect(&format!("/desk/applications/{id}"))),
-        Err(Error::Domain(DomainError::Validation(errs))) => {
-            let message = errs.0.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("；");
-            Ok(html(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &application_page(&state, &session, id, Some(message)).await?,
-            ))
-        }
-        Err(Error::Domain(DomainError::Conflict { message, .. })) => Ok(html(
-            StatusCode::CONFLICT,
-            &application_page(&state, &session, id, Some(message)).await?,
-        )),
-        Err(Error::Domain(DomainError::Forbidden(message))) => Ok(html(
-            StatusCode::FORBIDDEN,
-            &application_page(&state, &session, id, Some(message)).await?,
-        )),
-        Err(e) => Err(e.into()),
-    }
+    after_change(&state, &session, id, outcome).await
 }
 
 #[utoipa::path(get, path = "/desk/applications/{id}", tag = "pages", params(("id" = String, Path)), responses((status = 200, content_type = "text/html")))]

@@ -478,15 +478,7 @@ async fn offline_verification_from_the_bundle_and_queued_crossings_upload_once()
     assert_eq!(payload["permits"][0]["number"], json!(rn));
     assert_eq!(payload["permits"][0]["standing"], "revoked");
     assert_eq!(payload["permits"].as_array().unwrap().len(), 1);
-    let keys: Value = app
-        .client
-        .get(app.url("/api/v1/keys"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let keys: Value = app.public_json("/api/v1/keys").await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("bundle.json"), bundle.to_string()).unwrap();
     std::fs::write(dir.path().join("keys.json"), keys.to_string()).unwrap();
@@ -593,28 +585,13 @@ async fn rotated_keys_keep_verifying_and_removed_keys_fail_their_permits() {
     )
     .unwrap();
     let app = app.restart().await;
-    let keys: Value = app
-        .client
-        .get(app.url("/api/v1/keys"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let keys: Value = app.public_json("/api/v1/keys").await;
     assert_eq!(keys.as_array().unwrap().len(), 2);
     assert_eq!(
         scan(&app, &gate, old["code"].as_str().unwrap(), "exit").await["verdict"],
         "admit"
     );
-    let res = app
-        .post_json(
-            &officer,
-            "/api/v1/applications",
-            &json!({"kind": "border_tourism", "traveller": traveller(5)}),
-        )
-        .await;
-    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let id = app.application(&officer, traveller(5)).await;
     let res = app.issue(&officer, &id, None).await;
     assert_eq!(res.status(), 409, "the active key may not sign tourism passes");
     assert!(
@@ -748,15 +725,7 @@ async fn deltas_since_a_version_carry_only_what_changed_and_the_handheld_merges_
     }
 
     // The handheld merges the full bundle and the delta into its own trust data.
-    let keys: Value = app
-        .client
-        .get(app.url("/api/v1/keys"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let keys: Value = app.public_json("/api/v1/keys").await;
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name);
     std::fs::write(path("full.json"), full.to_string()).unwrap();
@@ -828,28 +797,13 @@ async fn a_permit_never_outlives_its_signing_key() {
     let app = TestApp::spawn_with(|s| s.key_lifetime_days = 30).await;
     let officer = app.token("window", "officer", &["border_tourism"]);
     let gate = app.token("gate", "checkpoint", &[]);
-    let keys: Value = app
-        .client
-        .get(app.url("/api/v1/keys"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let keys: Value = app.public_json("/api/v1/keys").await;
     let parse = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
     assert_eq!(
         parse(&keys[0]["not_after"]) - parse(&keys[0]["not_before"]),
         Duration::days(30)
     );
-    let res = app
-        .post_json(
-            &officer,
-            "/api/v1/applications",
-            &json!({"kind": "border_tourism", "traveller": traveller(7)}),
-        )
-        .await;
-    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let id = app.application(&officer, traveller(7)).await;
     let res = app.issue(&officer, &id, None).await;
     assert_eq!(res.status(), 409, "a 3-month pass under a 30-day key");
     let detail = res.json::<Value>().await.unwrap()["detail"]

@@ -92,15 +92,7 @@ async fn accepted_exported_acknowledged_reviewed_and_overdue_flagged() {
     assert_eq!(payload["applications"][0]["fee_waived"], true);
 
     // The signature verifies against the published key.
-    let keys: Value = app
-        .client
-        .get(app.url("/api/v1/keys"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let keys: Value = app.public_json("/api/v1/keys").await;
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(keys[0]["public_key"].as_str().unwrap())
         .unwrap();

@@ -98,15 +98,7 @@ async fn printed_codes_decode_and_verify() {
         .find(|s| s.starts_with(seal::PREFIX))
         .expect("a signed QR code");
 
-    let keys: Value = app
-        .client
-        .get(app.url("/api/v1/keys"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let keys: Value = app.public_json("/api/v1/keys").await;
     let body = verify_code(&keys, qr).expect("QR payload verifies against the published key");
     assert_eq!(body.number, number);
     assert_eq!(body.holder, "NGUYỄN THỊ ÁNH");

@@ -165,6 +165,18 @@ impl TestApp {
             .expect("request")
     }
 
+    /// GETs a public JSON resource (no token).
+    pub async fn public_json(&self, path: &str) -> Value {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json")
+    }
+
     pub async fn get(&self, token: &str, path: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))
