@@ -1,5 +1,6 @@
 //! Time to render one permit PDF (font subset, QR, Code128, layout, deflate), beside a baseline
-//! in the same run: building the two barcodes' module grids alone.
+//! in the same run: building the two barcodes' module grids alone. Also: the same permit with
+//! its portrait, and normalising an uploaded photo (once per upload, never per print).
 //!   cargo bench --bench print
 
 use borderdesk::domain::permit::PermitKind;
@@ -62,6 +63,28 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.bench_function("permit PDF", |b| b.iter(|| permit_pdf(&m).map(|p| p.len())));
+    // A 12-megapixel phone photo, as uploaded.
+    let camera = image::RgbImage::from_fn(4000, 3000, |x, y| image::Rgb([(x % 251) as u8, (y % 241) as u8, 200]));
+    let mut upload = Vec::new();
+    let _ = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut upload, 90).encode_image(&camera);
+    let Ok(portrait) = borderdesk::service::portraits::normalise(&upload) else {
+        return;
+    };
+    let with_photo = PermitPrint {
+        photo: Some(borderdesk::print::permit::Photo {
+            jpeg: portrait.jpeg,
+            width: portrait.width,
+            height: portrait.height,
+        }),
+        ..m.clone()
+    };
+    g.bench_function("permit PDF with portrait", |b| {
+        b.iter(|| permit_pdf(&with_photo).map(|p| p.len()))
+    });
+    g.sample_size(10);
+    g.bench_function("normalise a 12 MP upload", |b| {
+        b.iter(|| borderdesk::service::portraits::normalise(&upload).map(|p| p.jpeg.len()))
+    });
     g.finish();
 }
 
