@@ -286,6 +286,18 @@ fn issue_in_tx(
             entries,
         },
     );
+    // Issued with materials outstanding (容缺): offline verifiers must hold it as pending, so it
+    // is stamped with a trust version from the start; otherwise they need not hear of it.
+    let outstanding: i64 = application_materials::table
+        .filter(application_materials::application_id.eq(&app.id))
+        .filter(application_materials::provided.eq(false))
+        .count()
+        .get_result(c)?;
+    let trust_version = if outstanding > 0 {
+        super::trust::next_version(c)?
+    } else {
+        0
+    };
     let row = PermitRow {
         number: number.clone(),
         series,
@@ -307,18 +319,9 @@ fn issue_in_tx(
         revoked_by: None,
         revoke_reason: None,
         last_direction: None,
-        trust_version: 0,
+        trust_version,
     };
     diesel::insert_into(permits::table).values(&row).execute(c)?;
-    // Issued with materials outstanding (容缺): offline verifiers must hold it as pending.
-    let outstanding: i64 = application_materials::table
-        .filter(application_materials::application_id.eq(&app.id))
-        .filter(application_materials::provided.eq(false))
-        .count()
-        .get_result(c)?;
-    if outstanding > 0 {
-        super::trust::touch(c, &[&number])?;
-    }
     if let Some(idem) = idem {
         let key_row = IdempotencyRow {
             officer_id: actor.id.clone(),
@@ -462,7 +465,7 @@ pub fn revoke(
             }
             .into());
         }
-        super::trust::touch(c, &[number])?;
+        super::trust::touch(c, number)?;
         let before = serde_json::json!({"status": rec.permit.status});
         let after = serde_json::json!({"status": PermitStatus::Revoked.as_str(), "reason": reason});
         audit::record(

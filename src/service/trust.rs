@@ -28,25 +28,23 @@ pub(crate) fn next_version(c: &mut DbConnection) -> Result<i64> {
     Ok(trust_version::table.select(trust_version::version).first(c)?)
 }
 
-/// Marks permits as changed for offline verifiers (revoked, materials supplied, …).
-pub(crate) fn touch(c: &mut DbConnection, numbers: &[&str]) -> Result<()> {
-    if numbers.is_empty() {
-        return Ok(());
-    }
+/// Marks a permit as changed for offline verifiers (revoked).
+pub(crate) fn touch(c: &mut DbConnection, number: &str) -> Result<()> {
     let v = next_version(c)?;
-    diesel::update(permits::table.filter(permits::number.eq_any(numbers)))
+    diesel::update(permits::table.find(number))
         .set(permits::trust_version.eq(v))
         .execute(c)?;
     Ok(())
 }
 
-/// Marks the permits issued on an application (its materials changed).
+/// Marks the permit issued on an application, if any (its materials changed). A version taken
+/// for an application not yet issued is simply unused: versions need not be gapless.
 pub(crate) fn touch_application(c: &mut DbConnection, application_id: &str) -> Result<()> {
-    let numbers: Vec<String> = permits::table
-        .filter(permits::application_id.eq(application_id))
-        .select(permits::number)
-        .load(c)?;
-    touch(c, &numbers.iter().map(String::as_str).collect::<Vec<_>>())
+    let v = next_version(c)?;
+    diesel::update(permits::table.filter(permits::application_id.eq(application_id)))
+        .set(permits::trust_version.eq(v))
+        .execute(c)?;
+    Ok(())
 }
 
 /// Parses the `since` query parameter: a version the device holds.
