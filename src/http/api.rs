@@ -459,17 +459,7 @@ pub async fn put_portrait(
         return Err(ApiError::UnsupportedMediaType("image/jpeg or image/png"));
     }
     let body = read_body(payload, crate::service::portraits::MAX_BYTES).await?;
-    // Decoding and resizing take tens of milliseconds: off the async worker.
-    let portrait = tokio::task::spawn_blocking(move || crate::service::portraits::normalise(&body))
-        .await
-        .map_err(crate::error::Error::internal)??;
-    let now = state.ctx.clock.now();
-    let id = id.into_inner();
-    state
-        .ctx
-        .db
-        .run(move |c| crate::service::portraits::store(c, now, &actor.0, &id, &portrait))
-        .await?;
+    super::save_portrait(&state, actor.0, id.into_inner(), body).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -144,6 +144,25 @@ async fn api_not_found(_req: HttpRequest) -> Result<HttpResponse, error::ApiErro
 }
 
 /// What a permit prints, from the stored permit and the policy's names for kinds and offices.
+/// Normalises an uploaded photo (CPU work of tens of milliseconds, off the async workers and
+/// outside any database connection) and stores it: for the API and the application page alike.
+pub(crate) async fn save_portrait(
+    state: &AppState,
+    actor: crate::domain::auth::Actor,
+    id: String,
+    upload: impl AsRef<[u8]> + Send + 'static,
+) -> Result<(), Error> {
+    let portrait = tokio::task::spawn_blocking(move || crate::service::portraits::normalise(upload.as_ref()))
+        .await
+        .map_err(Error::internal)??;
+    let now = state.ctx.clock.now();
+    state
+        .ctx
+        .db
+        .run(move |c| crate::service::portraits::store(c, now, &actor, &id, &portrait))
+        .await
+}
+
 pub fn print_model(
     policy: &Policy,
     r: &PermitRecord,

@@ -604,21 +604,7 @@ pub async fn portrait(
     let form = form.into_inner();
     session.check_csrf(&form.csrf)?;
     let id = id.into_inner();
-    let bytes = form.photo.data;
-    let outcome = match tokio::task::spawn_blocking(move || crate::service::portraits::normalise(&bytes)).await {
-        Ok(Ok(portrait)) => {
-            let now = state.ctx.clock.now();
-            let actor = session.actor.clone();
-            let app_id = id.clone();
-            state
-                .ctx
-                .db
-                .run(move |c| crate::service::portraits::store(c, now, &actor, &app_id, &portrait))
-                .await
-        }
-        Ok(Err(e)) => Err(e),
-        Err(e) => Err(Error::internal(e)),
-    };
+    let outcome = super::save_portrait(&state, session.actor.clone(), id.clone(), form.photo.data).await;
     after_change(&state, &session, id, outcome).await
 }
 

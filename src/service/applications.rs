@@ -777,20 +777,10 @@ pub fn supply(
     item: &str,
 ) -> Result<ApplicationOut> {
     write_tx(conn, |c| {
-        let (a, _) = load(c, id)?;
-        let kind = PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal("kind".into()))?;
-        authorize(actor, Action::CreateApplication(kind))?;
+        let a = open_for_supply(c, actor, id)?;
         if !plausible_key(item) {
             return Err(DomainError::NotFound {
                 what: "outstanding material",
-            }
-            .into());
-        }
-        let status = ApplicationStatus::parse(&a.status).ok_or_else(|| Error::Internal("status".into()))?;
-        if matches!(status, ApplicationStatus::Rejected | ApplicationStatus::Withdrawn) {
-            return Err(DomainError::Conflict {
-                message: format!("申请已{0} / the application is {0}", status.as_str()),
-                current_state: status.as_str().into(),
             }
             .into());
         }
@@ -812,6 +802,23 @@ pub fn supply(
         Ok(())
     })?;
     get_application(conn, id, now, policy)
+}
+
+/// The application something is supplied to (a deferred item, the portrait): it exists, the
+/// actor handles its kind, and it is not closed (rejected or withdrawn).
+pub(crate) fn open_for_supply(c: &mut DbConnection, actor: &Actor, id: &str) -> Result<ApplicationRow> {
+    let (a, _) = load(c, id)?;
+    let kind = PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal("kind".into()))?;
+    authorize(actor, Action::CreateApplication(kind))?;
+    let status = ApplicationStatus::parse(&a.status).ok_or_else(|| Error::Internal("status".into()))?;
+    if matches!(status, ApplicationStatus::Rejected | ApplicationStatus::Withdrawn) {
+        return Err(DomainError::Conflict {
+            message: format!("申请已{0} / the application is {0}", status.as_str()),
+            current_state: status.as_str().into(),
+        }
+        .into());
+    }
+    Ok(a)
 }
 
 /// Marks an outstanding item supplied inside the caller's transaction: the application returns

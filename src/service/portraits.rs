@@ -12,7 +12,6 @@ use crate::db::schema::{applications, permits, portraits};
 use crate::db::{DbConnection, audit, ts, write_tx};
 use crate::domain::DomainError;
 use crate::domain::auth::{Action, Actor, authorize};
-use crate::domain::permit::{ApplicationStatus, PermitKind};
 use crate::domain::validation::{FieldErrors, plausible_key};
 use crate::error::{Error, Result};
 
@@ -107,26 +106,8 @@ pub fn normalise(bytes: &[u8]) -> Result<Portrait> {
 /// Stores (or retakes) the portrait of an application. When the portrait was a deferred item
 /// (容缺), it is supplied by the same transaction, and offline verifiers learn of it.
 pub fn store(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, id: &str, p: &Portrait) -> Result<()> {
-    if !plausible_key(id) {
-        return Err(DomainError::NotFound { what: "application" }.into());
-    }
     write_tx(conn, |c| {
-        let (kind, status, before): (String, String, Option<chrono::NaiveDateTime>) = applications::table
-            .find(id)
-            .select((applications::kind, applications::status, applications::portrait_at))
-            .first(c)
-            .optional()?
-            .ok_or(DomainError::NotFound { what: "application" })?;
-        let kind = PermitKind::parse(&kind).ok_or_else(|| Error::Internal(format!("stored kind {kind}")))?;
-        authorize(actor, Action::CreateApplication(kind))?;
-        let status = ApplicationStatus::parse(&status).ok_or_else(|| Error::Internal("status".into()))?;
-        if matches!(status, ApplicationStatus::Rejected | ApplicationStatus::Withdrawn) {
-            return Err(DomainError::Conflict {
-                message: format!("申请已{0} / the application is {0}", status.as_str()),
-                current_state: status.as_str().into(),
-            }
-            .into());
-        }
+        let before = super::applications::open_for_supply(c, actor, id)?.portrait_at;
         diesel::delete(portraits::table.find(id)).execute(c)?;
         diesel::insert_into(portraits::table)
             .values((
