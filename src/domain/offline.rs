@@ -119,6 +119,8 @@ pub struct OfflineVerdict {
     pub holder: Option<String>,
     /// Trips the code allows (0 = any number), when the code could be read.
     pub entries: Option<u8>,
+    /// The permit's last day, when the code could be read.
+    pub valid_until: Option<NaiveDate>,
     /// How old the bundle is at the time used.
     pub bundle_age_minutes: i64,
     pub stale: bool,
@@ -258,6 +260,7 @@ impl Verifier {
             number: None,
             holder: None,
             entries: None,
+            valid_until: None,
             bundle_age_minutes: age.num_minutes(),
             stale: age > STALE_AFTER,
             clock: now,
@@ -273,6 +276,7 @@ impl Verifier {
                 out.number = Some(body.number);
                 out.holder = Some(body.holder);
                 out.entries = Some(body.entries);
+                out.valid_until = seal::days_to_date(body.valid_until);
             }
         }
         out
@@ -317,10 +321,11 @@ impl Verifier {
     /// Records this device's own admitted crossing, so its next decisions know of it before
     /// the hall does.
     pub fn note(&mut self, v: &OfflineVerdict, direction: Direction) {
-        let (true, Some(number), Some(entries)) = (v.verdict.admit, &v.number, v.entries) else {
+        // The entry lasts as long as the permit: a snapshot forgets it after the last day.
+        let (true, Some(number), Some(entries), Some(until)) = (v.verdict.admit, &v.number, v.entries, v.valid_until)
+        else {
             return;
         };
-        let until = self.listed.get(number).map(|l| l.until).unwrap_or(NaiveDate::MAX);
         let standing = match direction {
             Direction::Exit => Standing::Out,
             Direction::Entry if entries == 1 => Standing::Used,
@@ -549,6 +554,9 @@ mod tests {
         v.note(&back, Direction::Entry);
         assert_eq!(v.standing(n), Some(Standing::Used), "a single-entry pass is used up");
         assert_eq!(reason(&v, n, Direction::Exit, at), Reason::Used);
+        // Kept while the pass could still be shown, forgotten after its last day (31 Jan 2027).
+        let kept = |today| v.snapshot(today).permits.iter().any(|l| l.number == n);
+        assert!(kept(day(2027, 1, 31)) && !kept(day(2027, 2, 1)));
         // A rejected scan changes nothing.
         let refused = v.decide(&code("BT-YYG-2026-000002"), Direction::Exit, at);
         v.note(&refused, Direction::Exit);

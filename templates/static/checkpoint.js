@@ -72,13 +72,18 @@
     if (next.since != null && (!held || next.since > held.version)) return null; // a gap: fetch in full
     const permits = next.since == null || !held ? {} : { ...held.permits };
     for (const p of next.permits) { if (p.standing === "clear") delete permits[p.number]; else permits[p.number] = p; }
+    // Entries past their permit's last day can no longer matter: forget them.
+    const today = chinaDay(Date.now());
+    for (const n of Object.keys(permits)) { if (dateDay(permits[n].until) < today) delete permits[n]; }
     return { version: next.version, issued_at: next.issued_at, keys: next.keys, permits };
   }
 
-  function note(number, direction, entries) {
+  // The device's own admitted crossing, held until the permit's last day (`untilDay`, days
+  // since 1970) like the hall's entries.
+  function note(number, direction, entries, untilDay) {
     const trust = store.get("bd-trust");
     if (!trust) return;
-    const until = trust.permits[number] ? trust.permits[number].until : "9999-12-31";
+    const until = new Date(untilDay * DAY).toISOString().slice(0, 10);
     if (direction === "exit") trust.permits[number] = { number, standing: "out", until };
     else if (entries === 1) trust.permits[number] = { number, standing: "used", until };
     else delete trust.permits[number];
@@ -176,7 +181,7 @@
     } catch (_) {
       const code = String(data.get("code") || "").trim(), lane = String(data.get("lane")), direction = String(data.get("direction"));
       const decision = await decideOffline(code, direction);
-      if (decision.reason === "ok") note(decision.body.number, direction, decision.body.entries);
+      if (decision.reason === "ok") note(decision.body.number, direction, decision.body.entries, decision.body.until);
       show(decision, lane, direction);
       const queue = store.get("bd-queue") || [];
       queue.push({ client_id: crypto.randomUUID(), code, lane, direction, at: new Date().toISOString(), verdict: decision.reason === "ok" ? "admit" : "reject", reason: decision.reason });
