@@ -421,7 +421,7 @@ pub(super) async fn read_body(mut payload: web::Payload, limit: usize) -> Result
     use futures_util::StreamExt;
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ApiError::MalformedJson("the request body could not be read".into()))?;
+        let chunk = chunk.map_err(|_| ApiError::UnreadableBody)?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::TooLarge);
         }

@@ -34,6 +34,8 @@ pub enum ApiError {
     MalformedJson(String),
     #[error("request body too large")]
     TooLarge,
+    #[error("request body could not be read")]
+    UnreadableBody,
     #[error("unsupported content type")]
     UnsupportedMediaType(&'static str),
     #[error("authentication required")]
@@ -130,6 +132,12 @@ impl ApiError {
                 "too-large",
                 "请求体过大 / body too large",
                 "the request body exceeds the limit".into(),
+            ),
+            ApiError::UnreadableBody => p(
+                StatusCode::BAD_REQUEST,
+                "unreadable-body",
+                "请求体无法读取 / request body could not be read",
+                "the upload was interrupted; send it again".into(),
             ),
             ApiError::UnsupportedMediaType(expected) => p(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
