@@ -417,7 +417,7 @@ pub async fn supply(
 }
 
 /// Reads a request body up to `limit` bytes; past it the request is refused whole.
-pub(super) async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
+async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
     use futures_util::StreamExt;
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
