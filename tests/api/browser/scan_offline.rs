@@ -1,89 +1,12 @@
 //! The scan page in a real browser (headless Chromium through chromedriver): online scans go to
 //! the hall; with the hall down the page decides from its trust data (a full bundle, then the
 //! delta since its version), queues, and uploads the queue once the hall is back.
-//!
-//! Needs `chromium` and `chromedriver` (Debian: `apt-get install chromium chromium-driver`);
-//! `.ci/run` installs them.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
-use fantoccini::{Client, ClientBuilder, Locator, key::Key};
+use fantoccini::{Client, Locator, key::Key};
 use serde_json::{Value, json};
 
+use super::{Browser, axe, js, until};
 use crate::support::TestApp;
-
-/// chromedriver on a free port, stopped when dropped.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn driver() -> Driver {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let mut child = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver not found: apt-get install chromium chromium-driver (see README)");
-    // It says when it listens: wait for that line rather than for a guessed time.
-    let out = child.stdout.take().expect("stdout");
-    let ready = BufReader::new(out)
-        .lines()
-        .map_while(Result::ok)
-        .any(|l| l.contains("started successfully"));
-    assert!(ready, "chromedriver did not start");
-    Driver {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    }
-}
-
-async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                     format!("--user-data-dir={}", profile.display())],
-        }),
-    );
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .expect("a Chromium session")
-}
-
-/// Resolves once `condition` (a JS expression) is true in the page, or fails after 10 s.
-async fn until(c: &Client, condition: &str) {
-    let script = format!(
-        "const done = arguments[arguments.length - 1]; const t0 = Date.now();
-         (function poll() {{
-           let ok = false; try {{ ok = !!({condition}); }} catch (_) {{}}
-           if (ok) done(true); else if (Date.now() - t0 > 10000) done(false); else setTimeout(poll, 20);
-         }})();"
-    );
-    let ok = c.execute_async(&script, vec![]).await.expect("script");
-    assert_eq!(ok, json!(true), "timed out waiting for: {condition}");
-}
-
-async fn js(c: &Client, expr: &str) -> Value {
-    c.execute(&format!("return {expr};"), vec![]).await.expect("script")
-}
 
 /// Types a code as a keyboard-wedge scanner does: the characters, then Enter.
 async fn scan(c: &Client, code: &str) {
@@ -113,23 +36,10 @@ async fn the_scan_page_verifies_offline_from_its_bundle_and_delta_and_uploads_on
     let code = |i: usize| permits[i]["code"].as_str().unwrap().to_string();
     let number = |i: usize| permits[i]["number"].as_str().unwrap().to_string();
 
-    let driver = driver();
-    let profile = tempfile::tempdir().unwrap();
-    let c = browser(&driver, profile.path()).await;
-    c.goto(&app.url("/login")).await.unwrap();
-    c.find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys(&user)
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(&format!("{password}{}", char::from(Key::Enter)))
-        .await
-        .unwrap();
-    until(&c, "location.pathname !== '/login'").await;
+    let Some(c) = Browser::start("scan_offline", (1024, 900), &[]).await else {
+        return;
+    };
+    c.login(&app, &user, &password).await;
     c.goto(&app.url("/checkpoint?lane=YYG-C5")).await.unwrap();
     // The page takes a full bundle and the keys while the hall answers.
     until(
@@ -138,6 +48,7 @@ async fn the_scan_page_verifies_offline_from_its_bundle_and_delta_and_uploads_on
     )
     .await;
     assert_eq!(c.title().await.unwrap(), "查验 Scan · borderdesk");
+    assert_eq!(axe(&c, "checkpoint").await, Vec::<String>::new(), "WCAG 2.1 A/AA");
     let v0 = js(&c, "JSON.parse(localStorage.getItem('bd-trust')).version").await;
 
     // Online: the scan goes to the hall.
@@ -215,7 +126,7 @@ async fn the_scan_page_verifies_offline_from_its_bundle_and_delta_and_uploads_on
     let app = outage.end().await;
     c.goto(&app.url("/checkpoint?lane=YYG-C5")).await.unwrap();
     until(&c, &format!("{} === 0", queue_len())).await;
-    c.close().await.unwrap();
+    c.c.clone().close().await.unwrap();
     assert_eq!(
         app.count("crossings"),
         2 + 5,
