@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::local;
 use super::permit::PermitKind;
 use super::seal::{self, SealBody, SealError};
-use super::verdict::{Direction, Reason, Verdict, reject};
+use super::verdict::{Direction, Reason, Verdict, Warning, reject};
 
 /// Past this age a verifier warns that its data may miss recent revocations.
 pub const STALE_AFTER: Duration = Duration::hours(24);
@@ -236,6 +236,9 @@ impl Verifier {
 
     /// The signed body, and whether its key was allowed to sign it.
     fn read(&self, code: &str) -> Result<(SealBody, bool), Reason> {
+        if looks_like_number(code) {
+            return Err(Reason::UnverifiableOffline);
+        }
         let body = match seal::verify(code, |id| self.keys.get(&id).map(|k| k.public)) {
             Ok(b) => b,
             Err(SealError::Malformed) => return Err(Reason::Malformed),
@@ -292,8 +295,22 @@ impl Verifier {
         ) else {
             return reject(Reason::Malformed);
         };
+        // A return on a pass that expired abroad is admitted with the overstay warning, as the
+        // hall does. Offline the exit may not be known (it can have left the bundle), and an
+        // entry is never refused here for want of a recorded exit, so no exit is required.
+        let overstay = today > until && direction == Direction::Entry;
         match standing {
             Some(Standing::Revoked) => return reject(Reason::Revoked),
+            Some(Standing::Used) if overstay => return reject(Reason::Used),
+            _ if overstay => {
+                return Verdict {
+                    admit: true,
+                    reason: Reason::Ok,
+                    message_zh: "准予入境（离线核验）：通行证已过期，逾期滞留须登记",
+                    message_en: "admit home (verified offline): the pass has expired (overstay, to be recorded)",
+                    warning: Some(Warning::Overstay),
+                };
+            }
             _ if today > until => return reject(Reason::Expired),
             Some(Standing::Used) => return reject(Reason::Used),
             Some(Standing::Suspended) => return reject(Reason::Suspended),
@@ -315,6 +332,7 @@ impl Verifier {
             reason: Reason::Ok,
             message_zh: "准予通行（离线核验）",
             message_en: "admit (verified offline)",
+            warning: None,
         }
     }
 
@@ -345,6 +363,16 @@ impl Verifier {
             );
         }
     }
+}
+
+/// A permit number as printed (e.g. `BT-YYG-2026-000123`), typed or read from the Code128:
+/// something the hall knows, but that carries nothing to verify here.
+fn looks_like_number(code: &str) -> bool {
+    let parts: Vec<&str> = code.trim().split('-').collect();
+    let letters = |p: &str| !p.is_empty() && p.len() <= 8 && p.bytes().all(|b| b.is_ascii_alphanumeric());
+    let digits = |p: &str, min: usize| p.len() >= min && p.len() <= 12 && p.bytes().all(|b| b.is_ascii_digit());
+    matches!(parts.as_slice(), [kind, office, year, serial]
+        if letters(kind) && letters(office) && digits(year, 4) && year.len() == 4 && digits(serial, 1))
 }
 
 #[cfg(test)]
@@ -452,9 +480,15 @@ mod tests {
         );
         assert_eq!(
             v.decide("BT-YYG-2026-000001", exit, at).verdict.reason,
-            Reason::Malformed,
+            Reason::UnverifiableOffline,
             "a bare number needs the hall"
         );
+        assert_eq!(
+            v.decide("bt-yyg-2026-000001 ", exit, at).verdict.reason,
+            Reason::UnverifiableOffline,
+            "typed in lower case"
+        );
+        assert_eq!(v.decide("not-a-permit", exit, at).verdict.reason, Reason::Malformed);
         let stranger = sign(
             &SigningKey::from_bytes(&[6; 32]),
             &SealInput {
@@ -561,6 +595,46 @@ mod tests {
         let refused = v.decide(&code("BT-YYG-2026-000002"), Direction::Exit, at);
         v.note(&refused, Direction::Exit);
         assert_eq!(v.standing("BT-YYG-2026-000002"), Some(Standing::Revoked));
+    }
+
+    /// The code's last day is 31 Jan 2027 (China date): from 00:00:00 on 1 Feb, +08:00, a return
+    /// is admitted with the overstay warning, an exit is refused as expired.
+    #[test]
+    fn an_entry_on_a_pass_expired_abroad_is_admitted_with_a_warning() {
+        let china = |d: u32, h: u32, m: u32, s: u32| {
+            crate::domain::OFFICE_TZ
+                .with_ymd_and_hms(2027, 2, d, h, m, s)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        let last_second = china(1, 0, 0, 0) - Duration::seconds(1);
+        let mut v = Verifier::new(full(t(11, 26, 0))).unwrap();
+        let n = "BT-YYG-2026-000005"; // listed as out
+        let home = v.decide(&code(n), Direction::Entry, last_second).verdict;
+        assert_eq!((home.admit, home.warning), (true, None));
+        let late = v.decide(&code(n), Direction::Entry, china(1, 0, 0, 0));
+        assert_eq!(
+            (late.verdict.admit, late.verdict.reason, late.verdict.warning),
+            (true, Reason::Ok, Some(Warning::Overstay))
+        );
+        // Not listed as out (the exit left the bundle, or was at a lane offline): admitted too.
+        let unlisted = v.decide(&code("BT-YYG-2026-000001"), Direction::Entry, china(1, 0, 0, 0));
+        assert_eq!(unlisted.verdict.warning, Some(Warning::Overstay));
+        assert_eq!(
+            reason(&v, "BT-YYG-2026-000001", Direction::Exit, china(1, 0, 0, 0)),
+            Reason::Expired
+        );
+        assert_eq!(
+            reason(&v, "BT-YYG-2026-000002", Direction::Entry, china(1, 0, 0, 0)),
+            Reason::Revoked
+        );
+        assert_eq!(
+            reason(&v, "BT-YYG-2026-000004", Direction::Entry, china(1, 0, 0, 0)),
+            Reason::Used
+        );
+        // The return is noted like any other: the single-entry pass is used up.
+        v.note(&late, Direction::Entry);
+        assert_eq!(v.standing(n), Some(Standing::Used));
     }
 
     #[test]

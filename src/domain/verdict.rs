@@ -3,6 +3,12 @@
 //!
 //! A trip is an exit followed by the return entry. `entries_allowed` counts trips (0 = any
 //! number): a single-entry pass admits one exit and the entry that follows, then is used up.
+//!
+//! Overstay: a pass that expired while its holder was abroad (last crossing an exit) does not
+//! refuse the holder's return. The entry is admitted with reason `ok` and the warning
+//! `overstay`, which is recorded with the crossing for follow-up. Reason `ok` rather than a new
+//! admit reason because devices read `reason == "ok"` as admit; the warning is an added field.
+//! An exit on an expired pass, or an entry with no exit on record, is still `expired`.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -26,6 +32,9 @@ pub enum Reason {
     Pending,
     Used,
     WrongDirection,
+    /// Offline only: a bare permit number (Code128 or typed) cannot be checked without the
+    /// hall; the signed QR can.
+    UnverifiableOffline,
 }
 
 impl Reason {
@@ -44,6 +53,7 @@ impl Reason {
             Reason::Pending => "pending",
             Reason::Used => "used",
             Reason::WrongDirection => "wrong_direction",
+            Reason::UnverifiableOffline => "unverifiable_offline",
         }
     }
 }
@@ -72,12 +82,30 @@ impl Direction {
     }
 }
 
+/// Something an admitted crossing leaves to follow up. Like reason codes, never renamed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Warning {
+    /// The pass expired while its holder was abroad: admitted home, the overstay to be recorded.
+    Overstay,
+}
+
+impl Warning {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Warning::Overstay => "overstay",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Verdict {
     pub admit: bool,
     pub reason: Reason,
     pub message_zh: &'static str,
     pub message_en: &'static str,
+    /// Only on an admit.
+    pub warning: Option<Warning>,
 }
 
 pub fn reject(reason: Reason) -> Verdict {
@@ -98,12 +126,17 @@ pub fn reject(reason: Reason) -> Verdict {
         Reason::Pending => ("材料或照片待补，通行证未生效", "materials/portrait pending"),
         Reason::Used => ("通行证次数已用完", "permit used up"),
         Reason::WrongDirection => ("出入境方向不符", "wrong direction for this permit's last crossing"),
+        Reason::UnverifiableOffline => (
+            "离线无法核验证件号码，请扫描二维码",
+            "a permit number cannot be verified offline: scan the QR code",
+        ),
     };
     Verdict {
         admit: false,
         reason,
         message_zh,
         message_en,
+        warning: None,
     }
 }
 
@@ -113,6 +146,18 @@ fn admit() -> Verdict {
         reason: Reason::Ok,
         message_zh: "准予通行",
         message_en: "admit",
+        warning: None,
+    }
+}
+
+/// The return of a holder whose pass expired while abroad.
+pub fn overstay() -> Verdict {
+    Verdict {
+        admit: true,
+        reason: Reason::Ok,
+        message_zh: "准予入境：通行证已在境外期间过期，逾期滞留须登记",
+        message_en: "admit home: the pass expired while abroad (overstay, to be recorded)",
+        warning: Some(Warning::Overstay),
     }
 }
 
@@ -153,6 +198,10 @@ pub struct Facts {
 
 /// Decides a crossing in `direction`, and what admitting it changes.
 pub fn crossing(f: &Facts, direction: Direction, now: DateTime<Utc>) -> (Verdict, Option<Effect>) {
+    let used_up = f.entries_allowed > 0 && f.entries_used >= f.entries_allowed;
+    if f.status == PermitStatus::Expired && direction == Direction::Entry && f.last_direction == Some(Direction::Exit) {
+        return (overstay(), Some(Effect::EndTrip { used_up }));
+    }
     let v = decide(f.status, f.valid_from, now);
     if !v.admit {
         return (v, None);
@@ -163,10 +212,7 @@ pub fn crossing(f: &Facts, direction: Direction, now: DateTime<Utc>) -> (Verdict
         Direction::Exit if !trips_left => (reject(Reason::Used), None),
         Direction::Exit => (v, Some(Effect::StartTrip)),
         Direction::Entry if f.last_direction != Some(Direction::Exit) => (reject(Reason::WrongDirection), None),
-        Direction::Entry => {
-            let used_up = f.entries_allowed > 0 && f.entries_used >= f.entries_allowed;
-            (v, Some(Effect::EndTrip { used_up }))
-        }
+        Direction::Entry => (v, Some(Effect::EndTrip { used_up })),
     }
 }
 
@@ -260,10 +306,68 @@ mod tests {
         );
     }
 
+    /// Validity is per China date: a pass whose last day is 30 Nov 2026 is good until 23:59:59
+    /// that day (+08:00), and from 00:00:00 on 1 Dec its holder abroad overstays.
+    #[test]
+    fn a_pass_expiring_abroad_admits_the_return_with_an_overstay_warning() {
+        use crate::domain::permit::{effective_status, validity};
+        let china = |mo: u32, d: u32, h: u32, m: u32, s: u32| {
+            crate::domain::OFFICE_TZ
+                .with_ymd_and_hms(2026, mo, d, h, m, s)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        let issued = china(11, 1, 9, 0, 0);
+        let (from, until) = validity(issued, 1).unwrap();
+        assert_eq!(until, china(11, 30, 23, 59, 59), "last day 30 Nov");
+        let at = |now: DateTime<Utc>, last: Option<Direction>| Facts {
+            status: effective_status(PermitStatus::Issued, until, &[], now),
+            valid_from: from,
+            entries_allowed: 1,
+            entries_used: 1,
+            last_direction: last,
+        };
+        let before = china(11, 30, 23, 59, 59);
+        let after = china(12, 1, 0, 0, 0);
+        let out = Some(Direction::Exit);
+        // 23:59:59 on the last day: an ordinary return.
+        let (v, e) = crossing(&at(before, out), Direction::Entry, before);
+        assert_eq!((v.admit, v.reason, v.warning), (true, Reason::Ok, None));
+        assert_eq!(e, Some(Effect::EndTrip { used_up: true }));
+        // 00:00:00 the day after: still home, with the overstay to record, and the trip ends.
+        let (v, e) = crossing(&at(after, out), Direction::Entry, after);
+        assert_eq!(
+            (v.admit, v.reason, v.warning),
+            (true, Reason::Ok, Some(Warning::Overstay))
+        );
+        assert_eq!(e, Some(Effect::EndTrip { used_up: true }));
+        // Leaving on an expired pass, or coming back with no exit on record, is refused.
+        let fresh = Facts {
+            entries_used: 0,
+            ..at(after, None)
+        };
+        assert_eq!(crossing(&fresh, Direction::Exit, after).0.reason, Reason::Expired);
+        assert_eq!(crossing(&fresh, Direction::Entry, after).0.reason, Reason::Expired);
+        assert_eq!(
+            crossing(&at(after, Some(Direction::Entry)), Direction::Entry, after)
+                .0
+                .reason,
+            Reason::Expired
+        );
+        // Revoked while abroad stays a rejection.
+        let revoked = Facts {
+            status: PermitStatus::Revoked,
+            ..at(after, out)
+        };
+        assert_eq!(crossing(&revoked, Direction::Entry, after).0.reason, Reason::Revoked);
+    }
+
     #[test]
     fn reason_codes_are_stable() {
         let json = serde_json::to_string(&[Reason::Ok, Reason::BadSignature, Reason::WrongDirection]).unwrap();
         assert_eq!(json, r#"["ok","bad_signature","wrong_direction"]"#);
         assert_eq!(Reason::KeyNotAllowed.as_str(), "key_not_allowed");
+        assert_eq!(Reason::UnverifiableOffline.as_str(), "unverifiable_offline");
+        assert_eq!(serde_json::to_string(&Warning::Overstay).unwrap(), r#""overstay""#);
     }
 }

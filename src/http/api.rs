@@ -751,7 +751,7 @@ pub struct ScanRequest {
     post, path = "/api/v1/checkpoint/scans", tag = "checkpoint",
     request_body = ScanRequest,
     responses(
-        (status = 200, description = "The verdict (admit or reject with a reason code); the attempt is recorded either way", body = crate::service::checkpoint::ScanOut),
+        (status = 200, description = "The verdict (admit or reject with a reason code); the attempt is recorded either way. Overstay: a pass that expired (per China date, Asia/Shanghai) while its holder was abroad — last crossing an exit — does not refuse the return: the entry is admitted with reason `ok` and `warning: \"overstay\"`, recorded with the crossing's audit entry for follow-up. An exit on an expired pass, or an entry with no exit on record, is rejected as `expired`. Offline verifiers admit every entry on an expired pass with the same warning (they cannot know the exit), and answer `unverifiable_offline` to a bare permit number.", body = crate::service::checkpoint::ScanOut),
         (status = 403, description = "Not a checkpoint account", body = Problem),
         (status = 422, description = "Lane or direction missing or malformed", body = Problem),
     ),

@@ -14,7 +14,7 @@ use crate::domain::auth::{Action, Actor, authorize};
 use crate::domain::permit::{PermitKind, PermitStatus};
 use crate::domain::seal::{self, SealError};
 use crate::domain::validation::{FieldErrors, plausible_key};
-use crate::domain::verdict::{self, Direction, Effect, Facts, Reason, Verdict};
+use crate::domain::verdict::{self, Direction, Effect, Facts, Reason, Verdict, Warning};
 use crate::domain::{DomainError, local};
 use crate::error::{Error, Result};
 use crate::keys::KeyRing;
@@ -44,12 +44,16 @@ pub struct Vehicle {
     pub plates: Vec<String>,
 }
 
-/// The answer to a scan. `verdict`, `reason` and `message` are the stable contract.
+/// The answer to a scan. `verdict`, `reason`, `warning` and `message` are the stable contract.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ScanOut {
     /// admit or reject.
     pub verdict: &'static str,
     pub reason: Reason,
+    /// On an admit only, something to follow up: `overstay` when a pass expired while its
+    /// holder was abroad (the return is admitted with reason `ok`; the warning is recorded with
+    /// the crossing's audit entry). Null otherwise.
+    pub warning: Option<Warning>,
     /// 中文 / English.
     pub message: String,
     pub message_zh: &'static str,
@@ -270,7 +274,10 @@ pub(crate) fn record(
         if verdict.admit
             && let Some(r) = &record
         {
-            let after = serde_json::json!({"direction": row.direction, "lane": row.lane, "crossing": row.id});
+            let mut after = serde_json::json!({"direction": row.direction, "lane": row.lane, "crossing": row.id});
+            if let Some(w) = verdict.warning {
+                after["warning"] = w.as_str().into();
+            }
             audit::record::<(), _>(
                 c,
                 audit::Change {
@@ -288,6 +295,7 @@ pub(crate) fn record(
         Ok(ScanOut {
             verdict: word,
             reason: verdict.reason,
+            warning: verdict.warning,
             message: format!("{} / {}", verdict.message_zh, verdict.message_en),
             message_zh: verdict.message_zh,
             message_en: verdict.message_en,
@@ -430,6 +438,9 @@ pub struct OfflineCrossing {
     /// admit or reject, as the device decided.
     pub verdict: String,
     pub reason: Reason,
+    /// The device's warning on an admit (`overstay`); the hall also works it out itself.
+    #[serde(default)]
+    pub warning: Option<Warning>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -500,12 +511,14 @@ pub fn upload(conn: &mut DbConnection, actor: &Actor, keys: &KeyRing, items: &[O
             };
             let saved = c.transaction(|c| {
                 let mut moved = None;
+                let mut warning = if x.verdict == "admit" { x.warning } else { None };
                 if x.verdict == "admit"
                     && let Some(r) = &record
-                    && let (_, Some(effect)) = verdict::crossing(&facts(r, at), direction, at)
+                    && let (decided, Some(effect)) = verdict::crossing(&facts(r, at), direction, at)
                     && apply(c, r, effect, version)?
                 {
                     moved = Some(r.permit.number.as_str());
+                    warning = warning.or(decided.warning);
                 }
                 let row = CrossingRow {
                     id: new_id(),
@@ -522,7 +535,10 @@ pub fn upload(conn: &mut DbConnection, actor: &Actor, keys: &KeyRing, items: &[O
                 };
                 diesel::insert_into(crossings::table).values(&row).execute(c)?;
                 if let Some(number) = moved {
-                    let after = serde_json::json!({"direction": row.direction, "lane": row.lane, "crossing": row.id, "offline": true});
+                    let mut after = serde_json::json!({"direction": row.direction, "lane": row.lane, "crossing": row.id, "offline": true});
+                    if let Some(w) = warning {
+                        after["warning"] = w.as_str().into();
+                    }
                     audit::record::<(), _>(
                         c,
                         audit::Change {

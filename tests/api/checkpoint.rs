@@ -833,3 +833,61 @@ async fn a_permit_never_outlives_its_signing_key() {
         .collect();
     assert_eq!(kids, vec![json!(long)], "{short} dropped");
 }
+
+/// A single-entry pass that expires while its holder is abroad: the return is admitted with the
+/// overstay warning from 00:00:00 China time the day after its last day (23:59:59 is still an
+/// ordinary return), the warning is in the crossing's audit entry, and the trip ends.
+#[actix_web::test]
+async fn a_return_on_a_pass_expired_abroad_is_admitted_with_an_overstay_warning() {
+    let app = TestApp::spawn().await;
+    let officer = app.token("window", "officer", &["border_tourism"]);
+    let gate = app.token("gate", "checkpoint", &[]);
+    let on_time = app.issued_permit(&officer).await;
+    let late = app.issued_permit(&officer).await;
+    let stayed = app.issued_permit(&officer).await;
+    for p in [&on_time, &late] {
+        let v = scan(&app, &gate, p["code"].as_str().unwrap(), "exit").await;
+        assert_eq!(v["verdict"], "admit");
+        assert_eq!(v["warning"], Value::Null);
+    }
+    let until = chrono::DateTime::parse_from_rfc3339(on_time["valid_until"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        until.format("%H:%M:%S %:z").to_string(),
+        "23:59:59 +08:00",
+        "validity ends with the China date"
+    );
+    let last_second = until.with_timezone(&chrono::Utc);
+
+    app.clock.set(last_second);
+    let v = scan(&app, &gate, on_time["code"].as_str().unwrap(), "entry").await;
+    assert_eq!((v["verdict"].as_str(), reason(&v)), (Some("admit"), "ok"));
+    assert_eq!(v["warning"], Value::Null, "still valid at 23:59:59");
+
+    app.clock.set(last_second + Duration::seconds(1));
+    let v = scan(&app, &gate, late["code"].as_str().unwrap(), "entry").await;
+    assert_eq!((v["verdict"].as_str(), reason(&v)), (Some("admit"), "ok"), "{v}");
+    assert_eq!(v["warning"], "overstay");
+    assert!(v["message"].as_str().unwrap().contains("overstay"), "{v}");
+    assert_eq!(v["permit"]["entries_used"], 1);
+    // Leaving on the expired pass is refused; the other holder never left.
+    let v = scan(&app, &gate, stayed["code"].as_str().unwrap(), "exit").await;
+    assert_eq!(reason(&v), "expired");
+    let v = scan(&app, &gate, late["code"].as_str().unwrap(), "exit").await;
+    assert_eq!(reason(&v), "used", "the trip is over");
+
+    let number = late["number"].as_str().unwrap().to_string();
+    let trail = app
+        .ctx
+        .db
+        .run_blocking(move |c| borderdesk::db::audit::for_entity(c, "permit", &number))
+        .unwrap();
+    let crossings: Vec<Value> = trail
+        .iter()
+        .filter(|r| r.action == "permit.cross")
+        .map(|r| serde_json::from_str(r.after_json.as_deref().unwrap()).unwrap())
+        .collect();
+    assert_eq!(crossings.len(), 2);
+    assert_eq!(crossings[0].get("warning"), None);
+    assert_eq!(crossings[1]["direction"], "entry");
+    assert_eq!(crossings[1]["warning"], "overstay", "recorded for follow-up");
+}
