@@ -105,6 +105,7 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
         metrics: Metrics { permits_issued, scans },
         session_ttl: chrono::Duration::hours(i64::from(settings.session_hours)),
         secure_cookies: settings.secure_cookies,
+        verdict_clear_seconds: settings.verdict_clear_seconds,
         progress_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(PROGRESS_LOOKUPS_PER_MINUTE)),
         login_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(LOGIN_ATTEMPTS_PER_MINUTE)),
     });

@@ -57,6 +57,11 @@ pub struct Settings {
     /// keys well before the active one has less left than the longest permit validity.
     #[arg(long, env = "BORDERDESK_KEY_LIFETIME_DAYS", default_value_t = 1826, global = true)]
     pub key_lifetime_days: u32,
+
+    /// Seconds a verdict stays on the scan page: it greys out as it ages and is cleared after
+    /// this long, so an old verdict is never taken for the next vehicle's (0 = never cleared).
+    #[arg(long, env = "BORDERDESK_VERDICT_CLEAR_SECONDS", default_value_t = 20, global = true)]
+    pub verdict_clear_seconds: u32,
 }
 
 impl Default for Settings {
@@ -74,6 +79,7 @@ impl Default for Settings {
             office_open: "08:30".into(),
             office_close: "17:30".into(),
             key_lifetime_days: 1826,
+            verdict_clear_seconds: 20,
         }
     }
 }

@@ -32,6 +32,8 @@ pub struct AppState {
     pub metrics: Metrics,
     pub session_ttl: chrono::Duration,
     pub secure_cookies: bool,
+    /// Seconds before the scan page clears a verdict (0 = never).
+    pub verdict_clear_seconds: u32,
     /// Per-address limit on the public progress query, against guessing ID suffixes.
     pub progress_limiter: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
     /// Login attempts per username (not per address: a hall's officers share one address).
@@ -50,7 +52,7 @@ pub struct AppState {
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
         pages::index, pages::login_form, pages::login, pages::logout, pages::desk, pages::create_application,
         pages::application, pages::issue, pages::step, pages::portrait, pages::permit, pages::revoke,
-        pages::progress_form, pages::progress_lookup, pages::sla, pages::calendar, pages::calendar_set, pages::calendar_remove, pages::notice, pages::checkpoint, pages::checkpoint_scan, pages::checkpoint_js, pages::checkpoint_upload,
+        pages::progress_form, pages::progress_lookup, pages::sla, pages::calendar, pages::calendar_set, pages::calendar_remove, pages::notice, pages::checkpoint, pages::checkpoint_scan, pages::checkpoint_js, pages::jsqr_js, pages::jsqr_license, pages::checkpoint_upload,
     ),
     // The bundle's payload is JSON inside a string (so its signature covers exact bytes): its
     // schema is listed here for device makers.
@@ -123,6 +125,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/checkpoint", web::post().to(pages::checkpoint_scan))
         .route("/checkpoint/upload", web::post().to(pages::checkpoint_upload))
         .route("/static/checkpoint.js", web::get().to(pages::checkpoint_js))
+        .route("/static/jsqr-1.4.0.js", web::get().to(pages::jsqr_js))
+        .route("/static/jsqr-1.4.0.LICENSE.txt", web::get().to(pages::jsqr_license))
         .route("/supervisor/sla", web::get().to(pages::sla))
         .route("/admin/calendar", web::get().to(pages::calendar))
         .route("/admin/calendar", web::post().to(pages::calendar_set))

@@ -1053,6 +1053,7 @@ async fn checkpoint_page(
     lane: String,
     direction: String,
     result: Option<crate::service::checkpoint::ScanOut>,
+    code: &str,
     error: Option<String>,
 ) -> Result<CheckpointPage, PageError> {
     authorize(&session.actor, Action::Scan)?;
@@ -1076,6 +1077,10 @@ async fn checkpoint_page(
             reason: r.reason,
         })
         .collect();
+    let stamp = result.as_ref().map(|r| VerdictStamp {
+        tail: code_tail(code),
+        time: r.scanned_at.format("%H:%M:%S").to_string(),
+    });
     Ok(CheckpointPage {
         nav: session.nav(),
         lane,
@@ -1083,7 +1088,26 @@ async fn checkpoint_page(
         result,
         error,
         recent,
+        clear_seconds: state.verdict_clear_seconds,
+        stamp,
     })
+}
+
+/// The end of a scanned code shown with its verdict, enough to tell one scan from the next: a
+/// permit number's serial, a signed code's last characters. Never a whole ID number.
+fn code_tail(code: &str) -> String {
+    let chars: Vec<char> = code.trim().chars().collect();
+    let tail: String = chars[chars.len().saturating_sub(6)..].iter().collect();
+    if chars.len() > 6 { format!("…{tail}") } else { tail }
+}
+
+/// The scan page's script asks for the verdict as JSON (to show it in place and keep the scan
+/// field focused); a form posted without the script gets the page.
+fn wants_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/json"))
 }
 
 #[utoipa::path(get, path = "/checkpoint", tag = "pages", params(("lane" = Option<String>, Query), ("direction" = Option<String>, Query)), responses((status = 200, description = "The scan page for checkpoint staff", content_type = "text/html")))]
@@ -1099,6 +1123,7 @@ pub async fn checkpoint(
         q.lane.unwrap_or_else(|| "L1".into()),
         q.direction.unwrap_or_else(|| "exit".into()),
         None,
+        "",
         None,
     )
     .await?;
@@ -1117,19 +1142,27 @@ pub struct ScanForm {
     direction: String,
 }
 
-#[utoipa::path(post, path = "/checkpoint", tag = "pages", responses((status = 200, description = "The verdict, large, with holder and vehicle", content_type = "text/html")))]
+#[utoipa::path(post, path = "/checkpoint", tag = "pages", responses(
+    (status = 200, description = "The verdict, large, with holder and vehicle; as the API's scan answer (JSON) when the request accepts application/json", content_type = "text/html"),
+    (status = 422, description = "Lane, direction or code missing or malformed: the page with the messages, or problem+json", content_type = "text/html"),
+))]
 pub async fn checkpoint_scan(
     state: web::Data<AppState>,
     session: PageSession,
+    req: HttpRequest,
     form: web::Form<ScanForm>,
 ) -> Result<HttpResponse, PageError> {
     session.check_csrf(&form.csrf)?;
     let form = form.into_inner();
+    let json = wants_json(&req);
     let input = match crate::service::checkpoint::validate(Some(&form.code), Some(&form.lane), Some(&form.direction)) {
         Ok(i) => i,
+        Err(e @ Error::Domain(DomainError::Validation(_))) if json => {
+            return Ok(super::error::ApiError::from(e).error_response());
+        }
         Err(Error::Domain(DomainError::Validation(errs))) => {
             let message = errs.0.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("；");
-            let page = checkpoint_page(&state, &session, form.lane, form.direction, None, Some(message)).await?;
+            let page = checkpoint_page(&state, &session, form.lane, form.direction, None, "", Some(message)).await?;
             return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &page));
         }
         Err(e) => return Err(e.into()),
@@ -1145,7 +1178,12 @@ pub async fn checkpoint_scan(
         .scans
         .with_label_values(&[out.verdict, out.reason.as_str()])
         .inc();
-    let page = checkpoint_page(&state, &session, form.lane, form.direction, Some(out), None).await?;
+    if json {
+        return Ok(HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(out));
+    }
+    let page = checkpoint_page(&state, &session, form.lane, form.direction, Some(out), &form.code, None).await?;
     Ok(html(StatusCode::OK, &page))
 }
 
@@ -1157,6 +1195,26 @@ pub async fn checkpoint_js() -> HttpResponse {
         .content_type("application/javascript; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .body(include_str!("../../templates/static/checkpoint.js"))
+}
+
+/// The QR decoder for camera scanning where the browser has no `BarcodeDetector` (jsQR,
+/// Apache-2.0, vendored unchanged with its notice). The version is in the path, so it is cached
+/// for a year; the scan page loads it only when the camera is used.
+#[utoipa::path(get, path = "/static/jsqr-1.4.0.js", tag = "pages", responses((status = 200, description = "jsQR 1.4.0, the scan page's QR decoder", content_type = "application/javascript")))]
+pub async fn jsqr_js() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .body(include_str!("../../templates/static/jsqr-1.4.0.js"))
+}
+
+/// jsQR's licence, as its notice asks.
+#[utoipa::path(get, path = "/static/jsqr-1.4.0.LICENSE.txt", tag = "pages", responses((status = 200, description = "The Apache License 2.0 of jsQR", content_type = "text/plain")))]
+pub async fn jsqr_license() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::plaintext())
+        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .body(include_str!("../../templates/static/jsqr-1.4.0.LICENSE.txt"))
 }
 
 #[utoipa::path(post, path = "/checkpoint/upload", tag = "pages", request_body = super::api::UploadRequest, responses((status = 200, description = "Crossings decided offline by the scan page, recorded once", body = crate::service::checkpoint::UploadOut)))]

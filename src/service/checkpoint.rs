@@ -534,7 +534,14 @@ pub fn upload(conn: &mut DbConnection, actor: &Actor, keys: &KeyRing, items: &[O
                     cleared_at: None,
                 };
                 diesel::insert_into(crossings::table).values(&row).execute(c)?;
-                if let Some(number) = moved {
+                // An overstay the device admitted is put on record even where the trip could not
+                // be counted on the permit (its exit was never recorded), so it is followed up.
+                let noted = moved.map(|n| (n, "permit.cross")).or_else(|| {
+                    warning
+                        .and(record.as_ref())
+                        .map(|r| (r.permit.number.as_str(), "permit.overstay"))
+                });
+                if let Some((number, action)) = noted {
                     let mut after = serde_json::json!({"direction": row.direction, "lane": row.lane, "crossing": row.id, "offline": true});
                     if let Some(w) = warning {
                         after["warning"] = w.as_str().into();
@@ -544,7 +551,7 @@ pub fn upload(conn: &mut DbConnection, actor: &Actor, keys: &KeyRing, items: &[O
                         audit::Change {
                             at,
                             actor: Some(&actor.id),
-                            action: "permit.cross",
+                            action,
                             entity: "permit",
                             entity_id: number,
                             before: None,

@@ -395,4 +395,13 @@ pub struct CheckpointPage {
     pub result: Option<crate::service::checkpoint::ScanOut>,
     pub error: Option<String>,
     pub recent: Vec<RecentScan>,
+    /// Seconds before the page clears a verdict (0 = never).
+    pub clear_seconds: u32,
+    /// The verdict's stamp when rendered by the server: the code's tail and the local time.
+    pub stamp: Option<VerdictStamp>,
+}
+
+pub struct VerdictStamp {
+    pub tail: String,
+    pub time: String,
 }

@@ -891,3 +891,44 @@ async fn a_return_on_a_pass_expired_abroad_is_admitted_with_an_overstay_warning(
     assert_eq!(crossings[1]["direction"], "entry");
     assert_eq!(crossings[1]["warning"], "overstay", "recorded for follow-up");
 }
+
+/// The camera's QR decoder ships with the service (nothing fetched from elsewhere), cached for
+/// good under its versioned path, with its licence.
+#[actix_web::test]
+async fn the_qr_decoder_is_served_by_the_app_with_its_licence() {
+    let app = TestApp::spawn().await;
+    let res = app.client.get(app.url("/static/jsqr-1.4.0.js")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/javascript; charset=utf-8");
+    assert!(
+        res.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age=31536000")
+    );
+    let js = res.text().await.unwrap();
+    assert!(js.starts_with("/*! jsQR 1.4.0") && js.contains("Apache License 2.0"));
+    let licence = app
+        .client
+        .get(app.url("/static/jsqr-1.4.0.LICENSE.txt"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(licence.contains("Apache License"));
+    let script = app
+        .client
+        .get(app.url("/static/checkpoint.js"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        script.contains("\"/static/jsqr-1.4.0.js\""),
+        "the page loads it from the app"
+    );
+}

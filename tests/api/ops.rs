@@ -75,6 +75,8 @@ async fn openapi_lists_every_route() {
         ("/checkpoint", "post"),
         ("/checkpoint/upload", "post"),
         ("/static/checkpoint.js", "get"),
+        ("/static/jsqr-1.4.0.js", "get"),
+        ("/static/jsqr-1.4.0.LICENSE.txt", "get"),
         ("/supervisor/sla", "get"),
         ("/admin/calendar", "get"),
         ("/admin/calendar", "post"),

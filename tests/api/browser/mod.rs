@@ -9,6 +9,7 @@
 //! (`npm ci --prefix ops/browser`); `BORDERDESK_AXE_JS` may point elsewhere.
 
 mod scan_offline;
+mod scan_page;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
