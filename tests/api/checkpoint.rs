@@ -932,3 +932,89 @@ async fn the_qr_decoder_is_served_by_the_app_with_its_licence() {
         "the page loads it from the app"
     );
 }
+
+/// The scan page's route answers the page's script with the API's JSON (the same scan service),
+/// and a form posted without the script with the page: the verdict in the announced region,
+/// stamped with the code's tail and the time, never the whole code.
+#[actix_web::test]
+async fn the_scan_page_route_answers_json_to_its_script_and_html_to_a_plain_form() {
+    use crate::support::{Jar, hidden};
+    use reqwest::header::COOKIE;
+    let app = TestApp::spawn().await;
+    let officer = app.token("window", "officer", &["border_tourism"]);
+    let permit = app.issued_permit(&officer).await;
+    let (user, password) = app.officer("gate", "checkpoint", &[]);
+    let mut jar = Jar::default();
+    let login = app.client.get(app.url("/login")).send().await.unwrap();
+    jar.update(login.headers());
+    let csrf = hidden(&login.text().await.unwrap(), "csrf");
+    let res = app
+        .client
+        .post(app.url("/login"))
+        .header(COOKIE, jar.header())
+        .form(&[("csrf", csrf.as_str()), ("username", &user), ("password", &password)])
+        .send()
+        .await
+        .unwrap();
+    jar.update(res.headers());
+    let page = app
+        .client
+        .get(app.url("/checkpoint"))
+        .header(COOKIE, jar.header())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"id="verdict" role="status" aria-live="polite""#));
+    assert!(page.contains(r#"data-clear-seconds="20""#), "the default setting");
+    let csrf = hidden(&page, "csrf");
+    let post = |code: &str, lane: &str, json: bool| {
+        let mut req = app
+            .client
+            .post(app.url("/checkpoint"))
+            .header(COOKIE, jar.header())
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("code", code),
+                ("lane", lane),
+                ("direction", "exit"),
+            ]);
+        if json {
+            req = req.header("Accept", "application/json");
+        }
+        req.send()
+    };
+    let code = permit["code"].as_str().unwrap();
+    let res = post(code, "YYG-C1", true).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!((v["verdict"].as_str(), reason(&v)), (Some("admit"), "ok"));
+    assert_eq!(v["holder"]["name_latin"], "ZHANG WEI");
+
+    let res = post(code, "no lane!", true).await.unwrap();
+    assert_eq!(res.status(), 422);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let p: Value = res.json().await.unwrap();
+    assert_eq!(p["errors"][0]["field"], "lane", "{p}");
+
+    let number = permit["number"].as_str().unwrap();
+    let res = post(number, "YYG-C1", false).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("拒绝 REJECT") && html.contains("wrong direction"),
+        "exit twice"
+    );
+    let tail = &number[number.len() - 6..];
+    assert!(html.contains(&format!("<span class=\"mono\">…{tail}</span>")), "{html}");
+    assert!(html.contains("<time>"), "stamped with the time");
+    let res = post(number, "", false).await.unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text().await.unwrap().contains("通道编号"),
+        "the form says which field"
+    );
+    assert_eq!(app.count("crossings"), 2, "refused requests record nothing");
+}
