@@ -160,7 +160,11 @@
     const stamp = el("p", "stamp");
     const c = el("span", null, "条码 Code "); c.appendChild(el("span", "mono", tail(v.code))); stamp.appendChild(c);
     const t = el("span", null, "时间 Time "); t.appendChild(el("time", null, `${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())}`)); stamp.appendChild(t);
-    stamp.appendChild(el("span", "ago", "0 秒前 s ago"));
+    // The age changes every second: hidden from screen readers so the live region does not
+    // announce the verdict again with each tick.
+    const ago = el("span", "ago", "0 秒前 s ago");
+    ago.setAttribute("aria-hidden", "true");
+    stamp.appendChild(ago);
     card.appendChild(stamp);
     if (v.holder) {
       const holder = el("div", "holder");

@@ -93,6 +93,15 @@ async fn after_each_verdict_the_field_is_focused_and_empty_and_the_verdict_is_st
             "HH:MM:SS, got {time}"
         );
         assert!(shown.contains("s ago"), "scan {i}: {shown}");
+        assert_eq!(
+            js(
+                &c,
+                "document.querySelector('#verdict .ago').getAttribute('aria-hidden')"
+            )
+            .await,
+            "true",
+            "the ticking age is not announced again and again"
+        );
     }
     // The page stayed where it was (no reload), and the hall recorded every scan.
     assert_eq!(
