@@ -75,6 +75,7 @@ async fn openapi_lists_every_route() {
         ("/checkpoint", "post"),
         ("/checkpoint/upload", "post"),
         ("/static/checkpoint.js", "get"),
+        ("/static/desk.js", "get"),
         ("/supervisor/sla", "get"),
         ("/admin/calendar", "get"),
         ("/admin/calendar", "post"),
