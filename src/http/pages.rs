@@ -29,6 +29,8 @@ pub struct PageSession {
     pub actor: Actor,
     pub csrf: String,
     pub secret: String,
+    /// The office's name for the header (the actor carries its code).
+    pub office_name: String,
 }
 
 impl PageSession {
@@ -36,8 +38,12 @@ impl PageSession {
         Some(Nav {
             display_name: self.actor.display_name.clone(),
             role: self.actor.role.as_str().into(),
-            office: self.actor.office.clone(),
+            office: self.office_name.clone(),
             csrf: self.csrf.clone(),
+            // The desk is offered only to someone who may take some kind there.
+            can_take: crate::domain::permit::PermitKind::ALL
+                .into_iter()
+                .any(|k| authorize(&self.actor, Action::CreateApplication(k)).is_ok()),
         })
     }
 
@@ -168,7 +174,9 @@ impl FromRequest for PageSession {
                 .run(move |c| accounts::actor_for_session(c, now, &s2))
                 .await?;
             let session = session.ok_or(PageError::Login(next))?;
+            let office_name = crate::views::words::office(&state.ctx.policy, &session.actor.office).zh;
             Ok(PageSession {
+                office_name,
                 actor: session.actor,
                 csrf: session.csrf_token,
                 secret,
@@ -557,6 +565,7 @@ async fn application_page(
     Ok(ApplicationPage {
         nav: session.nav(),
         kind_title: kind_title(state, app.kind),
+        can_see_portrait: authorize(&session.actor, Action::ViewPortrait).is_ok(),
         offer,
         words,
         idempotency_key: accounts::random_secret("page-")?,
@@ -747,6 +756,7 @@ async fn permit_page(
         valid_from: fmt(permit.valid_from),
         valid_until: fmt(permit.valid_until),
         issued_at: fmt(permit.issued_at),
+        can_print: authorize(&session.actor, Action::PrintPermit(permit.kind)).is_ok(),
         status: words::permit_status(permit.status),
         id_type: words::id_type_code(&permit.holder.id_type),
         office: words::office(policy, &permit.office),
@@ -850,6 +860,7 @@ fn progress_response(
     if chosen {
         let cookie = Cookie::build(LANG_COOKIE, page.lang.code())
             .path("/progress")
+            .http_only(true)
             .secure(secure)
             .same_site(SameSite::Lax)
             .max_age(CookieDuration::days(365))

@@ -15,8 +15,11 @@ use crate::service::permits::PermitOut;
 pub struct Nav {
     pub display_name: String,
     pub role: String,
+    /// The office's name.
     pub office: String,
     pub csrf: String,
+    /// Holds a grant for some kind: the desk is offered.
+    pub can_take: bool,
 }
 
 impl Nav {
@@ -446,6 +449,8 @@ pub struct ApplicationPage {
     pub kind_title: String,
     /// The steps this user may take now (the service's own rules).
     pub offer: actions::Offer,
+    /// Portraits are served to the window, supervisors and the checkpoint only.
+    pub can_see_portrait: bool,
     pub words: ApplicationWords,
     /// (code, label, deferrable) of the kind's materials checklist.
     pub checklist: Vec<(String, String, bool)>,
@@ -479,6 +484,8 @@ pub struct PermitPage {
     pub nav: Option<Nav>,
     pub permit: PermitOut,
     pub kind_title: String,
+    /// Printing needs the kind's grant.
+    pub can_print: bool,
     pub status: words::Label,
     pub id_type: words::Label,
     pub office: words::Label,
@@ -599,4 +606,78 @@ pub struct CheckpointPage {
     pub result: Option<crate::service::checkpoint::ScanOut>,
     pub error: Option<String>,
     pub recent: Vec<RecentScan>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn desk(kinds: &[&str], kind: &str, errors: Vec<FieldError>) -> DeskPage {
+        DeskPage {
+            nav: None,
+            kinds: kinds.iter().map(|k| (k.to_string(), k.to_string())).collect(),
+            validity_options: Vec::new(),
+            id_types: Vec::new(),
+            form: ApplicationForm {
+                kind: kind.into(),
+                ..Default::default()
+            },
+            errors,
+            duplicate: None,
+            open: Vec::new(),
+            recent: Vec::new(),
+        }
+    }
+
+    fn error(field: &str, message: &str) -> FieldError {
+        FieldError {
+            field: field.into(),
+            rule: "r".into(),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn only_the_kinds_fields_and_focus_on_the_first_field_to_type() {
+        let page = desk(&["border_tourism"], "border_tourism", Vec::new());
+        let names: Vec<&str> = page.fields().iter().map(|f| f.name).collect();
+        assert!(
+            !names.contains(&"credit_code") && !names.contains(&"photo_ref"),
+            "{names:?}"
+        );
+        let focused: Vec<&str> = page.fields().iter().filter(|f| f.autofocus).map(|f| f.name).collect();
+        assert_eq!(focused, ["id_type"], "no choice of kind: the first field to fill");
+
+        let page = desk(&["border_tourism", "border_trade"], "border_tourism", Vec::new());
+        let credit = page.fields().into_iter().find(|f| f.name == "credit_code").unwrap();
+        assert!(credit.hidden, "another kind's field is on the page but hidden");
+        assert!(page.fields()[0].autofocus && page.fields()[0].name == "kind");
+    }
+
+    #[test]
+    fn errors_are_named_by_label_in_form_order_and_focus_the_first() {
+        let page = desk(
+            &["border_trade"],
+            "border_trade",
+            vec![
+                error("plates[1]", "bad plate"),
+                error("traveller.id_number", "bad number"),
+                error("enterprise.credit_code", "bad code"),
+            ],
+        );
+        let summary: Vec<(&str, &str)> = page.summary().iter().map(|l| (l.name, l.label)).collect();
+        assert_eq!(
+            summary,
+            [
+                ("id_number", "证件号码"),
+                ("credit_code", "统一社会信用代码"),
+                ("plates", "车牌（驾驶员）")
+            ]
+        );
+        let fields = page.fields();
+        let focused: Vec<&str> = fields.iter().filter(|f| f.autofocus).map(|f| f.name).collect();
+        assert_eq!(focused, ["id_number"]);
+        let number = fields.iter().find(|f| f.name == "id_number").unwrap();
+        assert_eq!(number.described_by(), "err-id_number hint-id_number");
+    }
 }

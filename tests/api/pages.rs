@@ -593,6 +593,13 @@ async fn each_role_lands_where_its_work_is() {
     b.login(&a, &apw).await;
     let (status, _, location) = b.get("/desk").await;
     assert_eq!((status, location.as_deref()), (303, Some("/admin/calendar")));
+    // Nor is the desk offered to them; the header names the office, not its code.
+    let (_, page, _) = b.get("/admin/calendar").await;
+    assert!(
+        !page.contains("href=\"/desk\"") && page.contains("href=\"/supervisor/sla\""),
+        "{page}"
+    );
+    assert!(page.contains("友谊关口岸") && !page.contains("· YYG"), "{page}");
 }
 
 #[actix_web::test]
