@@ -27,7 +27,7 @@ fn unknown(code: &str) -> Label {
 pub fn application_status(s: ApplicationStatus) -> Label {
     use ApplicationStatus::*;
     match s {
-        Submitted => label("已登记，待受理", "Taken, awaiting acceptance"),
+        Submitted => label("已登记，待办理", "Taken, awaiting processing"),
         Accepted => label("已受理，待审批", "Accepted, awaiting decision"),
         Approved => label("已批准，待制证", "Approved, awaiting print"),
         Issued => label("已制证", "Issued"),
@@ -140,7 +140,7 @@ mod tests {
     #[test]
     fn codes_become_words() {
         let p = policy();
-        assert_eq!(application_status_code("submitted").zh, "已登记，待受理");
+        assert_eq!(application_status_code("submitted").zh, "已登记，待办理");
         assert_eq!(id_type_code("cn_resident_id").zh, "居民身份证");
         assert_eq!(kind_code(&p, "border_tourism").zh, "边境旅游通行证");
         let trade = PermitKind::BorderTrade;
