@@ -919,7 +919,7 @@ pub async fn progress_lookup(
     form: web::Form<ProgressForm>,
 ) -> Result<HttpResponse, PageError> {
     use crate::domain::permit::PermitStatus;
-    use crate::views::progress::{Lang, pending_line, status_text};
+    use crate::views::progress::{Lang, pending_line, permit_ended, status_text};
     let form = form.into_inner();
     let lang = progress_lang(&req, Some(form.lang.as_str()));
     let secure = state.secure_cookies;
@@ -978,12 +978,14 @@ pub async fn progress_lookup(
             due: m.due_date.map(|d| d.to_string()).unwrap_or_default(),
         })
         .collect();
-    let (status, warn) = match permit_status {
-        Some(PermitStatus::Pending) => {
+    let ended = permit_status.and_then(|p| permit_ended(lang, p));
+    let (status, warn) = match (permit_status, ended) {
+        (Some(PermitStatus::Pending), _) => {
             let items: Vec<(String, String)> = missing.iter().map(|m| (m.name.clone(), m.due.clone())).collect();
             (pending_line(lang, &items), true)
         }
-        Some(PermitStatus::Suspended) => (t.suspended.to_string(), true),
+        (Some(PermitStatus::Suspended), _) => (t.suspended.to_string(), true),
+        (_, Some(text)) => (text.to_string(), true),
         _ => (status_text(lang, app.status.as_str()).to_string(), false),
     };
     let result = ProgressResult {

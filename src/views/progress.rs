@@ -178,6 +178,30 @@ pub fn status_text(lang: Lang, status: &str) -> &'static str {
     }
 }
 
+/// A permit no longer in force, in the applicant's language (None while it is).
+pub fn permit_ended(lang: Lang, status: crate::domain::permit::PermitStatus) -> Option<&'static str> {
+    use crate::domain::permit::PermitStatus::*;
+    let row: [&str; 3] = match status {
+        Revoked => [
+            "证件已吊销，不能使用",
+            "Giấy thông hành đã bị thu hồi",
+            "The permit was revoked",
+        ],
+        Expired => ["证件已过期", "Giấy thông hành đã hết hạn", "The permit has expired"],
+        Used => [
+            "证件已使用（次数已用完）",
+            "Giấy thông hành đã dùng hết số lần",
+            "The permit's entries are used up",
+        ],
+        Issued | Pending | Suspended => return None,
+    };
+    Some(match lang {
+        Lang::Zh => row[0],
+        Lang::Vi => row[1],
+        Lang::En => row[2],
+    })
+}
+
 /// The status line of a permit printed before every item arrived: "已制证，尚未生效：待补
 /// 证件照片（截止 2026-12-01）", so the holder knows why the checkpoint refuses it and what to
 /// bring by when.
@@ -207,6 +231,16 @@ mod tests {
         assert_eq!(Lang::choose(None, Some("fr, *;q=0.1")), Lang::Zh);
         assert_eq!(Lang::choose(Some("xx"), Some("garbage;;q=")), Lang::Zh);
         assert_eq!(Lang::choose(None, None), Lang::Zh);
+    }
+
+    #[test]
+    fn a_permit_out_of_force_says_so() {
+        use crate::domain::permit::PermitStatus;
+        assert_eq!(
+            permit_ended(Lang::En, PermitStatus::Revoked),
+            Some("The permit was revoked")
+        );
+        assert_eq!(permit_ended(Lang::Zh, PermitStatus::Issued), None);
     }
 
     #[test]

@@ -197,4 +197,18 @@ async fn a_pending_pass_is_printed_not_valid_and_found_by_its_permit_number() {
     assert!(en.find("id=\"result\"").unwrap() < en.find("<form").unwrap());
     // A wrong suffix with the permit number: the same answer as for anything unknown.
     assert_eq!(lookup(&app, number, "0000", "en").await.0, 404);
+    // Revoked: said so, not "ready to collect".
+    let res = app
+        .post_json(
+            &wang,
+            &format!("/api/v1/permits/{number}/revoke"),
+            &json!({"reason": "lost"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let (_, en) = lookup(&app, number, last4, "en").await;
+    assert!(
+        en.contains("The permit was revoked") && !en.contains("ready to collect"),
+        "{en}"
+    );
 }
