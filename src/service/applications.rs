@@ -302,11 +302,12 @@ fn open_for_document(c: &mut DbConnection, id_type: &str, id_number: &str) -> Re
         .select((applications::id, applications::number, applications::status))
         .first(c)
         .optional()?;
-    Ok(row.map(|(id, number, status)| OpenForDocument {
-        id,
-        number,
-        status: ApplicationStatus::parse(&status).unwrap_or(ApplicationStatus::Submitted),
-    }))
+    row.map(|(id, number, status)| {
+        let status =
+            ApplicationStatus::parse(&status).ok_or_else(|| Error::Internal(format!("stored status {status}")))?;
+        Ok(OpenForDocument { id, number, status })
+    })
+    .transpose()
 }
 
 /// Takes an application, or says which open application the same document already has (the
