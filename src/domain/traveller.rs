@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::ids::{IdType, check_document};
+use super::ids::{IdType, check_document, parse_cn_resident_id};
 use super::validation::{FieldErrors, clean};
 
 /// What a client sends; strings throughout so that one bad field does not hide the others.
@@ -15,9 +15,9 @@ pub struct TravellerInput {
     pub name_latin: Option<String>,
     /// ISO 3166-1 alpha-3, e.g. CHN, VNM.
     pub nationality: Option<String>,
-    /// M, F or X.
+    /// M, F or X. May be left out for a resident ID: the number states it.
     pub sex: Option<String>,
-    /// YYYY-MM-DD.
+    /// YYYY-MM-DD. May be left out for a resident ID: the number states it.
     pub birth_date: Option<String>,
     /// cn_resident_id, vn_citizen_id or passport.
     pub id_type: Option<String>,
@@ -69,6 +69,18 @@ pub struct Traveller {
 
 fn is_cjk(c: char) -> bool {
     matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3134F)
+}
+
+/// Sex and birth date as a valid resident ID number states them: the window need not type
+/// what the card already holds. None for other documents or a number that does not parse (its
+/// own error is reported on id_number).
+pub fn from_resident_id(input: &TravellerInput) -> Option<(Sex, NaiveDate)> {
+    if clean(input.id_type.as_deref()).as_deref() != Some(IdType::CnResidentId.as_str()) {
+        return None;
+    }
+    let number = clean(input.id_number.as_deref())?.to_uppercase();
+    let parsed = parse_cn_resident_id(&number).ok()?;
+    Some((if parsed.male { Sex::M } else { Sex::F }, parsed.birth_date))
 }
 
 /// Validates a traveller. `today` bounds the birth date; `prefix` is the field path prefix
@@ -160,8 +172,10 @@ pub fn validate(input: &TravellerInput, today: NaiveDate, prefix: &str) -> Resul
         );
     }
 
+    let from_id = from_resident_id(input);
     let sex = clean(input.sex.as_deref()).map(|s| s.to_uppercase());
     let sex = match sex.as_deref() {
+        None if from_id.is_some() => from_id.as_ref().map(|d| d.0),
         None => {
             errs.add(f("sex"), "required", "请填写性别 / sex is required");
             None
@@ -176,6 +190,7 @@ pub fn validate(input: &TravellerInput, today: NaiveDate, prefix: &str) -> Resul
     };
 
     let birth_date = match clean(input.birth_date.as_deref()) {
+        None if from_id.is_some() => from_id.as_ref().map(|d| d.1),
         None => {
             errs.add(f("birth_date"), "required", "请填写出生日期 / birth date is required");
             None
@@ -385,6 +400,39 @@ mod tests {
         input.name_latin = Some("ZHANG\u{0}WEI".into());
         let errs = validate(&input, today(), "").unwrap_err();
         assert_eq!(errs.for_field("name_latin")[0].rule, "printable");
+    }
+
+    #[test]
+    fn birth_date_and_sex_come_from_the_resident_id_when_not_typed() {
+        let mut input = zhang();
+        input.id_number = Some(make_cn_id("450681", "19851224", "122"));
+        input.birth_date = Some("  ".into());
+        input.sex = None;
+        let t = validate(&input, today(), "").unwrap();
+        assert_eq!(t.birth_date, NaiveDate::from_ymd_opt(1985, 12, 24).unwrap());
+        assert_eq!(t.sex, Sex::F, "even sequence digit");
+        // Typed and different: still refused.
+        input.sex = Some("M".into());
+        input.birth_date = Some("1985-12-25".into());
+        let errs = validate(&input, today(), "").unwrap_err();
+        let rules: Vec<&str> = errs.for_field("id_number").iter().map(|e| e.rule.as_str()).collect();
+        assert_eq!(rules, ["birth_date_mismatch", "sex_mismatch"]);
+        // Other documents carry no date: still required.
+        let vn = TravellerInput {
+            nationality: Some("VNM".into()),
+            id_type: Some("vn_citizen_id".into()),
+            id_number: Some("020301000123".into()),
+            name_latin: Some("NGUYEN AN".into()),
+            ..Default::default()
+        };
+        let errs = validate(&vn, today(), "").unwrap_err();
+        assert!(errs.has("sex") && errs.has("birth_date"));
+        // A broken number derives nothing and says so once, on the number.
+        input.id_number = Some("123".into());
+        input.sex = None;
+        input.birth_date = None;
+        let errs = validate(&input, today(), "").unwrap_err();
+        assert!(errs.has("id_number") && errs.has("sex") && errs.has("birth_date"));
     }
 
     #[test]

@@ -20,6 +20,7 @@ use crate::service::permits::{self, Idempotency, PermitOut};
         (status = 401, description = "No valid token", body = Problem),
         (status = 403, description = "Role or grant missing", body = Problem),
         (status = 413, description = "Body too large", body = Problem),
+        (status = 409, description = "An open application exists for the same identity document: the problem's detail names it (current_state is its state). Send `confirm_duplicate: true` to take another all the same", body = Problem),
         (status = 422, description = "Every field that broke a rule", body = Problem),
     ),
     security(("bearer" = []))
@@ -723,15 +724,16 @@ pub async fn export_ack(
 
 #[utoipa::path(
     get, path = "/api/v1/sla", tag = "supervision",
-    responses((status = 200, description = "Open applications (overdue first) and the weekly share decided on time", body = crate::service::sla::SlaView), (status = 403, body = Problem)),
+    responses((status = 200, description = "What awaits approval, open applications (overdue first), permits pending their outstanding items with the items' due dates, and the weekly share decided on time", body = crate::service::sla::SlaView), (status = 403, body = Problem)),
     security(("bearer" = []))
 )]
 pub async fn sla(state: web::Data<AppState>, actor: ApiActor) -> Result<HttpResponse, ApiError> {
-    let now = state.ctx.clock.now();
-    let view = state
-        .ctx
+    let ctx = state.ctx.clone();
+    let now = ctx.clock.now();
+    let view = ctx
         .db
-        .run(move |c| crate::service::sla::view(c, now, &actor.0, 8))
+        .clone()
+        .run(move |c| crate::service::sla::view(c, now, &actor.0, &ctx.policy, 8))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }

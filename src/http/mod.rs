@@ -52,7 +52,7 @@ pub struct AppState {
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
         pages::index, pages::login_form, pages::login, pages::logout, pages::desk, pages::create_application,
         pages::application, pages::issue, pages::step, pages::portrait, pages::permit, pages::revoke,
-        pages::progress_form, pages::progress_lookup, pages::sla, pages::calendar, pages::calendar_set, pages::calendar_remove, pages::notice, pages::checkpoint, pages::checkpoint_scan, pages::checkpoint_js, pages::jsqr_js, pages::jsqr_license, pages::checkpoint_upload,
+        pages::progress_form, pages::progress_lookup, pages::sla, pages::calendar, pages::calendar_set, pages::calendar_remove, pages::notice, pages::checkpoint, pages::checkpoint_scan, pages::checkpoint_js, pages::jsqr_js, pages::jsqr_license, pages::checkpoint_upload, pages::desk_js,
     ),
     // The bundle's payload is JSON inside a string (so its signature covers exact bytes): its
     // schema is listed here for device makers.
@@ -140,6 +140,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/desk/applications/{id}/notice", web::get().to(pages::notice))
         .route("/desk/permits/{number}", web::get().to(pages::permit))
         .route("/desk/permits/{number}/revoke", web::post().to(pages::revoke))
+        .route("/static/desk.js", web::get().to(pages::desk_js))
         .default_service(web::to(pages::not_found));
 }
 

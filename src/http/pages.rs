@@ -29,6 +29,8 @@ pub struct PageSession {
     pub actor: Actor,
     pub csrf: String,
     pub secret: String,
+    /// The office's name for the header (the actor carries its code).
+    pub office_name: String,
 }
 
 impl PageSession {
@@ -36,8 +38,12 @@ impl PageSession {
         Some(Nav {
             display_name: self.actor.display_name.clone(),
             role: self.actor.role.as_str().into(),
-            office: self.actor.office.clone(),
+            office: self.office_name.clone(),
             csrf: self.csrf.clone(),
+            // The desk is offered only to someone who may take some kind there.
+            can_take: crate::domain::permit::PermitKind::ALL
+                .into_iter()
+                .any(|k| authorize(&self.actor, Action::CreateApplication(k)).is_ok()),
         })
     }
 
@@ -168,7 +174,9 @@ impl FromRequest for PageSession {
                 .run(move |c| accounts::actor_for_session(c, now, &s2))
                 .await?;
             let session = session.ok_or(PageError::Login(next))?;
+            let office_name = crate::views::words::office(&state.ctx.policy, &session.actor.office).zh;
             Ok(PageSession {
+                office_name,
                 actor: session.actor,
                 csrf: session.csrf_token,
                 secret,
@@ -183,18 +191,19 @@ fn redirect(to: &str) -> HttpResponse {
         .finish()
 }
 
-/// Only local paths: `next` must not send an officer to another site after login.
+/// Only local paths: `next` must not send an officer to another site after login. Without
+/// one, `/` sends each role to where its work is.
 fn safe_next(next: &str) -> &str {
     if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
         next
     } else {
-        "/desk"
+        "/"
     }
 }
 
-#[utoipa::path(get, path = "/", tag = "pages", responses((status = 303, description = "To the desk")))]
-pub async fn index() -> HttpResponse {
-    redirect("/desk")
+#[utoipa::path(get, path = "/", tag = "pages", responses((status = 303, description = "To where the role's work is: officer /desk, supervisor /supervisor/sla (approvals and deadlines), admin /admin/calendar, checkpoint /checkpoint")))]
+pub async fn index(session: PageSession) -> HttpResponse {
+    redirect(landing(session.actor.role))
 }
 
 #[derive(Deserialize)]
@@ -205,7 +214,7 @@ pub struct NextQuery {
 #[utoipa::path(get, path = "/login", tag = "pages", responses((status = 200, description = "Login form", content_type = "text/html")))]
 pub async fn login_form(state: web::Data<AppState>, query: web::Query<NextQuery>) -> Result<HttpResponse, PageError> {
     let csrf = accounts::random_secret("")?;
-    let next = safe_next(query.next.as_deref().unwrap_or("/desk")).to_string();
+    let next = safe_next(query.next.as_deref().unwrap_or("/")).to_string();
     let mut res = html(
         StatusCode::OK,
         &LoginPage {
@@ -330,6 +339,7 @@ async fn desk_page(
     session: &PageSession,
     form: ApplicationForm,
     errors: Vec<FieldError>,
+    duplicate: Option<DuplicateWarning>,
 ) -> Result<DeskPage, PageError> {
     let office = session.actor.office.clone();
     let (open, recent) = state
@@ -338,13 +348,24 @@ async fn desk_page(
         .run(move |c| Ok((applications::queue(c, &office, 50)?, permits::recent_permits(c, 20)?)))
         .await?;
     let now = state.ctx.clock.now();
-    let kinds = state
-        .ctx
-        .policy
+    let policy = state.ctx.policy.clone();
+    let offered: Vec<_> = policy
         .kinds
         .iter()
         .filter(|(k, _)| session.actor.has_grant(**k))
+        .collect();
+    let kinds = offered
+        .iter()
         .map(|(k, p)| (k.as_str().to_string(), format!("{} {}", p.title_zh, p.title_en)))
+        .collect();
+    // Only the documents some offered kind accepts.
+    let id_types = crate::domain::ids::IdType::ALL
+        .into_iter()
+        .filter(|t| offered.iter().any(|(_, p)| p.eligible_id_types.contains(t)))
+        .map(|t| {
+            let w = words::id_type(t);
+            (t.as_str().to_string(), format!("{} {}", w.zh, w.en))
+        })
         .collect();
     let validity_options = std::iter::once((String::new(), "默认 default".to_string()))
         .chain(
@@ -364,13 +385,16 @@ async fn desk_page(
         nav: session.nav(),
         kinds,
         validity_options,
+        id_types,
         form,
         errors,
+        duplicate,
         open: open
             .into_iter()
             .map(|(a, t)| OpenApplication {
+                kind: words::kind_code(&policy, &a.kind),
+                status: words::application_status_code(&a.status),
                 id: a.id,
-                kind: a.kind,
                 name: format!("{} {}", t.name_zh.unwrap_or_default(), t.name_latin),
                 id_number: mask_id(&t.id_number),
                 created_at: local(crate::db::utc(a.created_at)).format("%m-%d %H:%M").to_string(),
@@ -380,6 +404,7 @@ async fn desk_page(
             .into_iter()
             .map(|r| RecentPermit {
                 status: r.status(now).as_str().into(),
+                status_words: words::permit_status(r.status(now)),
                 valid_until: local(crate::db::utc(r.permit.valid_until))
                     .format("%Y-%m-%d")
                     .to_string(),
@@ -393,17 +418,25 @@ async fn desk_page(
 
 #[utoipa::path(get, path = "/desk", tag = "pages", responses((status = 200, description = "The officer's desk", content_type = "text/html"), (status = 303, description = "To login")))]
 pub async fn desk(state: web::Data<AppState>, session: PageSession) -> Result<HttpResponse, PageError> {
-    if session.actor.role == Role::Checkpoint {
-        return Ok(redirect("/checkpoint"));
-    }
+    let first_kind = state
+        .ctx
+        .policy
+        .kinds
+        .keys()
+        .find(|k| authorize(&session.actor, Action::CreateApplication(**k)).is_ok());
+    // Nobody lands on a form they cannot use: without a kind to take, to the role's own work.
+    let Some(first_kind) = first_kind else {
+        return Ok(redirect(landing(session.actor.role)));
+    };
     let form = ApplicationForm {
+        kind: first_kind.as_str().into(),
         nationality: "CHN".into(),
         id_type: "cn_resident_id".into(),
         ..Default::default()
     };
     Ok(html(
         StatusCode::OK,
-        &desk_page(&state, &session, form, Vec::new()).await?,
+        &desk_page(&state, &session, form, Vec::new(), None).await?,
     ))
 }
 
@@ -446,6 +479,7 @@ pub async fn create_application(
         validity_option: opt(&form.validity_option),
         fee_waived: Some(form.fee_waived == "yes"),
         photo_ref: opt(&form.photo_ref),
+        confirm_duplicate: Some(form.confirm_duplicate == "yes"),
     };
     let ctx = state.ctx.clone();
     let now = ctx.clock.now();
@@ -453,13 +487,24 @@ pub async fn create_application(
     match ctx
         .db
         .clone()
-        .run(move |c| applications::create_application(c, now, &actor, &ctx.policy, &input))
+        .run(move |c| applications::take_application(c, now, &actor, &ctx.policy, &input))
         .await
     {
-        Ok(app) => Ok(redirect(&format!("/desk/applications/{}", app.id))),
+        Ok(applications::Taken::New(app)) => Ok(redirect(&format!("/desk/applications/{}", app.id))),
+        Ok(applications::Taken::OpenExists(open)) => {
+            let warning = DuplicateWarning {
+                number: open.number.clone().unwrap_or_else(|| open.id.clone()),
+                status: words::application_status(open.status),
+                id: open.id,
+            };
+            Ok(html(
+                StatusCode::CONFLICT,
+                &desk_page(&state, &session, form, Vec::new(), Some(warning)).await?,
+            ))
+        }
         Err(Error::Domain(DomainError::Validation(errs))) => Ok(html(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &desk_page(&state, &session, form, errs.0).await?,
+            &desk_page(&state, &session, form, errs.0, None).await?,
         )),
         Err(e) => Err(e.into()),
     }
@@ -497,16 +542,32 @@ async fn application_page(
                 .collect()
         })
         .unwrap_or_default();
+    let offer = actions::offer(
+        &session.actor,
+        kp,
+        &actions::Facts {
+            kind: app.kind,
+            status: app.status,
+            accepted_by: app.accepted_by.as_deref(),
+            outstanding: app.materials.iter().filter(|m| !m.provided).count(),
+            attention: app.attention.is_some(),
+        },
+    );
+    let policy = &state.ctx.policy;
+    let words = ApplicationWords {
+        status: words::application_status(app.status),
+        id_type: words::id_type_code(&app.traveller.id_type),
+        sex: words::sex_code(&app.traveller.sex),
+        validity: (app.kind == crate::domain::permit::PermitKind::BorderTrade)
+            .then(|| words::validity_option(policy, app.kind, app.validity_option.as_deref())),
+        office: words::office(policy, &app.office),
+    };
     Ok(ApplicationPage {
         nav: session.nav(),
         kind_title: kind_title(state, app.kind),
-        workflow: match kp.map(|k| k.workflow) {
-            Some(crate::domain::policy::Workflow::Approval) => "approval",
-            Some(crate::domain::policy::Workflow::ExternalReview) => "external_review",
-            _ => "on_the_spot",
-        },
-        can_issue: authorize(&session.actor, Action::IssuePermit(app.kind)).is_ok(),
-        can_handle: authorize(&session.actor, Action::CreateApplication(app.kind)).is_ok(),
+        can_see_portrait: authorize(&session.actor, Action::ViewPortrait).is_ok(),
+        offer,
+        words,
         idempotency_key: accounts::random_secret("page-")?,
         checklist,
         app,
@@ -677,6 +738,17 @@ async fn permit_page(
     let now = state.ctx.clock.now();
     let record = state.ctx.db.run(move |c| permits::get_permit(c, &number)).await?;
     let permit = record.out(now)?;
+    let policy = &state.ctx.policy;
+    let outstanding = record
+        .outstanding
+        .iter()
+        .map(|m| {
+            (
+                words::material(policy, permit.kind, &m.item),
+                m.due_date.map(|d| d.to_string()).unwrap_or_default(),
+            )
+        })
+        .collect();
     let fmt = |d: chrono::DateTime<chrono::FixedOffset>| d.format("%Y-%m-%d %H:%M").to_string();
     Ok(PermitPage {
         nav: session.nav(),
@@ -684,8 +756,15 @@ async fn permit_page(
         valid_from: fmt(permit.valid_from),
         valid_until: fmt(permit.valid_until),
         issued_at: fmt(permit.issued_at),
-        can_revoke: session.actor.role == Role::Supervisor
-            && permit.status == crate::domain::permit::PermitStatus::Issued,
+        can_print: authorize(&session.actor, Action::PrintPermit(permit.kind)).is_ok(),
+        status: words::permit_status(permit.status),
+        id_type: words::id_type_code(&permit.holder.id_type),
+        office: words::office(policy, &permit.office),
+        outstanding,
+        // The service's rule: a supervisor, and a permit still in force (pending and
+        // suspended ones included).
+        can_revoke: authorize(&session.actor, Action::RevokePermit).is_ok()
+            && crate::domain::permit::check_revoke(permit.status, Some("-")).is_ok(),
         permit,
         errors,
         notice,
@@ -751,6 +830,46 @@ pub struct LangQuery {
     lang: Option<String>,
 }
 
+/// Remembers the language a reader picked on the public pages (a year; nothing else is kept).
+const LANG_COOKIE: &str = "bd_lang";
+
+/// The public page's language: `chosen` (the switcher's link or the form's field), else the
+/// remembered choice, else the browser's Accept-Language.
+fn progress_lang(req: &HttpRequest, chosen: Option<&str>) -> crate::views::progress::Lang {
+    let remembered = req.cookie(LANG_COOKIE).map(|c| c.value().to_string());
+    let accept = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    crate::views::progress::Lang::choose(
+        chosen.filter(|c| !c.trim().is_empty()).or(remembered.as_deref()),
+        accept,
+    )
+}
+
+/// The page in its language; remembers an explicit choice, and tells caches the page varies
+/// with Accept-Language.
+fn progress_response(
+    status: StatusCode,
+    page: &ProgressPage,
+    chosen: bool,
+    secure: bool,
+) -> Result<HttpResponse, PageError> {
+    let mut res = html(status, page);
+    res.headers_mut().insert(
+        header::VARY,
+        header::HeaderValue::from_static("Accept-Language, Cookie"),
+    );
+    if chosen {
+        let cookie = Cookie::build(LANG_COOKIE, page.lang.code())
+            .path("/progress")
+            .http_only(true)
+            .secure(secure)
+            .same_site(SameSite::Lax)
+            .max_age(CookieDuration::days(365))
+            .finish();
+        res.add_cookie(&cookie).map_err(Error::internal)?;
+    }
+    Ok(res)
+}
+
 fn progress_page(
     lang: crate::views::progress::Lang,
     number: String,
@@ -767,10 +886,20 @@ fn progress_page(
     }
 }
 
-#[utoipa::path(get, path = "/progress", tag = "pages", params(("lang" = Option<String>, Query, description = "zh, vi or en")), responses((status = 200, description = "Public progress query form", content_type = "text/html")))]
-pub async fn progress_form(q: web::Query<LangQuery>) -> HttpResponse {
-    let lang = crate::views::progress::Lang::parse(q.lang.as_deref());
-    html(StatusCode::OK, &progress_page(lang, String::new(), None, None))
+#[utoipa::path(get, path = "/progress", tag = "pages", params(("lang" = Option<String>, Query, description = "zh, vi or en: the reader's choice, remembered in a cookie; without it (or the cookie) the page follows Accept-Language")), responses((status = 200, description = "Public progress query form", content_type = "text/html")))]
+pub async fn progress_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<LangQuery>,
+) -> Result<HttpResponse, PageError> {
+    let chosen = q.lang.as_deref().and_then(crate::views::progress::Lang::from_code);
+    let lang = progress_lang(&req, q.lang.as_deref());
+    progress_response(
+        StatusCode::OK,
+        &progress_page(lang, String::new(), None, None),
+        chosen.is_some(),
+        state.secure_cookies,
+    )
 }
 
 #[derive(Deserialize)]
@@ -783,15 +912,17 @@ pub struct ProgressForm {
     lang: String,
 }
 
-#[utoipa::path(post, path = "/progress", tag = "pages", responses((status = 200, description = "The application's progress", content_type = "text/html"), (status = 404, description = "No match (the same answer for an unknown number and a wrong ID suffix)", content_type = "text/html"), (status = 429, description = "Too many look-ups from this address", content_type = "text/html")))]
+#[utoipa::path(post, path = "/progress", tag = "pages", responses((status = 200, description = "The application's progress, found by the application number or the permit number", content_type = "text/html"), (status = 404, description = "No match (the same answer for an unknown number and a wrong ID suffix)", content_type = "text/html"), (status = 429, description = "Too many look-ups from this address", content_type = "text/html")))]
 pub async fn progress_lookup(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<ProgressForm>,
 ) -> Result<HttpResponse, PageError> {
-    use crate::views::progress::{Lang, status_text};
+    use crate::domain::permit::PermitStatus;
+    use crate::views::progress::{Lang, pending_line, permit_ended, status_text};
     let form = form.into_inner();
-    let lang = Lang::parse(Some(form.lang.as_str()));
+    let lang = progress_lang(&req, Some(form.lang.as_str()));
+    let secure = state.secure_cookies;
     let number = form.number.trim().to_uppercase();
     let t = crate::views::progress::texts(lang);
     let ip = req
@@ -799,39 +930,32 @@ pub async fn progress_lookup(
         .map(|a| a.ip())
         .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
     if state.progress_limiter.check_key(&ip).is_err() {
-        return Ok(html(
+        return progress_response(
             StatusCode::TOO_MANY_REQUESTS,
             &progress_page(lang, number, Some(t.limited), None),
-        ));
+            false,
+            secure,
+        );
     }
     // Keyed limiters keep a cell per address; drop the idle ones now and then.
     if state.progress_limiter.len() > 10_000 {
         state.progress_limiter.retain_recent();
     }
-    let last4 = form.last4.trim().to_uppercase();
     let ctx = state.ctx.clone();
     let now = ctx.clock.now();
-    let (n, l4) = (number.clone(), last4.clone());
+    let (n, l4) = (number.clone(), form.last4.clone());
     let found = ctx
         .db
         .clone()
-        .run(move |c| {
-            let Some((a, t)) = applications::by_number(c, &n)? else {
-                return Ok(None);
-            };
-            // One answer for "no such number" and "wrong digits": the page must not confirm
-            // that a number exists to someone who does not hold the document.
-            if l4.chars().count() != 4 || !t.id_number.to_uppercase().ends_with(&l4) {
-                return Ok(None);
-            }
-            applications::get_application(c, &a.id, now, &ctx.policy).map(Some)
-        })
+        .run(move |c| applications::progress(c, now, &ctx.policy, &n, &l4))
         .await?;
-    let Some(app) = found else {
-        return Ok(html(
+    let Some(applications::Progress { app, permit_status }) = found else {
+        return progress_response(
             StatusCode::NOT_FOUND,
             &progress_page(lang, number, Some(t.not_found), None),
-        ));
+            false,
+            secure,
+        );
     };
     let kp = state.ctx.policy.kind(app.kind);
     let kind = kp
@@ -841,47 +965,66 @@ pub async fn progress_lookup(
             Lang::En => k.title_en.clone(),
         })
         .unwrap_or_else(|| app.kind.as_str().into());
+    let missing: Vec<ProgressItem> = app
+        .materials
+        .iter()
+        .filter(|m| !m.provided)
+        .map(|m| ProgressItem {
+            name: match lang {
+                Lang::Zh => m.name_zh.clone(),
+                Lang::Vi => m.name_vi.clone(),
+                Lang::En => m.name_en.clone(),
+            },
+            due: m.due_date.map(|d| d.to_string()).unwrap_or_default(),
+        })
+        .collect();
+    let ended = permit_status.and_then(|p| permit_ended(lang, p));
+    let (status, warn) = match (permit_status, ended) {
+        (Some(PermitStatus::Pending), _) => {
+            let items: Vec<(String, String)> = missing.iter().map(|m| (m.name.clone(), m.due.clone())).collect();
+            (pending_line(lang, &items), true)
+        }
+        (Some(PermitStatus::Suspended), _) => (t.suspended.to_string(), true),
+        (_, Some(text)) => (text.to_string(), true),
+        _ => (status_text(lang, app.status.as_str()).to_string(), false),
+    };
     let result = ProgressResult {
         number: app.number.clone().unwrap_or_default(),
         kind,
-        status: status_text(lang, app.status.as_str()),
+        status,
+        warn,
         deadline: app
             .due_at
             .filter(|_| app.status.is_open())
             .map(|d| d.format("%Y-%m-%d %H:%M").to_string()),
-        missing: app
-            .materials
-            .iter()
-            .filter(|m| !m.provided)
-            .map(|m| ProgressItem {
-                name: match lang {
-                    Lang::Zh => m.name_zh.clone(),
-                    Lang::Vi => m.name_vi.clone(),
-                    Lang::En => m.name_en.clone(),
-                },
-                due: m.due_date.map(|d| d.to_string()).unwrap_or_default(),
-            })
-            .collect(),
+        missing,
         permit: app.permit_number.clone(),
         reason: app.reason.clone(),
     };
-    Ok(html(StatusCode::OK, &progress_page(lang, number, None, Some(result))))
+    progress_response(
+        StatusCode::OK,
+        &progress_page(lang, number, None, Some(result)),
+        false,
+        secure,
+    )
 }
 
 #[utoipa::path(get, path = "/supervisor/sla", tag = "pages", responses((status = 200, description = "Open applications against their deadlines", content_type = "text/html"), (status = 403, content_type = "text/html")))]
 pub async fn sla(state: web::Data<AppState>, session: PageSession) -> Result<HttpResponse, PageError> {
     let now = state.ctx.clock.now();
     let actor = session.actor.clone();
+    let policy = state.ctx.policy.clone();
     let view = state
         .ctx
         .db
-        .run(move |c| crate::service::sla::view(c, now, &actor, 8))
+        .run(move |c| crate::service::sla::view(c, now, &actor, &policy, 8))
         .await?;
     Ok(html(
         StatusCode::OK,
         &SlaPage {
             nav: session.nav(),
             view,
+            policy: state.ctx.policy.clone(),
         },
     ))
 }
@@ -1035,6 +1178,7 @@ pub async fn notice(
         StatusCode::OK,
         &NoticePage {
             nav: session.nav(),
+            office_en: words::office(&state.ctx.policy, &app.office).en,
             id,
             notice,
         },
@@ -1239,4 +1383,14 @@ pub async fn checkpoint_upload(
         .run(move |c| crate::service::checkpoint::upload(c, &actor, &ctx.keys, &items))
         .await?;
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// The desk form's script: shows the fields of the chosen kind, and fills birth date and sex
+/// from a resident ID number as it is typed. Served by the app like the scan page's script.
+#[utoipa::path(get, path = "/static/desk.js", tag = "pages", responses((status = 200, description = "Desk form script", content_type = "application/javascript")))]
+pub async fn desk_js() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(include_str!("../../templates/static/desk.js"))
 }

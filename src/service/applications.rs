@@ -45,6 +45,38 @@ pub struct NewApplication {
     pub fee_waived: Option<bool>,
     /// Passport: reference of the portrait taken at the hall.
     pub photo_ref: Option<String>,
+    /// Take it although an open application exists for the same identity document (without
+    /// this, such a request is answered 409 naming the open application).
+    pub confirm_duplicate: Option<bool>,
+}
+
+/// An application still open (not yet decided, issued or closed) for the same document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenForDocument {
+    pub id: String,
+    pub number: Option<String>,
+    pub status: ApplicationStatus,
+}
+
+impl OpenForDocument {
+    fn conflict(&self) -> Error {
+        let number = self.number.as_deref().unwrap_or(&self.id);
+        DomainError::Conflict {
+            message: format!(
+                "该证件已有在办申请{number}，如确需再次申请请确认 / an open application {number} exists for this identity document; send confirm_duplicate: true to take another"
+            ),
+            current_state: self.status.as_str().into(),
+        }
+        .into()
+    }
+}
+
+/// What taking an application came to: taken, or held back because the same document has an
+/// open application (a warning the window may override).
+#[derive(Debug)]
+pub enum Taken {
+    New(Box<ApplicationOut>),
+    OpenExists(OpenForDocument),
 }
 
 /// A traveller as shown to officers: the identity number masked.
@@ -108,6 +140,9 @@ pub struct ApplicationOut {
     pub fee_waived: Option<bool>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub accepted_at: Option<DateTime<FixedOffset>>,
+    /// The accepting officer's id: pages need it for four eyes; the API does not show it.
+    #[serde(skip)]
+    pub accepted_by: Option<String>,
     /// The working-day deadline in force (decision, or review result for passports).
     #[schema(value_type = Option<String>, format = DateTime)]
     pub due_at: Option<DateTime<FixedOffset>>,
@@ -234,7 +269,8 @@ pub(crate) fn next_serial(c: &mut DbConnection, series: &str) -> Result<i64> {
         .get_result(c)?)
 }
 
-/// Takes an application at the window. Authorisation first (403), then every field (422).
+/// Takes an application at the window. Authorisation first (403), then every field (422),
+/// then a second open application for the same document (409 unless confirmed).
 pub fn create_application(
     conn: &mut DbConnection,
     now: DateTime<Utc>,
@@ -242,6 +278,47 @@ pub fn create_application(
     policy: &Policy,
     input: &NewApplication,
 ) -> Result<ApplicationOut> {
+    match take_application(conn, now, actor, policy, input)? {
+        Taken::New(app) => Ok(*app),
+        Taken::OpenExists(open) => Err(open.conflict()),
+    }
+}
+
+/// The open applications' states: those an officer still has to act on.
+const OPEN_STATES: [ApplicationStatus; 4] = [
+    ApplicationStatus::Submitted,
+    ApplicationStatus::Accepted,
+    ApplicationStatus::Approved,
+    ApplicationStatus::Uploaded,
+];
+
+fn open_for_document(c: &mut DbConnection, id_type: &str, id_number: &str) -> Result<Option<OpenForDocument>> {
+    let row: Option<(String, Option<String>, String)> = applications::table
+        .inner_join(travellers::table)
+        .filter(travellers::id_type.eq(id_type))
+        .filter(travellers::id_number.eq(id_number))
+        .filter(applications::status.eq_any(OPEN_STATES.map(|s| s.as_str())))
+        .order(applications::created_at.asc())
+        .select((applications::id, applications::number, applications::status))
+        .first(c)
+        .optional()?;
+    row.map(|(id, number, status)| {
+        let status =
+            ApplicationStatus::parse(&status).ok_or_else(|| Error::Internal(format!("stored status {status}")))?;
+        Ok(OpenForDocument { id, number, status })
+    })
+    .transpose()
+}
+
+/// Takes an application, or says which open application the same document already has (the
+/// page shows it as a warning with a link and asks to confirm).
+pub fn take_application(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    policy: &Policy,
+    input: &NewApplication,
+) -> Result<Taken> {
     let mut errs = FieldErrors::new();
     let kind = match input.kind.as_deref().map(str::trim) {
         None | Some("") => {
@@ -316,6 +393,12 @@ pub fn create_application(
         _ => return Err(errs.into()),
     };
 
+    if input.confirm_duplicate != Some(true)
+        && let Some(open) = open_for_document(conn, t.id_type.as_str(), &t.id_number)?
+    {
+        return Ok(Taken::OpenExists(open));
+    }
+
     let trow = TravellerRow {
         id: new_id(),
         name_zh: t.name_zh,
@@ -366,7 +449,7 @@ pub fn create_application(
         arow.number = Some(format!("{}{day}{seq:04}", arow.office));
         diesel::insert_into(travellers::table).values(&trow).execute(c)?;
         diesel::insert_into(applications::table).values(&arow).execute(c)?;
-        let after = serde_json::json!({"number": arow.number, "kind": arow.kind, "status": arow.status, "holder_id": mask_id(&trow.id_number), "enterprise": arow.credit_code, "plates": arow.plates});
+        let after = serde_json::json!({"number": arow.number, "kind": arow.kind, "status": arow.status, "holder_id": mask_id(&trow.id_number), "enterprise": arow.credit_code, "plates": arow.plates, "confirmed_duplicate": input.confirm_duplicate == Some(true)});
         audit::record::<(), _>(
             c,
             audit::Change {
@@ -380,7 +463,7 @@ pub fn create_application(
             },
         )
     })?;
-    get_application(conn, &arow.id, now, policy)
+    get_application(conn, &arow.id, now, policy).map(|a| Taken::New(Box::new(a)))
 }
 
 fn load(conn: &mut DbConnection, id: &str) -> Result<(ApplicationRow, TravellerRow)> {
@@ -458,6 +541,7 @@ pub fn view(
         validity_option: a.validity_option,
         fee_waived: a.fee_waived,
         accepted_at: a.accepted_at.map(fixed),
+        accepted_by: a.accepted_by,
         due_at: a.due_at.map(fixed),
         decided_at: a.decided_at.map(fixed),
         reason: a.reason,
@@ -495,6 +579,58 @@ pub fn by_number(conn: &mut DbConnection, number: &str) -> Result<Option<(Applic
         .select((ApplicationRow::as_select(), TravellerRow::as_select()))
         .first(conn)
         .optional()?)
+}
+
+/// What the public progress page shows for an application.
+#[derive(Debug)]
+pub struct Progress {
+    pub app: ApplicationOut,
+    /// The permit's effective status once printed: a pending one is not yet valid.
+    pub permit_status: Option<crate::domain::permit::PermitStatus>,
+}
+
+/// The public progress query: by the application number on the receipt or the permit number
+/// printed on the pass, and the last four characters of the identity number. One answer (None)
+/// for "no such number" and "wrong characters": the page must not confirm that a number exists
+/// to someone who does not hold the document.
+pub fn progress(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    policy: &Policy,
+    number: &str,
+    last4: &str,
+) -> Result<Option<Progress>> {
+    let number = number.trim().to_uppercase();
+    let last4 = last4.trim().to_uppercase();
+    if !plausible_key(&number) {
+        return Ok(None);
+    }
+    let found = match by_number(conn, &number)? {
+        Some(found) => Some(found),
+        None => {
+            let app_id: Option<String> = permits::table
+                .filter(permits::number.eq(&number))
+                .select(permits::application_id)
+                .first(conn)
+                .optional()?;
+            match app_id {
+                Some(id) => Some(load(conn, &id)?),
+                None => None,
+            }
+        }
+    };
+    let Some((a, t)) = found else {
+        return Ok(None);
+    };
+    if last4.chars().count() != 4 || !t.id_number.to_uppercase().ends_with(&last4) {
+        return Ok(None);
+    }
+    let app = get_application(conn, &a.id, now, policy)?;
+    let permit_status = match &app.permit_number {
+        Some(n) => Some(super::permits::get_permit(conn, n)?.status(now)),
+        None => None,
+    };
+    Ok(Some(Progress { app, permit_status }))
 }
 
 /// Applications waiting for an officer at this office, oldest first: open ones, approved ones

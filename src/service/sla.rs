@@ -1,5 +1,7 @@
-//! Supervisors' SLA view: open applications against their working-day deadlines, overdue first,
-//! and the share decided on time per kind and week.
+//! Supervisors' view: what awaits their approval, open applications against their working-day
+//! deadlines (overdue first), permits printed with items outstanding and those items' due dates
+//! (until the last arrives or the permit is suspended), and the share decided on time per kind
+//! and week.
 
 use std::collections::BTreeMap;
 
@@ -7,15 +9,16 @@ use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::db::models::{ApplicationRow, TravellerRow};
-use crate::db::schema::{applications, travellers};
+use crate::db::models::{ApplicationRow, MaterialRow, PermitRow, TravellerRow};
+use crate::db::schema::{application_materials, applications, permits, travellers};
 use crate::db::{DbConnection, ts, utc};
 use crate::domain::auth::{Action, Actor, authorize};
 use crate::domain::local;
-use crate::domain::permit::ApplicationStatus;
+use crate::domain::permit::{self, ApplicationStatus, PermitKind, PermitStatus};
+use crate::domain::policy::{Policy, Workflow};
 use crate::error::Result;
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OpenItem {
     pub id: String,
     pub number: Option<String>,
@@ -39,13 +42,92 @@ pub struct WeekShare {
     pub share: f64,
 }
 
+/// An item a pending permit still waits for.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PendingItem {
+    pub item: String,
+    pub due_date: Option<NaiveDate>,
+}
+
+/// A permit printed before every item arrived (容缺): not valid until they do.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PendingPermit {
+    pub number: String,
+    pub application_id: String,
+    pub kind: String,
+    pub office: String,
+    pub holder: String,
+    /// Outstanding items, earliest due first.
+    pub items: Vec<PendingItem>,
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SlaView {
+    /// Accepted applications whose kind needs an approval, oldest deadline first.
+    pub awaiting_approval: Vec<OpenItem>,
     pub open: Vec<OpenItem>,
+    /// Permits pending their outstanding items, the earliest due first.
+    pub pending_permits: Vec<PendingPermit>,
     pub weekly: Vec<WeekShare>,
 }
 
-pub fn view(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, weeks: u64) -> Result<SlaView> {
+/// Permits whose effective status is pending (stored as issued, items outstanding, none
+/// overdue): suspended, expired and revoked ones have left the supervisors' watch.
+fn pending_permits(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<PendingPermit>> {
+    let missing: Vec<MaterialRow> = application_materials::table
+        .filter(application_materials::provided.eq(false))
+        .select(MaterialRow::as_select())
+        .load(conn)?;
+    if missing.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<&String> = missing.iter().map(|m| &m.application_id).collect();
+    let rows: Vec<(PermitRow, TravellerRow)> = permits::table
+        .inner_join(travellers::table)
+        .filter(permits::application_id.eq_any(&ids))
+        .filter(permits::status.eq(PermitStatus::Issued.as_str()))
+        .limit(1000)
+        .select((PermitRow::as_select(), TravellerRow::as_select()))
+        .load(conn)?;
+    let mut out: Vec<PendingPermit> = rows
+        .into_iter()
+        .filter_map(|(p, t)| {
+            let mut items: Vec<&MaterialRow> = missing
+                .iter()
+                .filter(|m| m.application_id == p.application_id)
+                .collect();
+            items.sort_by_key(|m| m.due_date);
+            let due: Vec<NaiveDate> = items.iter().map(|m| m.due_date.unwrap_or(NaiveDate::MIN)).collect();
+            let stored = PermitStatus::parse(&p.status)?;
+            (permit::effective_status(stored, utc(p.valid_until), &due, now) == PermitStatus::Pending).then(|| {
+                PendingPermit {
+                    items: items
+                        .iter()
+                        .map(|m| PendingItem {
+                            item: m.item.clone(),
+                            due_date: m.due_date,
+                        })
+                        .collect(),
+                    number: p.number,
+                    application_id: p.application_id,
+                    kind: p.kind,
+                    office: p.office,
+                    holder: t.name_latin,
+                }
+            })
+        })
+        .collect();
+    out.sort_by_key(|p| p.items.first().and_then(|i| i.due_date));
+    Ok(out)
+}
+
+pub fn view(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    policy: &Policy,
+    weeks: u64,
+) -> Result<SlaView> {
     authorize(actor, Action::Supervise)?;
     let open_states = [
         ApplicationStatus::Submitted,
@@ -75,6 +157,17 @@ pub fn view(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, weeks: u
         .collect();
     // Overdue first, then by deadline; applications not yet accepted (no deadline) last.
     open.sort_by_key(|o| (!o.overdue, o.due_at.is_none(), o.due_at));
+    let needs_approval = |kind: &str| {
+        PermitKind::parse(kind)
+            .and_then(|k| policy.kind(k))
+            .is_some_and(|k| k.workflow == Workflow::Approval)
+    };
+    let awaiting_approval = open
+        .iter()
+        .filter(|o| o.status == ApplicationStatus::Accepted.as_str() && needs_approval(&o.kind))
+        .cloned()
+        .collect();
+    let pending_permits = pending_permits(conn, now)?;
 
     let since = now - chrono::Duration::days(i64::try_from(weeks * 7).unwrap_or(56));
     let decided: Vec<(String, chrono::NaiveDateTime, chrono::NaiveDateTime)> = applications::table
@@ -108,5 +201,10 @@ pub fn view(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, weeks: u
             share: f64::from(on_time) / f64::from(decided.max(1)),
         })
         .collect();
-    Ok(SlaView { open, weekly })
+    Ok(SlaView {
+        awaiting_approval,
+        open,
+        pending_permits,
+        weekly,
+    })
 }

@@ -1,7 +1,9 @@
 //! Page models for the server-rendered templates in `templates/` (askama, checked at compile
 //! time). Chinese first, English beside it.
 
+pub mod actions;
 pub mod progress;
+pub mod words;
 
 use askama::Template;
 
@@ -13,8 +15,44 @@ use crate::service::permits::PermitOut;
 pub struct Nav {
     pub display_name: String,
     pub role: String,
+    /// The office's name.
     pub office: String,
     pub csrf: String,
+    /// Holds a grant for some kind: the desk is offered.
+    pub can_take: bool,
+}
+
+impl Nav {
+    pub fn role_words(&self) -> &'static str {
+        match self.role.as_str() {
+            "officer" => "窗口民警",
+            "supervisor" => "审批领导",
+            "checkpoint" => "查验民警",
+            "admin" => "系统管理员",
+            _ => "",
+        }
+    }
+
+    pub fn role_en(&self) -> &'static str {
+        match self.role.as_str() {
+            "officer" => "Officer",
+            "supervisor" => "Supervisor",
+            "checkpoint" => "Checkpoint",
+            "admin" => "Admin",
+            _ => "",
+        }
+    }
+}
+
+/// Where each role's work is: the page `/` and a login without `next` lead to.
+pub fn landing(role: crate::domain::auth::Role) -> &'static str {
+    use crate::domain::auth::Role;
+    match role {
+        Role::Officer => "/desk",
+        Role::Supervisor => "/supervisor/sla",
+        Role::Admin => "/admin/calendar",
+        Role::Checkpoint => "/checkpoint",
+    }
 }
 
 #[derive(Template)]
@@ -66,11 +104,23 @@ pub struct ApplicationForm {
     /// "yes" when the passport fee is waived.
     #[serde(default)]
     pub fee_waived: String,
+    /// "yes" once the officer has seen the warning about an open application for the same
+    /// document and takes this one all the same.
+    #[serde(default)]
+    pub confirm_duplicate: String,
+}
+
+/// The open application the same document already has, shown as a warning on the desk.
+pub struct DuplicateWarning {
+    pub id: String,
+    pub number: String,
+    pub status: words::Label,
 }
 
 pub struct OpenApplication {
     pub id: String,
-    pub kind: String,
+    pub kind: words::Label,
+    pub status: words::Label,
     pub name: String,
     pub id_number: String,
     pub created_at: String,
@@ -80,7 +130,9 @@ pub struct RecentPermit {
     pub number: String,
     pub name: String,
     pub id_number: String,
+    /// The code, for the colour class.
     pub status: String,
+    pub status_words: words::Label,
     pub valid_until: String,
 }
 
@@ -92,8 +144,11 @@ pub struct DeskPage {
     pub kinds: Vec<(String, String)>,
     /// (code, label) of the trade pass validity options, with "" for the default.
     pub validity_options: Vec<(String, String)>,
+    /// (code, label) of the documents the offered kinds accept.
+    pub id_types: Vec<(String, String)>,
     pub form: ApplicationForm,
     pub errors: Vec<FieldError>,
+    pub duplicate: Option<DuplicateWarning>,
     pub open: Vec<OpenApplication>,
     pub recent: Vec<RecentPermit>,
 }
@@ -109,6 +164,48 @@ pub struct FieldView {
     pub options: Vec<(String, String)>,
     pub errors: Vec<String>,
     pub hint: &'static str,
+    /// The kinds the field belongs to (space-separated); empty for every kind.
+    pub kinds: &'static str,
+    /// Not part of the chosen kind: hidden and disabled (the page's script shows it when the
+    /// kind changes).
+    pub hidden: bool,
+    pub autofocus: bool,
+}
+
+impl FieldView {
+    /// A hint that is a sentence is shown under the field; an example value is a placeholder.
+    pub fn hint_shown(&self) -> bool {
+        self.hint.contains(" / ")
+    }
+
+    /// The ids of the field's error messages and shown hint, for `aria-describedby`.
+    pub fn described_by(&self) -> String {
+        let mut ids = Vec::new();
+        if !self.errors.is_empty() {
+            ids.push(format!("err-{}", self.name));
+        }
+        if self.hint_shown() {
+            ids.push(format!("hint-{}", self.name));
+        }
+        ids.join(" ")
+    }
+}
+
+/// One line of the error summary: the field's label (not its API path) and the message.
+pub struct SummaryLine {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub message: String,
+}
+
+/// The form field an API error path belongs to (the inverse of `error_key`).
+fn field_of(error_field: &str) -> &str {
+    match error_field {
+        "enterprise.name" => "enterprise_name",
+        "enterprise.credit_code" => "credit_code",
+        f if f.starts_with("plates") => "plates",
+        f => f.strip_prefix("traveller.").unwrap_or(f),
+    }
 }
 
 /// Where a form field's errors are reported in the API's terms.
@@ -139,7 +236,7 @@ impl DeskPage {
                 .map(|(v, l)| (v.to_string(), l.to_string()))
                 .collect::<Vec<_>>()
         };
-        let field = |name, label, en, value: &str, input_type, options, hint| FieldView {
+        let field = |name, label, en, value: &str, input_type, options, hint, kinds: &'static str| FieldView {
             name,
             label,
             en,
@@ -148,9 +245,43 @@ impl DeskPage {
             options,
             errors: self.errors_for(name),
             hint,
+            kinds,
+            hidden: !kinds.is_empty() && !kinds.split(' ').any(|k| k == f.kind),
+            autofocus: false,
         };
-        vec![
-            field("kind", "业务类型", "Kind", &f.kind, "select", self.kinds.clone(), ""),
+        let trade = "border_trade";
+        let passport = "passport";
+        let mut fields = vec![
+            field(
+                "kind",
+                "业务类型",
+                "Kind",
+                &f.kind,
+                "select",
+                self.kinds.clone(),
+                "",
+                "",
+            ),
+            field(
+                "id_type",
+                "证件类型",
+                "Document type",
+                &f.id_type,
+                "select",
+                self.id_types.clone(),
+                "",
+                "",
+            ),
+            field(
+                "id_number",
+                "证件号码",
+                "Document number",
+                &f.id_number,
+                "text",
+                vec![],
+                "身份证号码可自动得出出生日期和性别 / a resident ID fills in birth date and sex",
+                "",
+            ),
             field(
                 "name_zh",
                 "中文姓名",
@@ -159,6 +290,7 @@ impl DeskPage {
                 "text",
                 vec![],
                 "张伟",
+                "",
             ),
             field(
                 "name_latin",
@@ -168,6 +300,7 @@ impl DeskPage {
                 "text",
                 vec![],
                 "ZHANG WEI",
+                "",
             ),
             field(
                 "nationality",
@@ -177,6 +310,7 @@ impl DeskPage {
                 "text",
                 vec![],
                 "CHN",
+                "",
             ),
             field(
                 "sex",
@@ -184,7 +318,13 @@ impl DeskPage {
                 "Sex",
                 &f.sex,
                 "select",
-                opts(&[("M", "男 M"), ("F", "女 F"), ("X", "X")]),
+                opts(&[
+                    ("", "由证件号码得出 from the ID"),
+                    ("M", "男 Male"),
+                    ("F", "女 Female"),
+                    ("X", "未指明 Unspecified"),
+                ]),
+                "",
                 "",
             ),
             field(
@@ -195,39 +335,19 @@ impl DeskPage {
                 "date",
                 vec![],
                 "",
-            ),
-            field(
-                "id_type",
-                "证件类型",
-                "Document type",
-                &f.id_type,
-                "select",
-                opts(&[
-                    ("cn_resident_id", "居民身份证 Resident ID"),
-                    ("vn_citizen_id", "越南公民身份证 CCCD"),
-                    ("passport", "护照 Passport"),
-                ]),
                 "",
             ),
-            field(
-                "id_number",
-                "证件号码",
-                "Document number",
-                &f.id_number,
-                "text",
-                vec![],
-                "",
-            ),
-            field("phone", "手机", "Phone", &f.phone, "tel", vec![], "+8613800000000"),
-            field("email", "电子邮箱", "E-mail", &f.email, "email", vec![], ""),
+            field("phone", "手机", "Phone", &f.phone, "tel", vec![], "+8613800000000", ""),
+            field("email", "电子邮箱", "E-mail", &f.email, "email", vec![], "", ""),
             field(
                 "enterprise_name",
-                "企业名称（边贸）",
-                "Enterprise (trade)",
+                "企业名称",
+                "Enterprise",
                 &f.enterprise_name,
                 "text",
                 vec![],
                 "个体经营者可不填 / blank for an individual trader",
+                trade,
             ),
             field(
                 "credit_code",
@@ -237,6 +357,7 @@ impl DeskPage {
                 "text",
                 vec![],
                 "91450681MA5XXXXXXX",
+                trade,
             ),
             field(
                 "plates",
@@ -246,35 +367,77 @@ impl DeskPage {
                 "text",
                 vec![],
                 "桂A12345 12C-123.45",
+                trade,
             ),
             field(
                 "validity_option",
-                "有效期（边贸）",
-                "Validity (trade)",
+                "有效期",
+                "Validity",
                 &f.validity_option,
                 "select",
                 self.validity_options.clone(),
                 "",
+                trade,
             ),
             field(
                 "photo_ref",
-                "照片编号（护照）",
-                "Photo reference (passport)",
+                "照片编号",
+                "Photo reference",
                 &f.photo_ref,
                 "text",
                 vec![],
                 "PH-0001",
+                passport,
             ),
             field(
                 "fee_waived",
-                "免收费用（护照）",
-                "Fee waived (passport)",
+                "免收费用",
+                "Fee waived",
                 &f.fee_waived,
                 "select",
-                opts(&[("", "否 no"), ("yes", "是 yes")]),
+                opts(&[("", "否 No"), ("yes", "是 Yes")]),
                 "",
+                passport,
             ),
-        ]
+        ];
+        // Fields of kinds this officer does not take are not on the page at all.
+        fields.retain(|v| v.kinds.is_empty() || v.kinds.split(' ').any(|k| self.kinds.iter().any(|(c, _)| c == k)));
+        // The first field with an error, else the first field to type in (the kind only when
+        // there is a choice to make).
+        let first = fields
+            .iter()
+            .position(|v| !v.errors.is_empty() && !v.hidden)
+            .or_else(|| {
+                fields
+                    .iter()
+                    .position(|v| !v.hidden && (v.name != "kind" || self.kinds.len() > 1))
+            });
+        if let Some(i) = first {
+            fields[i].autofocus = true;
+        }
+        fields
+    }
+
+    /// The errors in the order of the form, each named by its label; links go to the field.
+    pub fn summary(&self) -> Vec<SummaryLine> {
+        let fields = self.fields();
+        let mut lines: Vec<(usize, SummaryLine)> = self
+            .errors
+            .iter()
+            .map(|e| {
+                let name = field_of(&e.field);
+                let at = fields.iter().position(|v| v.name == name);
+                let view = at.map(|i| &fields[i]);
+                let line = SummaryLine {
+                    name: view.map_or("", |v| v.name),
+                    label: view.map_or("", |v| v.label),
+                    message: e.message.clone(),
+                };
+                (at.unwrap_or(usize::MAX), line)
+            })
+            .collect();
+        lines.sort_by_key(|(at, _)| *at);
+        lines.into_iter().map(|(_, l)| l).collect()
     }
 }
 
@@ -284,11 +447,11 @@ pub struct ApplicationPage {
     pub nav: Option<Nav>,
     pub app: ApplicationOut,
     pub kind_title: String,
-    /// on_the_spot, approval or external_review.
-    pub workflow: &'static str,
-    pub can_issue: bool,
-    /// May accept, supply, withdraw (holds the kind's grant).
-    pub can_handle: bool,
+    /// The steps this user may take now (the service's own rules).
+    pub offer: actions::Offer,
+    /// Portraits are served to the window, supervisors and the checkpoint only.
+    pub can_see_portrait: bool,
+    pub words: ApplicationWords,
     /// (code, label, deferrable) of the kind's materials checklist.
     pub checklist: Vec<(String, String, bool)>,
     /// A fresh idempotency key per rendering: a double-clicked or resent form issues once.
@@ -296,7 +459,20 @@ pub struct ApplicationPage {
     pub error: Option<String>,
 }
 
+/// The application's codes in words.
+pub struct ApplicationWords {
+    pub status: words::Label,
+    pub id_type: words::Label,
+    pub sex: words::Label,
+    pub validity: Option<words::Label>,
+    pub office: words::Label,
+}
+
 impl ApplicationPage {
+    pub fn csrf(&self) -> &str {
+        self.nav.as_ref().map_or("", |n| n.csrf.as_str())
+    }
+
     pub fn has_missing(&self) -> bool {
         self.app.materials.iter().any(|m| !m.provided)
     }
@@ -308,6 +484,13 @@ pub struct PermitPage {
     pub nav: Option<Nav>,
     pub permit: PermitOut,
     pub kind_title: String,
+    /// Printing needs the kind's grant.
+    pub can_print: bool,
+    pub status: words::Label,
+    pub id_type: words::Label,
+    pub office: words::Label,
+    /// Outstanding items in words, with their due dates.
+    pub outstanding: Vec<(words::Label, String)>,
     pub valid_from: String,
     pub valid_until: String,
     pub issued_at: String,
@@ -335,7 +518,9 @@ pub struct ProgressItem {
 pub struct ProgressResult {
     pub number: String,
     pub kind: String,
-    pub status: &'static str,
+    pub status: String,
+    /// The status is a warning (a pending or suspended permit): shown as such.
+    pub warn: bool,
     pub deadline: Option<String>,
     pub missing: Vec<ProgressItem>,
     pub permit: Option<String>,
@@ -358,6 +543,31 @@ pub struct ProgressPage {
 pub struct SlaPage {
     pub nav: Option<Nav>,
     pub view: crate::service::sla::SlaView,
+    pub policy: std::sync::Arc<crate::domain::policy::Policy>,
+}
+
+impl SlaPage {
+    pub fn kind(&self, code: &str) -> words::Label {
+        words::kind_code(&self.policy, code)
+    }
+
+    pub fn status(&self, code: &str) -> words::Label {
+        words::application_status_code(code)
+    }
+
+    pub fn office(&self, code: &str) -> words::Label {
+        words::office(&self.policy, code)
+    }
+
+    pub fn material(&self, kind: &str, code: &str) -> words::Label {
+        crate::domain::permit::PermitKind::parse(kind).map_or_else(
+            || words::Label {
+                zh: code.into(),
+                en: String::new(),
+            },
+            |k| words::material(&self.policy, k, code),
+        )
+    }
 }
 
 #[derive(Template)]
@@ -374,6 +584,7 @@ pub struct CalendarPage {
 #[template(path = "notice.html")]
 pub struct NoticePage {
     pub nav: Option<Nav>,
+    pub office_en: String,
     pub id: String,
     pub notice: crate::print::notice::NoticePrint,
 }
@@ -404,4 +615,78 @@ pub struct CheckpointPage {
 pub struct VerdictStamp {
     pub tail: String,
     pub time: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn desk(kinds: &[&str], kind: &str, errors: Vec<FieldError>) -> DeskPage {
+        DeskPage {
+            nav: None,
+            kinds: kinds.iter().map(|k| (k.to_string(), k.to_string())).collect(),
+            validity_options: Vec::new(),
+            id_types: Vec::new(),
+            form: ApplicationForm {
+                kind: kind.into(),
+                ..Default::default()
+            },
+            errors,
+            duplicate: None,
+            open: Vec::new(),
+            recent: Vec::new(),
+        }
+    }
+
+    fn error(field: &str, message: &str) -> FieldError {
+        FieldError {
+            field: field.into(),
+            rule: "r".into(),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn only_the_kinds_fields_and_focus_on_the_first_field_to_type() {
+        let page = desk(&["border_tourism"], "border_tourism", Vec::new());
+        let names: Vec<&str> = page.fields().iter().map(|f| f.name).collect();
+        assert!(
+            !names.contains(&"credit_code") && !names.contains(&"photo_ref"),
+            "{names:?}"
+        );
+        let focused: Vec<&str> = page.fields().iter().filter(|f| f.autofocus).map(|f| f.name).collect();
+        assert_eq!(focused, ["id_type"], "no choice of kind: the first field to fill");
+
+        let page = desk(&["border_tourism", "border_trade"], "border_tourism", Vec::new());
+        let credit = page.fields().into_iter().find(|f| f.name == "credit_code").unwrap();
+        assert!(credit.hidden, "another kind's field is on the page but hidden");
+        assert!(page.fields()[0].autofocus && page.fields()[0].name == "kind");
+    }
+
+    #[test]
+    fn errors_are_named_by_label_in_form_order_and_focus_the_first() {
+        let page = desk(
+            &["border_trade"],
+            "border_trade",
+            vec![
+                error("plates[1]", "bad plate"),
+                error("traveller.id_number", "bad number"),
+                error("enterprise.credit_code", "bad code"),
+            ],
+        );
+        let summary: Vec<(&str, &str)> = page.summary().iter().map(|l| (l.name, l.label)).collect();
+        assert_eq!(
+            summary,
+            [
+                ("id_number", "证件号码"),
+                ("credit_code", "统一社会信用代码"),
+                ("plates", "车牌（驾驶员）")
+            ]
+        );
+        let fields = page.fields();
+        let focused: Vec<&str> = fields.iter().filter(|f| f.autofocus).map(|f| f.name).collect();
+        assert_eq!(focused, ["id_number"]);
+        let number = fields.iter().find(|f| f.name == "id_number").unwrap();
+        assert_eq!(number.described_by(), "err-id_number hint-id_number");
+    }
 }

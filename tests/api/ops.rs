@@ -77,6 +77,7 @@ async fn openapi_lists_every_route() {
         ("/static/checkpoint.js", "get"),
         ("/static/jsqr-1.4.0.js", "get"),
         ("/static/jsqr-1.4.0.LICENSE.txt", "get"),
+        ("/static/desk.js", "get"),
         ("/supervisor/sla", "get"),
         ("/admin/calendar", "get"),
         ("/admin/calendar", "post"),

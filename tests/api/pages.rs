@@ -360,7 +360,15 @@ async fn a_trade_pass_through_the_pages_with_deferred_items_sla_and_calendar() {
         .await;
     assert_eq!(status, 303);
     let (_, page, _) = b.get(&path).await;
-    assert!(page.contains("/notice") && page.contains("待补交 missing"), "{page}");
+    assert!(page.contains("/notice") && page.contains("待补交"), "{page}");
+    // Four eyes: the accepting officer is not offered Approve, and is told who acts next.
+    assert!(!page.contains("value=\"approve\""), "{page}");
+    assert!(page.contains("may not approve"), "{page}");
+    // Words, not codes.
+    assert!(page.contains("已受理，待审批") && page.contains("三个月一次") && page.contains("居民身份证"));
+    for code in [">accepted<", "cn_resident_id ", "single_3m", ">YYG<"] {
+        assert!(!page.contains(code), "{code} shown: {page}");
+    }
     let (status, notice, _) = b.get(&format!("{path}/notice")).await;
     assert_eq!(status, 200);
     assert!(
@@ -378,6 +386,7 @@ async fn a_trade_pass_through_the_pages_with_deferred_items_sla_and_calendar() {
     };
     assert_eq!(s.login(&wang, &wang_pw).await.0, 303);
     let (_, page, _) = s.get(&path).await;
+    assert!(page.contains("value=\"approve\""), "the supervisor may approve: {page}");
     let csrf_s = hidden(&page, "csrf");
     assert_eq!(s.post(&step, &[("csrf", &csrf_s), ("step", "approve")]).await.0, 303);
     let (_, page, _) = s.get(&path).await;
@@ -389,11 +398,23 @@ async fn a_trade_pass_through_the_pages_with_deferred_items_sla_and_calendar() {
         )
         .await;
     assert_eq!(status, 303);
-    let (_, page, _) = s.get(&permit_path.unwrap()).await;
+    let (_, page, _) = s.get(permit_path.as_deref().unwrap()).await;
     assert!(page.contains("status-pending") && page.contains("12C-123.45"), "{page}");
+    assert!(
+        page.contains("证件照片") && !page.contains("portrait (due"),
+        "items in words: {page}"
+    );
     let (status, sla, _) = s.get("/supervisor/sla").await;
     assert_eq!(status, 200);
     assert!(sla.contains("Decided on time"));
+    // The pending pass stays on the supervisors' view with its item's due date.
+    let permit_number = permit_path.as_deref().unwrap().rsplit('/').next().unwrap().to_string();
+    let pending = sla.split("Permits printed with items outstanding").nth(1).unwrap_or("");
+    let pending = pending.split("Open applications").next().unwrap_or("");
+    assert!(
+        pending.contains(&permit_number) && pending.contains("证件照片"),
+        "{sla}"
+    );
     assert_eq!(
         b.get("/supervisor/sla").await.0,
         403,
@@ -430,6 +451,9 @@ async fn a_trade_pass_through_the_pages_with_deferred_items_sla_and_calendar() {
     assert_eq!((shown.width(), shown.height()), (330, 480), "cropped to 33×48");
     let (_, desk, _) = b.get("/desk").await;
     assert!(desk.contains(&path), "listed on the desk queue");
+    // The last item arrived: the permit is valid and leaves the supervisors' watch.
+    let (_, sla, _) = s.get("/supervisor/sla").await;
+    assert!(!sla.contains(&permit_number), "{sla}");
 
     let mut a = Browser {
         app: &app,
@@ -517,4 +541,176 @@ async fn the_scan_page_serves_its_script_and_takes_offline_crossings_with_its_to
     let out: serde_json::Value = post(Some(csrf)).await.unwrap().json().await.unwrap();
     assert_eq!(out["already"], 1);
     assert_eq!(app.count("crossings"), 1);
+}
+
+/// Logs in without a `next`, as an officer typing the address would, and follows `/`.
+async fn land(app: &TestApp, user: &str, password: &str) -> String {
+    let mut b = Browser {
+        app,
+        jar: Jar::default(),
+    };
+    let (_, page, _) = b.get("/login").await;
+    let csrf = hidden(&page, "csrf");
+    let (status, _, location, _) = b
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("next", &hidden(&page, "next")),
+                ("username", user),
+                ("password", password),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert_eq!(location.as_deref(), Some("/"));
+    let (status, _, location) = b.get("/").await;
+    assert_eq!(status, 303);
+    let to = location.unwrap();
+    // And the place landed on is a page the role can use.
+    let (status, page, _) = b.get(&to).await;
+    assert_eq!(status, 200, "{to}: {page}");
+    assert!(!page.contains("You hold no grant"), "{to}");
+    to
+}
+
+#[actix_web::test]
+async fn each_role_lands_where_its_work_is() {
+    let app = TestApp::spawn().await;
+    let (o, opw) = app.officer("window", "officer", &["border_tourism"]);
+    let (s, spw) = app.officer("boss", "supervisor", &[]);
+    let (a, apw) = app.officer("root", "admin", &[]);
+    let (c, cpw) = app.officer("gate", "checkpoint", &[]);
+    assert_eq!(land(&app, &o, &opw).await, "/desk");
+    assert_eq!(land(&app, &s, &spw).await, "/supervisor/sla");
+    assert_eq!(land(&app, &a, &apw).await, "/admin/calendar");
+    assert_eq!(land(&app, &c, &cpw).await, "/checkpoint");
+    // A supervisor or admin sent to the desk without a kind to take goes to their own work.
+    let mut b = Browser {
+        app: &app,
+        jar: Jar::default(),
+    };
+    b.login(&a, &apw).await;
+    let (status, _, location) = b.get("/desk").await;
+    assert_eq!((status, location.as_deref()), (303, Some("/admin/calendar")));
+    // Nor is the desk offered to them; the header names the office, not its code.
+    let (_, page, _) = b.get("/admin/calendar").await;
+    assert!(
+        !page.contains("href=\"/desk\"") && page.contains("href=\"/supervisor/sla\""),
+        "{page}"
+    );
+    assert!(page.contains("友谊关口岸") && !page.contains("· YYG"), "{page}");
+}
+
+#[actix_web::test]
+async fn the_desk_form_fills_from_the_id_names_fields_by_label_and_warns_of_an_open_application() {
+    let app = TestApp::spawn().await;
+    let (user, password) = app.officer("window", "officer", &["border_tourism"]);
+    let mut b = Browser {
+        app: &app,
+        jar: Jar::default(),
+    };
+    b.login(&user, &password).await;
+    let (_, desk, _) = b.get("/desk").await;
+    let csrf = hidden(&desk, "csrf");
+    // A tourism officer sees no trade or passport fields, and the desk serves its script.
+    for field in ["credit_code", "plates", "validity_option", "photo_ref", "fee_waived"] {
+        assert!(!desk.contains(&format!("name=\"{field}\"")), "{field} offered");
+    }
+    assert!(desk.contains("/static/desk.js"));
+    let js = app.client.get(app.url("/static/desk.js")).send().await.unwrap();
+    assert_eq!(js.status(), 200);
+    assert!(js.text().await.unwrap().contains("fromResidentId"));
+
+    // A mistake: the summary names the field by its label and links to it; focus goes there.
+    let (status, page, _, _) = b
+        .post(
+            "/desk/applications",
+            &[
+                ("csrf", &csrf),
+                ("kind", "border_tourism"),
+                ("name_zh", "张伟"),
+                ("name_latin", "ZHANG WEI"),
+                ("nationality", "CHN"),
+                ("id_type", "cn_resident_id"),
+                ("id_number", "450681199003071231"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("<a href=\"#id_number\">证件号码</a>"), "{page}");
+    assert!(!page.contains("traveller.id_number"), "{page}");
+    let input = page
+        .split("<input id=\"id_number\"")
+        .nth(1)
+        .unwrap()
+        .split('>')
+        .next()
+        .unwrap();
+    assert!(
+        input.contains("autofocus") && input.contains("aria-describedby=\"err-id_number"),
+        "{input}"
+    );
+
+    // Birth date and sex left empty: taken from the number (1990-03-07, odd sequence: male).
+    let id_number = cn_id("19900307", 123);
+    let form = |confirm: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("kind", "border_tourism".to_string()),
+            ("name_zh", "张伟".to_string()),
+            ("name_latin", "ZHANG WEI".to_string()),
+            ("nationality", "CHN".to_string()),
+            ("sex", String::new()),
+            ("birth_date", String::new()),
+            ("id_type", "cn_resident_id".to_string()),
+            ("id_number", id_number.clone()),
+            ("confirm_duplicate", confirm.to_string()),
+        ]
+    };
+    let first = form("");
+    let first: Vec<(&str, &str)> = first.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _, location, _) = b.post("/desk/applications", &first).await;
+    assert_eq!(status, 303);
+    let first_path = location.unwrap();
+    let (_, page, _) = b.get(&first_path).await;
+    assert!(page.contains("1990-03-07") && page.contains("男"), "{page}");
+
+    // The same document again: a warning linking to the open one, nothing taken.
+    let (status, page, _, _) = b.post("/desk/applications", &first).await;
+    assert_eq!(status, 409);
+    assert!(page.contains(&format!("href=\"{first_path}\"")), "{page}");
+    assert!(page.contains("name=\"confirm_duplicate\""), "{page}");
+    assert_eq!(app.count("applications"), 1);
+    // Confirmed: taken.
+    let again = form("yes");
+    let again: Vec<(&str, &str)> = again.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(b.post("/desk/applications", &again).await.0, 303);
+    assert_eq!(app.count("applications"), 2);
+
+    // The API: 409 naming the open application unless confirmed.
+    let token = app.token("api", "officer", &["border_tourism"]);
+    let body = serde_json::json!({"kind": "border_tourism", "traveller": {
+        "name_zh": "张伟", "name_latin": "ZHANG WEI", "nationality": "CHN",
+        "id_type": "cn_resident_id", "id_number": id_number}});
+    let res = app.post_json(&token, "/api/v1/applications", &body).await;
+    assert_eq!(res.status(), 409);
+    let problem: serde_json::Value = res.json().await.unwrap();
+    let (_, number_page, _) = b.get(&first_path).await;
+    let number = number_page
+        .split("<span class=\"mono\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap();
+    assert!(problem["detail"].as_str().unwrap().contains(number), "{problem}");
+    assert_eq!(problem["current_state"], "submitted");
+    let mut confirmed = body.clone();
+    confirmed["confirm_duplicate"] = serde_json::json!(true);
+    let res = app.post_json(&token, "/api/v1/applications", &confirmed).await;
+    assert_eq!(res.status(), 201);
+    let taken: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(taken["traveller"]["birth_date"], "1990-03-07");
+    assert_eq!(taken["traveller"]["sex"], "M");
 }

@@ -89,3 +89,126 @@ async fn lookups_are_rate_limited_per_address() {
         .unwrap();
     assert!(page.contains("Tra cứu tiến độ hồ sơ"));
 }
+
+async fn page(
+    app: &TestApp,
+    path: &str,
+    accept_language: Option<&str>,
+    cookie: Option<&str>,
+) -> (String, Option<String>) {
+    let mut req = app.client.get(app.url(path));
+    if let Some(al) = accept_language {
+        req = req.header("Accept-Language", al);
+    }
+    if let Some(c) = cookie {
+        req = req.header("Cookie", c);
+    }
+    let res = req.send().await.unwrap();
+    let set = res
+        .headers()
+        .get("set-cookie")
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string());
+    (res.text().await.unwrap(), set)
+}
+
+#[actix_web::test]
+async fn the_language_follows_the_browser_until_the_reader_chooses() {
+    let app = TestApp::spawn().await;
+    let (vi, _) = page(&app, "/progress", Some("vi-VN,vi;q=0.9,en;q=0.5"), None).await;
+    assert!(
+        vi.contains("lang=\"vi\"") && vi.contains("Tra cứu tiến độ hồ sơ"),
+        "{vi}"
+    );
+    let (en, _) = page(&app, "/progress", Some("en-GB,en;q=0.9"), None).await;
+    assert!(en.contains("Application progress"));
+    let (zh, _) = page(&app, "/progress", None, None).await;
+    assert!(zh.contains("lang=\"zh-CN\"") && zh.contains("办理进度查询"));
+    // The reader picks English on a Vietnamese phone: remembered over Accept-Language.
+    let (en, cookie) = page(&app, "/progress?lang=en", Some("vi"), None).await;
+    assert!(en.contains("Application progress"));
+    let cookie = cookie.expect("the choice is remembered");
+    let (en, _) = page(&app, "/progress", Some("vi"), Some(&cookie)).await;
+    assert!(en.contains("lang=\"en\""), "{en}");
+    // The public page carries no staff branding and no way to the staff login.
+    assert!(
+        !en.contains("borderdesk 边境通行证受理") && !en.contains("/login"),
+        "{en}"
+    );
+}
+
+#[actix_web::test]
+async fn a_pending_pass_is_printed_not_valid_and_found_by_its_permit_number() {
+    let app = TestApp::spawn().await;
+    let li = app.token("li", "officer", &["border_trade"]);
+    let wang = app.token("wang", "supervisor", &["border_trade"]);
+    let body: Value = app
+        .post_json(
+            &li,
+            "/api/v1/applications",
+            &json!({"kind": "border_trade", "traveller": traveller(1)}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = body["id"].as_str().unwrap().to_string();
+    let res = app
+        .post_json(
+            &li,
+            &format!("/api/v1/applications/{id}/accept"),
+            &json!({"materials": ["application_form", "resident_id", "trade_proof", "vehicle_licence"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .post_json(&wang, &format!("/api/v1/applications/{id}/approve"), &json!({}))
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = app.issue(&wang, &id, None).await;
+    assert_eq!(res.status(), 201);
+    let permit: Value = res.json().await.unwrap();
+    assert_eq!(permit["status"], "pending");
+    let number = permit["number"].as_str().unwrap();
+    let due = permit["outstanding"][0]
+        .as_str()
+        .unwrap()
+        .split("due ")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(')')
+        .to_string();
+    let last4 = &cn_id("19900307", 3)[14..];
+
+    let (status, zh) = lookup(&app, number, last4, "zh").await;
+    assert_eq!(status, 200, "the permit number finds the application");
+    assert!(
+        zh.contains(&format!("已制证，尚未生效：待补 证件照片（截止 {due}）")),
+        "{zh}"
+    );
+    assert!(!zh.contains("可领取"), "{zh}");
+    let (_, vi) = lookup(&app, number, last4, "vi").await;
+    assert!(vi.contains("chưa có hiệu lực") && vi.contains(&due), "{vi}");
+    let (_, en) = lookup(&app, &number.to_lowercase(), last4, "en").await;
+    assert!(
+        en.contains("Printed, not yet valid: still to bring Portrait photo"),
+        "{en}"
+    );
+    // On a phone the result comes before the form.
+    assert!(en.find("id=\"result\"").unwrap() < en.find("<form").unwrap());
+    // A wrong suffix with the permit number: the same answer as for anything unknown.
+    assert_eq!(lookup(&app, number, "0000", "en").await.0, 404);
+    // Revoked: said so, not "ready to collect".
+    let res = app
+        .post_json(
+            &wang,
+            &format!("/api/v1/permits/{number}/revoke"),
+            &json!({"reason": "lost"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let (_, en) = lookup(&app, number, last4, "en").await;
+    assert!(
+        en.contains("The permit was revoked") && !en.contains("ready to collect"),
+        "{en}"
+    );
+}

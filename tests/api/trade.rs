@@ -27,7 +27,8 @@ async fn trade_application(app: &TestApp, token: &str) -> String {
         .post_json(
             token,
             "/api/v1/applications",
-            &json!({"kind": "border_trade", "traveller": traveller(1),
+            // Tests here take several applications for one traveller: confirmed, not warned.
+            &json!({"kind": "border_trade", "traveller": traveller(1), "confirm_duplicate": true,
                 "enterprise": {"name": "凭祥市友谊边贸有限公司", "credit_code": "91350100M000100Y43"},
                 "plates": ["桂F 12345", "12C-123.45"]}),
         )
