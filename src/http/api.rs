@@ -562,7 +562,7 @@ pub struct YearQuery {
 #[utoipa::path(
     get, path = "/api/v1/calendar", tag = "calendar",
     params(("year" = Option<i32>, Query, description = "Year (default: this year)")),
-    responses((status = 200, description = "The year's exceptions to Monday–Friday", body = Vec<crate::domain::calendar::Exception>)),
+    responses((status = 200, description = "The year's exceptions to Monday–Friday; `provisional` while its State Council schedule is not loaded (statutory holidays computed, no make-up working days)", body = crate::domain::calendar::YearView)),
     security(("bearer" = []))
 )]
 pub async fn calendar_year(
@@ -575,12 +575,12 @@ pub async fn calendar_year(
     let year = q
         .year
         .unwrap_or_else(|| crate::domain::local(state.ctx.clock.now()).year());
-    let days = state
+    let view = state
         .ctx
         .db
         .run(move |c| crate::service::calendar::year(c, year))
         .await?;
-    Ok(HttpResponse::Ok().json(days))
+    Ok(HttpResponse::Ok().json(view))
 }
 
 #[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -588,6 +588,9 @@ pub struct CalendarDay {
     /// holiday or workday (a weekend day worked, 调休).
     pub kind: Option<String>,
     pub name: Option<String>,
+    /// true to replace what the calendar already says about the date (a published, computed
+    /// or edited day); without it such a change is refused naming the day it would replace.
+    pub confirm: Option<bool>,
 }
 
 #[utoipa::path(
@@ -608,7 +611,15 @@ pub async fn calendar_set(
         .ctx
         .db
         .run(move |c| {
-            crate::service::calendar::set_day(c, now, &actor.0, &date, day.kind.as_deref(), day.name.as_deref())
+            crate::service::calendar::set_day(
+                c,
+                now,
+                &actor.0,
+                &date,
+                day.kind.as_deref(),
+                day.name.as_deref(),
+                day.confirm.unwrap_or(false),
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))

@@ -26,6 +26,9 @@ pub struct OpenItem {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub due_at: Option<DateTime<FixedOffset>>,
     pub overdue: bool,
+    /// The deadline was counted on a provisional calendar year (statutory holidays computed,
+    /// the State Council schedule not loaded).
+    pub due_provisional: bool,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -43,6 +46,8 @@ pub struct WeekShare {
 pub struct SlaView {
     pub open: Vec<OpenItem>,
     pub weekly: Vec<WeekShare>,
+    /// This year and next, those whose holiday schedule is not loaded yet.
+    pub provisional_years: Vec<i32>,
 }
 
 pub fn view(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, weeks: u64) -> Result<SlaView> {
@@ -60,9 +65,11 @@ pub fn view(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, weeks: u
         .limit(1000)
         .select((ApplicationRow::as_select(), TravellerRow::as_select()))
         .load(conn)?;
+    let published = super::calendar::published_years(conn)?;
     let mut open: Vec<OpenItem> = rows
         .into_iter()
         .map(|(a, t)| OpenItem {
+            due_provisional: a.due_at.is_some_and(|d| !published.contains(&local(utc(d)).year())),
             overdue: a.due_at.is_some_and(|d| now > utc(d)),
             due_at: a.due_at.map(|d| local(utc(d)).fixed_offset()),
             id: a.id,
@@ -108,5 +115,10 @@ pub fn view(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, weeks: u
             share: f64::from(on_time) / f64::from(decided.max(1)),
         })
         .collect();
-    Ok(SlaView { open, weekly })
+    let provisional_years = super::calendar::provisional_years(conn, now)?;
+    Ok(SlaView {
+        open,
+        weekly,
+        provisional_years,
+    })
 }

@@ -189,14 +189,17 @@ async fn an_admin_edits_the_calendar_and_deadlines_follow() {
         .json()
         .await
         .unwrap();
+    assert_eq!(days["provisional"], false);
     assert!(
-        days.as_array()
+        days["days"]
+            .as_array()
             .unwrap()
             .iter()
             .any(|d| d["date"] == "2026-12-01" && d["kind"] == "holiday")
     );
     assert!(
-        days.as_array()
+        days["days"]
+            .as_array()
             .unwrap()
             .iter()
             .any(|d| d["date"] == "2026-02-14" && d["kind"] == "workday"),
