@@ -36,6 +36,10 @@ fn no_sideways_scroll() -> &'static str {
 async fn the_calendar_page_works_at_320px_and_asks_before_replacing_a_published_day() {
     let app = TestApp::spawn().await;
     let (user, password) = app.officer("root", "admin", &[]);
+    // Accepted after closing on the last day of 2026: due in 2027, a provisional year.
+    let officer = app.token("li", "officer", &["border_trade"]);
+    app.clock.set(china(2026, 12, 31, 18, 0));
+    let id = accepted_trade_application(&app, &officer).await;
     let Some(c) = Browser::start("calendar_page", (320, 700), &[]).await else {
         return;
     };
@@ -116,4 +120,52 @@ async fn the_calendar_page_works_at_320px_and_asks_before_replacing_a_published_
     assert_eq!(js(&c, "document.querySelectorAll('.days button').length").await, 0);
     assert_eq!(js(&c, no_sideways_scroll()).await, Value::Bool(true));
     assert_eq!(axe(&c, "provisional calendar").await, Vec::<String>::new());
+
+    // The SLA page says which deadlines were counted on the provisional year.
+    c.goto(&app.url("/supervisor/sla")).await.unwrap();
+    until(&c, "document.getElementById('provisional')").await;
+    let row = js(
+        &c,
+        &format!("document.querySelector('a[href=\"/desk/applications/{id}\"]').closest('tr').textContent"),
+    )
+    .await;
+    assert!(row.as_str().unwrap().contains("2027-01-05 17:30 暂定"), "{row}");
+}
+
+fn china(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    borderdesk::domain::OFFICE_TZ
+        .with_ymd_and_hms(y, m, d, h, min, 0)
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+async fn accepted_trade_application(app: &TestApp, token: &str) -> String {
+    let res = app
+        .post_json(
+            token,
+            "/api/v1/applications",
+            &serde_json::json!({"kind": "border_trade", "traveller": crate::support::traveller(7),
+                "enterprise": {"name": "凭祥市友谊边贸有限公司", "credit_code": "91350100M000100Y43"},
+                "plates": ["12C-123.45"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let materials = [
+        "application_form",
+        "resident_id",
+        "trade_proof",
+        "vehicle_licence",
+        "portrait",
+    ];
+    let res = app
+        .post_json(
+            token,
+            &format!("/api/v1/applications/{id}/accept"),
+            &serde_json::json!({"materials": materials}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    id
 }
