@@ -340,19 +340,27 @@ pub fn check_set(date: NaiveDate, kind: DayKind, current: Option<&DayView>, conf
 pub struct Calendar {
     /// Stored days: the published schedules and the admins' edits.
     exceptions: BTreeMap<NaiveDate, DayKind>,
-    /// Years whose State Council schedule is loaded; every other year is provisional.
+    /// Years whose State Council schedule is loaded.
     published: BTreeSet<i32>,
+    /// Whether the other years count the statutory holidays computed (the real calendar), or
+    /// only the exceptions given (a calendar built for a test or an example).
+    statutory: bool,
 }
 
 /// Far enough for any SLA; stops a loop over a calendar that (wrongly) has no working days.
 const MAX_SCAN_DAYS: u32 = 3660;
 
 impl Calendar {
-    /// A calendar of published schedules: every year with a stored day counts as published.
+    /// Exactly these exceptions over Monday–Friday, nothing computed: every year with one
+    /// counts as published.
     pub fn new(exceptions: impl IntoIterator<Item = (NaiveDate, DayKind)>) -> Calendar {
         let exceptions: BTreeMap<NaiveDate, DayKind> = exceptions.into_iter().collect();
         let published = exceptions.keys().map(|d| d.year()).collect();
-        Calendar { exceptions, published }
+        Calendar {
+            exceptions,
+            published,
+            statutory: false,
+        }
     }
 
     /// Stored days and the years whose schedule is loaded; other years are provisional, and
@@ -364,12 +372,13 @@ impl Calendar {
         Calendar {
             exceptions: exceptions.into_iter().collect(),
             published: published.into_iter().collect(),
+            statutory: true,
         }
     }
 
     pub fn is_working_day(&self, d: NaiveDate) -> bool {
         let computed = || {
-            if self.published.contains(&d.year()) {
+            if !self.statutory || self.published.contains(&d.year()) {
                 None
             } else {
                 PROVISIONAL.get(&d).copied()
@@ -389,7 +398,7 @@ impl Calendar {
 
     /// Whether `year` is counted on computed statutory holidays (not yet published).
     pub fn is_provisional(&self, year: i32) -> bool {
-        !self.covers(year)
+        self.statutory && !self.covers(year)
     }
 
     /// The first working day strictly after `d`.
@@ -456,6 +465,7 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
 
+    /// The published years as the service loads them: other years provisional.
     fn shipped() -> Calendar {
         let mut all = Vec::new();
         for text in [
@@ -466,7 +476,7 @@ mod tests {
             assert!(year.days.iter().all(|e| e.date.year() == year.year));
             all.extend(year.days.into_iter().map(|e| (e.date, e.kind)));
         }
-        Calendar::new(all)
+        Calendar::with_published(all, [2025, 2026])
     }
 
     fn at(y: i32, m: u32, day: u32, h: u32, min: u32) -> DateTime<Utc> {
@@ -608,6 +618,14 @@ mod tests {
         // A deadline taken on Thu 31 Dec 2026 after closing no longer falls on 1 Jan 2027.
         let due = c.deadline(at(2026, 12, 31, 18, 0), 1, &OfficeHours::default());
         assert_eq!(local(due).date_naive(), d(2027, 1, 5));
+    }
+
+    #[test]
+    fn a_calendar_of_given_exceptions_computes_nothing() {
+        let c = Calendar::new([]);
+        assert!(c.is_working_day(d(2027, 1, 1)) && !c.is_provisional(2027));
+        let c = Calendar::with_published([], []);
+        assert!(!c.is_working_day(d(2027, 1, 1)) && c.is_provisional(2027));
     }
 
     #[test]

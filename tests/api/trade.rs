@@ -234,7 +234,7 @@ async fn bad_trade_input_is_refused_whole_and_changes_nothing() {
             "/api/v1/applications",
             &json!({"kind": "border_trade", "traveller": traveller(1),
                 "enterprise": {"name": "", "credit_code": "91350100M000100Y44"},
-                "plates": ["桂A1234", "12C-12345"], "validity_option": "forever"}),
+                "plates": ["桂A1234", "12C-000.00"], "validity_option": "forever"}),
         )
         .await;
     assert_eq!(res.status(), 422);
