@@ -100,12 +100,13 @@ pub fn is_weekend(d: NaiveDate) -> bool {
     matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
 }
 
-/// The statutory holidays of the 全国年节及纪念日放假办法 as revised by State Council Decree
-/// No. 795 (in force 1 January 2025), as data: 元旦 1 day; 春节 4 days, New Year's Eve (除夕)
+/// The statutory holidays of the 全国年节及纪念日放假办法 (art. 2 as revised by the State
+/// Council's decision of 10 November 2024, its fourth revision, in force 1 January 2025), as data: 元旦 1 day; 春节 4 days, New Year's Eve (除夕)
 /// to the third day; 清明节 1 day; 劳动节 2 days (1–2 May); 端午节 1 day; 中秋节 1 day; 国庆节
 /// 3 days (1–3 October). Art. 6: a holiday for all citizens that falls on a Saturday or Sunday
 /// is made up on a working day (补假). The 2025 and 2026 schedules in fixtures/calendar contain
-/// exactly these days plus the State Council's 调休 swaps, which cannot be computed.
+/// exactly these days plus the State Council's 调休 swaps, which cannot be computed. Regional
+/// holidays under art. 4 (Guangxi's 三月三) are not in the published fixtures either, so not here.
 pub mod statutory {
     use super::*;
     use chinese_lunisolar_calendar::LunisolarDate;

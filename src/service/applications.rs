@@ -686,7 +686,8 @@ fn reason_required(reason: Option<&str>) -> Result<String> {
             "最多500字，不含控制字符 / at most 500 characters, no control characters",
         );
     }
-    errs.finish(reason.to_string()).map_err(Error::from)
+    errs.finish(crate::domain::validation::nfc(reason).into_owned())
+        .map_err(Error::from)
 }
 
 pub fn reject(
