@@ -249,3 +249,13 @@ async fn the_calendar_refuses_senseless_days_and_asks_before_replacing_a_publish
         .unwrap();
     assert_eq!(res.status(), 200);
 }
+
+#[actix_web::test]
+async fn a_fresh_database_opens_without_a_connection_error() {
+    // Each test app starts on a new database (a new SQLite file by default): the pool met no
+    // error opening its connections, so nothing red was logged.
+    let app = TestApp::spawn().await;
+    let token = app.token("li", "officer", &["border_tourism"]);
+    assert_eq!(app.get(&token, "/api/v1/calendar").await.status(), 200);
+    assert_eq!(app.ctx.db.connection_errors(), 0);
+}
