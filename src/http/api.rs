@@ -583,6 +583,11 @@ pub async fn calendar_year(
     Ok(HttpResponse::Ok().json(view))
 }
 
+#[derive(Debug, Deserialize)]
+pub struct ConfirmQuery {
+    confirm: Option<bool>,
+}
+
 #[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct CalendarDay {
     /// holiday or workday (a weekend day worked, 调休).
@@ -627,21 +632,23 @@ pub async fn calendar_set(
 
 #[utoipa::path(
     delete, path = "/api/v1/calendar/{date}", tag = "calendar",
-    params(("date" = String, Path, description = "YYYY-MM-DD")),
-    responses((status = 204, description = "Back to the Monday–Friday default"), (status = 403, body = Problem), (status = 404, body = Problem)),
+    params(("date" = String, Path, description = "YYYY-MM-DD"), ("confirm" = Option<bool>, Query, description = "true to remove a day as published")),
+    responses((status = 204, description = "Back to the Monday–Friday default"), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, description = "A published day, without confirm=true", body = Problem)),
     security(("bearer" = []))
 )]
 pub async fn calendar_remove(
     state: web::Data<AppState>,
     actor: ApiActor,
     date: web::Path<String>,
+    q: web::Query<ConfirmQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let now = state.ctx.clock.now();
     let date = date.into_inner();
+    let confirm = q.confirm.unwrap_or(false);
     state
         .ctx
         .db
-        .run(move |c| crate::service::calendar::remove_day(c, now, &actor.0, &date))
+        .run(move |c| crate::service::calendar::remove_day(c, now, &actor.0, &date, confirm))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

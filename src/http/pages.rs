@@ -1001,6 +1001,7 @@ pub async fn calendar_set(
                     date: form.date,
                     kind: form.kind,
                     name: form.name,
+                    pending_remove: None,
                 },
             )
             .await?,
@@ -1009,7 +1010,7 @@ pub async fn calendar_set(
     }
 }
 
-#[utoipa::path(post, path = "/admin/calendar/remove", tag = "pages", responses((status = 200, description = "Removed; the year redisplayed", content_type = "text/html")))]
+#[utoipa::path(post, path = "/admin/calendar/remove", tag = "pages", responses((status = 200, description = "Removed; the year redisplayed", content_type = "text/html"), (status = 422, description = "A published day: the page asks to confirm", content_type = "text/html")))]
 pub async fn calendar_remove(
     state: web::Data<AppState>,
     session: PageSession,
@@ -1020,14 +1021,36 @@ pub async fn calendar_remove(
     let now = state.ctx.clock.now();
     let actor = session.actor.clone();
     let d = form.date.clone();
+    let confirm = form.confirm.is_some();
     let year = chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
         .map(|x| x.year())
         .unwrap_or_else(|_| local(now).year());
-    state
+    match state
         .ctx
         .db
-        .run(move |c| crate::service::calendar::remove_day(c, now, &actor, &d))
-        .await?;
+        .run(move |c| crate::service::calendar::remove_day(c, now, &actor, &d, confirm))
+        .await
+    {
+        Ok(()) => {}
+        Err(Error::Domain(DomainError::Validation(errs))) => {
+            return Ok(html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &calendar_page(
+                    &state,
+                    &session,
+                    year,
+                    errs.0,
+                    None,
+                    CalendarFormValues {
+                        pending_remove: Some(form.date.clone()),
+                        ..CalendarFormValues::default()
+                    },
+                )
+                .await?,
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
     Ok(html(
         StatusCode::OK,
         &calendar_page(

@@ -272,8 +272,10 @@ fn set_problem(date: NaiveDate, problem: SetProblem) -> FieldErrors {
     errs
 }
 
-/// Removes one day's exception: it falls back to the Monday–Friday default.
-pub fn remove_day(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, day: &str) -> Result<()> {
+/// Removes one day's exception: it falls back to the Monday–Friday default (or, in a
+/// provisional year, to the computed day). A day as published (never edited since it was
+/// loaded) is removed only with `confirm`.
+pub fn remove_day(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, day: &str, confirm: bool) -> Result<()> {
     admin_only(actor)?;
     let date = NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").map_err(|_| {
         let mut errs = FieldErrors::new();
@@ -292,6 +294,20 @@ pub fn remove_day(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, da
             }
             .into());
         };
+        if before.updated_by.is_none() && !confirm {
+            let mut errs = FieldErrors::new();
+            let kind = DayKind::parse(&before.kind).map_or("", DayKind::zh);
+            errs.add(
+                "confirm",
+                "confirm_remove",
+                format!(
+                    "{date}（{}）{kind}：{} 是已公布的安排。确需删除请确认 / published by the State Council; confirm to remove it",
+                    cal::weekday_zh(date),
+                    before.name
+                ),
+            );
+            return Err(errs.into());
+        }
         diesel::delete(calendar_days::table.find(date)).execute(c)?;
         audit::record::<_, ()>(
             c,

@@ -377,6 +377,8 @@ pub struct CalendarFormValues {
     pub date: String,
     pub kind: String,
     pub name: String,
+    /// A published day the admin asked to remove: the page asks to confirm.
+    pub pending_remove: Option<String>,
 }
 
 impl CalendarPage {
@@ -386,7 +388,7 @@ impl CalendarPage {
 
     /// The save would replace an existing day: offer the confirmation box.
     pub fn needs_confirm(&self) -> bool {
-        self.error_for("confirm").is_some()
+        self.form.pending_remove.is_none() && self.error_for("confirm").is_some()
     }
 }
 

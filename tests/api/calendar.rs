@@ -239,7 +239,19 @@ async fn the_calendar_refuses_senseless_days_and_asks_before_replacing_a_publish
         .unwrap();
     assert_eq!(trail.len(), 1);
     assert!(trail[0].before_json.as_deref().unwrap_or("").contains("workday"));
-    // A computed day of a provisional year also asks first; a weekend make-up day is fine.
+    // Removing a day as published asks first too; an edited day goes at once.
+    let delete = |date: &str, confirm: &str| {
+        app.client
+            .delete(app.url(&format!("/api/v1/calendar/{date}{confirm}")))
+            .bearer_auth(&admin)
+            .send()
+    };
+    let res = delete("2026-10-10", "").await.unwrap();
+    assert_eq!(refused(res).await, ("confirm".into(), "confirm_remove".into()));
+    assert_eq!(delete("2026-10-10", "?confirm=true").await.unwrap().status(), 204);
+    assert_eq!(delete("2026-02-14", "").await.unwrap().status(), 204);
+    // A make-up working day on a weekday of a provisional year is refused as anywhere; a
+    // weekend make-up day is fine.
     let res = put("2027-02-10", json!({"kind": "workday", "name": "x"}))
         .await
         .unwrap();

@@ -114,6 +114,47 @@ async fn the_calendar_page_works_at_320px_and_asks_before_replacing_a_published_
         "replaced after confirming"
     );
 
+    // Removing a day as published asks first, in the alert at the top.
+    c.find(Locator::Css(
+        "form[action='/admin/calendar/remove'] input[value='2026-10-10'] ~ button",
+    ))
+    .await
+    .expect("remove button of 10 Oct")
+    .click()
+    .await
+    .unwrap();
+    until(&c, "document.getElementById('confirm-remove')").await;
+    assert!(
+        js(&c, "document.getElementById('remove-question').textContent")
+            .await
+            .as_str()
+            .unwrap()
+            .contains("2026-10-10（星期六）调休上班")
+    );
+    assert_eq!(js(&c, no_sideways_scroll()).await, Value::Bool(true));
+    assert_eq!(
+        axe(&c, "calendar asking to confirm a removal").await,
+        Vec::<String>::new()
+    );
+    c.find(Locator::Id("confirm-remove"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &c,
+        "document.querySelector('.ok') && !document.getElementById('confirm-remove')",
+    )
+    .await;
+    assert!(
+        !js(&c, "document.querySelector('.days').textContent")
+            .await
+            .as_str()
+            .unwrap()
+            .contains("2026-10-10")
+    );
+
     // A provisional year says so, and offers no remove button for computed days.
     c.goto(&app.url("/admin/calendar?year=2027")).await.unwrap();
     until(&c, "document.getElementById('provisional')").await;
