@@ -31,6 +31,15 @@ pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
     if !seeded.is_empty() {
         tracing::info!(years = ?seeded, "loaded the published working-day calendar");
     }
+    for year in db.run_blocking(|c| crate::service::calendar::provisional_years(c, clock.now()))? {
+        // Deadlines still count right (statutory holidays are computed), but the State
+        // Council's 调休 swaps are missing until its schedule is loaded.
+        tracing::warn!(
+            year,
+            "the State Council holiday schedule for {year} is not loaded: the year is provisional \
+             (statutory holidays computed, no make-up working days); add fixtures/calendar/{year}.json"
+        );
+    }
     let (keys, created) = KeyRing::load_or_create(&settings.data_dir, clock.now(), settings.key_lifetime_days)?;
     if created {
         tracing::info!(kid = %keys.active_id(), "created the permit-signing key");

@@ -356,6 +356,23 @@ mod tests {
     }
 
     #[test]
+    fn a_decomposed_vietnamese_name_is_accepted_and_kept_composed() {
+        let nfd = "Nguye\u{302}\u{303}n Thi\u{323} A\u{301}nh";
+        let input = TravellerInput {
+            name_latin: Some(nfd.into()),
+            nationality: Some("VNM".into()),
+            sex: Some("F".into()),
+            birth_date: Some("2001-05-02".into()),
+            id_type: Some("vn_citizen_id".into()),
+            id_number: Some("020301000123".into()),
+            ..Default::default()
+        };
+        let t = validate(&input, today(), "").unwrap();
+        assert_eq!(t.name_latin, "NGUYỄN THỊ ÁNH");
+        assert!(!t.name_latin.chars().any(|c| ('\u{300}'..='\u{36f}').contains(&c)));
+    }
+
+    #[test]
     fn reports_every_broken_field_at_once() {
         let input = TravellerInput {
             name_zh: Some("Zhang".into()),

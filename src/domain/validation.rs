@@ -1,6 +1,9 @@
 //! Field errors collected over a whole request, so one answer names every problem at once.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
@@ -46,9 +49,19 @@ impl FieldErrors {
     }
 }
 
-/// Trims, and treats an empty string as absent.
+/// Text in Unicode normal form C. Some keyboards and copy-paste give Vietnamese in decomposed
+/// form (NFD: "e" + U+0302 + U+0303 for "ễ"); a name must compare, validate, store and print the
+/// same however it was typed. Cheap when the text is already NFC, as almost all of it is.
+pub fn nfc(s: &str) -> Cow<'_, str> {
+    match is_nfc_quick(s.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(s),
+        _ => Cow::Owned(s.nfc().collect()),
+    }
+}
+
+/// Trims, treats an empty string as absent, and brings the text to NFC.
 pub fn clean(s: Option<&str>) -> Option<String> {
-    s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+    s.map(str::trim).filter(|s| !s.is_empty()).map(|s| nfc(s).into_owned())
 }
 
 /// Permit numbers, record ids and item codes are short ASCII (letters, digits, '-', '_'). Anything else
@@ -61,6 +74,16 @@ pub fn plausible_key(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decomposed_text_is_composed() {
+        let nfd = "Nguye\u{302}\u{303}n Thi\u{323} A\u{301}nh";
+        assert_eq!(nfc(nfd), "Nguyễn Thị Ánh");
+        assert_eq!(nfc(nfd).chars().count(), "Nguyễn Thị Ánh".chars().count());
+        assert!(matches!(nfc("Nguyễn Thị Ánh"), Cow::Borrowed(_)));
+        assert_eq!(clean(Some(&format!("  {nfd} "))).as_deref(), Some("Nguyễn Thị Ánh"));
+        assert_eq!(clean(Some("   ")), None);
+    }
 
     #[test]
     fn keys_are_short_ascii() {

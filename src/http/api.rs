@@ -563,7 +563,7 @@ pub struct YearQuery {
 #[utoipa::path(
     get, path = "/api/v1/calendar", tag = "calendar",
     params(("year" = Option<i32>, Query, description = "Year (default: this year)")),
-    responses((status = 200, description = "The year's exceptions to Monday–Friday", body = Vec<crate::domain::calendar::Exception>)),
+    responses((status = 200, description = "The year's exceptions to Monday–Friday; `provisional` while its State Council schedule is not loaded (statutory holidays computed, no make-up working days)", body = crate::domain::calendar::YearView)),
     security(("bearer" = []))
 )]
 pub async fn calendar_year(
@@ -576,12 +576,17 @@ pub async fn calendar_year(
     let year = q
         .year
         .unwrap_or_else(|| crate::domain::local(state.ctx.clock.now()).year());
-    let days = state
+    let view = state
         .ctx
         .db
         .run(move |c| crate::service::calendar::year(c, year))
         .await?;
-    Ok(HttpResponse::Ok().json(days))
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConfirmQuery {
+    confirm: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -589,6 +594,9 @@ pub struct CalendarDay {
     /// holiday or workday (a weekend day worked, 调休).
     pub kind: Option<String>,
     pub name: Option<String>,
+    /// true to replace what the calendar already says about the date (a published, computed
+    /// or edited day); without it such a change is refused naming the day it would replace.
+    pub confirm: Option<bool>,
 }
 
 #[utoipa::path(
@@ -609,7 +617,15 @@ pub async fn calendar_set(
         .ctx
         .db
         .run(move |c| {
-            crate::service::calendar::set_day(c, now, &actor.0, &date, day.kind.as_deref(), day.name.as_deref())
+            crate::service::calendar::set_day(
+                c,
+                now,
+                &actor.0,
+                &date,
+                day.kind.as_deref(),
+                day.name.as_deref(),
+                day.confirm.unwrap_or(false),
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))
@@ -617,21 +633,23 @@ pub async fn calendar_set(
 
 #[utoipa::path(
     delete, path = "/api/v1/calendar/{date}", tag = "calendar",
-    params(("date" = String, Path, description = "YYYY-MM-DD")),
-    responses((status = 204, description = "Back to the Monday–Friday default"), (status = 403, body = Problem), (status = 404, body = Problem)),
+    params(("date" = String, Path, description = "YYYY-MM-DD"), ("confirm" = Option<bool>, Query, description = "true to remove a day as published")),
+    responses((status = 204, description = "Back to the Monday–Friday default"), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, description = "A published day, without confirm=true", body = Problem)),
     security(("bearer" = []))
 )]
 pub async fn calendar_remove(
     state: web::Data<AppState>,
     actor: ApiActor,
     date: web::Path<String>,
+    q: web::Query<ConfirmQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let now = state.ctx.clock.now();
     let date = date.into_inner();
+    let confirm = q.confirm.unwrap_or(false);
     state
         .ctx
         .db
-        .run(move |c| crate::service::calendar::remove_day(c, now, &actor.0, &date))
+        .run(move |c| crate::service::calendar::remove_day(c, now, &actor.0, &date, confirm))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

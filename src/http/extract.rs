@@ -88,8 +88,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             if json_type != Some(true) {
                 return Err(ApiError::UnsupportedMediaType("application/json"));
             }
-            let value: serde_json::Value =
+            let mut value: serde_json::Value =
                 serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+            nfc_strings(&mut value);
             let parsed = serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
                 let mut errs = FieldErrors::new();
                 let path = e.path().to_string();
@@ -99,5 +100,21 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             })?;
             Ok(JsonBody(parsed, bytes))
         })
+    }
+}
+
+/// Every string in a JSON body in NFC, so every field of every request is compared, validated
+/// and stored in one form whatever keyboard typed it (see `validation::nfc`).
+fn nfc_strings(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => {
+            if let std::borrow::Cow::Owned(n) = crate::domain::validation::nfc(s) {
+                *s = n;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(nfc_strings),
+        Value::Object(map) => map.values_mut().for_each(nfc_strings),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
 }

@@ -1040,6 +1040,7 @@ async fn calendar_page(
     year: i32,
     errors: Vec<FieldError>,
     notice: Option<String>,
+    form: CalendarFormValues,
 ) -> Result<CalendarPage, PageError> {
     if session.actor.role != Role::Admin {
         return Err(
@@ -1047,7 +1048,7 @@ async fn calendar_page(
         );
     }
     let year = year.clamp(2000, 2100);
-    let days = state
+    let view = state
         .ctx
         .db
         .run(move |c| crate::service::calendar::year(c, year))
@@ -1055,9 +1056,10 @@ async fn calendar_page(
     Ok(CalendarPage {
         nav: session.nav(),
         year,
-        days,
+        view,
         errors,
         notice,
+        form,
     })
 }
 
@@ -1071,7 +1073,7 @@ pub async fn calendar(
     let year = q.year.unwrap_or_else(|| local(state.ctx.clock.now()).year());
     Ok(html(
         StatusCode::OK,
-        &calendar_page(&state, &session, year, Vec::new(), None).await?,
+        &calendar_page(&state, &session, year, Vec::new(), None, CalendarFormValues::default()).await?,
     ))
 }
 
@@ -1085,9 +1087,12 @@ pub struct CalendarForm {
     kind: String,
     #[serde(default)]
     name: String,
+    /// The "确认替换" checkbox, present only when a save would replace an existing day.
+    #[serde(default)]
+    confirm: Option<String>,
 }
 
-#[utoipa::path(post, path = "/admin/calendar", tag = "pages", responses((status = 200, description = "Saved; the year redisplayed", content_type = "text/html"), (status = 422, content_type = "text/html")))]
+#[utoipa::path(post, path = "/admin/calendar", tag = "pages", responses((status = 200, description = "Saved; the year redisplayed", content_type = "text/html"), (status = 422, description = "Refused, or a day would be replaced: the form redisplayed with the reason (and a confirmation box)", content_type = "text/html")))]
 pub async fn calendar_set(
     state: web::Data<AppState>,
     session: PageSession,
@@ -1099,11 +1104,14 @@ pub async fn calendar_set(
     let now = state.ctx.clock.now();
     let actor = session.actor.clone();
     let (d, k, n) = (form.date.clone(), form.kind.clone(), form.name.clone());
-    let fallback_year = local(now).year();
+    let confirm = form.confirm.is_some();
+    let year = chrono::NaiveDate::parse_from_str(form.date.trim(), "%Y-%m-%d")
+        .map(|x| x.year())
+        .unwrap_or_else(|_| local(now).year());
     match state
         .ctx
         .db
-        .run(move |c| crate::service::calendar::set_day(c, now, &actor, &d, Some(&k), Some(&n)))
+        .run(move |c| crate::service::calendar::set_day(c, now, &actor, &d, Some(&k), Some(&n), confirm))
         .await
     {
         Ok(e) => Ok(html(
@@ -1113,19 +1121,39 @@ pub async fn calendar_set(
                 &session,
                 e.date.year(),
                 Vec::new(),
-                Some(format!("已保存 saved: {} {}", e.date, e.name)),
+                Some(format!(
+                    "已保存 saved: {}（{}）{}：{}",
+                    e.date,
+                    crate::domain::calendar::weekday_zh(e.date),
+                    e.kind.zh(),
+                    e.name
+                )),
+                CalendarFormValues::default(),
             )
             .await?,
         )),
         Err(Error::Domain(DomainError::Validation(errs))) => Ok(html(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &calendar_page(&state, &session, fallback_year, errs.0, None).await?,
+            &calendar_page(
+                &state,
+                &session,
+                year,
+                errs.0,
+                None,
+                CalendarFormValues {
+                    date: form.date,
+                    kind: form.kind,
+                    name: form.name,
+                    pending_remove: None,
+                },
+            )
+            .await?,
         )),
         Err(e) => Err(e.into()),
     }
 }
 
-#[utoipa::path(post, path = "/admin/calendar/remove", tag = "pages", responses((status = 200, description = "Removed; the year redisplayed", content_type = "text/html")))]
+#[utoipa::path(post, path = "/admin/calendar/remove", tag = "pages", responses((status = 200, description = "Removed; the year redisplayed", content_type = "text/html"), (status = 422, description = "A published day: the page asks to confirm", content_type = "text/html")))]
 pub async fn calendar_remove(
     state: web::Data<AppState>,
     session: PageSession,
@@ -1136,14 +1164,36 @@ pub async fn calendar_remove(
     let now = state.ctx.clock.now();
     let actor = session.actor.clone();
     let d = form.date.clone();
+    let confirm = form.confirm.is_some();
     let year = chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
         .map(|x| x.year())
         .unwrap_or_else(|_| local(now).year());
-    state
+    match state
         .ctx
         .db
-        .run(move |c| crate::service::calendar::remove_day(c, now, &actor, &d))
-        .await?;
+        .run(move |c| crate::service::calendar::remove_day(c, now, &actor, &d, confirm))
+        .await
+    {
+        Ok(()) => {}
+        Err(Error::Domain(DomainError::Validation(errs))) => {
+            return Ok(html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &calendar_page(
+                    &state,
+                    &session,
+                    year,
+                    errs.0,
+                    None,
+                    CalendarFormValues {
+                        pending_remove: Some(form.date.clone()),
+                        ..CalendarFormValues::default()
+                    },
+                )
+                .await?,
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
     Ok(html(
         StatusCode::OK,
         &calendar_page(
@@ -1152,6 +1202,7 @@ pub async fn calendar_remove(
             year,
             Vec::new(),
             Some(format!("已删除 removed: {}", form.date)),
+            CalendarFormValues::default(),
         )
         .await?,
     ))

@@ -15,7 +15,7 @@ use crate::domain::ids::IdType;
 use crate::domain::mask::mask_id;
 use crate::domain::permit::{ApplicationStatus, PermitKind};
 use crate::domain::policy::{KindPolicy, Policy, Workflow};
-use crate::domain::trade::{check_credit_code, is_cn_plate, is_vn_plate, normalise_plate};
+use crate::domain::trade::{check_credit_code, check_plate};
 use crate::domain::traveller::{self, TravellerInput};
 use crate::domain::validation::{FieldErrors, clean, plausible_key};
 use crate::domain::workflow::{self, Step};
@@ -223,13 +223,13 @@ fn check_trade(input: &NewApplication, kp: &KindPolicy, errs: &mut FieldErrors) 
         }
         let mut clean_plates = Vec::new();
         for (i, p) in plates.iter().enumerate() {
-            let n = normalise_plate(p);
-            if is_cn_plate(&n) || is_vn_plate(&n) {
-                if !clean_plates.contains(&n) {
-                    clean_plates.push(n);
+            match check_plate(p) {
+                Ok(n) => {
+                    if !clean_plates.contains(&n) {
+                        clean_plates.push(n);
+                    }
                 }
-            } else {
-                errs.add(format!("plates[{i}]"), "plate_format", format!("{p:?}不是有效的中国或越南车牌，如桂A12345、12C-123.45 / not a Chinese or Vietnamese plate such as 桂A12345 or 12C-123.45"));
+                Err((rule, message)) => errs.add(format!("plates[{i}]"), rule, message),
             }
         }
         if !clean_plates.is_empty() {
@@ -822,7 +822,8 @@ fn reason_required(reason: Option<&str>) -> Result<String> {
             "最多500字，不含控制字符 / at most 500 characters, no control characters",
         );
     }
-    errs.finish(reason.to_string()).map_err(Error::from)
+    errs.finish(crate::domain::validation::nfc(reason).into_owned())
+        .map_err(Error::from)
 }
 
 pub fn reject(

@@ -1,15 +1,19 @@
 //! The working-day calendar as stored: seeded from the published years in `fixtures/calendar`,
 //! edited by admins (audited), loaded for every SLA computation.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use diesel::prelude::*;
 
 use crate::db::models::CalendarDayRow;
-use crate::db::schema::calendar_days;
+use crate::db::schema::{audit_log, calendar_days};
 use crate::db::{DbConnection, audit, ts, write_tx};
 use crate::domain::DomainError;
 use crate::domain::auth::{Actor, Role};
-use crate::domain::calendar::{Calendar, DayKind, Exception, PublishedYear};
+use crate::domain::calendar::{
+    self as cal, Calendar, DayKind, DayView, Exception, PublishedYear, SetProblem, YearView,
+};
 use crate::domain::validation::FieldErrors;
 use crate::error::{Error, Result};
 
@@ -19,24 +23,46 @@ pub const PUBLISHED: [&str; 2] = [
     include_str!("../../fixtures/calendar/2026.json"),
 ];
 
-/// Loads each shipped year that has no rows yet. A year already present (perhaps edited) is
-/// left alone: the database is the source of truth once seeded.
+/// The audit action that records a published year loaded; written in the same transaction as
+/// its days, so it is the record of which years are published (and no longer provisional).
+const SEED_ACTION: &str = "calendar.seed";
+
+/// Years whose State Council schedule has been loaded.
+pub fn published_years(conn: &mut DbConnection) -> Result<BTreeSet<i32>> {
+    let ids: Vec<String> = audit_log::table
+        .filter(audit_log::action.eq(SEED_ACTION))
+        .select(audit_log::entity_id)
+        .load(conn)?;
+    Ok(ids.iter().filter_map(|y| y.parse().ok()).collect())
+}
+
+/// This year and next, those of them still provisional: start-up warns about each.
+pub fn provisional_years(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<i32>> {
+    let this = crate::domain::local(now).year();
+    let published = published_years(conn)?;
+    Ok([this, this + 1]
+        .into_iter()
+        .filter(|y| !published.contains(y))
+        .collect())
+}
+
+/// Loads each shipped year not loaded before. Days an admin stored in it while it was
+/// provisional are kept; the published days fill the other dates. Once loaded, the database
+/// is the source of truth (a loaded year, perhaps edited since, is never loaded again).
 pub fn seed(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<i32>> {
     let mut seeded = Vec::new();
     for text in PUBLISHED {
         let year: PublishedYear =
             serde_json::from_str(text).map_err(|e| Error::Internal(format!("calendar fixture: {e}")))?;
-        let first = NaiveDate::from_ymd_opt(year.year, 1, 1).ok_or_else(|| Error::Internal("calendar year".into()))?;
-        let last = NaiveDate::from_ymd_opt(year.year, 12, 31).ok_or_else(|| Error::Internal("calendar year".into()))?;
         write_tx(conn, |c| {
-            let present: i64 = calendar_days::table
-                .filter(calendar_days::day.between(first, last))
-                .count()
-                .get_result(c)?;
-            if present > 0 {
+            if published_years(c)?.contains(&year.year) {
                 return Ok(());
             }
             for e in &year.days {
+                let present: i64 = calendar_days::table.find(e.date).count().get_result(c)?;
+                if present > 0 {
+                    continue;
+                }
                 let row = CalendarDayRow {
                     day: e.date,
                     kind: e.kind.as_str().into(),
@@ -52,7 +78,7 @@ pub fn seed(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<i32>> {
                 audit::Change {
                     at: now,
                     actor: None,
-                    action: "calendar.seed",
+                    action: SEED_ACTION,
                     entity: "calendar",
                     entity_id: &year.year.to_string(),
                     before: None,
@@ -70,18 +96,14 @@ pub fn load(conn: &mut DbConnection) -> Result<Calendar> {
     let rows: Vec<(NaiveDate, String)> = calendar_days::table
         .select((calendar_days::day, calendar_days::kind))
         .load(conn)?;
-    Ok(Calendar::new(
+    let published = published_years(conn)?;
+    Ok(Calendar::with_published(
         rows.into_iter().filter_map(|(d, k)| DayKind::parse(&k).map(|k| (d, k))),
+        published,
     ))
 }
 
-pub fn year(conn: &mut DbConnection, year: i32) -> Result<Vec<Exception>> {
-    let (Some(first), Some(last)) = (
-        NaiveDate::from_ymd_opt(year, 1, 1),
-        NaiveDate::from_ymd_opt(year, 12, 31),
-    ) else {
-        return Ok(Vec::new());
-    };
+fn stored(conn: &mut DbConnection, first: NaiveDate, last: NaiveDate) -> Result<Vec<Exception>> {
     let rows: Vec<CalendarDayRow> = calendar_days::table
         .filter(calendar_days::day.between(first, last))
         .order(calendar_days::day.asc())
@@ -99,6 +121,18 @@ pub fn year(conn: &mut DbConnection, year: i32) -> Result<Vec<Exception>> {
         .collect())
 }
 
+/// A year's exceptions to Monday–Friday, computed ones included while it is provisional.
+pub fn year(conn: &mut DbConnection, year: i32) -> Result<YearView> {
+    let (Some(first), Some(last)) = (
+        NaiveDate::from_ymd_opt(year, 1, 1),
+        NaiveDate::from_ymd_opt(year, 12, 31),
+    ) else {
+        return Ok(cal::year_view(year, false, Vec::new()));
+    };
+    let provisional = !published_years(conn)?.contains(&year);
+    Ok(cal::year_view(year, provisional, stored(conn, first, last)?))
+}
+
 fn admin_only(actor: &Actor) -> Result<()> {
     if actor.role == Role::Admin {
         Ok(())
@@ -107,7 +141,9 @@ fn admin_only(actor: &Actor) -> Result<()> {
     }
 }
 
-/// Sets (adds or replaces) the exception for one day.
+/// Sets (adds or replaces) the exception for one day. A make-up working day on Monday–Friday
+/// and a holiday on a holiday are refused; replacing what the calendar already says about the
+/// date (published, computed or edited) needs `confirm`.
 pub fn set_day(
     conn: &mut DbConnection,
     now: DateTime<Utc>,
@@ -115,6 +151,7 @@ pub fn set_day(
     day: &str,
     kind: Option<&str>,
     name: Option<&str>,
+    confirm: bool,
 ) -> Result<Exception> {
     admin_only(actor)?;
     let mut errs = FieldErrors::new();
@@ -130,7 +167,7 @@ pub fn set_day(
             "应为holiday（放假）或workday（调休上班） / holiday or workday",
         );
     }
-    let name = name.map(str::trim).unwrap_or("");
+    let name = crate::domain::validation::clean(name).unwrap_or_default();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         errs.add(
             "name",
@@ -152,7 +189,7 @@ pub fn set_day(
     let row = CalendarDayRow {
         day: date,
         kind: kind.as_str().into(),
-        name: name.to_string(),
+        name: name.clone(),
         updated_at: ts(now),
         updated_by: Some(actor.id.clone()),
     };
@@ -162,6 +199,18 @@ pub fn set_day(
             .select(CalendarDayRow::as_select())
             .first(c)
             .optional()?;
+        let current = match &before {
+            Some(b) => DayKind::parse(&b.kind).map(|k| DayView {
+                date,
+                kind: k,
+                name: b.name.clone(),
+                computed: false,
+            }),
+            None => year(c, date.year())?.days.into_iter().find(|d| d.date == date),
+        };
+        if let Some(problem) = cal::check_set(date, kind, current.as_ref(), confirm) {
+            return Err(set_problem(date, problem).into());
+        }
         if before.is_some() {
             diesel::update(calendar_days::table.find(date))
                 .set((
@@ -194,8 +243,39 @@ pub fn set_day(
     })
 }
 
-/// Removes one day's exception: it falls back to the Monday–Friday default.
-pub fn remove_day(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, day: &str) -> Result<()> {
+fn set_problem(date: NaiveDate, problem: SetProblem) -> FieldErrors {
+    let mut errs = FieldErrors::new();
+    let weekday = cal::weekday_zh(date);
+    match problem {
+        SetProblem::WorkdayOnWeekday => errs.add(
+            "kind",
+            "workday_on_weekday",
+            format!(
+                "{date}是{weekday}，本来就是工作日；调休上班只能设在星期六或星期日 / a make-up working day must be a Saturday or Sunday"
+            ),
+        ),
+        SetProblem::AlreadyHoliday { name } => errs.add(
+            "date",
+            "already_holiday",
+            format!("{date}（{weekday}）已是放假日：{name} / already a holiday: {name}"),
+        ),
+        SetProblem::Replaces { kind, name } => errs.add(
+            "confirm",
+            "confirm_replace",
+            format!(
+                "{date}（{weekday}）已安排为{}：{name}。确需替换请勾选“确认替换”后再保存 / already a {}: {name}; confirm to replace it",
+                kind.zh(),
+                kind.en()
+            ),
+        ),
+    }
+    errs
+}
+
+/// Removes one day's exception: it falls back to the Monday–Friday default (or, in a
+/// provisional year, to the computed day). A day as published (never edited since it was
+/// loaded) is removed only with `confirm`.
+pub fn remove_day(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, day: &str, confirm: bool) -> Result<()> {
     admin_only(actor)?;
     let date = NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").map_err(|_| {
         let mut errs = FieldErrors::new();
@@ -214,6 +294,20 @@ pub fn remove_day(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, da
             }
             .into());
         };
+        if before.updated_by.is_none() && !confirm {
+            let mut errs = FieldErrors::new();
+            let kind = DayKind::parse(&before.kind).map_or("", DayKind::zh);
+            errs.add(
+                "confirm",
+                "confirm_remove",
+                format!(
+                    "{date}（{}）{kind}：{} 是已公布的安排。确需删除请确认 / published by the State Council; confirm to remove it",
+                    cal::weekday_zh(date),
+                    before.name
+                ),
+            );
+            return Err(errs.into());
+        }
         diesel::delete(calendar_days::table.find(date)).execute(c)?;
         audit::record::<_, ()>(
             c,

@@ -29,6 +29,9 @@ pub struct OpenItem {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub due_at: Option<DateTime<FixedOffset>>,
     pub overdue: bool,
+    /// The deadline was counted on a provisional calendar year (statutory holidays computed,
+    /// the State Council schedule not loaded).
+    pub due_provisional: bool,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -69,6 +72,8 @@ pub struct SlaView {
     /// Permits pending their outstanding items, the earliest due first.
     pub pending_permits: Vec<PendingPermit>,
     pub weekly: Vec<WeekShare>,
+    /// This year and next, those whose holiday schedule is not loaded yet.
+    pub provisional_years: Vec<i32>,
 }
 
 /// Permits whose effective status is pending (stored as issued, items outstanding, none
@@ -142,9 +147,11 @@ pub fn view(
         .limit(1000)
         .select((ApplicationRow::as_select(), TravellerRow::as_select()))
         .load(conn)?;
+    let published = super::calendar::published_years(conn)?;
     let mut open: Vec<OpenItem> = rows
         .into_iter()
         .map(|(a, t)| OpenItem {
+            due_provisional: a.due_at.is_some_and(|d| !published.contains(&local(utc(d)).year())),
             overdue: a.due_at.is_some_and(|d| now > utc(d)),
             due_at: a.due_at.map(|d| local(utc(d)).fixed_offset()),
             id: a.id,
@@ -201,10 +208,12 @@ pub fn view(
             share: f64::from(on_time) / f64::from(decided.max(1)),
         })
         .collect();
+    let provisional_years = super::calendar::provisional_years(conn, now)?;
     Ok(SlaView {
         awaiting_approval,
         open,
         pending_permits,
         weekly,
+        provisional_years,
     })
 }

@@ -575,9 +575,31 @@ impl SlaPage {
 pub struct CalendarPage {
     pub nav: Option<Nav>,
     pub year: i32,
-    pub days: Vec<crate::domain::calendar::Exception>,
+    pub view: crate::domain::calendar::YearView,
     pub errors: Vec<FieldError>,
     pub notice: Option<String>,
+    pub form: CalendarFormValues,
+}
+
+/// What the admin typed, shown again when the save was refused or needs confirming.
+#[derive(Debug, Clone, Default)]
+pub struct CalendarFormValues {
+    pub date: String,
+    pub kind: String,
+    pub name: String,
+    /// A published day the admin asked to remove: the page asks to confirm.
+    pub pending_remove: Option<String>,
+}
+
+impl CalendarPage {
+    pub fn error_for(&self, field: &str) -> Option<&FieldError> {
+        self.errors.iter().find(|e| e.field == field)
+    }
+
+    /// The save would replace an existing day: offer the confirmation box.
+    pub fn needs_confirm(&self) -> bool {
+        self.form.pending_remove.is_none() && self.error_for("confirm").is_some()
+    }
 }
 
 #[derive(Template)]

@@ -4,6 +4,7 @@
 mod access;
 mod bad_input;
 mod browser;
+mod calendar;
 mod checkpoint;
 mod concurrency;
 mod ops;

@@ -8,6 +8,7 @@
 //! Accessibility is measured with axe-core (WCAG 2.1 A/AA): `ops/browser` installs it from npm
 //! (`npm ci --prefix ops/browser`); `BORDERDESK_AXE_JS` may point elsewhere.
 
+mod calendar_page;
 mod desk_pages;
 mod scan_offline;
 mod scan_page;

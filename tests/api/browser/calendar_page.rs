@@ -1,0 +1,212 @@
+//! The admin calendar page in a real browser at a phone's narrowest width (320 px): no sideways
+//! scrolling, every remove button named with its date, errors tied to their fields, and the
+//! confirmation asked before a published day is replaced.
+
+use fantoccini::{Client, Locator};
+use serde_json::Value;
+
+use super::{Browser, axe, js, until};
+use crate::support::TestApp;
+
+async fn fill(c: &Client, date: &str, kind: &str, name: &str) {
+    // A date input takes its value from script reliably in every locale; typing does not.
+    js(
+        c,
+        &format!(
+            "(document.getElementById('date').value = '{date}', document.getElementById('kind').value = '{kind}', document.getElementById('name').value = '{name}')"
+        ),
+    )
+    .await;
+}
+
+async fn submit(c: &Client) {
+    c.find(Locator::Css("form[action='/admin/calendar'] button[type=submit]"))
+        .await
+        .expect("save button")
+        .click()
+        .await
+        .expect("click");
+}
+
+fn no_sideways_scroll() -> &'static str {
+    "document.documentElement.scrollWidth <= window.innerWidth"
+}
+
+#[actix_web::test]
+async fn the_calendar_page_works_at_320px_and_asks_before_replacing_a_published_day() {
+    let app = TestApp::spawn().await;
+    let (user, password) = app.officer("root", "admin", &[]);
+    // Accepted after closing on the last day of 2026: due in 2027, a provisional year.
+    let officer = app.token("li", "officer", &["border_trade"]);
+    app.clock.set(china(2026, 12, 31, 18, 0));
+    let id = accepted_trade_application(&app, &officer).await;
+    let Some(c) = Browser::start("calendar_page", (320, 700), &[]).await else {
+        return;
+    };
+    c.login(&app, &user, &password).await;
+    c.goto(&app.url("/admin/calendar?year=2026")).await.unwrap();
+    until(&c, "document.querySelector('.days')").await;
+    assert_eq!(
+        js(&c, no_sideways_scroll()).await,
+        Value::Bool(true),
+        "sideways scroll at 320 px"
+    );
+    assert_eq!(axe(&c, "calendar").await, Vec::<String>::new(), "WCAG 2.1 A/AA");
+    // Every remove button says which day it removes.
+    let names = js(
+        &c,
+        "[...document.querySelectorAll('.days button')].map((b) => b.textContent.replace(/\\s+/g, ' ').trim())",
+    )
+    .await;
+    let names: Vec<String> = serde_json::from_value(names).unwrap();
+    assert_eq!(names.len(), 39, "the published 2026 days");
+    assert!(
+        names.iter().any(|n| n.contains("2026-02-14") && n.contains("星期六")),
+        "{names:?}"
+    );
+    let distinct: std::collections::BTreeSet<&String> = names.iter().collect();
+    assert_eq!(distinct.len(), names.len(), "no two buttons share a name");
+
+    // A make-up working day on a Friday is refused, the error tied to the kind field.
+    fill(&c, "2026-11-27", "workday", "调休").await;
+    submit(&c).await;
+    until(&c, "document.getElementById('kind-error')").await;
+    assert_eq!(
+        js(&c, "document.getElementById('kind').getAttribute('aria-describedby')").await,
+        "kind-error"
+    );
+    assert_eq!(
+        js(&c, "document.getElementById('name').value").await,
+        "调休",
+        "kept what was typed"
+    );
+    assert_eq!(js(&c, no_sideways_scroll()).await, Value::Bool(true));
+    assert_eq!(axe(&c, "calendar with errors").await, Vec::<String>::new());
+
+    // A holiday over the published make-up Saturday asks first, and says what it replaces.
+    fill(&c, "2026-02-14", "holiday", "春节").await;
+    submit(&c).await;
+    until(&c, "document.getElementById('confirm')").await;
+    let why = js(&c, "document.getElementById('confirm-error').textContent").await;
+    assert!(why.as_str().unwrap().contains("调休上班"), "{why}");
+    assert!(
+        js(&c, "document.querySelector('.days').textContent.replace(/\\s+/g, '')")
+            .await
+            .as_str()
+            .unwrap()
+            .contains("2026-02-14（星期六）调休上班"),
+        "the day still listed as published"
+    );
+    assert_eq!(axe(&c, "calendar asking to confirm").await, Vec::<String>::new());
+    c.find(Locator::Id("confirm")).await.unwrap().click().await.unwrap();
+    submit(&c).await;
+    until(
+        &c,
+        "document.querySelector('.ok') && !document.getElementById('confirm')",
+    )
+    .await;
+    assert!(
+        js(&c, "document.querySelector('.days').textContent.replace(/\\s+/g, '')")
+            .await
+            .as_str()
+            .unwrap()
+            .contains("2026-02-14（星期六）放假"),
+        "replaced after confirming"
+    );
+
+    // Removing a day as published asks first, in the alert at the top.
+    c.find(Locator::Css(
+        "form[action='/admin/calendar/remove'] input[value='2026-10-10'] ~ button",
+    ))
+    .await
+    .expect("remove button of 10 Oct")
+    .click()
+    .await
+    .unwrap();
+    until(&c, "document.getElementById('confirm-remove')").await;
+    assert!(
+        js(&c, "document.getElementById('remove-question').textContent")
+            .await
+            .as_str()
+            .unwrap()
+            .contains("2026-10-10（星期六）调休上班")
+    );
+    assert_eq!(js(&c, no_sideways_scroll()).await, Value::Bool(true));
+    assert_eq!(
+        axe(&c, "calendar asking to confirm a removal").await,
+        Vec::<String>::new()
+    );
+    c.find(Locator::Id("confirm-remove"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &c,
+        "document.querySelector('.ok') && !document.getElementById('confirm-remove')",
+    )
+    .await;
+    assert!(
+        !js(&c, "document.querySelector('.days').textContent")
+            .await
+            .as_str()
+            .unwrap()
+            .contains("2026-10-10")
+    );
+
+    // A provisional year says so, and offers no remove button for computed days.
+    c.goto(&app.url("/admin/calendar?year=2027")).await.unwrap();
+    until(&c, "document.getElementById('provisional')").await;
+    assert_eq!(js(&c, "document.querySelectorAll('.days button').length").await, 0);
+    assert_eq!(js(&c, no_sideways_scroll()).await, Value::Bool(true));
+    assert_eq!(axe(&c, "provisional calendar").await, Vec::<String>::new());
+
+    // The SLA page says which deadlines were counted on the provisional year.
+    c.goto(&app.url("/supervisor/sla")).await.unwrap();
+    until(&c, "document.getElementById('provisional')").await;
+    let row = js(
+        &c,
+        &format!("document.querySelector('a[href=\"/desk/applications/{id}\"]').closest('tr').textContent"),
+    )
+    .await;
+    assert!(row.as_str().unwrap().contains("2027-01-05 17:30 暂定"), "{row}");
+}
+
+fn china(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    borderdesk::domain::OFFICE_TZ
+        .with_ymd_and_hms(y, m, d, h, min, 0)
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+async fn accepted_trade_application(app: &TestApp, token: &str) -> String {
+    let res = app
+        .post_json(
+            token,
+            "/api/v1/applications",
+            &serde_json::json!({"kind": "border_trade", "traveller": crate::support::traveller(7),
+                "enterprise": {"name": "凭祥市友谊边贸有限公司", "credit_code": "91350100M000100Y43"},
+                "plates": ["12C-123.45"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let materials = [
+        "application_form",
+        "resident_id",
+        "trade_proof",
+        "vehicle_licence",
+        "portrait",
+    ];
+    let res = app
+        .post_json(
+            token,
+            &format!("/api/v1/applications/{id}/accept"),
+            &serde_json::json!({"materials": materials}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    id
+}
