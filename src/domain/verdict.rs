@@ -38,6 +38,28 @@ pub enum Reason {
 }
 
 impl Reason {
+    const ALL: [Reason; 14] = [
+        Reason::Ok,
+        Reason::Malformed,
+        Reason::BadSignature,
+        Reason::UnknownKey,
+        Reason::KeyNotAllowed,
+        Reason::UnknownPermit,
+        Reason::NotYetValid,
+        Reason::Expired,
+        Reason::Revoked,
+        Reason::Suspended,
+        Reason::Pending,
+        Reason::Used,
+        Reason::WrongDirection,
+        Reason::UnverifiableOffline,
+    ];
+
+    /// A stored reason code (crossings keep the code, pages show its words).
+    pub fn parse(s: &str) -> Option<Reason> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Reason::Ok => "ok",
@@ -223,6 +245,14 @@ mod tests {
 
     fn t() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 26, 2, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn every_reason_code_parses_back() {
+        for r in Reason::ALL {
+            assert_eq!(Reason::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(Reason::parse("nonsense"), None);
     }
 
     #[test]

@@ -18,6 +18,7 @@ use crate::domain::local;
 use crate::domain::mask::mask_id;
 use crate::domain::traveller::TravellerInput;
 use crate::domain::validation::FieldError;
+use crate::domain::verdict::{Direction, Reason, reject};
 use crate::error::Error;
 use crate::service::{accounts, applications, permits};
 use crate::views::*;
@@ -1267,9 +1268,13 @@ async fn checkpoint_page(
         .map(|r| RecentScan {
             at: local(crate::db::utc(r.at)).format("%H:%M:%S").to_string(),
             number: r.permit_number.unwrap_or_else(|| "—".into()),
-            direction: r.direction,
+            direction: match Direction::parse(&r.direction) {
+                Some(Direction::Exit) => "出境".into(),
+                Some(Direction::Entry) => "入境".into(),
+                None => r.direction,
+            },
             admit: r.verdict == "admit",
-            reason: r.reason,
+            reason: Reason::parse(&r.reason).map_or(r.reason, |reason| reject(reason).message_zh.to_string()),
         })
         .collect();
     let stamp = result.as_ref().map(|r| VerdictStamp {

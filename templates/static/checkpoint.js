@@ -262,7 +262,7 @@
     if (!table) return;
     const at = new Date(out.scanned_at);
     const row = document.createElement("tr");
-    const cells = [`${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())}`, out.permit ? out.permit.number : "—", direction, `${out.verdict} · ${out.reason}`];
+    const cells = [`${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())}`, out.permit ? out.permit.number : "—", direction === "exit" ? "出境" : "入境", `${out.verdict === "admit" ? "放行" : "拒绝"} · ${out.message_zh || out.message}`];
     cells.forEach((text, i) => row.appendChild(el("td", i === 1 ? "mono" : i === 3 ? (out.verdict === "admit" ? "status-issued" : "status-revoked") : null, text)));
     table.tBodies[0].prepend(row);
     while (table.tBodies[0].rows.length > 10) table.tBodies[0].lastElementChild.remove();

@@ -168,16 +168,23 @@ impl Browser {
 }
 
 /// Resolves once `condition` (a JS expression) is true in the page, or fails after 10 s.
+///
+/// Polled from here, one synchronous evaluation at a time: a form submitted or a link followed
+/// replaces the document, which would leave a script waiting inside the old one unanswered; an
+/// evaluation that fails while the next page loads is simply tried again.
 pub async fn until(c: &Client, condition: &str) {
-    let script = format!(
-        "const done = arguments[arguments.length - 1]; const t0 = Date.now();
-         (function poll() {{
-           let ok = false; try {{ ok = !!({condition}); }} catch (_) {{}}
-           if (ok) done(true); else if (Date.now() - t0 > 10000) done(false); else setTimeout(poll, 20);
-         }})();"
-    );
-    let ok = c.execute_async(&script, vec![]).await.expect("script");
-    assert_eq!(ok, json!(true), "timed out waiting for: {condition}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let script = format!("try {{ return !!({condition}); }} catch (_) {{ return false; }}");
+    loop {
+        if let Ok(Value::Bool(true)) = c.execute(&script, vec![]).await {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for: {condition}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 /// The value of a JS expression in the page.
