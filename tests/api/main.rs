@@ -13,4 +13,5 @@ mod permits;
 mod print;
 mod progress;
 mod support;
+mod tools;
 mod trade;
