@@ -27,14 +27,16 @@ fn model() -> PermitPrint {
     );
     PermitPrint {
         title_zh: "边境旅游通行证".into(),
+        title_vi: "Giấy thông hành du lịch biên giới".into(),
         title_en: "Border Tourism Pass".into(),
         number: "BT-YYG-2026-000123".into(),
+        application_number: "YYG202611260123".into(),
         name_zh: Some("阮氏英".into()),
         name_latin: "NGUYỄN THỊ ÁNH".into(),
         nationality: "CHN".into(),
         sex: "F".into(),
         birth_date: NaiveDate::from_ymd_opt(1990, 3, 7).unwrap_or_default(),
-        id_number: "45************1234".into(),
+        id_number: "450102199003071234".into(),
         valid_from: from,
         valid_until: until,
         entries_allowed: 1,

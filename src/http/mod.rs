@@ -188,14 +188,17 @@ pub fn print_model(
     };
     Ok(PermitPrint {
         title_zh: kp.map(|k| k.title_zh.clone()).unwrap_or_else(|| kind.as_str().into()),
+        title_vi: kp.map(|k| k.title_vi.clone()).unwrap_or_default(),
         title_en: kp.map(|k| k.title_en.clone()).unwrap_or_else(|| kind.as_str().into()),
         number: r.permit.number.clone(),
+        application_number: r.application.number.clone().unwrap_or_else(|| r.application.id.clone()),
         name_zh: r.traveller.name_zh.clone(),
         name_latin: r.traveller.name_latin.clone(),
         nationality: r.traveller.nationality.clone(),
         sex: r.traveller.sex.clone(),
         birth_date: r.traveller.birth_date,
-        id_number: crate::domain::mask::mask_id(&r.traveller.id_number),
+        // A travel document carries the full number: the guard matches it to the ID card.
+        id_number: r.traveller.id_number.clone(),
         valid_from: local(crate::db::utc(r.permit.valid_from)).date_naive(),
         valid_until: local(crate::db::utc(r.permit.valid_until)).date_naive(),
         entries_allowed: r.permit.entries_allowed,

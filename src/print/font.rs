@@ -63,6 +63,18 @@ impl FontUse {
             .sum()
     }
 
+    /// The lowest and highest ink of `text`'s glyphs, in ems above the baseline (0 for none):
+    /// what a text box must hold, diacritics included.
+    pub fn ink_extent(&self, text: &str) -> (f32, f32) {
+        let upem = f32::from(self.face.units_per_em());
+        text.chars()
+            .filter_map(|ch| self.face.glyph_index(ch))
+            .filter_map(|g| self.face.glyph_bounding_box(g))
+            .fold((0.0, 0.0), |(lo, hi): (f32, f32), b| {
+                (lo.min(f32::from(b.y_min) / upem), hi.max(f32::from(b.y_max) / upem))
+            })
+    }
+
     /// Writes the font objects; `type0` is the reference the page resources point at.
     pub fn write(self, chunk: &mut Chunk, type0: Ref, next: &mut impl FnMut() -> Ref) -> Result<(), PrintError> {
         let cid_ref = next();

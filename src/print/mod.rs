@@ -2,6 +2,7 @@
 
 pub mod codes;
 pub mod font;
+pub mod layout;
 pub mod notice;
 pub mod permit;
 

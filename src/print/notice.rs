@@ -2,7 +2,6 @@
 //! and when each item is due, on A4, in Chinese, English and Vietnamese.
 
 use chrono::NaiveDate;
-use pdf_writer::Content;
 
 use super::PrintError;
 use super::font::FontUse;
@@ -31,10 +30,7 @@ pub struct NoticePrint {
 
 pub fn notice_pdf(n: &NoticePrint) -> Result<Vec<u8>, PrintError> {
     let mut font = FontUse::new()?;
-    let mut page = Page {
-        content: Content::new(),
-        font: &mut font,
-    };
+    let mut page = Page::new(&mut font);
     let x = 20.0 * MM;
     let mut y = PAGE_H - 25.0 * MM;
     page.gray(0.0);

@@ -1,28 +1,34 @@
-//! The permit document: A6 landscape, bilingual, with a Code128 of the number and a QR of the
-//! signed code.
+//! The permit document: A6 landscape, labelled in 中文, Tiếng Việt and English (Vietnamese
+//! border guards read it), with a Code128 of the number and a QR of the signed code.
 
 use chrono::NaiveDate;
-use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str};
+use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect as PdfRect, Ref, Str};
 
 use super::font::FontUse;
+use super::layout::{self, ASCENT, LEADING, Rect, Style};
 use super::{PrintError, codes};
 
 const MM: f32 = 72.0 / 25.4;
-const PAGE_W: f32 = 148.0 * MM;
-const PAGE_H: f32 = 105.0 * MM;
+pub const PAGE_W: f32 = 148.0 * MM;
+pub const PAGE_H: f32 = 105.0 * MM;
+/// The card is folded down the middle for the pocket: a crease through a Code128 breaks it.
+pub const FOLD_X: f32 = PAGE_W / 2.0;
 
 /// Everything printed on a permit; built by the caller from the stored permit.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PermitPrint {
     pub title_zh: String,
+    pub title_vi: String,
     pub title_en: String,
     pub number: String,
+    /// The application's number, the one the public progress page asks for.
+    pub application_number: String,
     pub name_zh: Option<String>,
     pub name_latin: String,
     pub nationality: String,
     pub sex: String,
     pub birth_date: NaiveDate,
-    /// Already masked.
+    /// In full: a travel document is matched against the holder's ID card by its number.
     pub id_number: String,
     pub valid_from: NaiveDate,
     pub valid_until: NaiveDate,
@@ -42,6 +48,17 @@ pub struct PermitPrint {
     pub photo: Option<Photo>,
 }
 
+/// Masked: the full ID number belongs on the document, not in a log line.
+impl std::fmt::Debug for PermitPrint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PermitPrint")
+            .field("number", &self.number)
+            .field("application_number", &self.application_number)
+            .field("id_number", &crate::domain::mask::mask_id(&self.id_number))
+            .finish_non_exhaustive()
+    }
+}
+
 /// A JPEG placed as it is (DCTDecode): no decoding at print time.
 #[derive(Debug, Clone)]
 pub struct Photo {
@@ -50,12 +67,31 @@ pub struct Photo {
     pub height: u32,
 }
 
+/// One line of text as set on the page, kept so the layout can be checked.
+#[derive(Debug, Clone)]
+pub struct Placed {
+    pub text: String,
+    pub x: f32,
+    pub baseline: f32,
+    pub size: f32,
+    pub width: f32,
+}
+
 pub(super) struct Page<'a> {
     pub(super) content: Content,
     pub(super) font: &'a mut FontUse,
+    pub(super) placed: Vec<Placed>,
 }
 
-impl Page<'_> {
+impl<'a> Page<'a> {
+    pub(super) fn new(font: &'a mut FontUse) -> Page<'a> {
+        Page {
+            content: Content::new(),
+            font,
+            placed: Vec::new(),
+        }
+    }
+
     pub(super) fn text(&mut self, x: f32, y: f32, size: f32, text: &str) {
         let encoded = self.font.encode(text);
         self.content.begin_text();
@@ -63,18 +99,42 @@ impl Page<'_> {
         self.content.next_line(x, y);
         self.content.show(Str(&encoded));
         self.content.end_text();
+        self.placed.push(Placed {
+            text: text.to_string(),
+            x,
+            baseline: y,
+            size,
+            width: self.font.width(text, size),
+        });
     }
 
     pub(super) fn gray(&mut self, level: f32) {
         self.content.set_fill_gray(level);
     }
 
-    /// A label in small grey type with its value below.
-    fn field(&mut self, x: f32, y: f32, label: &str, value: &str, size: f32) {
+    /// `parts` fitted into `frame` and set from its top-left corner; returns the height used.
+    fn fitted(&mut self, frame: Rect, parts: &[&str], style: Style) -> f32 {
+        let font = &*self.font;
+        let fit = layout::fit(parts, frame.w, frame.h, style, |t, s| font.width(t, s));
+        let mut baseline = frame.top() - ASCENT * fit.size;
+        for line in &fit.lines {
+            self.text(frame.x, baseline, fit.size, line);
+            baseline -= fit.size * LEADING;
+        }
+        fit.lines.len() as f32 * fit.size * LEADING
+    }
+
+    /// A label in small grey type with its value below, both kept inside `frame` and clear of
+    /// the next field to the right by a gutter.
+    fn field(&mut self, field: &Field) {
+        let f = field.frame;
+        let inner = Rect::new(f.x, f.y, f.w - GUTTER, f.h);
         self.gray(0.35);
-        self.text(x, y, 6.0, label);
+        let used = self.fitted(inner, &[field.label], LABEL);
         self.gray(0.0);
-        self.text(x, y - size - 1.5, size, value);
+        let parts: Vec<&str> = field.value.iter().map(String::as_str).collect();
+        let value = Rect::new(inner.x, inner.y, inner.w, inner.h - used);
+        self.fitted(value, &parts, field.style);
     }
 
     fn modules(&mut self, x: f32, y_top: f32, module: f32, grid: &[bool], width: usize) {
@@ -93,99 +153,278 @@ impl Page<'_> {
     }
 }
 
+const GUTTER: f32 = 2.0 * MM;
+const LABEL: Style = Style {
+    max: 5.5,
+    min: 4.5,
+    max_lines: 1,
+};
+const VALUE: Style = Style {
+    max: 9.5,
+    min: 6.5,
+    max_lines: 2,
+};
+
+/// A labelled value and the box it must stay in.
+pub struct Field {
+    pub label: &'static str,
+    pub value: Vec<String>,
+    pub frame: Rect,
+    style: Style,
+}
+
+/// A box given in millimetres from the page's left and top edges.
+fn mm_box(left: f32, right: f32, top: f32, height: f32) -> Rect {
+    Rect::new(
+        left * MM,
+        PAGE_H - (top + height) * MM,
+        (right - left) * MM,
+        height * MM,
+    )
+}
+
+/// Where the fixed parts of the card go. The codes are sized from what a field trial of
+/// cameras, cheap printers and pockets showed to read: QR at level Q, ~38 mm; Code128 18 mm
+/// tall, modules of 0.30 mm, left of the centre fold.
+pub struct Frame {
+    pub header: Rect,
+    pub photo: Rect,
+    /// The QR with its quiet zone of four modules.
+    pub qr: Rect,
+    qr_module: f32,
+    /// The Code128 with its quiet zone of ten modules and its number printed below.
+    pub code128: Rect,
+    bars: Rect,
+    bar_module: f32,
+}
+
+const QR_SIZE: f32 = 38.0 * MM;
+const BAR_HEIGHT: f32 = 18.0 * MM;
+const BAR_MODULE: f32 = 0.30 * MM;
+
+impl Frame {
+    pub fn new(qr_width: usize, bar_modules: usize) -> Frame {
+        let photo_w = 24.0 * MM;
+        let photo_h = photo_w * 48.0 / 33.0;
+        let qr_module = QR_SIZE / qr_width.max(1) as f32;
+        let qr_x = PAGE_W - 6.0 * MM - QR_SIZE;
+        let qr_y = 5.0 * MM;
+        // The quiet zone starts 3 mm in from the edge and ends 1.5 mm short of the fold; a
+        // longer number than today's gets narrower modules rather than crossing the fold.
+        let zone_x = 3.0 * MM;
+        let zone_w = FOLD_X - 1.5 * MM - zone_x;
+        let bar_module = BAR_MODULE.min(zone_w / (bar_modules + 20) as f32);
+        let bars = Rect::new(
+            zone_x + 10.0 * bar_module,
+            8.5 * MM,
+            bar_modules as f32 * bar_module,
+            BAR_HEIGHT,
+        );
+        Frame {
+            header: Rect::new(0.0, PAGE_H - 16.0 * MM, PAGE_W, 16.0 * MM),
+            photo: Rect::new(
+                PAGE_W - 6.0 * MM - photo_w,
+                PAGE_H - 19.0 * MM - photo_h,
+                photo_w,
+                photo_h,
+            ),
+            qr: Rect::new(
+                qr_x - 4.0 * qr_module,
+                qr_y - 4.0 * qr_module,
+                QR_SIZE + 8.0 * qr_module,
+                QR_SIZE + 8.0 * qr_module,
+            ),
+            qr_module,
+            code128: Rect::new(
+                zone_x,
+                2.5 * MM,
+                (bar_modules + 20) as f32 * bar_module,
+                bars.top() + 0.5 * MM - 2.5 * MM,
+            ),
+            bars,
+            bar_module,
+        }
+    }
+}
+
 fn entries_text(n: i32) -> String {
     match n {
-        0 => "多次 multiple entries".to_string(),
-        1 => "1 次 (单次 single entry)".to_string(),
-        n => format!("{n} 次 ({n} entries)"),
+        0 => "多次 Nhiều lần Multiple".to_string(),
+        1 => "1 次 Một lần Single".to_string(),
+        n => format!("{n} 次 {n} lần {n} entries"),
     }
+}
+
+fn sex_text(sex: &str) -> String {
+    match sex {
+        "M" => "男 Nam M".to_string(),
+        "F" => "女 Nữ F".to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn nationality_text(code: &str) -> String {
+    match code {
+        "CHN" => "中国 Trung Quốc CHN".to_string(),
+        "VNM" => "越南 Việt Nam VNM".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The labelled fields of a permit and their boxes: left of the photo, above the QR and the
+/// Code128. Fields a kind does not have (enterprise, plates) are left out.
+pub fn fields(p: &PermitPrint) -> Vec<Field> {
+    let one = |v: String| vec![v];
+    let name: Vec<String> = p.name_zh.iter().cloned().chain([p.name_latin.clone()]).collect();
+    let mut fields = vec![
+        Field {
+            label: "姓名 Họ tên Name",
+            value: name,
+            frame: mm_box(6.0, 114.0, 18.0, 14.5),
+            style: Style {
+                max: 12.0,
+                min: 8.0,
+                max_lines: 2,
+            },
+        },
+        Field {
+            label: "国籍 Quốc tịch Nationality",
+            value: one(nationality_text(&p.nationality)),
+            frame: mm_box(6.0, 38.0, 33.0, 8.5),
+            style: VALUE,
+        },
+        Field {
+            label: "性别 Giới tính Sex",
+            value: one(sex_text(&p.sex)),
+            frame: mm_box(38.0, 58.0, 33.0, 8.5),
+            style: VALUE,
+        },
+        Field {
+            label: "出生日期 Ngày sinh Date of birth",
+            value: one(p.birth_date.to_string()),
+            frame: mm_box(58.0, 88.0, 33.0, 8.5),
+            style: VALUE,
+        },
+        Field {
+            label: "次数 Số lần Entries",
+            value: one(entries_text(p.entries_allowed)),
+            frame: mm_box(88.0, 114.0, 33.0, 8.5),
+            style: VALUE,
+        },
+        Field {
+            label: "证件号码 Số giấy tờ ID No.",
+            value: one(p.id_number.clone()),
+            frame: mm_box(6.0, 60.0, 41.5, 8.5),
+            style: VALUE,
+        },
+        Field {
+            label: "受理编号 Số hồ sơ Application No.",
+            value: one(p.application_number.clone()),
+            frame: mm_box(60.0, 114.0, 41.5, 8.5),
+            style: VALUE,
+        },
+        Field {
+            label: "有效期限 Thời hạn hiệu lực Validity",
+            value: one(format!("{} — {}", p.valid_from, p.valid_until)),
+            frame: mm_box(6.0, 60.0, 50.0, 8.5),
+            style: VALUE,
+        },
+        Field {
+            label: "签发时间 Ngày cấp Issued",
+            value: one(p.issued_at.clone()),
+            frame: mm_box(60.0, 114.0, 50.0, 8.5),
+            style: Style { max: 8.0, ..VALUE },
+        },
+        Field {
+            label: "签发机关 Cơ quan cấp Issuing office",
+            value: vec![p.office_zh.clone(), p.office_en.clone()],
+            frame: mm_box(6.0, 100.0, 58.5, 10.0),
+            style: Style {
+                max: 8.0,
+                min: 6.0,
+                max_lines: 2,
+            },
+        },
+    ];
+    if let Some(enterprise) = &p.enterprise {
+        fields.push(Field {
+            label: "企业 Doanh nghiệp Enterprise",
+            value: one(enterprise.clone()),
+            frame: mm_box(6.0, 56.0, 68.5, 8.5),
+            style: Style { max: 8.5, ..VALUE },
+        });
+    }
+    if !p.plates.is_empty() {
+        fields.push(Field {
+            label: "车牌 Biển số xe Plates",
+            value: one(p.plates.join("  ")),
+            frame: mm_box(56.0, 100.0, 68.5, 8.5),
+            style: Style { max: 8.5, ..VALUE },
+        });
+    }
+    fields
 }
 
 /// Renders the permit as a one-page PDF.
 pub fn permit_pdf(p: &PermitPrint) -> Result<Vec<u8>, PrintError> {
     let mut font = FontUse::new()?;
-    let mut page = Page {
-        content: Content::new(),
-        font: &mut font,
-    };
+    let (content, _) = draw(p, &mut font)?;
+    let title = format!("{} {}", p.title_en, p.number);
+    assemble(&content, font, PAGE_W, PAGE_H, &title, p.photo.as_ref())
+}
 
-    // Header band.
-    page.content.set_fill_rgb(0.09, 0.27, 0.55);
-    page.content.rect(0.0, PAGE_H - 16.0 * MM, PAGE_W, 16.0 * MM);
-    page.content.fill_nonzero();
-    page.content.set_fill_gray(1.0);
-    page.text(8.0 * MM, PAGE_H - 8.5 * MM, 14.0, &p.title_zh);
-    page.text(8.0 * MM, PAGE_H - 13.5 * MM, 8.0, &p.title_en.to_uppercase());
-    let number_w = page.font.width(&p.number, 10.0);
-    page.text(PAGE_W - 8.0 * MM - number_w, PAGE_H - 8.5 * MM, 10.0, &p.number);
-    page.text(
-        PAGE_W - 8.0 * MM - page.font.width("No.", 7.0),
-        PAGE_H - 13.5 * MM,
-        7.0,
-        "No.",
-    );
-
-    // Holder and validity, left column.
-    let x = 8.0 * MM;
-    let mut y = PAGE_H - 22.0 * MM;
-    let name = match &p.name_zh {
-        Some(zh) => format!("{zh}  {}", p.name_latin),
-        None => p.name_latin.clone(),
-    };
-    page.field(x, y, "姓名 Name", &name, 12.0);
-    y -= 10.5 * MM;
-    page.field(x, y, "国籍 Nationality", &p.nationality, 9.5);
-    page.field(x + 27.0 * MM, y, "性别 Sex", &p.sex, 9.5);
-    page.field(
-        x + 45.0 * MM,
-        y,
-        "出生日期 Date of birth",
-        &p.birth_date.to_string(),
-        9.5,
-    );
-    y -= 9.0 * MM;
-    page.field(x, y, "证件号码 ID number", &p.id_number, 9.5);
-    page.field(
-        x + 45.0 * MM,
-        y,
-        "入出境次数 Entries",
-        &entries_text(p.entries_allowed),
-        9.5,
-    );
-    y -= 9.0 * MM;
-    page.field(
-        x,
-        y,
-        "有效期限 Valid",
-        &format!("{} — {}", p.valid_from, p.valid_until),
-        9.5,
-    );
-    if let Some(enterprise) = &p.enterprise {
-        page.field(x + 45.0 * MM, y, "企业 Enterprise", enterprise, 8.5);
-    }
-    y -= 9.0 * MM;
-    page.field(x, y, "签发机关 Issuing office", &p.office_zh, 8.5);
-    page.gray(0.0);
-    page.text(x, y - 20.0, 7.0, &p.office_en);
-    y -= 11.5 * MM;
-    page.field(x, y, "签发时间 Issued", &p.issued_at, 8.0);
-    if !p.plates.is_empty() {
-        page.field(x + 45.0 * MM, y, "车牌 Plates", &p.plates.join("  "), 8.5);
-    }
-
-    // Code128 of the permit number, bottom left, with a quiet zone of 10 modules each side.
+/// The page's content stream and every line of text as placed.
+pub fn draw(p: &PermitPrint, font: &mut FontUse) -> Result<(pdf_writer::Buf, Vec<Placed>), PrintError> {
     let bars = codes::code128(&p.number)?;
-    let module = 0.3 * MM;
-    let bar_h = 9.0 * MM;
-    let bar_x = x;
-    let bar_y = 6.0 * MM;
+    let (grid, qr_width) = codes::qr(&p.code)?;
+    let frame = Frame::new(qr_width, bars.len());
+    let mut page = Page::new(font);
+
+    // Header band: the titles left, the number right.
+    let h = frame.header;
+    page.content.set_fill_rgb(0.09, 0.27, 0.55);
+    page.content.rect(h.x, h.y, h.w, h.h);
+    page.content.fill_nonzero();
     page.gray(1.0);
-    page.content.rect(
-        bar_x - 10.0 * module,
-        bar_y - 1.0,
-        (bars.len() + 20) as f32 * module,
-        bar_h + 2.0,
+    let number_w = page.font.width(&p.number, 10.0);
+    let number_x = PAGE_W - 6.0 * MM - number_w;
+    page.text(number_x, PAGE_H - 8.5 * MM, 10.0, &p.number);
+    let no = "编号 Số No.";
+    page.text(
+        PAGE_W - 6.0 * MM - page.font.width(no, 6.0),
+        PAGE_H - 13.5 * MM,
+        6.0,
+        no,
     );
+    let title_w = number_x - 4.0 * MM - 6.0 * MM;
+    page.fitted(
+        Rect::new(6.0 * MM, PAGE_H - 10.5 * MM, title_w, 8.0 * MM),
+        &[p.title_zh.as_str()],
+        Style {
+            max: 14.0,
+            min: 10.0,
+            max_lines: 1,
+        },
+    );
+    let subtitle = format!("{} · {}", p.title_vi, p.title_en.to_uppercase());
+    page.fitted(
+        Rect::new(6.0 * MM, h.y + 1.0 * MM, title_w, 4.5 * MM),
+        &[subtitle.as_str()],
+        Style {
+            max: 7.0,
+            min: 5.0,
+            max_lines: 1,
+        },
+    );
+
+    for field in fields(p) {
+        page.field(&field);
+    }
+
+    // Code128 of the permit number on a white ground (its quiet zone), the number below.
+    page.gray(1.0);
+    let c = frame.code128;
+    page.content.rect(c.x, c.y, c.w, c.h);
     page.content.fill_nonzero();
     page.gray(0.0);
     let mut i = 0;
@@ -195,54 +434,63 @@ pub fn permit_pdf(p: &PermitPrint) -> Result<Vec<u8>, PrintError> {
             while i < bars.len() && bars[i] {
                 i += 1;
             }
-            page.content
-                .rect(bar_x + start as f32 * module, bar_y, (i - start) as f32 * module, bar_h);
+            page.content.rect(
+                frame.bars.x + start as f32 * frame.bar_module,
+                frame.bars.y,
+                (i - start) as f32 * frame.bar_module,
+                frame.bars.h,
+            );
         } else {
             i += 1;
         }
     }
     page.content.fill_nonzero();
-    page.text(bar_x, bar_y - 3.5 * MM, 7.0, &p.number);
+    page.text(frame.bars.x, 4.0 * MM, 7.0, &p.number);
 
-    // Photo frame (33×48 mm at print scale ½) and the signed QR code, right column.
-    let photo_w = 24.0 * MM;
-    let photo_h = photo_w * 48.0 / 33.0;
-    let photo_x = PAGE_W - 8.0 * MM - photo_w;
-    let photo_top = PAGE_H - 20.0 * MM;
+    // Photo frame (33×48 at print scale) and the signed QR code, right column.
+    let ph = frame.photo;
     if p.photo.is_some() {
         page.content.save_state();
-        page.content
-            .transform([photo_w, 0.0, 0.0, photo_h, photo_x, photo_top - photo_h]);
+        page.content.transform([ph.w, 0.0, 0.0, ph.h, ph.x, ph.y]);
         page.content.x_object(Name(b"Im1"));
         page.content.restore_state();
     }
     page.content.set_stroke_gray(0.6);
     page.content.set_line_width(0.5);
-    page.content.rect(photo_x, photo_top - photo_h, photo_w, photo_h);
+    page.content.rect(ph.x, ph.y, ph.w, ph.h);
     page.content.stroke();
     if p.photo.is_none() {
         // 容缺: printed before the portrait was taken; the frame says where it belongs.
         page.gray(0.5);
-        page.text(photo_x + 7.0 * MM, photo_top - photo_h / 2.0, 7.0, "照片 Photo");
+        let label = "照片 Ảnh Photo";
+        let w = page.font.width(label, 6.5);
+        page.text(ph.x + (ph.w - w) / 2.0, ph.y + ph.h / 2.0, 6.5, label);
     }
 
-    let (grid, width) = codes::qr(&p.code)?;
-    let qr_size = 30.0 * MM;
-    let qm = qr_size / width as f32;
-    let qr_x = PAGE_W - 8.0 * MM - qr_size;
-    let qr_top = 4.0 * MM + qr_size;
+    let qm = frame.qr_module;
     page.gray(0.0);
-    page.modules(qr_x, qr_top, qm, &grid, width);
+    page.modules(frame.qr.x + 4.0 * qm, frame.qr.top() - 4.0 * qm, qm, &grid, qr_width);
 
     if let Some(banner) = &p.banner {
         page.content.set_fill_rgb(0.8, 0.0, 0.0);
-        let w = page.font.width(banner, 28.0);
-        page.text((PAGE_W - w) / 2.0, PAGE_H / 2.0, 28.0, banner);
+        let font = &*page.font;
+        let fit = layout::fit(
+            &[banner.as_str()],
+            PAGE_W - 12.0 * MM,
+            30.0,
+            Style {
+                max: 28.0,
+                min: 10.0,
+                max_lines: 1,
+            },
+            |t, s| font.width(t, s),
+        );
+        let w = page.font.width(banner, fit.size);
+        page.text((PAGE_W - w) / 2.0, PAGE_H / 2.0, fit.size, banner);
     }
 
-    let content = page.content.finish();
-    let title = format!("{} {}", p.title_en, p.number);
-    assemble(&content, font, PAGE_W, PAGE_H, &title, p.photo.as_ref())
+    let placed = std::mem::take(&mut page.placed);
+    Ok((page.content.finish(), placed))
 }
 
 /// Wraps one page of content and its font into a PDF document.
@@ -271,7 +519,7 @@ pub(super) fn assemble(
     pdf.catalog(catalog).pages(tree);
     pdf.pages(tree).kids([page_id]).count(1);
     let mut pg = pdf.page(page_id);
-    pg.media_box(Rect::new(0.0, 0.0, width, height))
+    pg.media_box(PdfRect::new(0.0, 0.0, width, height))
         .parent(tree)
         .contents(content_id);
     let image_id = photo.map(|_| next());
@@ -307,14 +555,16 @@ pub(crate) mod tests {
     pub fn sample() -> PermitPrint {
         PermitPrint {
             title_zh: "边境旅游通行证".into(),
+            title_vi: "Giấy thông hành du lịch biên giới".into(),
             title_en: "Border Tourism Pass".into(),
             number: "BT-YYG-2026-000001".into(),
+            application_number: "YYG202611260001".into(),
             name_zh: Some("张伟".into()),
             name_latin: "NGUYỄN THỊ ÁNH".into(),
             nationality: "CHN".into(),
             sex: "M".into(),
             birth_date: NaiveDate::from_ymd_opt(1990, 3, 7).unwrap(),
-            id_number: "45************123X".into(),
+            id_number: "450102199003071234".into(),
             valid_from: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
             valid_until: NaiveDate::from_ymd_opt(2027, 2, 25).unwrap(),
             entries_allowed: 1,
@@ -329,6 +579,56 @@ pub(crate) mod tests {
         }
     }
 
+    /// The longest names the field trial met, and longer.
+    fn long_names() -> Vec<PermitPrint> {
+        let latin = "MUHAMMAD ABDURRAHMAN NGUYỄN THỊ HOÀNG ANH"; // 41 characters
+        let cases = [
+            (Some("阿卜杜热合曼·买买提艾力·阿不都克力木"), latin),
+            (None, "NGUYỄNTHỊHOÀNGANHMUHAMMADABDURRAHMANBINX"),
+            (Some("欧阳娜娜"), latin),
+            (
+                Some("爱新觉罗·溥仪爱新觉罗·溥仪爱新觉罗·溥仪爱新觉罗·溥仪"),
+                "AISIN GIORO PUYI",
+            ),
+            // The longest the form takes: 32 and 64 characters.
+            (
+                Some("爱新觉罗溥仪爱新觉罗溥仪爱新觉罗溥仪爱新觉罗溥仪爱新觉罗溥仪爱新"),
+                "AISIN GIORO PUYI AISIN GIORO PUYI AISIN GIORO PUYI AISIN GIORO P",
+            ),
+        ];
+        let kinds = [
+            (
+                true,
+                Some("广西凭祥市友谊关边境贸易进出口有限责任公司第一分公司".to_string()),
+            ),
+            (false, None),
+        ];
+        let mut out = Vec::new();
+        for (zh, latin) in cases {
+            for (plates, enterprise) in &kinds {
+                out.push(PermitPrint {
+                    name_zh: zh.map(String::from),
+                    name_latin: latin.into(),
+                    enterprise: enterprise.clone(),
+                    plates: if *plates {
+                        vec!["桂F12345".into(), "12C-123.45".into(), "桂FA1234".into()]
+                    } else {
+                        Vec::new()
+                    },
+                    entries_allowed: 12,
+                    ..sample()
+                });
+            }
+        }
+        out
+    }
+
+    /// Where a placed line's ink actually is.
+    fn ink(font: &FontUse, t: &Placed) -> Rect {
+        let (lo, hi) = font.ink_extent(&t.text);
+        Rect::new(t.x, t.baseline + lo * t.size, t.width, (hi - lo) * t.size)
+    }
+
     #[test]
     fn renders_a_small_pdf_with_an_embedded_subset() {
         let pdf = permit_pdf(&sample()).unwrap();
@@ -337,5 +637,108 @@ pub(crate) mod tests {
         let text = String::from_utf8_lossy(&pdf);
         assert!(text.contains("/FontFile3"));
         assert!(text.contains("/Identity-H"));
+    }
+
+    #[test]
+    fn the_fixed_parts_are_inside_the_card_apart_and_clear_of_the_fold() {
+        let p = sample();
+        let bars = codes::code128(&p.number).unwrap();
+        let (_, qr_width) = codes::qr(&p.code).unwrap();
+        let f = Frame::new(qr_width, bars.len());
+        let page = Rect::new(0.0, 0.0, PAGE_W, PAGE_H);
+        for r in [f.header, f.photo, f.qr, f.code128] {
+            assert!(page.contains(&r), "{r:?}");
+        }
+        let all = [f.header, f.photo, f.qr, f.code128];
+        for (i, a) in all.iter().enumerate() {
+            for b in &all[i + 1..] {
+                assert!(!a.overlaps(b), "{a:?} overlaps {b:?}");
+            }
+        }
+        // The measured sizes: QR ~38 mm, bars 18 mm tall, 0.30 mm modules, clear of the fold.
+        assert!((f.qr_module * qr_width as f32 / MM - 38.0).abs() < 0.01);
+        assert!((f.bars.h / MM - 18.0).abs() < 0.01);
+        assert!((f.bar_module / MM - 0.30).abs() < 0.001);
+        assert!(f.code128.right() < FOLD_X - 1.0 * MM && f.qr.x > FOLD_X + 1.0 * MM);
+        assert!(f.bars.w / MM < 64.0, "{} mm", f.bars.w / MM);
+    }
+
+    #[test]
+    fn no_field_overlaps_another_the_photo_or_the_codes() {
+        let p = sample();
+        let bars = codes::code128(&p.number).unwrap();
+        let (_, qr_width) = codes::qr(&p.code).unwrap();
+        let f = Frame::new(qr_width, bars.len());
+        let page = Rect::new(0.0, 0.0, PAGE_W, PAGE_H);
+        let fields = fields(&p);
+        assert!(fields.len() >= 12, "every field of a trade pass");
+        for (i, a) in fields.iter().enumerate() {
+            assert!(page.contains(&a.frame), "{} outside the page", a.label);
+            for fixed in [f.header, f.photo, f.qr, f.code128] {
+                assert!(!a.frame.overlaps(&fixed), "{} overlaps {fixed:?}", a.label);
+            }
+            for b in &fields[i + 1..] {
+                assert!(!a.frame.overlaps(&b.frame), "{} overlaps {}", a.label, b.label);
+            }
+        }
+    }
+
+    #[test]
+    fn long_names_print_whole_inside_their_boxes_on_every_kind() {
+        let squeeze = |t: &str| t.replace(' ', "");
+        let page = Rect::new(0.0, 0.0, PAGE_W, PAGE_H);
+        for p in long_names() {
+            let mut font = FontUse::new().unwrap();
+            let (_, placed) = draw(&p, &mut font).unwrap();
+            let bars = codes::code128(&p.number).unwrap();
+            let (_, w) = codes::qr(&p.code).unwrap();
+            let f = Frame::new(w, bars.len());
+            // Each field's value, all of it, set inside the field's box.
+            for field in fields(&p) {
+                let inside: Vec<&Placed> = placed
+                    .iter()
+                    .filter(|t| t.text != field.label && field.frame.contains(&ink(&font, t)))
+                    .collect();
+                let printed: String = inside.iter().map(|t| squeeze(&t.text)).collect();
+                assert_eq!(printed, squeeze(&field.value.concat()), "{}", field.label);
+                assert!(inside.iter().all(|t| t.size >= 6.0), "{inside:?}");
+            }
+            // No line's ink off the card, on the photo or on a code.
+            for t in &placed {
+                let r = ink(&font, t);
+                assert!(page.contains(&r), "{:?} off the card", t.text);
+                assert!(
+                    !r.overlaps(&f.photo) || t.text.contains("Photo"),
+                    "{:?} on the photo",
+                    t.text
+                );
+                assert!(!r.overlaps(&f.qr), "{:?} on the QR", t.text);
+                assert!(!r.overlaps(&f.bars), "{:?} on the Code128", t.text);
+            }
+        }
+    }
+
+    #[test]
+    fn the_model_keeps_the_number_out_of_debug_output() {
+        let shown = format!("{:?}", sample());
+        assert!(
+            !shown.contains("450102199003071234") && shown.contains("BT-YYG-2026-000001"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn every_label_is_trilingual_and_legible() {
+        let mut font = FontUse::new().unwrap();
+        let (_, placed) = draw(&sample(), &mut font).unwrap();
+        for f in fields(&sample()) {
+            let label = placed.iter().find(|t| t.text == f.label).expect(f.label);
+            assert!(label.size >= LABEL.min, "{} at {}", f.label, label.size);
+            assert!(f.label.split(' ').count() >= 3, "{}", f.label);
+        }
+        let texts: Vec<&str> = placed.iter().map(|t| t.text.as_str()).collect();
+        assert!(texts.contains(&"450102199003071234"), "the full ID number: {texts:?}");
+        assert!(texts.contains(&"YYG202611260001"), "the application number: {texts:?}");
+        assert!(texts.iter().any(|t| t.contains("Giấy thông hành du lịch biên giới")));
     }
 }

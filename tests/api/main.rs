@@ -14,4 +14,5 @@ mod permits;
 mod print;
 mod progress;
 mod support;
+mod tools;
 mod trade;
