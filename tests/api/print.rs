@@ -280,7 +280,7 @@ async fn codes_survive_rotation_blur_creases_and_shadow() {
         let page = tools::rasterise(&pdf, dpi);
         let px = |mm: f32| (mm / 25.4 * dpi).round() as u32;
         let mut creased = page.clone();
-        // The card's centre fold, a 3 mm crease down the middle of the QR, and one across it.
+        // The card's centre fold, a 3 mm crease down the middle of the QR, one across both codes.
         crease(&mut creased, px(74.0), px(3.0), true);
         crease(&mut creased, px(123.0), px(3.0), true);
         crease(&mut creased, px(81.0), px(3.0), false);
