@@ -248,8 +248,28 @@ fn crease(img: &mut GrayImage, at: u32, width: u32, vertical: bool) {
     }
 }
 
+/// A hard shadow (a hand, a cap's peak) over everything right of x = `from` and below
+/// y = `below`: the paper and the ink at 40 % of their light.
+fn shadow(img: &GrayImage, from: u32, below: u32) -> GrayImage {
+    let mut out = img.clone();
+    for (x, y, p) in out.enumerate_pixels_mut() {
+        if x >= from && y >= below {
+            p[0] = (u16::from(p[0]) * 2 / 5) as u8;
+        }
+    }
+    out
+}
+
+/// Ink spread by a pixel right and down, as a cheap printer's toner does.
+fn spread(img: &GrayImage) -> GrayImage {
+    GrayImage::from_fn(img.width(), img.height(), |x, y| {
+        let at = |x: u32, y: u32| img.get_pixel(x, y)[0];
+        Luma([at(x, y).min(at(x.saturating_sub(1), y)).min(at(x, y.saturating_sub(1)))])
+    })
+}
+
 #[actix_web::test]
-async fn codes_survive_rotation_blur_and_creases() {
+async fn codes_survive_rotation_blur_creases_and_shadow() {
     let app = TestApp::spawn().await;
     let token = app.token("window", "officer", &["border_tourism"]);
     let (permit, _, pdf) = printed(&app, &token, holder("张伟", "ZHANG WEI", 40)).await;
@@ -260,7 +280,7 @@ async fn codes_survive_rotation_blur_and_creases() {
         let page = tools::rasterise(&pdf, dpi);
         let px = |mm: f32| (mm / 25.4 * dpi).round() as u32;
         let mut creased = page.clone();
-        // The card's centre fold, a 3 mm crease down the middle of the QR, and one across it.
+        // The card's centre fold, a 3 mm crease down the middle of the QR, one across both codes.
         crease(&mut creased, px(74.0), px(3.0), true);
         crease(&mut creased, px(123.0), px(3.0), true);
         crease(&mut creased, px(81.0), px(3.0), false);
@@ -270,6 +290,9 @@ async fn codes_survive_rotation_blur_and_creases() {
             ("turned 10°", rotate(&page, 10.0), true, true),
             ("turned -15°", rotate(&page, -15.0), true, true),
             ("creased", creased, true, true),
+            ("with ink spread 1 px", spread(&page), true, true),
+            // Over a quarter of the QR, the shadow's edges through its middle both ways.
+            ("in hard shadow", shadow(&page, px(123.0), px(81.0)), true, true),
             (
                 "turned 15° and blurred σ 1.5 px",
                 rotate(&blurred, 15.0),
