@@ -182,9 +182,17 @@ pub fn print_model(
     let status = r.status(now);
     // 制证先行: a pending permit is printed as it will be once complete; the system, not the
     // paper, says when it comes into force.
-    let banner = match status {
-        crate::domain::permit::PermitStatus::Issued | crate::domain::permit::PermitStatus::Pending => None,
-        other => Some(format!("{} — NOT VALID", other.as_str().to_uppercase())),
+    // Read by Chinese and Vietnamese guards alike: the banner in the pass's three languages.
+    let banner = {
+        use crate::domain::permit::PermitStatus::*;
+        match status {
+            Issued | Pending => None,
+            Revoked => Some(("已吊销", "ĐÃ THU HỒI", "REVOKED")),
+            Expired => Some(("已过期", "HẾT HẠN", "EXPIRED")),
+            Used => Some(("已使用", "ĐÃ SỬ DỤNG", "USED")),
+            Suspended => Some(("已中止", "TẠM ĐÌNH CHỈ", "SUSPENDED")),
+        }
+        .map(|(zh, vi, en)| format!("{zh} 无效 · {vi} — KHÔNG CÓ GIÁ TRỊ · {en} — NOT VALID"))
     };
     Ok(PermitPrint {
         title_zh: kp.map(|k| k.title_zh.clone()).unwrap_or_else(|| kind.as_str().into()),

@@ -327,3 +327,42 @@ async fn codes_survive_rotation_blur_creases_and_shadow() {
         }
     }
 }
+
+#[actix_web::test]
+async fn a_revoked_pass_prints_with_a_banner_in_three_languages() {
+    let app = TestApp::spawn().await;
+    let officer = app.token("window", "officer", &["border_tourism"]);
+    let boss = app.token("boss", "supervisor", &[]);
+    let permit = app.issued_permit(&officer).await;
+    let number = permit["number"].as_str().unwrap();
+    let before = app
+        .get(&officer, &format!("/api/v1/permits/{number}/pdf"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let res = app
+        .post_json(
+            &boss,
+            &format!("/api/v1/permits/{number}/revoke"),
+            &serde_json::json!({"reason": "lost"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let after = app
+        .get(&officer, &format!("/api/v1/permits/{number}/pdf"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let (Some(before), Some(after)) = (
+        crate::tools::pdftotext(&before, &[], "the revoked banner"),
+        crate::tools::pdftotext(&after, &[], "the revoked banner"),
+    ) else {
+        return;
+    };
+    assert!(!before.contains("NOT VALID"), "{before}");
+    for words in ["已吊销", "ĐÃ THU HỒI", "REVOKED", "NOT VALID"] {
+        assert!(after.contains(words), "{words} missing: {after}");
+    }
+}

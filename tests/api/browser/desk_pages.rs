@@ -7,20 +7,8 @@
 use fantoccini::{Client, Locator, key::Key};
 use serde_json::{Value, json};
 
-use super::{Browser, axe, js, until};
+use super::{Browser, axe, js, until, viewport};
 use crate::support::{TestApp, cn_id, photo_png, traveller};
-
-/// Sizes the window so that the viewport is `w`×`h` CSS pixels.
-async fn viewport(c: &Client, w: u32, h: u32) {
-    c.set_window_size(w, h).await.expect("resize");
-    let inner = js(c, "[window.innerWidth, window.innerHeight]").await;
-    if let (Some(iw), Some(ih)) = (inner[0].as_u64(), inner[1].as_u64()) {
-        c.set_window_size(2 * w - iw as u32, 2 * h - ih as u32)
-            .await
-            .expect("resize");
-    }
-    until(c, &format!("window.innerWidth === {w}")).await;
-}
 
 /// Opens `path` and holds it at zero axe-core violations.
 async fn no_violations(c: &Client, app: &TestApp, path: &str, name: &str) {

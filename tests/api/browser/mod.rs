@@ -134,13 +134,7 @@ impl Browser {
             .connect(&driver.url)
             .await
             .expect("a Chromium session");
-        // The window's size includes any browser chrome: size it so the viewport is as asked.
-        let (w, h) = size;
-        let _ = c.set_window_size(w, h).await;
-        let inner = js(&c, "[window.innerWidth, window.innerHeight]").await;
-        if let (Some(iw), Some(ih)) = (inner[0].as_u64(), inner[1].as_u64()) {
-            let _ = c.set_window_size(2 * w - iw as u32, 2 * h - ih as u32).await;
-        }
+        viewport(&c, size.0, size.1).await;
         Some(Browser {
             c,
             _driver: driver,
@@ -185,6 +179,19 @@ pub async fn until(c: &Client, condition: &str) {
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+/// Sizes the window so that the viewport is `w`×`h` CSS pixels (the window's size includes any
+/// browser chrome).
+pub async fn viewport(c: &Client, w: u32, h: u32) {
+    c.set_window_size(w, h).await.expect("resize");
+    let inner = js(c, "[window.innerWidth, window.innerHeight]").await;
+    if let (Some(iw), Some(ih)) = (inner[0].as_u64(), inner[1].as_u64()) {
+        c.set_window_size(2 * w - iw as u32, 2 * h - ih as u32)
+            .await
+            .expect("resize");
+    }
+    until(c, &format!("window.innerWidth === {w} && window.innerHeight === {h}")).await;
 }
 
 /// The value of a JS expression in the page.
