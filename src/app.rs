@@ -117,6 +117,7 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
         verdict_clear_seconds: settings.verdict_clear_seconds,
         progress_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(PROGRESS_LOOKUPS_PER_MINUTE)),
         login_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(LOGIN_ATTEMPTS_PER_MINUTE)),
+        portrait_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(settings.portrait_slots.max(1))),
     });
     let body_limit = settings.body_limit;
     let server = HttpServer::new(move || {

@@ -62,6 +62,11 @@ pub struct Settings {
     /// this long, so an old verdict is never taken for the next vehicle's (0 = never cleared).
     #[arg(long, env = "BORDERDESK_VERDICT_CLEAR_SECONDS", default_value_t = 20, global = true)]
     pub verdict_clear_seconds: u32,
+
+    /// Photos normalised at once (each may take ~100 MB while decoding); more are answered 503
+    /// with Retry-After rather than queued, so memory stays bounded whatever arrives.
+    #[arg(long, env = "BORDERDESK_PORTRAIT_SLOTS", default_value_t = 2, global = true)]
+    pub portrait_slots: usize,
 }
 
 impl Default for Settings {
@@ -80,6 +85,7 @@ impl Default for Settings {
             office_close: "17:30".into(),
             key_lifetime_days: 1826,
             verdict_clear_seconds: 20,
+            portrait_slots: 2,
         }
     }
 }

@@ -12,6 +12,9 @@ pub enum Error {
     Pool(String),
     #[error("{0}")]
     Internal(String),
+    /// Too much of one kind of work in flight: refused now rather than queued without bound.
+    #[error("busy: {0}")]
+    Busy(&'static str),
 }
 
 impl Error {

@@ -26,6 +26,9 @@ pub struct Problem {
     pub current_state: Option<String>,
 }
 
+/// What a 503 for busy work asks the client to wait: a normalisation takes well under a second.
+pub const RETRY_AFTER_SECONDS: u32 = 2;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error(transparent)]
@@ -115,6 +118,12 @@ impl ApiError {
                 "服务暂不可用 / service unavailable",
                 "the database is not reachable; try again".into(),
             ),
+            ApiError::App(Error::Busy(what)) => p(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "服务繁忙，请稍后重试 / busy, try again shortly",
+                format!("{what}; retry after {RETRY_AFTER_SECONDS} s"),
+            ),
             ApiError::App(_) => p(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -173,6 +182,9 @@ impl ResponseError for ApiError {
         }
         let mut res = HttpResponse::build(self.status_code());
         res.content_type("application/problem+json");
+        if matches!(self, ApiError::App(Error::Busy(_))) {
+            res.insert_header(("Retry-After", RETRY_AFTER_SECONDS.to_string()));
+        }
         if matches!(self, ApiError::Unauthenticated) {
             res.insert_header(("WWW-Authenticate", "Bearer"));
         }

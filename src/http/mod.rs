@@ -38,6 +38,8 @@ pub struct AppState {
     pub progress_limiter: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
     /// Login attempts per username (not per address: a hall's officers share one address).
     pub login_limiter: governor::DefaultKeyedRateLimiter<String>,
+    /// Photos being normalised at once (see `Settings::portrait_slots`).
+    pub portrait_slots: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 #[derive(OpenApi)]
@@ -157,9 +159,18 @@ pub(crate) async fn save_portrait(
     id: String,
     upload: impl AsRef<[u8]> + Send + 'static,
 ) -> Result<(), Error> {
-    let portrait = tokio::task::spawn_blocking(move || crate::service::portraits::normalise(upload.as_ref()))
-        .await
-        .map_err(Error::internal)??;
+    let slot = state
+        .portrait_slots
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| Error::Busy("every photo slot is in use"))?;
+    let portrait = tokio::task::spawn_blocking(move || {
+        // Held until the decode's memory is freed, even if the request is dropped meanwhile.
+        let _slot = slot;
+        crate::service::portraits::normalise(upload.as_ref())
+    })
+    .await
+    .map_err(Error::internal)??;
     let now = state.ctx.clock.now();
     state
         .ctx

@@ -131,6 +131,22 @@ impl ResponseError for PageError {
                     d.to_string(),
                 ),
             },
+            PageError::App(Error::Busy(_)) => {
+                let mut res = html(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &ErrorPage {
+                        nav: None,
+                        status: 503,
+                        title: "系统繁忙 / busy".into(),
+                        detail: "请稍等几秒后返回重新提交 / wait a few seconds, go back and submit again".into(),
+                    },
+                );
+                res.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    header::HeaderValue::from(super::error::RETRY_AFTER_SECONDS),
+                );
+                return res;
+            }
             PageError::App(e) => {
                 tracing::error!(error = %e, "page failed");
                 (
@@ -661,11 +677,40 @@ pub async fn portrait(
     state: web::Data<AppState>,
     session: PageSession,
     id: web::Path<String>,
-    form: actix_multipart::form::MultipartForm<PortraitForm>,
+    form: Result<actix_multipart::form::MultipartForm<PortraitForm>, actix_web::Error>,
 ) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    // A form that cannot be read changes nothing: it is redisplayed with what went wrong beside
+    // the photo (the multipart limit is the photo's limit plus room for the CSRF field), not
+    // answered with actix's bare "Payload error".
+    let form = match form {
+        Ok(form) => form,
+        Err(e) => {
+            let too_large = matches!(
+                e.as_error::<actix_multipart::MultipartError>(),
+                Some(actix_multipart::MultipartError::Payload(
+                    actix_web::error::PayloadError::Overflow
+                ))
+            );
+            let mut errs = crate::domain::validation::FieldErrors::new();
+            if too_large {
+                errs.add(
+                    "photo",
+                    "max_size",
+                    "照片文件不超过12 MB，请重新拍摄或压缩后上传 / the photo file must be at most 12 MB: take it again or make it smaller",
+                );
+            } else {
+                errs.add(
+                    "photo",
+                    "upload",
+                    "照片未能上传，请重新选择照片后提交 / the photo did not arrive: choose it again and submit",
+                );
+            }
+            return after_change(&state, &session, id, Err(errs.into())).await;
+        }
+    };
     let form = form.into_inner();
     session.check_csrf(&form.csrf)?;
-    let id = id.into_inner();
     let outcome = super::save_portrait(&state, session.actor.clone(), id.clone(), form.photo.data).await;
     after_change(&state, &session, id, outcome).await
 }

@@ -23,9 +23,12 @@ const MIN_WIDTH: u32 = 240;
 const MIN_HEIGHT: u32 = 320;
 /// Uploads above this are refused before decoding (a phone photo is 2–6 MB).
 pub const MAX_BYTES: usize = 12 * 1024 * 1024;
-/// Decoding limits: a small file claiming huge dimensions is refused, not allocated.
-const MAX_SIDE: u32 = 10_000;
-const MAX_ALLOC: u64 = 512 * 1024 * 1024;
+/// A portrait needs a few megapixels; a 12 MP photo (4000×3000) is accepted, anything larger is
+/// refused by its declared size before a pixel is decoded, so a small file cannot claim gigabytes.
+pub const MAX_PIXELS: u64 = 12_000_000;
+const MAX_SIDE: u32 = 6_000;
+/// What one decode may allocate: 12 MP at 16 bits × RGBA is 96 MB.
+const MAX_ALLOC: u64 = 100 * 1024 * 1024;
 
 /// A normalised portrait, ready to store and print.
 #[derive(Debug, Clone)]
@@ -41,6 +44,13 @@ fn refuse(rule: &str, message: &str) -> Error {
     errs.into()
 }
 
+fn unreadable<E>(_: E) -> Error {
+    refuse(
+        "image",
+        "无法读取照片 / the photo could not be read (damaged or incomplete)",
+    )
+}
+
 /// Decodes a JPEG or PNG upload and normalises it. Every refusal names the field `photo`.
 pub fn normalise(bytes: &[u8]) -> Result<Portrait> {
     if bytes.len() > MAX_BYTES {
@@ -52,55 +62,119 @@ pub fn normalise(bytes: &[u8]) -> Result<Portrait> {
     let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(Error::internal)?;
-    if !matches!(reader.format(), Some(ImageFormat::Jpeg | ImageFormat::Png)) {
+    let format = reader.format();
+    if !matches!(format, Some(ImageFormat::Jpeg | ImageFormat::Png)) {
         return Err(refuse(
             "format",
             "照片应为JPEG或PNG / the photo must be a JPEG or PNG image",
+        ));
+    }
+    // The header alone: what the file claims decides whether it is decoded at all.
+    let (w, h) = reader.into_dimensions().map_err(unreadable)?;
+    if w > MAX_SIDE || h > MAX_SIDE || u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(refuse(
+            "max_pixels",
+            "照片不超过1200万像素、每边不超过6000像素 / the photo must be at most 12 megapixels and 6000 pixels a side",
         ));
     }
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_ALLOC);
-    let mut reader = reader;
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format.unwrap_or(ImageFormat::Png));
     reader.limits(limits);
-    let unreadable = |_| {
-        refuse(
-            "image",
-            "无法读取照片 / the photo could not be read (damaged or too large)",
-        )
-    };
-    let mut decoder = reader.into_decoder().map_err(unreadable)?;
-    // Phone cameras store the picture sideways and say so in EXIF: turn it upright first.
+    let decoder = reader.into_decoder().map_err(unreadable)?;
+    // `from_decoder` does not apply `max_alloc` itself: check what the decode will allocate.
+    if decoder.total_bytes() > MAX_ALLOC {
+        return Err(refuse(
+            "max_pixels",
+            "照片不超过1200万像素、每边不超过6000像素 / the photo must be at most 12 megapixels and 6000 pixels a side",
+        ));
+    }
+    let mut decoder = decoder;
+    // Phone cameras store the picture sideways and say so in EXIF.
     let orientation = decoder.orientation().map_err(unreadable)?;
-    let mut img = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
-    img.apply_orientation(orientation);
-    let (w, h) = (img.width(), img.height());
-    if w < MIN_WIDTH || h < MIN_HEIGHT {
+    let (ow, oh) = if swaps_axes(orientation) { (h, w) } else { (w, h) };
+    if ow < MIN_WIDTH || oh < MIN_HEIGHT {
         return Err(refuse(
             "min_size",
             "照片至少240×320像素 / the photo must be at least 240×320 pixels",
         ));
     }
-    // Centre crop to 33:48, then scale to the stored size.
-    let (cw, ch) = if u64::from(w) * 48 > u64::from(h) * 33 {
-        ((u64::from(h) * 33 / 48) as u32, h)
+    let rgb = if format == Some(ImageFormat::Jpeg) {
+        drop(decoder);
+        decode_whole_jpeg(bytes)?
     } else {
-        (w, (u64::from(w) * 48 / 33) as u32)
+        DynamicImage::from_decoder(decoder).map_err(unreadable)?.into_rgb8()
     };
-    let cropped = img.crop_imm((w - cw) / 2, (h - ch) / 2, cw, ch);
-    let rgb = cropped
-        .resize_exact(WIDTH, HEIGHT, image::imageops::FilterType::Triangle)
-        .to_rgb8();
+    if rgb.dimensions() != (w, h) {
+        return Err(unreadable(()));
+    }
+    // Crop and scale in the stored orientation, then turn upright: only the small image is
+    // rotated, never a second copy of the large one.
+    let (tw, th) = if swaps_axes(orientation) {
+        (HEIGHT, WIDTH)
+    } else {
+        (WIDTH, HEIGHT)
+    };
+    let (cw, ch) = if u64::from(w) * u64::from(th) > u64::from(h) * u64::from(tw) {
+        ((u64::from(h) * u64::from(tw) / u64::from(th)) as u32, h)
+    } else {
+        (w, (u64::from(w) * u64::from(th) / u64::from(tw)) as u32)
+    };
+    let cropped = image::imageops::crop_imm(&rgb, (w - cw) / 2, (h - ch) / 2, cw, ch);
+    let small = image::imageops::resize(&*cropped, tw, th, image::imageops::FilterType::Triangle);
+    drop(rgb);
+    let mut small = DynamicImage::ImageRgb8(small);
+    small.apply_orientation(orientation);
     let mut jpeg = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 88)
-        .encode_image(&rgb)
+        .encode_image(&small.to_rgb8())
         .map_err(Error::internal)?;
     Ok(Portrait {
         jpeg,
         width: WIDTH,
         height: HEIGHT,
     })
+}
+
+fn swaps_axes(o: image::metadata::Orientation) -> bool {
+    use image::metadata::Orientation::*;
+    matches!(o, Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH)
+}
+
+/// Decodes a JPEG, refusing a partial one. `image` runs zune-jpeg leniently, painting whatever
+/// the file lacks grey, so a cut-off upload would become a half-grey portrait: here the decoder
+/// is strict, and the last scan must be followed by the end-of-image marker.
+fn decode_whole_jpeg(bytes: &[u8]) -> Result<image::RgbImage> {
+    if !ends_last_scan(bytes) {
+        return Err(unreadable(()));
+    }
+    let options = zune_core::options::DecoderOptions::default()
+        .set_strict_mode(true)
+        .set_max_width(MAX_SIDE as usize)
+        .set_max_height(MAX_SIDE as usize)
+        .jpeg_set_out_colorspace(zune_core::colorspace::ColorSpace::RGB);
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(bytes, options);
+    decoder.decode_headers().map_err(unreadable)?;
+    let (w, h) = decoder.dimensions().ok_or(()).map_err(unreadable)?;
+    let size = decoder.output_buffer_size().ok_or(()).map_err(unreadable)?;
+    if size as u64 > MAX_ALLOC {
+        return Err(unreadable(()));
+    }
+    let mut pixels = vec![0; size];
+    decoder.decode_into(&mut pixels).map_err(unreadable)?;
+    image::RgbImage::from_raw(w as u32, h as u32, pixels).ok_or_else(|| unreadable(()))
+}
+
+/// Whether an end-of-image marker follows the last start-of-scan. Inside entropy-coded data a
+/// 0xFF byte is always stuffed (FF 00), so FF D9 there can only be the real marker; the last
+/// SOS is the main image's (an EXIF thumbnail comes before it).
+fn ends_last_scan(bytes: &[u8]) -> bool {
+    bytes
+        .windows(2)
+        .rposition(|w| w == [0xFF, 0xDA])
+        .is_some_and(|sos| bytes[sos..].windows(2).any(|w| w == [0xFF, 0xD9]))
 }
 
 /// Stores (or retakes) the portrait of an application. When the portrait was a deferred item
@@ -240,6 +314,73 @@ mod tests {
             started.elapsed() < std::time::Duration::from_secs(2),
             "refused, not decoded"
         );
+    }
+
+    fn jpeg(w: u32, h: u32) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+            .encode_image(&img)
+            .unwrap();
+        out
+    }
+
+    /// A JPEG whose frame header claims `w`×`h`: what a decoder would allocate for it.
+    pub(crate) fn jpeg_claiming(w: u16, h: u16) -> Vec<u8> {
+        let mut bomb = jpeg(320, 400);
+        let sof = bomb.windows(2).position(|m| m == [0xFF, 0xC0]).unwrap();
+        bomb[sof + 5..sof + 7].copy_from_slice(&h.to_be_bytes());
+        bomb[sof + 7..sof + 9].copy_from_slice(&w.to_be_bytes());
+        bomb
+    }
+
+    #[test]
+    fn a_whole_jpeg_is_accepted() {
+        let p = normalise(&jpeg(600, 800)).unwrap();
+        let back = image::load_from_memory(&p.jpeg).unwrap();
+        assert_eq!((back.width(), back.height()), (WIDTH, HEIGHT));
+    }
+
+    #[test]
+    fn a_truncated_jpeg_is_refused_not_stored_half_grey() {
+        let whole = jpeg(600, 800);
+        for cut in [700, whole.len() / 2, whole.len() - 40, whole.len() - 2] {
+            assert_eq!(
+                rule(normalise(&whole[..cut]).unwrap_err()),
+                "image",
+                "cut at {cut} of {}",
+                whole.len()
+            );
+        }
+    }
+
+    #[test]
+    fn photos_declaring_more_than_a_portrait_needs_are_refused_before_decoding() {
+        let png_claiming = |w: u32, h: u32, depth: u8, colour: u8| {
+            let mut bomb = png(300, 400);
+            bomb[16..20].copy_from_slice(&w.to_be_bytes());
+            bomb[20..24].copy_from_slice(&h.to_be_bytes());
+            bomb[24] = depth;
+            bomb[25] = colour;
+            let crc = crc32(&bomb[12..29]);
+            bomb[29..33].copy_from_slice(&crc.to_be_bytes());
+            bomb
+        };
+        for (what, bomb) in [
+            ("8-bit PNG 10000²", png_claiming(10_000, 10_000, 8, 2)),
+            ("16-bit RGBA PNG 10000²", png_claiming(10_000, 10_000, 16, 6)),
+            ("PNG 6001 wide", png_claiming(6_001, 400, 8, 2)),
+            ("JPEG 10000²", jpeg_claiming(10_000, 10_000)),
+            ("JPEG 4000×3001", jpeg_claiming(4_000, 3_001)),
+        ] {
+            assert_eq!(rule(normalise(&bomb).unwrap_err()), "max_pixels", "{what}");
+        }
+    }
+
+    #[test]
+    fn a_12_megapixel_photo_is_still_a_photo() {
+        let p = normalise(&jpeg(3000, 4000)).unwrap();
+        assert_eq!((p.width, p.height), (WIDTH, HEIGHT));
     }
 
     /// The PNG chunk checksum (CRC-32, ISO 3309), for the forged header above.

@@ -11,6 +11,7 @@ mod ops;
 mod pages;
 mod passport;
 mod permits;
+mod portraits;
 mod print;
 mod progress;
 mod support;

@@ -428,6 +428,15 @@ async fn a_trade_pass_through_the_pages_with_deferred_items_sla_and_calendar() {
     assert_eq!(status, 422);
     assert!(page.contains("JPEG或PNG"), "{page}");
     assert!(page.contains("No photo yet"));
+    // A photo over the limit: the form again, saying the limit in the officer's language
+    // (was actix's bare "Payload error").
+    let (status, page, _) = b.upload(&portrait, &csrf, vec![0x89; 13 * 1024 * 1024]).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(
+        page.contains("照片文件不超过12 MB") && page.contains("at most 12 MB"),
+        "{page}"
+    );
+    assert!(page.contains("No photo yet"));
     let (status, _, location) = b.upload(&portrait, &csrf, crate::support::photo_png()).await;
     assert_eq!((status, location.as_deref()), (303, Some(path.as_str())));
     let (_, page, _) = b.get(&path).await;
