@@ -309,7 +309,7 @@ mod tests {
         let crc = crc32(&bomb[12..29]);
         bomb[29..33].copy_from_slice(&crc.to_be_bytes());
         let started = std::time::Instant::now();
-        assert_eq!(rule(normalise(&bomb).unwrap_err()), "image");
+        assert_eq!(rule(normalise(&bomb).unwrap_err()), "max_pixels");
         assert!(
             started.elapsed() < std::time::Duration::from_secs(2),
             "refused, not decoded"
