@@ -71,7 +71,8 @@ async fn image_bombs_four_at_once_are_refused_within_bounded_memory() {
         ("image/jpeg", jpeg_bomb()),
         ("image/png", png_bomb(false)),
     ];
-    assert!(bombs.iter().all(|(_, b)| b.len() < 2_000_000), "small on the wire");
+    // Within the upload limit (12 MB): what stops them must be their declared size.
+    assert!(bombs.iter().all(|(_, b)| b.len() < 12_000_000), "within the upload limit");
     // Peak measured from here: writing 5 to clear_refs resets VmHWM to the current RSS.
     std::fs::write("/proc/self/clear_refs", "5").expect("reset peak");
     let baseline = memory_kb("VmRSS:");
@@ -98,7 +99,7 @@ async fn image_bombs_four_at_once_are_refused_within_bounded_memory() {
     }
     let peak = memory_kb("VmHWM:");
     // The old code reached 810 MB for one 8-bit bomb and 2.9 GB for four; the bodies themselves
-    // are under 8 MB together. Other tests share the process, hence a generous bound.
+    // are a few MB each. Other tests share the process, hence a generous bound.
     let grew_mb = peak.saturating_sub(baseline) / 1024;
     assert!(grew_mb < 200, "peak {grew_mb} MB above the baseline");
     assert_eq!(app.count("portraits"), 0);
