@@ -1043,11 +1043,7 @@ async fn calendar_page(
     notice: Option<String>,
     form: CalendarFormValues,
 ) -> Result<CalendarPage, PageError> {
-    if session.actor.role != Role::Admin {
-        return Err(
-            DomainError::Forbidden("只有管理员可以修改工作日历 / only an admin may edit the calendar".into()).into(),
-        );
-    }
+    authorize(&session.actor, Action::EditCalendar)?;
     let year = year.clamp(2000, 2100);
     let view = state
         .ctx
