@@ -230,14 +230,22 @@ fn safe_next(next: &str) -> String {
 /// scheme may differ, so the Origin's own scheme is used).
 fn check_origin(req: &HttpRequest, public: Option<&url::Origin>) -> Result<(), PageError> {
     let h = req.headers();
-    if let Some(site) = h.get("sec-fetch-site") {
-        if !matches!(site.to_str(), Ok("same-origin" | "none")) {
-            return Err(PageError::CrossSite);
-        }
+    let fetch_site = h.get("sec-fetch-site").map(|v| v.to_str().unwrap_or(""));
+    if fetch_site.is_some_and(|site| !matches!(site, "same-origin" | "none")) {
+        return Err(PageError::CrossSite);
     }
     let Some(origin) = h.get(header::ORIGIN) else {
         return Ok(());
     };
+    // Under our `Referrer-Policy: no-referrer` browsers send `Origin: null` even on our own
+    // forms; then the browser's own Sec-Fetch-Site (which a page cannot set) decides.
+    if origin.as_bytes() == b"null" {
+        return if fetch_site.is_some() {
+            Ok(())
+        } else {
+            Err(PageError::CrossSite)
+        };
+    }
     let origin = origin
         .to_str()
         .ok()

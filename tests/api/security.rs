@@ -215,6 +215,20 @@ async fn forms_posted_from_another_origin_are_refused_and_change_nothing() {
     .await
     .unwrap();
     assert_ne!(res.status().as_u16(), 403, "same origin: {}", res.text().await.unwrap());
+    // Chromium under `Referrer-Policy: no-referrer` sends `Origin: null` on our own forms.
+    let res = post(
+        "/admin/calendar",
+        vec![("origin", "null".into()), ("sec-fetch-site", "same-origin".into())],
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_ne!(
+        res.status().as_u16(),
+        403,
+        "null origin, same site: {}",
+        res.text().await.unwrap()
+    );
     // A wrong token is still refused whatever the headers say.
     let res = c
         .http
