@@ -65,6 +65,8 @@ pub enum PageError {
     Login(String),
     #[error("CSRF token missing or wrong")]
     Csrf,
+    #[error("form posted from another site")]
+    CrossSite,
     #[error(transparent)]
     App(#[from] Error),
     #[error("page not found")]
@@ -108,6 +110,11 @@ impl ResponseError for PageError {
                 StatusCode::FORBIDDEN,
                 "表单已过期 / form expired",
                 "请返回重新提交 / go back, reload the page and submit again".to_string(),
+            ),
+            PageError::CrossSite => (
+                StatusCode::FORBIDDEN,
+                "来自其他网站的提交已拒绝 / form from another site refused",
+                "请在本系统的页面上操作 / use the form on this service's own page".to_string(),
             ),
             PageError::NotFound => (StatusCode::NOT_FOUND, "未找到 / not found", "no such page".to_string()),
             PageError::App(Error::Domain(d)) => match d {
@@ -158,6 +165,11 @@ impl FromRequest for PageSession {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        // Every form and script post of a signed-in officer passes here first.
+        let origin = match (req.method().is_safe(), &state) {
+            (false, Some(s)) => check_origin(req, s.public_origin.as_ref()),
+            _ => Ok(()),
+        };
         let secret = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
         let next = if req.method() == actix_web::http::Method::GET {
             req.path().to_string()
@@ -165,6 +177,7 @@ impl FromRequest for PageSession {
             "/desk".to_string()
         };
         Box::pin(async move {
+            origin?;
             let state = state.ok_or_else(|| PageError::App(Error::Internal("app state missing".into())))?;
             let secret = secret.ok_or_else(|| PageError::Login(next.clone()))?;
             let now = state.ctx.clock.now();
@@ -192,13 +205,71 @@ fn redirect(to: &str) -> HttpResponse {
         .finish()
 }
 
-/// Only local paths: `next` must not send an officer to another site after login. Without
-/// one, `/` sends each role to where its work is.
-fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next
+/// Only paths of this service: `next` must not send an officer to another site after login.
+/// Browsers drop tabs and newlines from a Location and read `\` as `/`, so `/\t/evil` would
+/// become `//evil`: such characters are refused outright, then the rest is resolved as a
+/// browser would and must stay on our origin. Without one, `/` sends each role to its work.
+fn safe_next(next: &str) -> String {
+    let plain = next.len() <= 2048
+        && next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    let Ok(base) = url::Url::parse("http://borderdesk.invalid/") else {
+        return "/".into();
+    };
+    match base.join(next) {
+        Ok(u) if plain && u.origin() == base.origin() => u[url::Position::BeforePath..].to_string(),
+        _ => "/".into(),
+    }
+}
+
+/// Defence in depth beside the form token: a browser says where a form was posted from. A
+/// request that names another origin (or `Sec-Fetch-Site` other than same-origin or none) is
+/// refused; one that names none (curl, old browsers) is left to the token. Our origin is the
+/// configured public one, or else the request's `Host` (host and port; behind a TLS proxy the
+/// scheme may differ, so the Origin's own scheme is used).
+fn check_origin(req: &HttpRequest, public: Option<&url::Origin>) -> Result<(), PageError> {
+    let h = req.headers();
+    let fetch_site = h.get("sec-fetch-site").map(|v| v.to_str().unwrap_or(""));
+    if fetch_site.is_some_and(|site| !matches!(site, "same-origin" | "none")) {
+        return Err(PageError::CrossSite);
+    }
+    let Some(origin) = h.get(header::ORIGIN) else {
+        return Ok(());
+    };
+    // Under our `Referrer-Policy: no-referrer` browsers send `Origin: null` even on our own
+    // forms; then the browser's own Sec-Fetch-Site (which a page cannot set) decides.
+    if origin.as_bytes() == b"null" {
+        return if fetch_site.is_some() {
+            Ok(())
+        } else {
+            Err(PageError::CrossSite)
+        };
+    }
+    let origin = origin
+        .to_str()
+        .ok()
+        .and_then(|o| url::Url::parse(o).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or(PageError::CrossSite)?;
+    let ours = match public {
+        Some(o) => o.clone(),
+        None => {
+            let host = h
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+                .or_else(|| req.uri().authority().map(|a| a.to_string()))
+                .ok_or(PageError::CrossSite)?;
+            url::Url::parse(&format!("{}://{host}/", origin.scheme()))
+                .map_err(|_| PageError::CrossSite)?
+                .origin()
+        }
+    };
+    if origin.origin() == ours {
+        Ok(())
     } else {
-        "/"
+        Err(PageError::CrossSite)
     }
 }
 
@@ -215,7 +286,7 @@ pub struct NextQuery {
 #[utoipa::path(get, path = "/login", tag = "pages", responses((status = 200, description = "Login form", content_type = "text/html")))]
 pub async fn login_form(state: web::Data<AppState>, query: web::Query<NextQuery>) -> Result<HttpResponse, PageError> {
     let csrf = accounts::random_secret("")?;
-    let next = safe_next(query.next.as_deref().unwrap_or("/")).to_string();
+    let next = safe_next(query.next.as_deref().unwrap_or("/"));
     let mut res = html(
         StatusCode::OK,
         &LoginPage {
@@ -255,30 +326,32 @@ pub async fn login(
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
+    check_origin(&req, state.public_origin.as_ref())?;
     // Double-submit check: a cross-site form cannot read or set our cookie.
     let cookie = req.cookie(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string());
     if cookie.as_deref() != Some(form.csrf.as_str()) || form.csrf.is_empty() {
         return Err(PageError::Csrf);
     }
-    let key = form.username.trim().to_lowercase();
-    if state.login_limiter.check_key(&key).is_err() {
+    let now = state.ctx.clock.now();
+    let address = req
+        .peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+    if let Err(wait) = state.login_throttle.begin(now, address, &form.username) {
+        let secs = wait.num_seconds().max(1);
         return Ok(html(
             StatusCode::TOO_MANY_REQUESTS,
             &LoginPage {
                 nav: None,
-                error: Some(
-                    "尝试次数过多，请一分钟后再试 / too many attempts for this user: try again in a minute".into(),
-                ),
+                error: Some(format!(
+                    "尝试次数过多，请 {secs} 秒后再试 / too many attempts: try again in {secs} seconds"
+                )),
                 username: form.username,
                 csrf: form.csrf,
-                next: safe_next(&form.next).into(),
+                next: safe_next(&form.next),
             },
         ));
     }
-    if state.login_limiter.len() > 10_000 {
-        state.login_limiter.retain_recent();
-    }
-    let now = state.ctx.clock.now();
     let ttl = state.session_ttl;
     let (username, password) = (form.username.clone(), form.password);
     let secret = state
@@ -296,10 +369,11 @@ pub async fn login(
                 ),
                 username: form.username,
                 csrf: form.csrf,
-                next: safe_next(&form.next).into(),
+                next: safe_next(&form.next),
             },
         ));
     };
+    state.login_throttle.succeeded(address, &form.username);
     let cookie = Cookie::build(SESSION_COOKIE, secret)
         .path("/")
         .http_only(true)
@@ -307,7 +381,7 @@ pub async fn login(
         .same_site(SameSite::Strict)
         .max_age(CookieDuration::seconds(ttl.num_seconds()))
         .finish();
-    let mut res = redirect(safe_next(&form.next));
+    let mut res = redirect(&safe_next(&form.next));
     res.add_cookie(&cookie).map_err(Error::internal)?;
     Ok(res)
 }

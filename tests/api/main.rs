@@ -13,6 +13,7 @@ mod passport;
 mod permits;
 mod print;
 mod progress;
+mod security;
 mod support;
 mod tools;
 mod trade;
