@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::AppState;
 use super::extract::SESSION_COOKIE;
 use crate::domain::DomainError;
-use crate::domain::auth::{Action, Actor, Role, authorize};
+use crate::domain::auth::{Action, Actor, authorize};
 use crate::domain::local;
 use crate::domain::mask::mask_id;
 use crate::domain::traveller::TravellerInput;
