@@ -75,7 +75,7 @@ pub const MAX_TEXT_CHARS: usize = 1000;
 pub fn text_problem(s: &str, max: usize) -> Option<(&'static str, String)> {
     if s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
         return Some((
-            "control_character",
+            "printable",
             "不能包含控制字符 / control characters are not allowed".to_string(),
         ));
     }
@@ -122,8 +122,8 @@ mod tests {
     #[test]
     fn text_is_bounded_and_free_of_control_characters() {
         assert_eq!(text_problem("原因：材料不全\n请补交", 500), None);
-        assert_eq!(text_problem("a\0b", 500).map(|p| p.0), Some("control_character"));
-        assert_eq!(text_problem("a\u{1b}[31m", 500).map(|p| p.0), Some("control_character"));
+        assert_eq!(text_problem("a\0b", 500).map(|p| p.0), Some("printable"));
+        assert_eq!(text_problem("a\u{1b}[31m", 500).map(|p| p.0), Some("printable"));
         assert_eq!(text_problem(&"字".repeat(500), 500), None);
         assert_eq!(text_problem(&"字".repeat(501), 500).map(|p| p.0), Some("max_length"));
 
@@ -135,7 +135,7 @@ mod tests {
         assert_eq!(optional_text(&mut errs, "reason", Some("   "), 10), None);
         assert!(errs.is_empty());
         assert_eq!(optional_text(&mut errs, "reason", Some("x\0"), 10), None);
-        assert_eq!(errs.for_field("reason")[0].rule, "control_character");
+        assert_eq!(errs.for_field("reason")[0].rule, "printable");
     }
 
     #[test]

@@ -140,6 +140,11 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 fn text_rules(value: &serde_json::Value, path: &mut String, errs: &mut FieldErrors) {
     use serde_json::Value;
     match value {
+        // A scanned code (`code`, `crossings[i].code`) is machine input, not text: a scanner
+        // may send control characters (GS1's group separator, say) or a smudged run of noise,
+        // and the code parser answers anything that is not a permit code as `malformed`, a
+        // verdict rather than a 422. The body limit bounds its size.
+        Value::String(_) if path == "code" || path.ends_with(".code") => {}
         Value::String(s) => {
             if let Some((rule, message)) = text_problem(s, MAX_TEXT_CHARS) {
                 errs.add(if path.is_empty() { "body" } else { path.as_str() }, rule, message);

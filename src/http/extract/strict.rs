@@ -308,7 +308,7 @@ mod tests {
     fn unknown_keys_are_named_with_their_paths() {
         let (r, unknown) = read(json!({"inner": {"a": "x", "c": 1}, "list": [{}, {"bb": 2}], "flags": true}));
         assert!(r.is_ok());
-        assert_eq!(unknown, ["inner.c", "list[1].bb", "flags"]);
+        assert_eq!(unknown, ["flags", "inner.c", "list[1].bb"]);
     }
 
     #[test]
