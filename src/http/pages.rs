@@ -1487,12 +1487,18 @@ pub async fn jsqr_license() -> HttpResponse {
         .body(include_str!("../../templates/static/jsqr-1.4.0.LICENSE.txt"))
 }
 
-#[utoipa::path(post, path = "/checkpoint/upload", tag = "pages", request_body = super::api::UploadRequest, responses((status = 200, description = "Crossings decided offline by the scan page, recorded once", body = crate::service::checkpoint::UploadOut)))]
+#[utoipa::path(post, path = "/checkpoint/upload", tag = "pages", request_body = super::api::UploadRequest, responses(
+    (status = 200, description = "Crossings decided offline by the scan page, recorded once", body = crate::service::checkpoint::UploadOut),
+    (status = 400, description = "Malformed JSON", body = super::error::Problem),
+    (status = 413, description = "Body over the limit", body = super::error::Problem),
+    (status = 415, description = "Not application/json", body = super::error::Problem),
+    (status = 422, description = "A field missing, unknown, of the wrong type or breaking the text rule, each named", body = super::error::Problem),
+))]
 pub async fn checkpoint_upload(
     state: web::Data<AppState>,
     session: PageSession,
     req: HttpRequest,
-    body: web::Json<super::api::UploadRequest>,
+    body: super::extract::JsonBody<super::api::UploadRequest>,
 ) -> Result<HttpResponse, PageError> {
     let sent = req
         .headers()
@@ -1502,7 +1508,7 @@ pub async fn checkpoint_upload(
     session.check_csrf(sent)?;
     let ctx = state.ctx.clone();
     let actor = session.actor.clone();
-    let items = body.into_inner().crossings;
+    let items = body.0.crossings;
     let out = ctx
         .db
         .clone()
