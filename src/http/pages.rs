@@ -1457,14 +1457,25 @@ pub async fn checkpoint_scan(
     Ok(html(StatusCode::OK, &page))
 }
 
+const JS: &str = "application/javascript; charset=utf-8";
+
+/// A file shipped inside the binary (no build step, nothing fetched at run time).
+fn asset(
+    content_type: impl actix_web::http::header::TryIntoHeaderValue,
+    cache: &'static str,
+    body: &'static str,
+) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CACHE_CONTROL, cache))
+        .body(body)
+}
+
 /// The scan page's script: offline verification from the last trust bundle, and the upload of
 /// crossings decided offline. Served by the app (no build step; the CSP allows only 'self').
 #[utoipa::path(get, path = "/static/checkpoint.js", tag = "pages", responses((status = 200, description = "Scan page script", content_type = "application/javascript")))]
 pub async fn checkpoint_js() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/javascript; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .body(include_str!("../../templates/static/checkpoint.js"))
+    asset(JS, "no-cache", include_str!("../../templates/static/checkpoint.js"))
 }
 
 /// The QR decoder for camera scanning where the browser has no `BarcodeDetector` (jsQR,
@@ -1472,19 +1483,21 @@ pub async fn checkpoint_js() -> HttpResponse {
 /// for a year; the scan page loads it only when the camera is used.
 #[utoipa::path(get, path = "/static/jsqr-1.4.0.js", tag = "pages", responses((status = 200, description = "jsQR 1.4.0, the scan page's QR decoder", content_type = "application/javascript")))]
 pub async fn jsqr_js() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/javascript; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
-        .body(include_str!("../../templates/static/jsqr-1.4.0.js"))
+    asset(
+        JS,
+        "public, max-age=31536000, immutable",
+        include_str!("../../templates/static/jsqr-1.4.0.js"),
+    )
 }
 
 /// jsQR's licence, as its notice asks.
 #[utoipa::path(get, path = "/static/jsqr-1.4.0.LICENSE.txt", tag = "pages", responses((status = 200, description = "The Apache License 2.0 of jsQR", content_type = "text/plain")))]
 pub async fn jsqr_license() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(ContentType::plaintext())
-        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
-        .body(include_str!("../../templates/static/jsqr-1.4.0.LICENSE.txt"))
+    asset(
+        ContentType::plaintext(),
+        "public, max-age=31536000, immutable",
+        include_str!("../../templates/static/jsqr-1.4.0.LICENSE.txt"),
+    )
 }
 
 #[utoipa::path(post, path = "/checkpoint/upload", tag = "pages", request_body = super::api::UploadRequest, responses(
@@ -1521,8 +1534,5 @@ pub async fn checkpoint_upload(
 /// from a resident ID number as it is typed. Served by the app like the scan page's script.
 #[utoipa::path(get, path = "/static/desk.js", tag = "pages", responses((status = 200, description = "Desk form script", content_type = "application/javascript")))]
 pub async fn desk_js() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/javascript; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .body(include_str!("../../templates/static/desk.js"))
+    asset(JS, "no-cache", include_str!("../../templates/static/desk.js"))
 }
