@@ -67,10 +67,6 @@ pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
 /// last four characters of someone's ID number (up to 11,000 combinations for a resident ID).
 const PROGRESS_LOOKUPS_PER_MINUTE: std::num::NonZeroU32 = std::num::NonZeroU32::new(10).unwrap();
 
-/// Ten tries at once, then one every six seconds, per username: an officer who mistypes is not
-/// held up; guessing a password online becomes hopeless (argon2 makes each try slow besides).
-const LOGIN_ATTEMPTS_PER_MINUTE: std::num::NonZeroU32 = std::num::NonZeroU32::new(10).unwrap();
-
 pub struct Running {
     pub server: Server,
     pub addr: SocketAddr,
@@ -116,7 +112,8 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
         secure_cookies: settings.secure_cookies,
         verdict_clear_seconds: settings.verdict_clear_seconds,
         progress_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(PROGRESS_LOOKUPS_PER_MINUTE)),
-        login_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(LOGIN_ATTEMPTS_PER_MINUTE)),
+        login_throttle: crate::service::accounts::LoginThrottle::default(),
+        public_origin: settings.public_origin()?,
         portrait_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(settings.portrait_slots.max(1))),
     });
     let body_limit = settings.body_limit;

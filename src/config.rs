@@ -45,6 +45,12 @@ pub struct Settings {
     #[arg(long, env = "BORDERDESK_SECURE_COOKIES", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub secure_cookies: bool,
 
+    /// The address officers' browsers use, as scheme://host[:port] (e.g. https://desk.example.cn),
+    /// when a reverse proxy changes the Host header. Forms posted from any other origin are
+    /// refused. Unset: the request's Host header is taken as ours.
+    #[arg(long, env = "BORDERDESK_PUBLIC_ORIGIN", global = true)]
+    pub public_origin: Option<String>,
+
     /// Office opening time (HH:MM, China time).
     #[arg(long, env = "BORDERDESK_OFFICE_OPEN", default_value = "08:30", global = true)]
     pub office_open: String,
@@ -81,6 +87,7 @@ impl Default for Settings {
             body_limit: 64 * 1024,
             session_hours: 12,
             secure_cookies: true,
+            public_origin: None,
             office_open: "08:30".into(),
             office_close: "17:30".into(),
             key_lifetime_days: 1826,
@@ -95,6 +102,18 @@ impl Settings {
         match &self.database_url {
             Some(url) if !url.trim().is_empty() => url.clone(),
             _ => format!("sqlite:{}", self.data_dir.join("borderdesk.db").display()),
+        }
+    }
+
+    pub fn public_origin(&self) -> crate::error::Result<Option<url::Origin>> {
+        let Some(text) = self.public_origin.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+            return Ok(None);
+        };
+        match url::Url::parse(text) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(Some(u.origin())),
+            _ => Err(crate::error::Error::Internal(format!(
+                "BORDERDESK_PUBLIC_ORIGIN: {text:?} is not an origin such as https://desk.example.cn"
+            ))),
         }
     }
 

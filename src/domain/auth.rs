@@ -68,6 +68,8 @@ pub enum Action {
     Scan,
     /// See a holder's portrait: the window, supervisors and the checkpoint, nobody else.
     ViewPortrait,
+    /// Edit the working-day calendar (holidays and make-up working days).
+    EditCalendar,
 }
 
 /// Decides whether `actor` may take `action`; the reason names what is missing.
@@ -91,6 +93,7 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), DomainError> {
         Action::Integrate | Action::Supervise => matches!(actor.role, Role::Supervisor | Role::Admin),
         Action::Scan => actor.role == Role::Checkpoint,
         Action::ViewPortrait => matches!(actor.role, Role::Officer | Role::Supervisor | Role::Checkpoint),
+        Action::EditCalendar => actor.role == Role::Admin,
     };
     if allowed {
         Ok(())
@@ -145,6 +148,60 @@ mod tests {
     fn only_supervisors_revoke() {
         assert!(authorize(&actor(Role::Supervisor, &[]), Action::RevokePermit).is_ok());
         assert!(authorize(&actor(Role::Officer, &PermitKind::ALL), Action::RevokePermit).is_err());
+    }
+
+    /// The authorisation matrix as SECURITY.md shows it, computed from `authorize` itself.
+    fn matrix() -> String {
+        let k = PermitKind::BorderTrade;
+        let rows: [(&str, Action); 10] = [
+            ("受理申请 Take an application", Action::CreateApplication(k)),
+            ("批准、签发 Approve and issue a permit", Action::IssuePermit(k)),
+            ("打印证件 Print a permit", Action::PrintPermit(k)),
+            ("查看申请和证件 View applications and permits", Action::View),
+            ("吊销证件 Revoke a permit", Action::RevokePermit),
+            ("对接审核系统 Export batches, record review results", Action::Integrate),
+            ("时限监控 SLA and approvals view", Action::Supervise),
+            ("查验 Scan at a checkpoint lane", Action::Scan),
+            ("查看照片 See a holder's portrait", Action::ViewPortrait),
+            ("工作日历 Edit the working-day calendar", Action::EditCalendar),
+        ];
+        let mut out = String::from("| action |");
+        for r in Role::ALL {
+            out += &format!(" {} |", r.as_str());
+        }
+        out += "\n|---|";
+        out += &"---|".repeat(Role::ALL.len());
+        for (name, action) in rows {
+            out += &format!("\n| {name} |");
+            for role in Role::ALL {
+                let with = authorize(&actor(role, &PermitKind::ALL), action).is_ok();
+                let without = authorize(&actor(role, &[]), action).is_ok();
+                out += match (with, without) {
+                    (_, true) => " yes |",
+                    (true, false) => " with the kind's grant |",
+                    (false, _) => " — |",
+                };
+            }
+        }
+        out + "\n"
+    }
+
+    #[test]
+    fn security_md_shows_the_matrix_authorize_enforces() {
+        let doc = include_str!("../../SECURITY.md");
+        let expected = matrix();
+        assert!(
+            doc.contains(&expected),
+            "SECURITY.md's authorisation matrix differs from domain::auth; it should read:\n{expected}"
+        );
+    }
+
+    #[test]
+    fn only_admins_edit_the_calendar() {
+        for role in Role::ALL {
+            let ok = authorize(&actor(role, &PermitKind::ALL), Action::EditCalendar).is_ok();
+            assert_eq!(ok, role == Role::Admin, "{role:?}");
+        }
     }
 
     #[test]

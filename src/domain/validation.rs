@@ -64,6 +64,40 @@ pub fn clean(s: Option<&str>) -> Option<String> {
     s.map(str::trim).filter(|s| !s.is_empty()).map(|s| nfc(s).into_owned())
 }
 
+/// The longest text any field takes. Fields with a tighter rule (names, reasons) check their
+/// own limit; this one bounds everything else a client can send, at the door.
+pub const MAX_TEXT_CHARS: usize = 1000;
+
+/// Why `s` may not be stored as text of at most `max` characters: (rule, message), or None.
+/// Control characters are refused because a NUL is a driver error on PostgreSQL but stored on
+/// SQLite, and the others corrupt pages, logs and the printed document; line breaks and tabs
+/// are what a textarea sends, so they pass.
+pub fn text_problem(s: &str, max: usize) -> Option<(&'static str, String)> {
+    if s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Some((
+            "printable",
+            "不能包含控制字符 / control characters are not allowed".to_string(),
+        ));
+    }
+    if s.chars().count() > max {
+        return Some(("max_length", format!("最多{max}字 / at most {max} characters")));
+    }
+    None
+}
+
+/// An optional free-text field: cleaned as by [`clean`], then held to [`text_problem`]; a
+/// problem is recorded against `field`.
+pub fn optional_text(errs: &mut FieldErrors, field: &str, s: Option<&str>, max: usize) -> Option<String> {
+    let cleaned = clean(s)?;
+    match text_problem(&cleaned, max) {
+        Some((rule, message)) => {
+            errs.add(field, rule, message);
+            None
+        }
+        None => Some(cleaned),
+    }
+}
+
 /// Permit numbers, record ids and item codes are short ASCII (letters, digits, '-', '_'). Anything else
 /// cannot name a record, and is answered as "not found" without reaching the database (where
 /// a NUL byte, say, would be a driver error rather than a miss).
@@ -83,6 +117,25 @@ mod tests {
         assert!(matches!(nfc("Nguyễn Thị Ánh"), Cow::Borrowed(_)));
         assert_eq!(clean(Some(&format!("  {nfd} "))).as_deref(), Some("Nguyễn Thị Ánh"));
         assert_eq!(clean(Some("   ")), None);
+    }
+
+    #[test]
+    fn text_is_bounded_and_free_of_control_characters() {
+        assert_eq!(text_problem("原因：材料不全\n请补交", 500), None);
+        assert_eq!(text_problem("a\0b", 500).map(|p| p.0), Some("printable"));
+        assert_eq!(text_problem("a\u{1b}[31m", 500).map(|p| p.0), Some("printable"));
+        assert_eq!(text_problem(&"字".repeat(500), 500), None);
+        assert_eq!(text_problem(&"字".repeat(501), 500).map(|p| p.0), Some("max_length"));
+
+        let mut errs = FieldErrors::new();
+        assert_eq!(
+            optional_text(&mut errs, "reason", Some("  ok "), 10).as_deref(),
+            Some("ok")
+        );
+        assert_eq!(optional_text(&mut errs, "reason", Some("   "), 10), None);
+        assert!(errs.is_empty());
+        assert_eq!(optional_text(&mut errs, "reason", Some("x\0"), 10), None);
+        assert_eq!(errs.for_field("reason")[0].rule, "printable");
     }
 
     #[test]

@@ -20,8 +20,9 @@ use crate::service::permits::{self, Idempotency, PermitOut};
         (status = 401, description = "No valid token", body = Problem),
         (status = 403, description = "Role or grant missing", body = Problem),
         (status = 413, description = "Body too large", body = Problem),
+        (status = 415, description = "Not application/json", body = Problem),
         (status = 409, description = "An open application exists for the same identity document: the problem's detail names it (current_state is its state). Send `confirm_duplicate: true` to take another all the same", body = Problem),
-        (status = 422, description = "Every field that broke a rule", body = Problem),
+        (status = 422, description = "Every field that broke a rule, including fields the request does not have and arrays where an object belongs", body = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -191,7 +192,7 @@ pub struct RevokeRequest {
     post, path = "/api/v1/permits/{number}/revoke", tag = "permits",
     params(("number" = String, Path, description = "Permit number")),
     request_body = RevokeRequest,
-    responses((status = 200, body = PermitOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 400, description = "Malformed JSON", body = Problem), (status = 413, description = "Body over the limit", body = Problem), (status = 415, description = "Not application/json", body = Problem), (status = 200, body = PermitOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
 )]
 pub async fn revoke(
@@ -298,7 +299,7 @@ async fn run_step(state: &AppState, actor: crate::domain::auth::Actor, f: StepFn
 #[utoipa::path(
     post, path = "/api/v1/applications/{id}/accept", tag = "applications",
     params(("id" = String, Path, description = "Application id")), request_body = AcceptRequest,
-    responses((status = 200, description = "Accepted (受理); deferred items have due dates", body = ApplicationOut), (status = 409, body = Problem), (status = 422, description = "A required item is missing", body = Problem)),
+    responses((status = 400, description = "Malformed JSON", body = Problem), (status = 413, description = "Body over the limit", body = Problem), (status = 415, description = "Not application/json", body = Problem), (status = 200, description = "Accepted (受理); deferred items have due dates", body = ApplicationOut), (status = 409, body = Problem), (status = 422, description = "A required item is missing", body = Problem)),
     security(("bearer" = []))
 )]
 pub async fn accept(
@@ -339,7 +340,7 @@ pub async fn approve(
 #[utoipa::path(
     post, path = "/api/v1/applications/{id}/reject", tag = "applications",
     params(("id" = String, Path, description = "Application id")), request_body = ReasonRequest,
-    responses((status = 200, body = ApplicationOut), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 400, description = "Malformed JSON", body = Problem), (status = 413, description = "Body over the limit", body = Problem), (status = 415, description = "Not application/json", body = Problem), (status = 200, body = ApplicationOut), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
 )]
 pub async fn reject(
@@ -535,7 +536,7 @@ pub async fn acknowledge(
 #[utoipa::path(
     post, path = "/api/v1/applications/{id}/review", tag = "applications",
     params(("id" = String, Path, description = "Application id")), request_body = ReviewRequest,
-    responses((status = 200, description = "Review result recorded", body = ApplicationOut), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 400, description = "Malformed JSON", body = Problem), (status = 413, description = "Body over the limit", body = Problem), (status = 415, description = "Not application/json", body = Problem), (status = 200, description = "Review result recorded", body = ApplicationOut), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
 )]
 pub async fn review(
@@ -602,7 +603,7 @@ pub struct CalendarDay {
 #[utoipa::path(
     put, path = "/api/v1/calendar/{date}", tag = "calendar",
     params(("date" = String, Path, description = "YYYY-MM-DD")), request_body = CalendarDay,
-    responses((status = 200, body = crate::domain::calendar::Exception), (status = 403, body = Problem), (status = 422, body = Problem)),
+    responses((status = 400, description = "Malformed JSON", body = Problem), (status = 413, description = "Body over the limit", body = Problem), (status = 415, description = "Not application/json", body = Problem), (status = 200, body = crate::domain::calendar::Exception), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
 )]
 pub async fn calendar_set(
@@ -770,7 +771,7 @@ pub struct ScanRequest {
 #[utoipa::path(
     post, path = "/api/v1/checkpoint/scans", tag = "checkpoint",
     request_body = ScanRequest,
-    responses(
+    responses((status = 400, description = "Malformed JSON", body = Problem), (status = 413, description = "Body over the limit", body = Problem), (status = 415, description = "Not application/json", body = Problem), 
         (status = 200, description = "The verdict (admit or reject with a reason code); the attempt is recorded either way. Overstay: a pass that expired (per China date, Asia/Shanghai) while its holder was abroad — last crossing an exit — does not refuse the return: the entry is admitted with reason `ok` and `warning: \"overstay\"`, recorded with the crossing's audit entry for follow-up. An exit on an expired pass, or an entry with no exit on record, is rejected as `expired`. Offline verifiers admit every entry on an expired pass with the same warning (they cannot know the exit), and answer `unverifiable_offline` to a bare permit number.", body = crate::service::checkpoint::ScanOut),
         (status = 403, description = "Not a checkpoint account", body = Problem),
         (status = 422, description = "Lane or direction missing or malformed", body = Problem),
@@ -884,7 +885,7 @@ pub struct UploadRequest {
 #[utoipa::path(
     post, path = "/api/v1/checkpoint/crossings", tag = "checkpoint",
     request_body = UploadRequest,
-    responses((status = 200, description = "Recorded; crossings already uploaded are counted, not recorded again", body = crate::service::checkpoint::UploadOut), (status = 422, body = Problem)),
+    responses((status = 400, description = "Malformed JSON", body = Problem), (status = 413, description = "Body over the limit", body = Problem), (status = 415, description = "Not application/json", body = Problem), (status = 200, description = "Recorded; crossings already uploaded are counted, not recorded again", body = crate::service::checkpoint::UploadOut), (status = 422, body = Problem)),
     security(("bearer" = []))
 )]
 pub async fn upload(

@@ -10,9 +10,11 @@ use serde::de::DeserializeOwned;
 use super::AppState;
 use super::error::ApiError;
 use crate::domain::auth::Actor;
-use crate::domain::validation::FieldErrors;
+use crate::domain::validation::{FieldErrors, MAX_TEXT_CHARS, text_problem};
 use crate::error::Error;
 use crate::service::accounts;
+
+mod strict;
 
 pub const SESSION_COOKIE: &str = "bd_session";
 
@@ -61,8 +63,10 @@ impl FromRequest for ApiActor {
     }
 }
 
-/// A JSON body of `T`. Syntax errors are 400; a well-formed body with a field of the wrong type
-/// is 422 naming the field; the size limit (`PayloadConfig`) gives 413.
+/// A JSON body of `T`. Syntax errors are 400; the size limit (`PayloadConfig`) gives 413; a
+/// content type other than JSON 415; a well-formed body that is not a `T` — a field of the wrong
+/// type, a field `T` does not have, an array where an object belongs, text over the length or
+/// control-character rule — is one 422 naming every such field, before anything is done.
 pub struct JsonBody<T>(pub T, pub web::Bytes);
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
@@ -88,18 +92,81 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             if json_type != Some(true) {
                 return Err(ApiError::UnsupportedMediaType("application/json"));
             }
-            let mut value: serde_json::Value =
-                serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
-            nfc_strings(&mut value);
-            let parsed = serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
-                let mut errs = FieldErrors::new();
-                let path = e.path().to_string();
-                let field = if path == "." { "body".to_string() } else { path };
-                errs.add(field, "type", e.into_inner().to_string());
-                ApiError::App(errs.into())
-            })?;
+            let parsed = decode::<T>(&bytes)?;
             Ok(JsonBody(parsed, bytes))
         })
+    }
+}
+
+/// The body rules of [`JsonBody`] after the body is read: bytes to a `T` or the problem to
+/// answer. Public so that the fuzz target drives exactly what the routes run.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    nfc_strings(&mut value);
+    let mut errs = FieldErrors::new();
+    text_rules(&value, &mut String::new(), &mut errs);
+    let unknown = std::cell::RefCell::new(Vec::new());
+    let strict = strict::Strict {
+        value,
+        path: String::new(),
+        unknown: &unknown,
+    };
+    let parsed = serde_path_to_error::deserialize::<_, T>(strict);
+    for field in unknown.into_inner() {
+        errs.add(
+            field,
+            "unknown_field",
+            "没有这个字段（拼写错误？） / no such field (a typo?)",
+        );
+    }
+    match parsed {
+        Ok(parsed) if errs.is_empty() => Ok(parsed),
+        Ok(_) => Err(ApiError::App(errs.into())),
+        Err(e) => {
+            let path = e.path().to_string();
+            let field = if path == "." { "body".to_string() } else { path };
+            // A value the rules above already named is not named twice.
+            if !errs.has(&field) {
+                errs.add(field, "type", e.into_inner().to_string());
+            }
+            Err(ApiError::App(errs.into()))
+        }
+    }
+}
+
+/// Every string anywhere in the body held to the one text rule (`validation::text_problem`),
+/// so no field — however new — stores a NUL or a novel.
+fn text_rules(value: &serde_json::Value, path: &mut String, errs: &mut FieldErrors) {
+    use serde_json::Value;
+    match value {
+        // A scanned code (`code`, `crossings[i].code`) is machine input, not text: a scanner
+        // may send control characters (GS1's group separator, say) or a smudged run of noise,
+        // and the code parser answers anything that is not a permit code as `malformed`, a
+        // verdict rather than a 422. The body limit bounds its size.
+        Value::String(_) if path == "code" || path.ends_with(".code") => {}
+        Value::String(s) => {
+            if let Some((rule, message)) = text_problem(s, MAX_TEXT_CHARS) {
+                errs.add(if path.is_empty() { "body" } else { path.as_str() }, rule, message);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                text_rules(item, path, errs);
+                path.truncate(len);
+            }
+        }
+        Value::Object(map) => {
+            for (k, v) in map {
+                let len = path.len();
+                strict::push_key(path, k);
+                text_rules(v, path, errs);
+                path.truncate(len);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
 }
 

@@ -36,8 +36,10 @@ pub struct AppState {
     pub verdict_clear_seconds: u32,
     /// Per-address limit on the public progress query, against guessing ID suffixes.
     pub progress_limiter: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
-    /// Login attempts per username (not per address: a hall's officers share one address).
-    pub login_limiter: governor::DefaultKeyedRateLimiter<String>,
+    /// Failed logins per address and per username-and-address (in memory, per instance).
+    pub login_throttle: crate::service::accounts::LoginThrottle,
+    /// The origin forms must come from (`BORDERDESK_PUBLIC_ORIGIN`); None: the request's Host.
+    pub public_origin: Option<url::Origin>,
     /// Photos being normalised at once (see `Settings::portrait_slots`).
     pub portrait_slots: std::sync::Arc<tokio::sync::Semaphore>,
 }

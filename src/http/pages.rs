@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::AppState;
 use super::extract::SESSION_COOKIE;
 use crate::domain::DomainError;
-use crate::domain::auth::{Action, Actor, Role, authorize};
+use crate::domain::auth::{Action, Actor, authorize};
 use crate::domain::local;
 use crate::domain::mask::mask_id;
 use crate::domain::traveller::TravellerInput;
@@ -65,6 +65,8 @@ pub enum PageError {
     Login(String),
     #[error("CSRF token missing or wrong")]
     Csrf,
+    #[error("form posted from another site")]
+    CrossSite,
     #[error(transparent)]
     App(#[from] Error),
     #[error("page not found")]
@@ -108,6 +110,11 @@ impl ResponseError for PageError {
                 StatusCode::FORBIDDEN,
                 "表单已过期 / form expired",
                 "请返回重新提交 / go back, reload the page and submit again".to_string(),
+            ),
+            PageError::CrossSite => (
+                StatusCode::FORBIDDEN,
+                "来自其他网站的提交已拒绝 / form from another site refused",
+                "请在本系统的页面上操作 / use the form on this service's own page".to_string(),
             ),
             PageError::NotFound => (StatusCode::NOT_FOUND, "未找到 / not found", "no such page".to_string()),
             PageError::App(Error::Domain(d)) => match d {
@@ -174,6 +181,11 @@ impl FromRequest for PageSession {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        // Every form and script post of a signed-in officer passes here first.
+        let origin = match (req.method().is_safe(), &state) {
+            (false, Some(s)) => check_origin(req, s.public_origin.as_ref()),
+            _ => Ok(()),
+        };
         let secret = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
         let next = if req.method() == actix_web::http::Method::GET {
             req.path().to_string()
@@ -181,6 +193,7 @@ impl FromRequest for PageSession {
             "/desk".to_string()
         };
         Box::pin(async move {
+            origin?;
             let state = state.ok_or_else(|| PageError::App(Error::Internal("app state missing".into())))?;
             let secret = secret.ok_or_else(|| PageError::Login(next.clone()))?;
             let now = state.ctx.clock.now();
@@ -208,13 +221,71 @@ fn redirect(to: &str) -> HttpResponse {
         .finish()
 }
 
-/// Only local paths: `next` must not send an officer to another site after login. Without
-/// one, `/` sends each role to where its work is.
-fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next
+/// Only paths of this service: `next` must not send an officer to another site after login.
+/// Browsers drop tabs and newlines from a Location and read `\` as `/`, so `/\t/evil` would
+/// become `//evil`: such characters are refused outright, then the rest is resolved as a
+/// browser would and must stay on our origin. Without one, `/` sends each role to its work.
+fn safe_next(next: &str) -> String {
+    let plain = next.len() <= 2048
+        && next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    let Ok(base) = url::Url::parse("http://borderdesk.invalid/") else {
+        return "/".into();
+    };
+    match base.join(next) {
+        Ok(u) if plain && u.origin() == base.origin() => u[url::Position::BeforePath..].to_string(),
+        _ => "/".into(),
+    }
+}
+
+/// Defence in depth beside the form token: a browser says where a form was posted from. A
+/// request that names another origin (or `Sec-Fetch-Site` other than same-origin or none) is
+/// refused; one that names none (curl, old browsers) is left to the token. Our origin is the
+/// configured public one, or else the request's `Host` (host and port; behind a TLS proxy the
+/// scheme may differ, so the Origin's own scheme is used).
+fn check_origin(req: &HttpRequest, public: Option<&url::Origin>) -> Result<(), PageError> {
+    let h = req.headers();
+    let fetch_site = h.get("sec-fetch-site").map(|v| v.to_str().unwrap_or(""));
+    if fetch_site.is_some_and(|site| !matches!(site, "same-origin" | "none")) {
+        return Err(PageError::CrossSite);
+    }
+    let Some(origin) = h.get(header::ORIGIN) else {
+        return Ok(());
+    };
+    // Under our `Referrer-Policy: no-referrer` browsers send `Origin: null` even on our own
+    // forms; then the browser's own Sec-Fetch-Site (which a page cannot set) decides.
+    if origin.as_bytes() == b"null" {
+        return if fetch_site.is_some() {
+            Ok(())
+        } else {
+            Err(PageError::CrossSite)
+        };
+    }
+    let origin = origin
+        .to_str()
+        .ok()
+        .and_then(|o| url::Url::parse(o).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or(PageError::CrossSite)?;
+    let ours = match public {
+        Some(o) => o.clone(),
+        None => {
+            let host = h
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+                .or_else(|| req.uri().authority().map(|a| a.to_string()))
+                .ok_or(PageError::CrossSite)?;
+            url::Url::parse(&format!("{}://{host}/", origin.scheme()))
+                .map_err(|_| PageError::CrossSite)?
+                .origin()
+        }
+    };
+    if origin.origin() == ours {
+        Ok(())
     } else {
-        "/"
+        Err(PageError::CrossSite)
     }
 }
 
@@ -231,7 +302,7 @@ pub struct NextQuery {
 #[utoipa::path(get, path = "/login", tag = "pages", responses((status = 200, description = "Login form", content_type = "text/html")))]
 pub async fn login_form(state: web::Data<AppState>, query: web::Query<NextQuery>) -> Result<HttpResponse, PageError> {
     let csrf = accounts::random_secret("")?;
-    let next = safe_next(query.next.as_deref().unwrap_or("/")).to_string();
+    let next = safe_next(query.next.as_deref().unwrap_or("/"));
     let mut res = html(
         StatusCode::OK,
         &LoginPage {
@@ -271,30 +342,32 @@ pub async fn login(
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
+    check_origin(&req, state.public_origin.as_ref())?;
     // Double-submit check: a cross-site form cannot read or set our cookie.
     let cookie = req.cookie(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string());
     if cookie.as_deref() != Some(form.csrf.as_str()) || form.csrf.is_empty() {
         return Err(PageError::Csrf);
     }
-    let key = form.username.trim().to_lowercase();
-    if state.login_limiter.check_key(&key).is_err() {
+    let now = state.ctx.clock.now();
+    let address = req
+        .peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+    if let Err(wait) = state.login_throttle.begin(now, address, &form.username) {
+        let secs = wait.num_seconds().max(1);
         return Ok(html(
             StatusCode::TOO_MANY_REQUESTS,
             &LoginPage {
                 nav: None,
-                error: Some(
-                    "尝试次数过多，请一分钟后再试 / too many attempts for this user: try again in a minute".into(),
-                ),
+                error: Some(format!(
+                    "尝试次数过多，请 {secs} 秒后再试 / too many attempts: try again in {secs} seconds"
+                )),
                 username: form.username,
                 csrf: form.csrf,
-                next: safe_next(&form.next).into(),
+                next: safe_next(&form.next),
             },
         ));
     }
-    if state.login_limiter.len() > 10_000 {
-        state.login_limiter.retain_recent();
-    }
-    let now = state.ctx.clock.now();
     let ttl = state.session_ttl;
     let (username, password) = (form.username.clone(), form.password);
     let secret = state
@@ -312,10 +385,11 @@ pub async fn login(
                 ),
                 username: form.username,
                 csrf: form.csrf,
-                next: safe_next(&form.next).into(),
+                next: safe_next(&form.next),
             },
         ));
     };
+    state.login_throttle.succeeded(address, &form.username);
     let cookie = Cookie::build(SESSION_COOKIE, secret)
         .path("/")
         .http_only(true)
@@ -323,7 +397,7 @@ pub async fn login(
         .same_site(SameSite::Strict)
         .max_age(CookieDuration::seconds(ttl.num_seconds()))
         .finish();
-    let mut res = redirect(safe_next(&form.next));
+    let mut res = redirect(&safe_next(&form.next));
     res.add_cookie(&cookie).map_err(Error::internal)?;
     Ok(res)
 }
@@ -1088,11 +1162,7 @@ async fn calendar_page(
     notice: Option<String>,
     form: CalendarFormValues,
 ) -> Result<CalendarPage, PageError> {
-    if session.actor.role != Role::Admin {
-        return Err(
-            DomainError::Forbidden("只有管理员可以修改工作日历 / only an admin may edit the calendar".into()).into(),
-        );
-    }
+    authorize(&session.actor, Action::EditCalendar)?;
     let year = year.clamp(2000, 2100);
     let view = state
         .ctx
@@ -1432,14 +1502,25 @@ pub async fn checkpoint_scan(
     Ok(html(StatusCode::OK, &page))
 }
 
+const JS: &str = "application/javascript; charset=utf-8";
+
+/// A file shipped inside the binary (no build step, nothing fetched at run time).
+fn asset(
+    content_type: impl actix_web::http::header::TryIntoHeaderValue,
+    cache: &'static str,
+    body: &'static str,
+) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CACHE_CONTROL, cache))
+        .body(body)
+}
+
 /// The scan page's script: offline verification from the last trust bundle, and the upload of
 /// crossings decided offline. Served by the app (no build step; the CSP allows only 'self').
 #[utoipa::path(get, path = "/static/checkpoint.js", tag = "pages", responses((status = 200, description = "Scan page script", content_type = "application/javascript")))]
 pub async fn checkpoint_js() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/javascript; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .body(include_str!("../../templates/static/checkpoint.js"))
+    asset(JS, "no-cache", include_str!("../../templates/static/checkpoint.js"))
 }
 
 /// The QR decoder for camera scanning where the browser has no `BarcodeDetector` (jsQR,
@@ -1447,27 +1528,35 @@ pub async fn checkpoint_js() -> HttpResponse {
 /// for a year; the scan page loads it only when the camera is used.
 #[utoipa::path(get, path = "/static/jsqr-1.4.0.js", tag = "pages", responses((status = 200, description = "jsQR 1.4.0, the scan page's QR decoder", content_type = "application/javascript")))]
 pub async fn jsqr_js() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/javascript; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
-        .body(include_str!("../../templates/static/jsqr-1.4.0.js"))
+    asset(
+        JS,
+        "public, max-age=31536000, immutable",
+        include_str!("../../templates/static/jsqr-1.4.0.js"),
+    )
 }
 
 /// jsQR's licence, as its notice asks.
 #[utoipa::path(get, path = "/static/jsqr-1.4.0.LICENSE.txt", tag = "pages", responses((status = 200, description = "The Apache License 2.0 of jsQR", content_type = "text/plain")))]
 pub async fn jsqr_license() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(ContentType::plaintext())
-        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
-        .body(include_str!("../../templates/static/jsqr-1.4.0.LICENSE.txt"))
+    asset(
+        ContentType::plaintext(),
+        "public, max-age=31536000, immutable",
+        include_str!("../../templates/static/jsqr-1.4.0.LICENSE.txt"),
+    )
 }
 
-#[utoipa::path(post, path = "/checkpoint/upload", tag = "pages", request_body = super::api::UploadRequest, responses((status = 200, description = "Crossings decided offline by the scan page, recorded once", body = crate::service::checkpoint::UploadOut)))]
+#[utoipa::path(post, path = "/checkpoint/upload", tag = "pages", request_body = super::api::UploadRequest, responses(
+    (status = 200, description = "Crossings decided offline by the scan page, recorded once", body = crate::service::checkpoint::UploadOut),
+    (status = 400, description = "Malformed JSON", body = super::error::Problem),
+    (status = 413, description = "Body over the limit", body = super::error::Problem),
+    (status = 415, description = "Not application/json", body = super::error::Problem),
+    (status = 422, description = "A field missing, unknown, of the wrong type or breaking the text rule, each named", body = super::error::Problem),
+))]
 pub async fn checkpoint_upload(
     state: web::Data<AppState>,
     session: PageSession,
     req: HttpRequest,
-    body: web::Json<super::api::UploadRequest>,
+    body: super::extract::JsonBody<super::api::UploadRequest>,
 ) -> Result<HttpResponse, PageError> {
     let sent = req
         .headers()
@@ -1477,7 +1566,7 @@ pub async fn checkpoint_upload(
     session.check_csrf(sent)?;
     let ctx = state.ctx.clone();
     let actor = session.actor.clone();
-    let items = body.into_inner().crossings;
+    let items = body.0.crossings;
     let out = ctx
         .db
         .clone()
@@ -1490,8 +1579,5 @@ pub async fn checkpoint_upload(
 /// from a resident ID number as it is typed. Served by the app like the scan page's script.
 #[utoipa::path(get, path = "/static/desk.js", tag = "pages", responses((status = 200, description = "Desk form script", content_type = "application/javascript")))]
 pub async fn desk_js() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/javascript; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .body(include_str!("../../templates/static/desk.js"))
+    asset(JS, "no-cache", include_str!("../../templates/static/desk.js"))
 }

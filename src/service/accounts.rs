@@ -427,3 +427,222 @@ mod tests {
         assert_eq!(secret_hash("x"), secret_hash("x"));
     }
 }
+
+/// How failed logins slow the next try. A score counts recent failures and leaks away with time;
+/// past the free tries each further try waits twice as long as the one before, up to a cap.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub free: u32,
+    /// One failure is forgotten per this much quiet time.
+    pub leak: Duration,
+    pub cap: Duration,
+}
+
+impl Backoff {
+    fn wait(&self, score: f64) -> Duration {
+        // A failure counts until it has leaked away entirely.
+        let excess = score.ceil() - f64::from(self.free);
+        if excess < 0.0 {
+            return Duration::zero();
+        }
+        // 2^excess seconds, in floats so that a huge score cannot overflow.
+        let secs = 2f64.powf(excess).min(self.cap.num_seconds() as f64);
+        Duration::seconds(secs as i64)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    score: f64,
+    last: DateTime<Utc>,
+}
+
+impl Failures {
+    fn decayed(&self, now: DateTime<Utc>, b: &Backoff) -> f64 {
+        let quiet = (now - self.last).num_milliseconds().max(0) as f64;
+        let leak = b.leak.num_milliseconds().max(1) as f64;
+        (self.score - quiet / leak).max(0.0)
+    }
+
+    /// When the next try may be made: the backoff runs from the last try.
+    fn next_allowed(&self, now: DateTime<Utc>, b: &Backoff) -> DateTime<Utc> {
+        let wait = b.wait(self.decayed(now, b));
+        if wait.is_zero() { now } else { self.last + wait }
+    }
+}
+
+/// Login throttling keyed by client address and by username-and-address, so a guesser is
+/// slowed without locking the real officer out from elsewhere, and one address cannot spray
+/// many usernames. In memory, per instance: several instances each keep their own counts.
+pub struct LoginThrottle {
+    per_address: Backoff,
+    per_user: Backoff,
+    state: std::sync::Mutex<ThrottleState>,
+}
+
+#[derive(Default)]
+struct ThrottleState {
+    addresses: std::collections::HashMap<std::net::IpAddr, Failures>,
+    users: std::collections::HashMap<(String, std::net::IpAddr), Failures>,
+}
+
+/// Entries kept before idle ones are dropped, so a flood of usernames cannot grow memory without end.
+const THROTTLE_ENTRIES: usize = 10_000;
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        LoginThrottle::new(
+            // A hall's officers share one public address: fifty typos before any wait, and one
+            // forgotten a minute, is far more than a hall makes; a sprayer gets about one try a minute.
+            Backoff {
+                free: 50,
+                leak: Duration::minutes(1),
+                cap: Duration::minutes(15),
+            },
+            // Five tries for one username from one address, then 1 s, 2 s, 4 s … up to 15 minutes.
+            Backoff {
+                free: 5,
+                leak: Duration::minutes(5),
+                cap: Duration::minutes(15),
+            },
+        )
+    }
+}
+
+impl LoginThrottle {
+    pub fn new(per_address: Backoff, per_user: Backoff) -> Self {
+        LoginThrottle {
+            per_address,
+            per_user,
+            state: std::sync::Mutex::new(ThrottleState::default()),
+        }
+    }
+
+    fn key(username: &str, address: std::net::IpAddr) -> (String, std::net::IpAddr) {
+        (username.trim().to_lowercase(), address)
+    }
+
+    /// Asks to try a login. Counts the try as a failure at once (so parallel tries cannot slip
+    /// through before their failures are recorded); [`Self::succeeded`] takes it back. Err holds
+    /// how long to wait.
+    pub fn begin(
+        &self,
+        now: DateTime<Utc>,
+        address: std::net::IpAddr,
+        username: &str,
+    ) -> std::result::Result<(), Duration> {
+        let mut st = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let key = Self::key(username, address);
+        let (a, u) = (self.per_address, self.per_user);
+        let wait_a = st.addresses.get(&address).map(|f| f.next_allowed(now, &a) - now);
+        let wait_u = st.users.get(&key).map(|f| f.next_allowed(now, &u) - now);
+        let wait = wait_a.into_iter().chain(wait_u).max().unwrap_or_else(Duration::zero);
+        if wait > Duration::zero() {
+            return Err(wait);
+        }
+        if st.addresses.len() + st.users.len() > THROTTLE_ENTRIES {
+            st.addresses.retain(|_, f| f.decayed(now, &a) > 0.0);
+            st.users.retain(|_, f| f.decayed(now, &u) > 0.0);
+        }
+        let bump = |f: Option<&Failures>, b: &Backoff| Failures {
+            score: f.map_or(0.0, |f| f.decayed(now, b)) + 1.0,
+            last: now,
+        };
+        let fa = bump(st.addresses.get(&address), &a);
+        st.addresses.insert(address, fa);
+        let fu = bump(st.users.get(&key), &u);
+        st.users.insert(key, fu);
+        Ok(())
+    }
+
+    /// A successful login clears its username's failures from that address and takes back the
+    /// try counted against the address.
+    pub fn succeeded(&self, address: std::net::IpAddr, username: &str) {
+        let mut st = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        st.users.remove(&Self::key(username, address));
+        if let Some(f) = st.addresses.get_mut(&address) {
+            f.score = (f.score - 1.0).max(0.0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod throttle_tests {
+    use super::*;
+    use std::net::IpAddr;
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_790_000_000 + secs, 0).unwrap_or_default()
+    }
+    const HALL: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 7));
+    const HOME: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, 9));
+
+    #[test]
+    fn a_guesser_waits_longer_each_time_and_the_officer_elsewhere_does_not() {
+        let t = LoginThrottle::default();
+        for _ in 0..5 {
+            assert!(t.begin(at(0), HALL, "li").is_ok());
+        }
+        assert_eq!(t.begin(at(0), HALL, "li"), Err(Duration::seconds(1)));
+        assert!(t.begin(at(1), HALL, "LI ").is_ok(), "same user, other spelling");
+        assert_eq!(
+            t.begin(at(2), HALL, "li"),
+            Err(Duration::seconds(1)),
+            "the wait doubles"
+        );
+        assert!(t.begin(at(3), HALL, "li").is_ok());
+        assert_eq!(t.begin(at(3), HALL, "li"), Err(Duration::seconds(4)));
+        // The real officer from another address, and a colleague at the hall, are not held up.
+        assert!(t.begin(at(3), HOME, "li").is_ok());
+        assert!(t.begin(at(3), HALL, "wang").is_ok());
+    }
+
+    #[test]
+    fn the_wait_is_capped_and_failures_are_forgotten() {
+        let t = LoginThrottle::default();
+        let mut now = 0;
+        for _ in 0..40 {
+            while let Err(w) = t.begin(at(now), HALL, "li") {
+                assert!(w <= Duration::minutes(15), "{w}");
+                now += w.num_seconds().max(1);
+            }
+        }
+        // After a quiet day the slate is clean again.
+        let later = now + 86_400;
+        for _ in 0..5 {
+            assert!(t.begin(at(later), HALL, "li").is_ok());
+        }
+    }
+
+    #[test]
+    fn success_clears_the_usernames_failures() {
+        let t = LoginThrottle::default();
+        for _ in 0..4 {
+            assert!(t.begin(at(0), HALL, "li").is_ok());
+        }
+        assert!(t.begin(at(0), HALL, "li").is_ok());
+        t.succeeded(HALL, "li");
+        for _ in 0..5 {
+            assert!(t.begin(at(1), HALL, "li").is_ok());
+        }
+    }
+
+    #[test]
+    fn one_address_spraying_usernames_is_slowed_but_a_hall_logging_in_is_not() {
+        let t = LoginThrottle::default();
+        // A morning at the hall: sixty officers log in, a third of them after one typo.
+        for i in 0..60 {
+            let user = format!("officer{i}");
+            if i % 3 == 0 {
+                assert!(t.begin(at(i), HALL, &user).is_ok());
+            }
+            assert!(t.begin(at(i), HALL, &user).is_ok(), "officer {i}");
+            t.succeeded(HALL, &user);
+        }
+        // A sprayer: one try per username, many usernames.
+        let refused = (0..200)
+            .filter(|i| t.begin(at(100), HOME, &format!("u{i}")).is_err())
+            .count();
+        assert_eq!(refused, 150, "fifty free tries per address, then waiting");
+    }
+}

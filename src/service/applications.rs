@@ -810,17 +810,16 @@ pub fn approve(
     get_application(conn, id, now, policy)
 }
 
+/// A reason is a sentence or two for the applicant and the audit, not a document.
+const REASON_MAX_CHARS: usize = 500;
+
 fn reason_required(reason: Option<&str>) -> Result<String> {
     let reason = reason.map(str::trim).unwrap_or("");
     let mut errs = FieldErrors::new();
     if reason.is_empty() {
         errs.add("reason", "required", "请注明原因 / a reason is required");
-    } else if reason.chars().count() > 500 || reason.chars().any(|c| c.is_control() && c != '\n') {
-        errs.add(
-            "reason",
-            "max_length",
-            "最多500字，不含控制字符 / at most 500 characters, no control characters",
-        );
+    } else if let Some((rule, message)) = crate::domain::validation::text_problem(reason, REASON_MAX_CHARS) {
+        errs.add("reason", rule, message);
     }
     errs.finish(crate::domain::validation::nfc(reason).into_owned())
         .map_err(Error::from)
@@ -1071,7 +1070,9 @@ pub fn review(
         }
     };
     let reason = if approved {
-        clean(reason)
+        let mut errs = FieldErrors::new();
+        let reason = crate::domain::validation::optional_text(&mut errs, "reason", reason, REASON_MAX_CHARS);
+        errs.finish(reason)?
     } else {
         Some(reason_required(reason)?)
     };

@@ -10,7 +10,7 @@ use crate::db::models::CalendarDayRow;
 use crate::db::schema::{audit_log, calendar_days};
 use crate::db::{DbConnection, audit, ts, write_tx};
 use crate::domain::DomainError;
-use crate::domain::auth::{Actor, Role};
+use crate::domain::auth::{Action, Actor, authorize};
 use crate::domain::calendar::{
     self as cal, Calendar, DayKind, DayView, Exception, PublishedYear, SetProblem, YearView,
 };
@@ -134,11 +134,7 @@ pub fn year(conn: &mut DbConnection, year: i32) -> Result<YearView> {
 }
 
 fn admin_only(actor: &Actor) -> Result<()> {
-    if actor.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(DomainError::Forbidden("只有管理员可以修改工作日历 / only an admin may edit the calendar".into()).into())
-    }
+    Ok(authorize(actor, Action::EditCalendar)?)
 }
 
 /// Sets (adds or replaces) the exception for one day. A make-up working day on Monday–Friday

@@ -14,6 +14,7 @@ mod permits;
 mod portraits;
 mod print;
 mod progress;
+mod security;
 mod support;
 mod tools;
 mod trade;
