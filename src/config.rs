@@ -68,6 +68,16 @@ pub struct Settings {
     /// this long, so an old verdict is never taken for the next vehicle's (0 = never cleared).
     #[arg(long, env = "BORDERDESK_VERDICT_CLEAR_SECONDS", default_value_t = 20, global = true)]
     pub verdict_clear_seconds: u32,
+
+    /// Bearer token Prometheus sends to read `/metrics` on the public listener (at least 16
+    /// characters). Unset, and without a metrics address, `/metrics` answers 404 there.
+    #[arg(long, env = "BORDERDESK_METRICS_TOKEN", hide_env_values = true, global = true)]
+    pub metrics_token: Option<String>,
+
+    /// A second address (e.g. an internal interface, `10.0.0.5:9464`) that serves `/metrics`
+    /// without a token and nothing else. Port 0 picks a free port.
+    #[arg(long, env = "BORDERDESK_METRICS_ADDR", global = true)]
+    pub metrics_addr: Option<String>,
 }
 
 impl Default for Settings {
@@ -87,6 +97,8 @@ impl Default for Settings {
             office_close: "17:30".into(),
             key_lifetime_days: 1826,
             verdict_clear_seconds: 20,
+            metrics_token: None,
+            metrics_addr: None,
         }
     }
 }
@@ -109,6 +121,21 @@ impl Settings {
                 "BORDERDESK_PUBLIC_ORIGIN: {text:?} is not an origin such as https://desk.example.cn"
             ))),
         }
+    }
+
+    /// The metrics token's SHA-256 (compared, never the token itself); None when unset.
+    pub fn metrics_token_hash(&self) -> crate::error::Result<Option<[u8; 32]>> {
+        use sha2::{Digest, Sha256};
+        let Some(token) = self.metrics_token.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+            return Ok(None);
+        };
+        // A short token on a public listener could be guessed.
+        if token.chars().count() < 16 || token.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(crate::error::Error::Internal(
+                "BORDERDESK_METRICS_TOKEN: use at least 16 printable characters without spaces".into(),
+            ));
+        }
+        Ok(Some(Sha256::digest(token.as_bytes()).into()))
     }
 
     pub fn office_hours(&self) -> crate::error::Result<crate::domain::calendar::OfficeHours> {
