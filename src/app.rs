@@ -125,6 +125,15 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
     } else {
         settings.workers
     };
+    let token_hash = settings.metrics_token_hash()?;
+    // Say where Prometheus finds the metrics, since by default nobody does.
+    match (metrics_addr, token_hash.is_some()) {
+        (Some(a), _) => tracing::info!("metrics at http://{a}/metrics (no token there)"),
+        (None, true) => tracing::info!("metrics at /metrics with the bearer token"),
+        (None, false) => tracing::info!(
+            "/metrics is not served: set BORDERDESK_METRICS_TOKEN or BORDERDESK_METRICS_ADDR for Prometheus"
+        ),
+    }
     let state = web::Data::new(AppState {
         ctx: ctx.clone(),
         metrics: Metrics { permits_issued, scans },
@@ -136,7 +145,7 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
         public_origin: settings.public_origin()?,
         metrics_access: crate::http::ops::MetricsAccess {
             registry,
-            token_hash: settings.metrics_token_hash()?,
+            token_hash,
             private_addr: metrics_addr,
         },
     });
