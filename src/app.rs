@@ -70,6 +70,8 @@ const PROGRESS_LOOKUPS_PER_MINUTE: std::num::NonZeroU32 = std::num::NonZeroU32::
 pub struct Running {
     pub server: Server,
     pub addr: SocketAddr,
+    /// Where `/metrics` is served without a token (`BORDERDESK_METRICS_ADDR`), if anywhere.
+    pub metrics_addr: Option<SocketAddr>,
     pub ctx: Ctx,
 }
 
@@ -78,6 +80,21 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
     let listener =
         TcpListener::bind(&settings.bind).map_err(|e| Error::Internal(format!("binding {}: {e}", settings.bind)))?;
     let addr = listener.local_addr().map_err(Error::internal)?;
+    let metrics_listener = match settings
+        .metrics_addr
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    {
+        Some(a) => {
+            Some(TcpListener::bind(a).map_err(|e| Error::Internal(format!("binding metrics address {a}: {e}")))?)
+        }
+        None => None,
+    };
+    let metrics_addr = match &metrics_listener {
+        Some(l) => Some(l.local_addr().map_err(Error::internal)?),
+        None => None,
+    };
 
     let registry = prometheus::Registry::new();
     let permits_issued = prometheus::IntCounter::new(
@@ -94,9 +111,12 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
     )
     .map_err(Error::internal)?;
     registry.register(Box::new(scans.clone())).map_err(Error::internal)?;
+    // No `.endpoint()`: the middleware would answer /metrics itself, past any check; the
+    // route in `http::ops` serves it instead. Every path no route matches is counted under one
+    // label, so unknown paths cannot grow the series.
     let prometheus = PrometheusMetricsBuilder::new("borderdesk")
-        .registry(registry)
-        .endpoint("/metrics")
+        .registry(registry.clone())
+        .mask_unmatched_patterns("unmatched")
         .build()
         .map_err(|e| Error::Internal(format!("metrics: {e}")))?;
 
@@ -105,6 +125,15 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
     } else {
         settings.workers
     };
+    let token_hash = settings.metrics_token_hash()?;
+    // Say where Prometheus finds the metrics, since by default nobody does.
+    match (metrics_addr, token_hash.is_some()) {
+        (Some(a), _) => tracing::info!("metrics at http://{a}/metrics (no token there)"),
+        (None, true) => tracing::info!("metrics at /metrics with the bearer token"),
+        (None, false) => tracing::info!(
+            "/metrics is not served: set BORDERDESK_METRICS_TOKEN or BORDERDESK_METRICS_ADDR for Prometheus"
+        ),
+    }
     let state = web::Data::new(AppState {
         ctx: ctx.clone(),
         metrics: Metrics { permits_issued, scans },
@@ -115,6 +144,11 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
         login_throttle: crate::service::accounts::LoginThrottle::default(),
         public_origin: settings.public_origin()?,
         portrait_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(settings.portrait_slots.max(1))),
+        metrics_access: crate::http::ops::MetricsAccess {
+            registry,
+            token_hash,
+            private_addr: metrics_addr,
+        },
     });
     let body_limit = settings.body_limit;
     let server = HttpServer::new(move || {
@@ -129,6 +163,9 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
                     .memory_limit(crate::service::portraits::MAX_BYTES + 64 * 1024),
             )
             .wrap(prometheus.clone())
+            // Outside the metrics middleware, so what it never sees it never counts: the
+            // metrics listener's other paths, and made-up methods (each would be a new series).
+            .wrap(actix_web::middleware::from_fn(crate::http::ops::screen))
             .wrap(Compress::default())
             .wrap(
                 DefaultHeaders::new()
@@ -151,7 +188,16 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
     // Database calls run on the blocking pool; more threads than connections only queue.
     .worker_max_blocking_threads((settings.pool_size as usize / workers).max(2) + 2)
     .listen(listener)
-    .map_err(Error::internal)?
+    .map_err(Error::internal)?;
+    let server = match metrics_listener {
+        Some(l) => server.listen(l).map_err(Error::internal)?,
+        None => server,
+    }
     .run();
-    Ok(Running { server, addr, ctx })
+    Ok(Running {
+        server,
+        addr,
+        metrics_addr,
+        ctx,
+    })
 }

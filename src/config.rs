@@ -73,6 +73,16 @@ pub struct Settings {
     /// with Retry-After rather than queued, so memory stays bounded whatever arrives.
     #[arg(long, env = "BORDERDESK_PORTRAIT_SLOTS", default_value_t = 2, global = true)]
     pub portrait_slots: usize,
+
+    /// Bearer token Prometheus sends to read `/metrics` on the public listener (at least 16
+    /// characters). Unset, and without a metrics address, `/metrics` answers 404 there.
+    #[arg(long, env = "BORDERDESK_METRICS_TOKEN", hide_env_values = true, global = true)]
+    pub metrics_token: Option<String>,
+
+    /// A second address (e.g. an internal interface, `10.0.0.5:9464`) that serves `/metrics`
+    /// without a token and nothing else. Port 0 picks a free port.
+    #[arg(long, env = "BORDERDESK_METRICS_ADDR", global = true)]
+    pub metrics_addr: Option<String>,
 }
 
 impl Default for Settings {
@@ -93,6 +103,9 @@ impl Default for Settings {
             key_lifetime_days: 1826,
             verdict_clear_seconds: 20,
             portrait_slots: 2,
+
+            metrics_token: None,
+            metrics_addr: None,
         }
     }
 }
@@ -115,6 +128,21 @@ impl Settings {
                 "BORDERDESK_PUBLIC_ORIGIN: {text:?} is not an origin such as https://desk.example.cn"
             ))),
         }
+    }
+
+    /// The metrics token's SHA-256 (compared, never the token itself); None when unset.
+    pub fn metrics_token_hash(&self) -> crate::error::Result<Option<[u8; 32]>> {
+        use sha2::{Digest, Sha256};
+        let Some(token) = self.metrics_token.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+            return Ok(None);
+        };
+        // A short token on a public listener could be guessed.
+        if token.chars().count() < 16 || token.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(crate::error::Error::Internal(
+                "BORDERDESK_METRICS_TOKEN: use at least 16 printable characters without spaces".into(),
+            ));
+        }
+        Ok(Some(Sha256::digest(token.as_bytes()).into()))
     }
 
     pub fn office_hours(&self) -> crate::error::Result<crate::domain::calendar::OfficeHours> {

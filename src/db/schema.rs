@@ -196,6 +196,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    progress_access (application_id) {
+        application_id -> Text,
+        code_hash -> Text,
+        issued_at -> Timestamp,
+        issued_by -> Text,
+        failures -> Integer,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     trust_version (id) {
         id -> Integer,
         version -> BigInt,
@@ -217,6 +228,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     serial_counters,
     trust_version,
     portraits,
+    progress_access,
     permits,
     idempotency_keys,
     audit_log,

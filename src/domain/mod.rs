@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod calendar;
 pub mod ids;
+pub mod lookup;
 pub mod mask;
 pub mod offline;
 pub mod permit;

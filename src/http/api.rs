@@ -379,6 +379,46 @@ pub async fn withdraw(
 }
 
 #[utoipa::path(
+    post, path = "/api/v1/applications/{id}/receipt", tag = "applications",
+    params(("id" = String, Path, description = "Application id")),
+    responses((status = 201, description = "A new lookup code for the applicant's receipt, in clear this once (stored only hashed); any earlier code stops working and a lock is lifted", body = crate::service::progress::Receipt), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn receipt(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, now, actor) = (id.into_inner(), state.ctx.clock.now(), actor.0);
+    let receipt = state
+        .ctx
+        .db
+        .run(move |c| crate::service::progress::issue_code(c, now, &actor, &id))
+        .await?;
+    Ok(HttpResponse::Created().json(receipt))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/applications/{id}/lookup/unlock", tag = "applications",
+    params(("id" = String, Path, description = "Application id")),
+    responses((status = 204, description = "The progress lookup is open again (audited); the code stays"), (status = 403, body = Problem), (status = 409, description = "No receipt printed yet", body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn unlock_lookup(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, now, actor) = (id.into_inner(), state.ctx.clock.now(), actor.0);
+    state
+        .ctx
+        .db
+        .run(move |c| crate::service::progress::unlock(c, now, &actor, &id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(
     post, path = "/api/v1/applications/{id}/collect", tag = "applications",
     params(("id" = String, Path, description = "Application id")),
     responses((status = 200, description = "Handed over", body = ApplicationOut), (status = 409, body = Problem)),

@@ -42,6 +42,8 @@ pub struct AppState {
     pub public_origin: Option<url::Origin>,
     /// Photos being normalised at once (see `Settings::portrait_slots`).
     pub portrait_slots: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Who may read `/metrics`, and the registry it shows.
+    pub metrics_access: ops::MetricsAccess,
 }
 
 #[derive(OpenApi)]
@@ -49,13 +51,13 @@ pub struct AppState {
     info(title = "borderdesk", description = "Permit processing for the Pingxiang service hall and the Youyiguan one-window office."),
     paths(
         api::create_application, api::get_application, api::issue, api::get_permit, api::permit_pdf, api::revoke, api::keys,
-        api::accept, api::approve, api::reject, api::withdraw, api::collect, api::supply, api::acknowledge, api::review,
+        api::accept, api::approve, api::reject, api::withdraw, api::collect, api::receipt, api::unlock_lookup, api::supply, api::acknowledge, api::review,
         api::calendar_year, api::calendar_set, api::calendar_remove, api::notice,
         api::export_pull, api::export_ack, api::sla, api::scan, api::cleared, api::lanes, api::trust, api::upload,
         api::put_portrait, api::get_portrait, api::permit_photo,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
         pages::index, pages::login_form, pages::login, pages::logout, pages::desk, pages::create_application,
-        pages::application, pages::issue, pages::step, pages::portrait, pages::permit, pages::revoke,
+        pages::application, pages::receipt, pages::unlock, pages::issue, pages::step, pages::portrait, pages::permit, pages::revoke,
         pages::progress_form, pages::progress_lookup, pages::sla, pages::calendar, pages::calendar_set, pages::calendar_remove, pages::notice, pages::checkpoint, pages::checkpoint_scan, pages::checkpoint_js, pages::jsqr_js, pages::jsqr_license, pages::checkpoint_upload, pages::desk_js,
     ),
     // The bundle's payload is JSON inside a string (so its signature covers exact bytes): its
@@ -81,6 +83,7 @@ impl utoipa::Modify for BearerAuth {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(ops::healthz))
         .route("/readyz", web::get().to(ops::readyz))
+        .route("/metrics", web::get().to(ops::metrics))
         .route("/api/openapi.json", web::get().to(ops::openapi))
         .service(
             web::scope("/api/v1")
@@ -92,6 +95,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/applications/{id}/reject", web::post().to(api::reject))
                 .route("/applications/{id}/withdraw", web::post().to(api::withdraw))
                 .route("/applications/{id}/collect", web::post().to(api::collect))
+                .route("/applications/{id}/receipt", web::post().to(api::receipt))
+                .route("/applications/{id}/lookup/unlock", web::post().to(api::unlock_lookup))
                 .route(
                     "/applications/{id}/materials/{item}/supply",
                     web::post().to(api::supply),
@@ -140,6 +145,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/desk/applications/{id}", web::get().to(pages::application))
         .route("/desk/applications/{id}/issue", web::post().to(pages::issue))
         .route("/desk/applications/{id}/step", web::post().to(pages::step))
+        .route("/desk/applications/{id}/receipt", web::post().to(pages::receipt))
+        .route("/desk/applications/{id}/unlock", web::post().to(pages::unlock))
         .route("/desk/applications/{id}/portrait", web::post().to(pages::portrait))
         .route("/desk/applications/{id}/notice", web::get().to(pages::notice))
         .route("/desk/permits/{number}", web::get().to(pages::permit))

@@ -1,11 +1,99 @@
-//! Operations endpoints: liveness, readiness and the OpenAPI document. `/metrics` is served by
-//! the Prometheus middleware set up in `app`.
+//! Operations endpoints: liveness, readiness, the OpenAPI document and `/metrics` (counted by
+//! the Prometheus middleware set up in `app`, shown here only to whoever may read it).
 
-use actix_web::{HttpResponse, web};
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, header};
+use actix_web::middleware::Next;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use diesel::connection::SimpleConnection;
+use sha2::{Digest, Sha256};
 use utoipa::OpenApi;
 
 use super::AppState;
+use super::error::ApiError;
+
+/// Who may read `/metrics`: anyone on the private metrics address, on the public listener only
+/// Prometheus with the bearer token; without either configured, nobody (404).
+#[derive(Clone)]
+pub struct MetricsAccess {
+    pub registry: prometheus::Registry,
+    pub token_hash: Option<[u8; 32]>,
+    pub private_addr: Option<std::net::SocketAddr>,
+}
+
+impl MetricsAccess {
+    fn on_private(&self, req: &HttpRequest) -> bool {
+        self.private_addr.is_some_and(|a| a == req.app_config().local_addr())
+    }
+
+    fn may_read(&self, req: &HttpRequest) -> Result<(), ApiError> {
+        if self.on_private(req) {
+            return Ok(());
+        }
+        // Not served on the public listener at all: nothing to authenticate against.
+        let Some(expected) = &self.token_hash else {
+            return Err(ApiError::NoRoute);
+        };
+        let sent = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(ApiError::Unauthenticated)?;
+        // Hashes compared, so the comparison's time says nothing about the token.
+        let digest = Sha256::digest(sent.trim().as_bytes());
+        if digest
+            .iter()
+            .zip(expected.iter())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+        {
+            Ok(())
+        } else {
+            Err(ApiError::Unauthenticated)
+        }
+    }
+}
+
+/// Methods any route here answers; anything else is refused before it is counted.
+const KNOWN_METHODS: [Method; 7] = [
+    Method::GET,
+    Method::HEAD,
+    Method::POST,
+    Method::PUT,
+    Method::DELETE,
+    Method::PATCH,
+    Method::OPTIONS,
+];
+
+/// Runs before the metrics middleware: the metrics address serves `/metrics` and nothing else,
+/// and a made-up method (any token is a valid HTTP method) is answered 501 without becoming a
+/// label value.
+pub async fn screen(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> actix_web::Result<ServiceResponse<BoxBody>> {
+    let access = req.app_data::<web::Data<AppState>>().map(|s| s.metrics_access.clone());
+    let private = access.as_ref().is_some_and(|a| a.on_private(req.request()));
+    if private && req.path() != "/metrics" {
+        return Ok(req.into_response(ApiError::NoRoute.error_response()));
+    }
+    if !KNOWN_METHODS.contains(req.method()) {
+        let res = HttpResponse::NotImplemented()
+            .content_type("application/problem+json")
+            .json(super::error::Problem {
+                kind: "/problems/method".into(),
+                title: "不支持的请求方法 / method not supported".into(),
+                status: 501,
+                detail: format!("use one of {}", KNOWN_METHODS.map(|m| m.to_string()).join(", ")),
+                errors: Vec::new(),
+                current_state: None,
+            });
+        return Ok(req.into_response(res));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
 
 #[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, description = "The process is up")))]
 pub async fn healthz() -> HttpResponse {
@@ -25,9 +113,17 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
-#[allow(dead_code)] // documents the route the Prometheus middleware answers
-pub async fn metrics() {}
+#[utoipa::path(get, path = "/metrics", tag = "ops", security(("bearer" = [])), responses((status = 200, description = "Prometheus text format: on the metrics address (BORDERDESK_METRICS_ADDR) to anyone, on the public listener with Authorization: Bearer BORDERDESK_METRICS_TOKEN", content_type = "text/plain"), (status = 401, description = "A token is configured and this request did not send it", content_type = "application/problem+json"), (status = 404, description = "Not served on the public listener (no token configured)", content_type = "application/problem+json")))]
+pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let access = &state.metrics_access;
+    access.may_read(&req)?;
+    let text = prometheus::TextEncoder::new()
+        .encode_to_string(&access.registry.gather())
+        .map_err(crate::error::Error::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(text))
+}
 
 #[utoipa::path(get, path = "/api/openapi.json", tag = "ops", responses((status = 200, description = "This document")))]
 pub async fn openapi() -> HttpResponse {

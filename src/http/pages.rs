@@ -20,7 +20,7 @@ use crate::domain::traveller::TravellerInput;
 use crate::domain::validation::FieldError;
 use crate::domain::verdict::{Direction, Reason, reject};
 use crate::error::Error;
-use crate::service::{accounts, applications, permits};
+use crate::service::{accounts, applications, permits, progress};
 use crate::views::*;
 
 const LOGIN_CSRF_COOKIE: &str = "bd_login_csrf";
@@ -619,11 +619,20 @@ async fn application_page(
     authorize(&session.actor, Action::View)?;
     let ctx = state.ctx.clone();
     let now = ctx.clock.now();
-    let app = ctx
+    let (app, lookup) = ctx
         .db
         .clone()
-        .run(move |c| applications::get_application(c, &id, now, &ctx.policy))
+        .run(move |c| {
+            let app = applications::get_application(c, &id, now, &ctx.policy)?;
+            Ok((app, progress::state(c, now, &id)?))
+        })
         .await?;
+    let china = |t: chrono::DateTime<chrono::Utc>| local(t).format("%Y-%m-%d %H:%M").to_string();
+    let lookup = lookup.map(|l| LookupView {
+        code_issued_at: china(l.code_issued_at),
+        failures: l.failures,
+        locked_until: l.locked_until.map(china),
+    });
     let kp = state.ctx.policy.kind(app.kind);
     let checklist = kp
         .map(|k| {
@@ -661,6 +670,8 @@ async fn application_page(
         words,
         idempotency_key: accounts::random_secret("page-")?,
         checklist,
+        can_receipt: authorize(&session.actor, Action::CreateApplication(app.kind)).is_ok(),
+        lookup,
         app,
         error,
     })
@@ -799,6 +810,63 @@ pub async fn application(
         StatusCode::OK,
         &application_page(&state, &session, id.into_inner(), None).await?,
     ))
+}
+
+#[utoipa::path(post, path = "/desk/applications/{id}/receipt", tag = "pages", params(("id" = String, Path)), responses((status = 200, description = "The receipt with a new lookup code, shown this once (any earlier code stops working)", content_type = "text/html"), (status = 403, description = "Not a window officer for this kind", content_type = "text/html")))]
+pub async fn receipt(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: PageSession,
+    id: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
+    session.check_csrf(&form.csrf)?;
+    let (id, now, actor) = (id.into_inner(), state.ctx.clock.now(), session.actor.clone());
+    let receipt = state
+        .ctx
+        .db
+        .run(move |c| progress::issue_code(c, now, &actor, &id))
+        .await?;
+    let kp = state.ctx.policy.kind(receipt.kind);
+    let title = |f: fn(&crate::domain::policy::KindPolicy) -> &String| kp.map(f).cloned().unwrap_or_default();
+    // The address applicants know: the configured public origin, else the Host this page came on.
+    let origin = match &state.public_origin {
+        Some(o) => o.ascii_serialization(),
+        None => {
+            let info = req.connection_info();
+            format!("{}://{}", info.scheme(), info.host())
+        }
+    };
+    Ok(html(
+        StatusCode::OK,
+        &ReceiptPage {
+            nav: session.nav(),
+            kind_zh: title(|k| &k.title_zh),
+            kind_vi: title(|k| &k.title_vi),
+            kind_en: title(|k| &k.title_en),
+            issued_at: local(receipt.issued_at).format("%Y-%m-%d %H:%M").to_string(),
+            progress_url: format!("{origin}/progress"),
+            receipt,
+        },
+    ))
+}
+
+#[utoipa::path(post, path = "/desk/applications/{id}/unlock", tag = "pages", params(("id" = String, Path)), responses((status = 303, description = "Unlocked; back to the application"), (status = 409, description = "No receipt printed yet", content_type = "text/html")))]
+pub async fn unlock(
+    state: web::Data<AppState>,
+    session: PageSession,
+    id: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
+    session.check_csrf(&form.csrf)?;
+    let (id, now, actor) = (id.into_inner(), state.ctx.clock.now(), session.actor.clone());
+    let app_id = id.clone();
+    let outcome = state
+        .ctx
+        .db
+        .run(move |c| progress::unlock(c, now, &actor, &app_id))
+        .await;
+    after_change(&state, &session, id, outcome).await
 }
 
 #[derive(Deserialize)]
@@ -1029,10 +1097,12 @@ pub struct ProgressForm {
     #[serde(default)]
     last4: String,
     #[serde(default)]
+    code: String,
+    #[serde(default)]
     lang: String,
 }
 
-#[utoipa::path(post, path = "/progress", tag = "pages", responses((status = 200, description = "The application's progress, found by the application number or the permit number", content_type = "text/html"), (status = 404, description = "No match (the same answer for an unknown number and a wrong ID suffix)", content_type = "text/html"), (status = 429, description = "Too many look-ups from this address", content_type = "text/html")))]
+#[utoipa::path(post, path = "/progress", tag = "pages", responses((status = 200, description = "The application's progress, found by the application number or the permit number", content_type = "text/html"), (status = 404, description = "No match: the same answer for an unknown number, a wrong ID suffix or lookup code, and a lookup locked after 5 wrong tries (30 minutes, or until the window unlocks it)", content_type = "text/html"), (status = 429, description = "Too many look-ups from this address", content_type = "text/html")))]
 pub async fn progress_lookup(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -1063,13 +1133,14 @@ pub async fn progress_lookup(
     }
     let ctx = state.ctx.clone();
     let now = ctx.clock.now();
-    let (n, l4) = (number.clone(), form.last4.clone());
+    let (n, l4, code) = (number.clone(), form.last4.clone(), form.code.clone());
+    let lock = crate::domain::lookup::LockPolicy::default();
     let found = ctx
         .db
         .clone()
-        .run(move |c| applications::progress(c, now, &ctx.policy, &n, &l4))
+        .run(move |c| progress::lookup(c, now, &ctx.policy, lock, &n, &l4, &code))
         .await?;
-    let Some(applications::Progress { app, permit_status }) = found else {
+    let Some(progress::Progress { app, permit_status }) = found else {
         return progress_response(
             StatusCode::NOT_FOUND,
             &progress_page(lang, number, Some(t.not_found), None),

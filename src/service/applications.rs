@@ -466,7 +466,7 @@ pub fn take_application(
     get_application(conn, &arow.id, now, policy).map(|a| Taken::New(Box::new(a)))
 }
 
-fn load(conn: &mut DbConnection, id: &str) -> Result<(ApplicationRow, TravellerRow)> {
+pub(crate) fn load(conn: &mut DbConnection, id: &str) -> Result<(ApplicationRow, TravellerRow)> {
     if !plausible_key(id) {
         return Err(DomainError::NotFound { what: "application" }.into());
     }
@@ -579,58 +579,6 @@ pub fn by_number(conn: &mut DbConnection, number: &str) -> Result<Option<(Applic
         .select((ApplicationRow::as_select(), TravellerRow::as_select()))
         .first(conn)
         .optional()?)
-}
-
-/// What the public progress page shows for an application.
-#[derive(Debug)]
-pub struct Progress {
-    pub app: ApplicationOut,
-    /// The permit's effective status once printed: a pending one is not yet valid.
-    pub permit_status: Option<crate::domain::permit::PermitStatus>,
-}
-
-/// The public progress query: by the application number on the receipt or the permit number
-/// printed on the pass, and the last four characters of the identity number. One answer (None)
-/// for "no such number" and "wrong characters": the page must not confirm that a number exists
-/// to someone who does not hold the document.
-pub fn progress(
-    conn: &mut DbConnection,
-    now: DateTime<Utc>,
-    policy: &Policy,
-    number: &str,
-    last4: &str,
-) -> Result<Option<Progress>> {
-    let number = number.trim().to_uppercase();
-    let last4 = last4.trim().to_uppercase();
-    if !plausible_key(&number) {
-        return Ok(None);
-    }
-    let found = match by_number(conn, &number)? {
-        Some(found) => Some(found),
-        None => {
-            let app_id: Option<String> = permits::table
-                .filter(permits::number.eq(&number))
-                .select(permits::application_id)
-                .first(conn)
-                .optional()?;
-            match app_id {
-                Some(id) => Some(load(conn, &id)?),
-                None => None,
-            }
-        }
-    };
-    let Some((a, t)) = found else {
-        return Ok(None);
-    };
-    if last4.chars().count() != 4 || !t.id_number.to_uppercase().ends_with(&last4) {
-        return Ok(None);
-    }
-    let app = get_application(conn, &a.id, now, policy)?;
-    let permit_status = match &app.permit_number {
-        Some(n) => Some(super::permits::get_permit(conn, n)?.status(now)),
-        None => None,
-    };
-    Ok(Some(Progress { app, permit_status }))
 }
 
 /// Applications waiting for an officer at this office, oldest first: open ones, approved ones

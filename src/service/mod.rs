@@ -8,6 +8,7 @@ pub mod checkpoint;
 pub mod exports;
 pub mod permits;
 pub mod portraits;
+pub mod progress;
 pub mod scan_writer;
 pub mod sla;
 pub mod trust;

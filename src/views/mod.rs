@@ -457,6 +457,31 @@ pub struct ApplicationPage {
     /// A fresh idempotency key per rendering: a double-clicked or resent form issues once.
     pub idempotency_key: String,
     pub error: Option<String>,
+    /// The public lookup's standing (None: no receipt printed yet), and whether this user may
+    /// print a receipt or lift a lock.
+    pub lookup: Option<LookupView>,
+    pub can_receipt: bool,
+}
+
+/// The progress lookup on the application page, times in China time.
+pub struct LookupView {
+    pub code_issued_at: String,
+    pub failures: i32,
+    pub locked_until: Option<String>,
+}
+
+/// The receipt handed to the applicant: the number and the lookup code (shown this once).
+#[derive(Template)]
+#[template(path = "receipt.html")]
+pub struct ReceiptPage {
+    pub nav: Option<Nav>,
+    pub receipt: crate::service::progress::Receipt,
+    pub kind_zh: String,
+    pub kind_vi: String,
+    pub kind_en: String,
+    pub issued_at: String,
+    /// Where applicants look their progress up, e.g. https://desk.example.cn/progress.
+    pub progress_url: String,
 }
 
 /// The application's codes in words.

@@ -76,15 +76,7 @@ async fn a_printed_single_entry_pass_admits_one_trip_then_is_used() {
         (Some("used"), Some(1))
     );
     assert_eq!(app.count("crossings"), 5, "every attempt recorded, admitted or not");
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains(r#"borderdesk_scans_total{reason="wrong_direction",verdict="reject"} 2"#),
         "{metrics}"

@@ -7,6 +7,7 @@ mod browser;
 mod calendar;
 mod checkpoint;
 mod concurrency;
+mod hardening;
 mod ops;
 mod pages;
 mod passport;

@@ -11,15 +11,7 @@ async fn health_readiness_and_metrics() {
     assert_eq!(app.client.get(app.url("/readyz")).send().await.unwrap().status(), 200);
     let token = app.token("window", "officer", &["border_tourism"]);
     app.issued_permit(&token).await;
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(metrics.contains("borderdesk_permits_issued_total 1"), "{metrics}");
     assert!(metrics.contains("borderdesk_http_requests_total"), "{metrics}");
 }
@@ -84,6 +76,10 @@ async fn openapi_lists_every_route() {
         ("/admin/calendar/remove", "post"),
         ("/desk", "get"),
         ("/desk/applications", "post"),
+        ("/desk/applications/{id}/receipt", "post"),
+        ("/desk/applications/{id}/unlock", "post"),
+        ("/api/v1/applications/{id}/receipt", "post"),
+        ("/api/v1/applications/{id}/lookup/unlock", "post"),
         ("/desk/applications/{id}", "get"),
         ("/desk/applications/{id}/issue", "post"),
         ("/desk/applications/{id}/step", "post"),

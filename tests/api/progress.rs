@@ -1,14 +1,15 @@
 //! The public progress query: three languages, one answer for any mismatch, a rate limit.
+//! (Its lookup code and the lock after wrong tries: tests/api/hardening.rs.)
 
 use serde_json::{Value, json};
 
 use crate::support::{TestApp, cn_id, traveller};
 
-async fn lookup(app: &TestApp, number: &str, last4: &str, lang: &str) -> (u16, String) {
+async fn lookup(app: &TestApp, number: &str, last4: &str, code: &str, lang: &str) -> (u16, String) {
     let res = app
         .client
         .post(app.url("/progress"))
-        .form(&[("number", number), ("last4", last4), ("lang", lang)])
+        .form(&[("number", number), ("last4", last4), ("code", code), ("lang", lang)])
         .send()
         .await
         .unwrap();
@@ -40,27 +41,28 @@ async fn applicants_see_status_and_missing_items_in_three_languages() {
         .await;
     assert_eq!(res.status(), 200);
     let last4 = &cn_id("19900307", 3)[14..];
+    let code = app.receipt(&token, &id).await;
 
-    let (status, page) = lookup(&app, &number, last4, "zh").await;
+    let (status, page) = lookup(&app, &number, last4, &code, "zh").await;
     assert_eq!(status, 200);
     assert!(
         page.contains("已受理") && page.contains("证件照片") && page.contains("lang=\"zh-CN\""),
         "{page}"
     );
-    let (_, page) = lookup(&app, &number.to_lowercase(), last4, "vi").await;
+    let (_, page) = lookup(&app, &number.to_lowercase(), last4, &code, "vi").await;
     assert!(
         page.contains("Đã tiếp nhận") && page.contains("Ảnh chân dung") && page.contains("lang=\"vi\""),
         "{page}"
     );
-    let (_, page) = lookup(&app, &number, last4, "en").await;
+    let (_, page) = lookup(&app, &number, last4, &code, "en").await;
     assert!(
         page.contains("Accepted, being decided") && page.contains("Portrait photo") && page.contains("Decision due"),
         "{page}"
     );
 
     // A wrong suffix and an unknown number get the same answer.
-    let (s1, wrong_digits) = lookup(&app, &number, "0000", "en").await;
-    let (s2, unknown) = lookup(&app, "YYG209901010001", last4, "en").await;
+    let (s1, wrong_digits) = lookup(&app, &number, "0000", &code, "en").await;
+    let (s2, unknown) = lookup(&app, "YYG209901010001", last4, &code, "en").await;
     assert_eq!((s1, s2), (404, 404));
     assert_eq!(
         wrong_digits.replace(&number, "N"),
@@ -72,9 +74,10 @@ async fn applicants_see_status_and_missing_items_in_three_languages() {
 #[actix_web::test]
 async fn lookups_are_rate_limited_per_address() {
     let app = TestApp::spawn().await;
+    let code = "7K3M-Q9TX";
     let mut statuses = Vec::new();
     for _ in 0..12 {
-        statuses.push(lookup(&app, "YYG209901010001", "1234", "zh").await.0);
+        statuses.push(lookup(&app, "YYG209901010001", "1234", code, "zh").await.0);
     }
     assert_eq!(&statuses[..10], [404; 10]);
     assert_eq!(statuses[10], 429);
@@ -178,17 +181,18 @@ async fn a_pending_pass_is_printed_not_valid_and_found_by_its_permit_number() {
         .trim_end_matches(')')
         .to_string();
     let last4 = &cn_id("19900307", 3)[14..];
+    let code = app.receipt(&li, &id).await;
 
-    let (status, zh) = lookup(&app, number, last4, "zh").await;
+    let (status, zh) = lookup(&app, number, last4, &code, "zh").await;
     assert_eq!(status, 200, "the permit number finds the application");
     assert!(
         zh.contains(&format!("已制证，尚未生效：待补 证件照片（截止 {due}）")),
         "{zh}"
     );
     assert!(!zh.contains("可领取"), "{zh}");
-    let (_, vi) = lookup(&app, number, last4, "vi").await;
+    let (_, vi) = lookup(&app, number, last4, &code, "vi").await;
     assert!(vi.contains("chưa có hiệu lực") && vi.contains(&due), "{vi}");
-    let (_, en) = lookup(&app, &number.to_lowercase(), last4, "en").await;
+    let (_, en) = lookup(&app, &number.to_lowercase(), last4, &code, "en").await;
     assert!(
         en.contains("Printed, not yet valid: still to bring Portrait photo"),
         "{en}"
@@ -196,7 +200,7 @@ async fn a_pending_pass_is_printed_not_valid_and_found_by_its_permit_number() {
     // On a phone the result comes before the form.
     assert!(en.find("id=\"result\"").unwrap() < en.find("<form").unwrap());
     // A wrong suffix with the permit number: the same answer as for anything unknown.
-    assert_eq!(lookup(&app, number, "0000", "en").await.0, 404);
+    assert_eq!(lookup(&app, number, "0000", &code, "en").await.0, 404);
     // Revoked: said so, not "ready to collect".
     let res = app
         .post_json(
@@ -206,7 +210,7 @@ async fn a_pending_pass_is_printed_not_valid_and_found_by_its_permit_number() {
         )
         .await;
     assert_eq!(res.status(), 200);
-    let (_, en) = lookup(&app, number, last4, "en").await;
+    let (_, en) = lookup(&app, number, last4, &code, "en").await;
     assert!(
         en.contains("The permit was revoked") && !en.contains("ready to collect"),
         "{en}"

@@ -135,8 +135,10 @@ async fn a_guesser_elsewhere_does_not_lock_the_officer_out() {
 
 /// Every POST page route with its own body kind. The origin check runs before anything else,
 /// so the ids need not exist.
-const FORMS: [&str; 11] = [
+const FORMS: [&str; 13] = [
     "/logout",
+    "/desk/applications/x/receipt",
+    "/desk/applications/x/unlock",
     "/checkpoint",
     "/admin/calendar",
     "/admin/calendar/remove",

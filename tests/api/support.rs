@@ -18,9 +18,14 @@ pub struct TestApp {
     pub ctx: Ctx,
     pub clock: Arc<FixedClock>,
     pub database_url: Option<String>,
+    /// The metrics-only listener, when the settings name one.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     pub _dir: tempfile::TempDir,
     server: actix_web::dev::ServerHandle,
 }
+
+/// What Prometheus sends to read `/metrics` in tests.
+pub const METRICS_TOKEN: &str = "test-metrics-token-0123456789";
 
 /// An app whose server is stopped.
 pub struct Outage(TestApp);
@@ -94,6 +99,7 @@ impl TestApp {
             workers: 2,
             pool_size: 8,
             body_limit: 16 * 1024,
+            metrics_token: Some(METRICS_TOKEN.into()),
             ..Settings::default()
         };
         tweak(&mut settings);
@@ -112,6 +118,7 @@ impl TestApp {
             ctx: running.ctx,
             clock,
             database_url,
+            metrics_addr: running.metrics_addr,
             _dir: dir,
             server,
         }
@@ -165,6 +172,19 @@ impl TestApp {
             .expect("request")
     }
 
+    /// `/metrics` as Prometheus reads it (with the token).
+    pub async fn metrics(&self) -> String {
+        let res = self
+            .client
+            .get(self.url("/metrics"))
+            .bearer_auth(METRICS_TOKEN)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 200, "metrics with the token");
+        res.text().await.expect("text")
+    }
+
     /// GETs a public JSON resource (no token).
     pub async fn public_json(&self, path: &str) -> Value {
         self.client
@@ -199,6 +219,18 @@ impl TestApp {
         res.json::<Value>().await.expect("json")["id"]
             .as_str()
             .expect("id")
+            .to_string()
+    }
+
+    /// Prints a receipt for an application: returns its lookup code as printed.
+    pub async fn receipt(&self, token: &str, app_id: &str) -> String {
+        let res = self
+            .post_json(token, &format!("/api/v1/applications/{app_id}/receipt"), &json!({}))
+            .await;
+        assert_eq!(res.status(), 201);
+        res.json::<Value>().await.expect("json")["lookup_code"]
+            .as_str()
+            .expect("lookup_code")
             .to_string()
     }
 

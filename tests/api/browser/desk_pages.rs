@@ -216,6 +216,7 @@ async fn the_progress_page_speaks_the_phones_language_and_shows_the_result_first
     let permit = app.issued_permit(&li).await;
     let number = permit["number"].as_str().unwrap().to_string();
     let last4 = cn_id("19900307", 3)[14..].to_string();
+    let code = app.receipt(&li, permit["application_id"].as_str().unwrap()).await;
 
     let flags = ["--lang=vi-VN".to_string(), "--accept-lang=vi-VN,vi".to_string()];
     let Some(c) = Browser::start("progress_language", (390, 844), &flags).await else {
@@ -246,7 +247,13 @@ async fn the_progress_page_speaks_the_phones_language_and_shows_the_result_first
     c.find(Locator::Id("last4"))
         .await
         .unwrap()
-        .send_keys(&format!("{last4}{}", char::from(Key::Enter)))
+        .send_keys(&last4)
+        .await
+        .unwrap();
+    c.find(Locator::Id("code"))
+        .await
+        .unwrap()
+        .send_keys(&format!("{code}{}", char::from(Key::Enter)))
         .await
         .unwrap();
     c.wait().for_element(Locator::Id("result")).await.unwrap();

@@ -1,0 +1,83 @@
+//! The receipt and the lookup lock in a real browser: the window prints a receipt with the
+//! lookup code, the applicant's phone finds the application with it, wrong tries lock it, the
+//! application page says until when, and the window unlocks it.
+
+use fantoccini::{Client, Locator};
+
+use super::{Browser, axe, js, until};
+use crate::support::{TestApp, cn_id, traveller};
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+}
+
+async fn look_up(c: &Client, app: &TestApp, number: &str, last4: &str, code: &str) -> String {
+    c.goto(&app.url("/progress?lang=en")).await.unwrap();
+    for (id, text) in [("number", number), ("last4", last4), ("code", code)] {
+        c.find(Locator::Id(id)).await.unwrap().send_keys(text).await.unwrap();
+    }
+    click(c, "form[action='/progress'] button").await;
+    until(
+        c,
+        "document.getElementById('result') || document.getElementById('progress-message')",
+    )
+    .await;
+    js(c, "document.querySelector('main, body').innerText")
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[actix_web::test]
+async fn the_window_prints_the_receipt_and_lifts_a_lock() {
+    let app = TestApp::spawn().await;
+    let (user, password) = app.officer("li", "officer", &["border_tourism"]);
+    let token = app.token("api", "officer", &["border_tourism"]);
+    let id = app.application(&token, traveller(1)).await;
+    let last4 = cn_id("19900307", 3)[14..].to_string();
+
+    let Some(c) = Browser::start("receipt_page", (1280, 900), &[]).await else {
+        return;
+    };
+    c.login(&app, &user, &password).await;
+    c.goto(&app.url(&format!("/desk/applications/{id}"))).await.unwrap();
+    assert_eq!(axe(&c, "application without a receipt").await, Vec::<String>::new());
+    click(&c, "form[action$='/receipt'] button").await;
+    until(&c, "document.getElementById('lookup-code')").await;
+    assert_eq!(axe(&c, "receipt").await, Vec::<String>::new(), "WCAG 2.1 A/AA");
+    let code = js(&c, "document.getElementById('lookup-code').innerText.trim()").await;
+    let code = code.as_str().unwrap().to_string();
+    let number = js(&c, "document.getElementById('receipt-number').innerText.trim()").await;
+    let number = number.as_str().unwrap().to_string();
+    // Printed, the receipt is the receipt: no navigation, no buttons.
+    assert_eq!(
+        js(
+            &c,
+            "[...document.styleSheets].some(s => [...s.cssRules].some(r => r.media && r.media.mediaText === 'print'))"
+        )
+        .await,
+        true
+    );
+
+    let text = look_up(&c, &app, &number, &last4, &code).await;
+    assert!(text.contains("Issued") || text.contains("Submitted"), "{text}");
+    for _ in 0..5 {
+        look_up(&c, &app, &number, "0000", &code).await;
+    }
+    let text = look_up(&c, &app, &number, &last4, &code).await;
+    assert!(text.contains("No application matches"), "{text}");
+
+    c.goto(&app.url(&format!("/desk/applications/{id}"))).await.unwrap();
+    until(&c, "document.getElementById('lookup-locked')").await;
+    assert_eq!(axe(&c, "application with a locked lookup").await, Vec::<String>::new());
+    click(&c, "form[action$='/unlock'] button").await;
+    until(
+        &c,
+        "document.getElementById('lookup') && !document.getElementById('lookup-locked')",
+    )
+    .await;
+    let text = look_up(&c, &app, &number, &last4, &code).await;
+    assert!(!text.contains("No application matches"), "{text}");
+    c.c.clone().close().await.unwrap();
+}
