@@ -159,6 +159,11 @@ pub(crate) async fn save_portrait(
     id: String,
     upload: impl AsRef<[u8]> + Send + 'static,
 ) -> Result<(), Error> {
+    // A role that may not take photos is refused before its upload costs a decode.
+    crate::domain::auth::authorize_role(
+        &actor,
+        crate::domain::auth::on::handle(crate::domain::permit::PermitKind::BorderTourism, &actor.office),
+    )?;
     let portrait = tokio::task::spawn_blocking(move || crate::service::portraits::normalise(upload.as_ref()))
         .await
         .map_err(Error::internal)??;

@@ -12,6 +12,7 @@ mod pages;
 mod passport;
 mod permits;
 mod print;
+mod privilege;
 mod progress;
 mod security;
 mod support;
