@@ -334,14 +334,23 @@ fn seed_demo(ctx: &borderdesk::service::Ctx) -> borderdesk::error::Result<()> {
         "border_trade".to_string(),
         "passport".to_string(),
     ];
+    // Offices are scoped: the Pingxiang hall's officer shows that one office does not see
+    // another's applications.
     let demo = [
-        ("officer", "officer", all.clone(), "窗口民警 Window officer"),
-        ("supervisor", "supervisor", all, "值班领导 Supervisor"),
-        ("checkpoint", "checkpoint", vec![], "边检 Checkpoint"),
-        ("admin", "admin", vec![], "管理员 Admin"),
+        ("officer", "officer", all.clone(), "窗口民警 Window officer", "YYG"),
+        ("supervisor", "supervisor", all.clone(), "值班领导 Supervisor", "YYG"),
+        ("checkpoint", "checkpoint", vec![], "边检 Checkpoint", "YYG"),
+        ("admin", "admin", vec![], "管理员 Admin", "YYG"),
+        (
+            "pxh-officer",
+            "officer",
+            all,
+            "凭祥窗口民警 Pingxiang window officer",
+            "PXH",
+        ),
     ];
-    println!("\nDemo officers (office YYG) — passwords are new on every --demo start:");
-    for (username, role, grants, name) in demo {
+    println!("\nDemo officers (office YYG; pxh-officer at PXH) — passwords are new on every --demo start:");
+    for (username, role, grants, name, office) in demo {
         let password = accounts::random_secret("")?.chars().take(16).collect::<String>();
         let exists = ctx.db.run_blocking(|c| Ok(accounts::find_officer(c, username).ok()))?;
         match exists {
@@ -357,7 +366,7 @@ fn seed_demo(ctx: &borderdesk::service::Ctx) -> borderdesk::error::Result<()> {
                     display_name: Some(name.into()),
                     role: role.into(),
                     grants,
-                    office: "YYG".into(),
+                    office: office.into(),
                     password: password.clone(),
                 };
                 ctx.db

@@ -48,54 +48,150 @@ impl Actor {
     }
 }
 
+/// What an actor wants to do. Actions on an existing item carry the office the item belongs
+/// to: offices are scoped (each keeps its own blank stock and serial series), so window staff
+/// and supervisors act on their own office's applications and permits only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// Take an application at the window.
+pub enum Action<'a> {
+    /// Take an application at the window (it belongs to the taker's office).
     CreateApplication(PermitKind),
-    /// Issue (approve and produce) a permit.
-    IssuePermit(PermitKind),
-    /// Print a permit document.
-    PrintPermit(PermitKind),
-    /// Look a permit or application up.
-    View,
+    /// Work on an application of `office` at the window: accept, withdraw, hand over, supply an
+    /// item, acknowledge, record a review result, upload the portrait.
+    HandleApplication { kind: PermitKind, office: &'a str },
+    /// Approve, reject, or issue (approve and produce) a permit for an application of `office`.
+    IssuePermit { kind: PermitKind, office: &'a str },
+    /// Print a permit of `office`.
+    PrintPermit { kind: PermitKind, office: &'a str },
+    /// Read an application of `office`, its notice of missing items, the office's desk queue.
+    ViewApplication { office: &'a str },
+    /// Read a permit record of `office` (the checkpoint reads permits only through verdicts).
+    ViewPermit { office: &'a str },
     /// Revoke a permit in force.
-    RevokePermit,
-    /// System integration: hand applications to external systems and take their results.
+    RevokePermit { office: &'a str },
+    /// System integration: hand the actor's office's applications (identity numbers in full)
+    /// to external systems and take their results.
     Integrate,
-    /// Supervision: SLA and workload views.
+    /// Supervision: the SLA and workload view of the actor's office.
     Supervise,
     /// Scan permits at a checkpoint lane.
     Scan,
-    /// See a holder's portrait: the window, supervisors and the checkpoint, nobody else.
-    ViewPortrait,
+    /// See the portrait of an application or permit of `office` at the window.
+    ViewPortrait { office: &'a str },
+    /// See the holder's photo a scan verdict links to: what the guard compares the face with.
+    VerdictPhoto,
+    /// Read the working-day calendar (no personal data).
+    ReadCalendar,
     /// Edit the working-day calendar (holidays and make-up working days).
     EditCalendar,
 }
 
-/// Decides whether `actor` may take `action`; the reason names what is missing.
-pub fn authorize(actor: &Actor, action: Action) -> Result<(), DomainError> {
-    let window_staff = matches!(actor.role, Role::Officer | Role::Supervisor);
-    let allowed = match action {
-        Action::CreateApplication(kind) | Action::IssuePermit(kind) | Action::PrintPermit(kind) => {
-            if !window_staff {
-                false
-            } else if !actor.has_grant(kind) {
-                return Err(DomainError::Forbidden(format!(
-                    "未获授权办理{0}业务 / not authorised for {0}",
-                    kind.as_str()
-                )));
-            } else {
-                true
+impl<'a> Action<'a> {
+    /// The office an item acted on belongs to, and what the item is called when it is
+    /// reported missing: an item of another office answers exactly as one that does not
+    /// exist, so a refusal does not confirm it is there.
+    fn scope(self) -> Option<(&'static str, &'a str)> {
+        match self {
+            Action::HandleApplication { office, .. }
+            | Action::IssuePermit { office, .. }
+            | Action::ViewApplication { office } => Some(("application", office)),
+            Action::PrintPermit { office, .. } | Action::ViewPermit { office } | Action::RevokePermit { office } => {
+                Some(("permit", office))
             }
+            Action::ViewPortrait { office } => Some(("portrait", office)),
+            Action::CreateApplication(_)
+            | Action::Integrate
+            | Action::Supervise
+            | Action::Scan
+            | Action::VerdictPhoto
+            | Action::ReadCalendar
+            | Action::EditCalendar => None,
         }
-        Action::View => true,
-        Action::RevokePermit => actor.role == Role::Supervisor,
-        Action::Integrate | Action::Supervise => matches!(actor.role, Role::Supervisor | Role::Admin),
-        Action::Scan => actor.role == Role::Checkpoint,
-        Action::ViewPortrait => matches!(actor.role, Role::Officer | Role::Supervisor | Role::Checkpoint),
-        Action::EditCalendar => actor.role == Role::Admin,
-    };
-    if allowed {
+    }
+
+    /// The per-kind grant the action needs, if any.
+    fn kind(self) -> Option<PermitKind> {
+        match self {
+            Action::CreateApplication(kind)
+            | Action::HandleApplication { kind, .. }
+            | Action::IssuePermit { kind, .. }
+            | Action::PrintPermit { kind, .. } => Some(kind),
+            _ => None,
+        }
+    }
+}
+
+/// An action on an existing item, made from its kind and office once it is loaded.
+pub type ActionOn = for<'a> fn(PermitKind, &'a str) -> Action<'a>;
+
+/// The `ActionOn`s the services and pages use.
+pub mod on {
+    use super::{Action, PermitKind};
+
+    pub fn handle(kind: PermitKind, office: &str) -> Action<'_> {
+        Action::HandleApplication { kind, office }
+    }
+
+    pub fn issue(kind: PermitKind, office: &str) -> Action<'_> {
+        Action::IssuePermit { kind, office }
+    }
+
+    pub fn print(kind: PermitKind, office: &str) -> Action<'_> {
+        Action::PrintPermit { kind, office }
+    }
+
+    pub fn view_application(_: PermitKind, office: &str) -> Action<'_> {
+        Action::ViewApplication { office }
+    }
+
+    pub fn view_permit(_: PermitKind, office: &str) -> Action<'_> {
+        Action::ViewPermit { office }
+    }
+}
+
+/// Whether the role may take the action on some item at all.
+fn role_may(role: Role, action: Action<'_>) -> bool {
+    let window_staff = matches!(role, Role::Officer | Role::Supervisor);
+    match action {
+        Action::CreateApplication(_)
+        | Action::HandleApplication { .. }
+        | Action::IssuePermit { .. }
+        | Action::PrintPermit { .. }
+        | Action::ViewApplication { .. }
+        | Action::ViewPermit { .. }
+        | Action::ViewPortrait { .. } => window_staff,
+        Action::RevokePermit { .. } | Action::Integrate | Action::Supervise => role == Role::Supervisor,
+        Action::Scan | Action::VerdictPhoto => role == Role::Checkpoint,
+        Action::ReadCalendar => true,
+        Action::EditCalendar => role == Role::Admin,
+    }
+}
+
+/// Decides whether `actor` may take `action`. In this order, so that an answer tells the actor
+/// nothing they may not know: the role (403), then the item's office (404, as if the item did
+/// not exist), then the grant for the kind (403 naming the kind).
+pub fn authorize(actor: &Actor, action: Action<'_>) -> Result<(), DomainError> {
+    authorize_role(actor, action)?;
+    if let Some((what, office)) = action.scope()
+        && office != actor.office
+    {
+        return Err(DomainError::NotFound { what });
+    }
+    if let Some(kind) = action.kind()
+        && !actor.has_grant(kind)
+    {
+        return Err(DomainError::Forbidden(format!(
+            "未获授权办理{0}业务 / not authorised for {0}",
+            kind.as_str()
+        )));
+    }
+    Ok(())
+}
+
+/// The role part of `authorize` alone: checked before an item is looked up, so that a role
+/// refused outright gets the same 403 whether the item exists or not (the office and the
+/// grant are decided once the item is loaded).
+pub fn authorize_role(actor: &Actor, action: Action<'_>) -> Result<(), DomainError> {
+    if role_may(actor.role, action) {
         Ok(())
     } else {
         Err(DomainError::Forbidden(format!(
@@ -118,6 +214,9 @@ pub fn format_grants(grants: &[PermitKind]) -> String {
 mod tests {
     use super::*;
 
+    const OWN: &str = "YYG";
+    const OTHER: &str = "PXH";
+
     fn actor(role: Role, grants: &[PermitKind]) -> Actor {
         Actor {
             id: "a".into(),
@@ -125,45 +224,130 @@ mod tests {
             display_name: "U".into(),
             role,
             grants: grants.to_vec(),
-            office: "YYG".into(),
+            office: OWN.into(),
         }
+    }
+
+    fn not_found(r: Result<(), DomainError>) -> bool {
+        matches!(r, Err(DomainError::NotFound { .. }))
+    }
+
+    fn forbidden(r: Result<(), DomainError>) -> bool {
+        matches!(r, Err(DomainError::Forbidden(_)))
     }
 
     #[test]
     fn issuing_needs_window_role_and_grant() {
         let t = PermitKind::BorderTourism;
-        assert!(authorize(&actor(Role::Officer, &[t]), Action::IssuePermit(t)).is_ok());
-        assert!(
-            authorize(
-                &actor(Role::Officer, &[PermitKind::BorderTrade]),
-                Action::IssuePermit(t)
-            )
-            .is_err()
-        );
-        assert!(authorize(&actor(Role::Checkpoint, &[t]), Action::IssuePermit(t)).is_err());
-        assert!(authorize(&actor(Role::Admin, &[t]), Action::CreateApplication(t)).is_err());
+        let issue = Action::IssuePermit { kind: t, office: OWN };
+        assert!(authorize(&actor(Role::Officer, &[t]), issue).is_ok());
+        assert!(forbidden(authorize(
+            &actor(Role::Officer, &[PermitKind::BorderTrade]),
+            issue
+        )));
+        assert!(forbidden(authorize(&actor(Role::Checkpoint, &[t]), issue)));
+        assert!(forbidden(authorize(
+            &actor(Role::Admin, &[t]),
+            Action::CreateApplication(t)
+        )));
     }
 
     #[test]
-    fn only_supervisors_revoke() {
-        assert!(authorize(&actor(Role::Supervisor, &[]), Action::RevokePermit).is_ok());
-        assert!(authorize(&actor(Role::Officer, &PermitKind::ALL), Action::RevokePermit).is_err());
+    fn only_supervisors_revoke_and_only_their_offices_permits() {
+        let sup = actor(Role::Supervisor, &[]);
+        assert!(authorize(&sup, Action::RevokePermit { office: OWN }).is_ok());
+        assert!(not_found(authorize(&sup, Action::RevokePermit { office: OTHER })));
+        let officer = actor(Role::Officer, &PermitKind::ALL);
+        assert!(forbidden(authorize(&officer, Action::RevokePermit { office: OWN })));
     }
 
-    /// The authorisation matrix as SECURITY.md shows it, computed from `authorize` itself.
+    #[test]
+    fn another_offices_items_are_answered_as_missing_before_the_grant_is_named() {
+        let t = PermitKind::BorderTrade;
+        // Without the grant either: naming the kind would confirm the item exists.
+        let officer = actor(Role::Officer, &[PermitKind::BorderTourism]);
+        for action in [
+            Action::HandleApplication { kind: t, office: OTHER },
+            Action::IssuePermit { kind: t, office: OTHER },
+            Action::PrintPermit { kind: t, office: OTHER },
+            Action::ViewApplication { office: OTHER },
+            Action::ViewPermit { office: OTHER },
+            Action::ViewPortrait { office: OTHER },
+        ] {
+            assert!(not_found(authorize(&officer, action)), "{action:?}");
+            assert!(authorize_role(&officer, action).is_ok(), "{action:?}");
+        }
+        assert!(forbidden(authorize(
+            &officer,
+            Action::IssuePermit { kind: t, office: OWN }
+        )));
+        assert!(authorize(&officer, Action::ViewApplication { office: OWN }).is_ok());
+    }
+
+    #[test]
+    fn admins_and_the_checkpoint_read_no_application_or_permit_records() {
+        for role in [Role::Admin, Role::Checkpoint] {
+            let a = actor(role, &PermitKind::ALL);
+            for action in [
+                Action::ViewApplication { office: OWN },
+                Action::ViewPermit { office: OWN },
+                Action::ViewPortrait { office: OWN },
+                Action::Supervise,
+                Action::Integrate,
+            ] {
+                // Refused for the role before any office is compared: the same answer for
+                // every item, there or not.
+                assert!(forbidden(authorize_role(&a, action)), "{role:?} {action:?}");
+                assert!(forbidden(authorize(&a, action)), "{role:?} {action:?}");
+            }
+        }
+        assert!(authorize(&actor(Role::Checkpoint, &[]), Action::VerdictPhoto).is_ok());
+        assert!(forbidden(authorize(&actor(Role::Officer, &[]), Action::VerdictPhoto)));
+        for role in Role::ALL {
+            assert!(authorize(&actor(role, &[]), Action::ReadCalendar).is_ok());
+        }
+    }
+
+    /// The authorisation matrix as SECURITY.md shows it, computed from `authorize` itself: each
+    /// cell from an actor of office YYG with every grant and with none, on an item of YYG and of
+    /// PXH.
     fn matrix() -> String {
         let k = PermitKind::BorderTrade;
-        let rows: [(&str, Action); 10] = [
-            ("受理申请 Take an application", Action::CreateApplication(k)),
-            ("批准、签发 Approve and issue a permit", Action::IssuePermit(k)),
-            ("打印证件 Print a permit", Action::PrintPermit(k)),
-            ("查看申请和证件 View applications and permits", Action::View),
-            ("吊销证件 Revoke a permit", Action::RevokePermit),
-            ("对接审核系统 Export batches, record review results", Action::Integrate),
-            ("时限监控 SLA and approvals view", Action::Supervise),
-            ("查验 Scan at a checkpoint lane", Action::Scan),
-            ("查看照片 See a holder's portrait", Action::ViewPortrait),
-            ("工作日历 Edit the working-day calendar", Action::EditCalendar),
+        let rows: [(&str, ActionOn); 14] = [
+            ("受理申请 Take an application", |kind, _| {
+                Action::CreateApplication(kind)
+            }),
+            ("办理申请 Accept, withdraw, hand over, supply items, photo", on::handle),
+            ("批准、签发 Approve and issue a permit", on::issue),
+            ("打印证件 Print a permit", on::print),
+            (
+                "查看申请、告知书、待办 View applications, notices, the desk queue",
+                on::view_application,
+            ),
+            ("查看证件 View permit records", on::view_permit),
+            ("吊销证件 Revoke a permit", |_, office| Action::RevokePermit {
+                office,
+            }),
+            (
+                "对接审核系统 Export the office's applications for review, acknowledge",
+                |_, _| Action::Integrate,
+            ),
+            ("时限监控 The office's SLA and approvals view", |_, _| {
+                Action::Supervise
+            }),
+            ("查验 Scan at a checkpoint lane", |_, _| Action::Scan),
+            ("查看照片 See a holder's portrait", |_, office| {
+                Action::ViewPortrait { office }
+            }),
+            ("查验结果照片 See the photo a scan verdict shows", |_, _| {
+                Action::VerdictPhoto
+            }),
+            ("查看工作日历 Read the working-day calendar", |_, _| {
+                Action::ReadCalendar
+            }),
+            ("工作日历 Edit the working-day calendar", |_, _| {
+                Action::EditCalendar
+            }),
         ];
         let mut out = String::from("| action |");
         for r in Role::ALL {
@@ -174,12 +358,17 @@ mod tests {
         for (name, action) in rows {
             out += &format!("\n| {name} |");
             for role in Role::ALL {
-                let with = authorize(&actor(role, &PermitKind::ALL), action).is_ok();
-                let without = authorize(&actor(role, &[]), action).is_ok();
-                out += match (with, without) {
-                    (_, true) => " yes |",
-                    (true, false) => " with the kind's grant |",
-                    (false, _) => " — |",
+                let with = actor(role, &PermitKind::ALL);
+                let without = actor(role, &[]);
+                let own = authorize(&with, action(k, OWN)).is_ok();
+                let other = authorize(&with, action(k, OTHER)).is_ok();
+                let ungranted = authorize(&without, action(k, OWN)).is_ok();
+                out += match (own, other, ungranted) {
+                    (false, _, _) => " — |",
+                    (true, true, true) => " yes |",
+                    (true, false, true) => " own office |",
+                    (true, true, false) => " with the kind's grant |",
+                    (true, false, false) => " own office, with the kind's grant |",
                 };
             }
         }

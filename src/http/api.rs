@@ -55,14 +55,13 @@ pub async fn get_application(
     actor: ApiActor,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&actor.0, Action::View)?;
     let id = id.into_inner();
     let ctx = state.ctx.clone();
     let now = ctx.clock.now();
     let out = ctx
         .db
         .clone()
-        .run(move |c| applications::get_application(c, &id, now, &ctx.policy))
+        .run(move |c| applications::read(c, &actor.0, &id, now, &ctx.policy))
         .await?;
     Ok(HttpResponse::Ok().json(out))
 }
@@ -130,10 +129,13 @@ pub async fn get_permit(
     actor: ApiActor,
     number: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&actor.0, Action::View)?;
     let now = state.ctx.clock.now();
     let number = number.into_inner();
-    let record = state.ctx.db.run(move |c| permits::get_permit(c, &number)).await?;
+    let record = state
+        .ctx
+        .db
+        .run(move |c| permits::read(c, &actor.0, &number, crate::domain::auth::on::view_permit))
+        .await?;
     Ok(HttpResponse::Ok().json(record.out(now)?))
 }
 
@@ -150,11 +152,11 @@ pub async fn permit_pdf(
 ) -> Result<HttpResponse, ApiError> {
     let now = state.ctx.clock.now();
     let number = number.into_inner();
-    let record = state.ctx.db.run(move |c| permits::get_permit(c, &number)).await?;
-    let kind = record
-        .kind()
-        .ok_or_else(|| ApiError::App(crate::error::Error::Internal("stored kind".into())))?;
-    authorize(&actor.0, Action::PrintPermit(kind))?;
+    let record = state
+        .ctx
+        .db
+        .run(move |c| permits::read(c, &actor.0, &number, crate::domain::auth::on::print))
+        .await?;
     let photo = match record.application.portrait_at {
         Some(_) => {
             let id = record.application.id.clone();
@@ -612,7 +614,7 @@ pub async fn calendar_year(
     actor: ApiActor,
     q: web::Query<YearQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&actor.0, Action::View)?;
+    authorize(&actor.0, Action::ReadCalendar)?;
     use chrono::Datelike;
     let year = q
         .year
@@ -706,7 +708,6 @@ pub async fn notice(
     actor: ApiActor,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&actor.0, Action::View)?;
     let ctx = state.ctx.clone();
     let now = ctx.clock.now();
     let id = id.into_inner();
@@ -714,7 +715,7 @@ pub async fn notice(
     let app = ctx
         .db
         .clone()
-        .run(move |c| applications::get_application(c, &id, now, &policy))
+        .run(move |c| applications::read(c, &actor.0, &id, now, &policy))
         .await?;
     let model = super::notice_model(&state.ctx.policy, &app)?;
     let number = app.number.clone().unwrap_or_default();

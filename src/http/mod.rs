@@ -168,6 +168,11 @@ pub(crate) async fn save_portrait(
     id: String,
     upload: impl AsRef<[u8]> + Send + 'static,
 ) -> Result<(), Error> {
+    // A role that may not take photos is refused before its upload costs a decode.
+    crate::domain::auth::authorize_role(
+        &actor,
+        crate::domain::auth::on::handle(crate::domain::permit::PermitKind::BorderTourism, &actor.office),
+    )?;
     let slot = state
         .portrait_slots
         .clone()

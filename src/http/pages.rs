@@ -45,6 +45,9 @@ impl PageSession {
             can_take: crate::domain::permit::PermitKind::ALL
                 .into_iter()
                 .any(|k| authorize(&self.actor, Action::CreateApplication(k)).is_ok()),
+            can_supervise: authorize(&self.actor, Action::Supervise).is_ok(),
+            can_edit_calendar: authorize(&self.actor, Action::EditCalendar).is_ok(),
+            can_scan: authorize(&self.actor, Action::Scan).is_ok(),
         })
     }
 
@@ -432,12 +435,8 @@ async fn desk_page(
     errors: Vec<FieldError>,
     duplicate: Option<DuplicateWarning>,
 ) -> Result<DeskPage, PageError> {
-    let office = session.actor.office.clone();
-    let (open, recent) = state
-        .ctx
-        .db
-        .run(move |c| Ok((applications::queue(c, &office, 50)?, permits::recent_permits(c, 20)?)))
-        .await?;
+    let actor = session.actor.clone();
+    let (open, recent) = state.ctx.db.run(move |c| applications::desk(c, &actor, 50, 20)).await?;
     let now = state.ctx.clock.now();
     let policy = state.ctx.policy.clone();
     let offered: Vec<_> = policy
@@ -616,14 +615,14 @@ async fn application_page(
     id: String,
     error: Option<String>,
 ) -> Result<ApplicationPage, PageError> {
-    authorize(&session.actor, Action::View)?;
     let ctx = state.ctx.clone();
     let now = ctx.clock.now();
+    let actor = session.actor.clone();
     let (app, lookup) = ctx
         .db
         .clone()
         .run(move |c| {
-            let app = applications::get_application(c, &id, now, &ctx.policy)?;
+            let app = applications::read(c, &actor, &id, now, &ctx.policy)?;
             Ok((app, progress::state(c, now, &id)?))
         })
         .await?;
@@ -647,6 +646,7 @@ async fn application_page(
         kp,
         &actions::Facts {
             kind: app.kind,
+            office: &app.office,
             status: app.status,
             accepted_by: app.accepted_by.as_deref(),
             outstanding: app.materials.iter().filter(|m| !m.provided).count(),
@@ -665,7 +665,7 @@ async fn application_page(
     Ok(ApplicationPage {
         nav: session.nav(),
         kind_title: kind_title(state, app.kind),
-        can_see_portrait: authorize(&session.actor, Action::ViewPortrait).is_ok(),
+        can_see_portrait: authorize(&session.actor, Action::ViewPortrait { office: &app.office }).is_ok(),
         offer,
         words,
         idempotency_key: accounts::random_secret("page-")?,
@@ -922,9 +922,13 @@ async fn permit_page(
     errors: Vec<FieldError>,
     notice: Option<String>,
 ) -> Result<PermitPage, PageError> {
-    authorize(&session.actor, Action::View)?;
     let now = state.ctx.clock.now();
-    let record = state.ctx.db.run(move |c| permits::get_permit(c, &number)).await?;
+    let actor = session.actor.clone();
+    let record = state
+        .ctx
+        .db
+        .run(move |c| permits::read(c, &actor, &number, crate::domain::auth::on::view_permit))
+        .await?;
     let permit = record.out(now)?;
     let policy = &state.ctx.policy;
     let outstanding = record
@@ -944,14 +948,21 @@ async fn permit_page(
         valid_from: fmt(permit.valid_from),
         valid_until: fmt(permit.valid_until),
         issued_at: fmt(permit.issued_at),
-        can_print: authorize(&session.actor, Action::PrintPermit(permit.kind)).is_ok(),
+        can_print: authorize(
+            &session.actor,
+            Action::PrintPermit {
+                kind: permit.kind,
+                office: &permit.office,
+            },
+        )
+        .is_ok(),
         status: words::permit_status(permit.status),
         id_type: words::id_type_code(&permit.holder.id_type),
         office: words::office(policy, &permit.office),
         outstanding,
         // The service's rule: a supervisor, and a permit still in force (pending and
         // suspended ones included).
-        can_revoke: authorize(&session.actor, Action::RevokePermit).is_ok()
+        can_revoke: authorize(&session.actor, Action::RevokePermit { office: &permit.office }).is_ok()
             && crate::domain::permit::check_revoke(permit.status, Some("-")).is_ok(),
         permit,
         errors,
@@ -1401,15 +1412,15 @@ pub async fn notice(
     session: PageSession,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    authorize(&session.actor, Action::View)?;
     let ctx = state.ctx.clone();
     let now = ctx.clock.now();
     let id = id.into_inner();
     let app_id = id.clone();
+    let actor = session.actor.clone();
     let app = ctx
         .db
         .clone()
-        .run(move |c| applications::get_application(c, &app_id, now, &ctx.policy))
+        .run(move |c| applications::read(c, &actor, &app_id, now, &ctx.policy))
         .await?;
     let notice = super::notice_model(&state.ctx.policy, &app)?;
     Ok(html(

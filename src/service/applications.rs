@@ -9,7 +9,7 @@ use super::calendar;
 use crate::db::models::{ApplicationRow, MaterialRow, TravellerRow};
 use crate::db::schema::{application_materials, applications, permits, serial_counters, travellers};
 use crate::db::{DbConnection, audit, new_id, ts, utc, write_tx};
-use crate::domain::auth::{Action, Actor, authorize};
+use crate::domain::auth::{Action, ActionOn, Actor, authorize, authorize_role, on};
 use crate::domain::calendar::OfficeHours;
 use crate::domain::ids::IdType;
 use crate::domain::mask::mask_id;
@@ -479,6 +479,23 @@ pub(crate) fn load(conn: &mut DbConnection, id: &str) -> Result<(ApplicationRow,
         .ok_or_else(|| DomainError::NotFound { what: "application" }.into())
 }
 
+/// Loads an application for `action`: a role refused outright is told so before the lookup
+/// (the same answer whether the application exists or not), and another office's application
+/// answers as a missing one.
+pub(crate) fn load_for(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    action: ActionOn,
+) -> Result<(ApplicationRow, TravellerRow)> {
+    // The role's answer does not depend on the kind; any kind will do before the lookup.
+    authorize_role(actor, action(PermitKind::BorderTourism, &actor.office))?;
+    let (a, t) = load(conn, id)?;
+    let kind = PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal(format!("stored kind {}", a.kind)))?;
+    authorize(actor, action(kind, &a.office))?;
+    Ok((a, t))
+}
+
 pub fn materials(conn: &mut DbConnection, id: &str) -> Result<Vec<MaterialRow>> {
     Ok(application_materials::table
         .filter(application_materials::application_id.eq(id))
@@ -552,20 +569,43 @@ pub fn view(
     })
 }
 
-pub fn get_application(
+/// An application as the actor may read it: window staff of its office only.
+pub fn read(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Result<ApplicationOut> {
+    let (a, t) = load_for(conn, actor, id, on::view_application)?;
+    with_details(conn, a, &t, now, policy)
+}
+
+/// The application after the caller has authorised reading it.
+pub(crate) fn get_application(
     conn: &mut DbConnection,
     id: &str,
     now: DateTime<Utc>,
     policy: &Policy,
 ) -> Result<ApplicationOut> {
     let (a, t) = load(conn, id)?;
+    with_details(conn, a, &t, now, policy)
+}
+
+fn with_details(
+    conn: &mut DbConnection,
+    a: ApplicationRow,
+    t: &TravellerRow,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Result<ApplicationOut> {
     let mats = materials(conn, &a.id)?;
     let permit_number = permits::table
         .filter(permits::application_id.eq(&a.id))
         .select(permits::number)
         .first(conn)
         .optional()?;
-    view(a, &t, &mats, permit_number, now, policy)
+    view(a, t, &mats, permit_number, now, policy)
 }
 
 /// Finds an application by its public number (for the progress query).
@@ -604,6 +644,19 @@ pub fn queue(conn: &mut DbConnection, office: &str, limit: i64) -> Result<Vec<(A
         .load(conn)?)
 }
 
+/// The desk's two lists: the queue, and the latest permits.
+pub type Desk = (Vec<(ApplicationRow, TravellerRow)>, Vec<super::permits::PermitRecord>);
+
+/// The desk: the actor's office's queue and its latest permits, filtered by office in the
+/// queries (another office's work is not fetched at all).
+pub fn desk(conn: &mut DbConnection, actor: &Actor, queue_limit: i64, recent_limit: i64) -> Result<Desk> {
+    authorize(actor, Action::ViewApplication { office: &actor.office })?;
+    Ok((
+        queue(conn, &actor.office, queue_limit)?,
+        super::permits::recent_permits(conn, &actor.office, recent_limit)?,
+    ))
+}
+
 /// Moves an application one step with a conditional update on its current state, so of two
 /// concurrent steps only one applies. Returns the row as it was.
 fn step(
@@ -613,11 +666,10 @@ fn step(
     policy: &Policy,
     id: &str,
     step: Step,
-    action: fn(PermitKind) -> Action,
+    action: ActionOn,
 ) -> Result<(ApplicationRow, ApplicationStatus)> {
-    let (a, _) = load(c, id)?;
+    let (a, _) = load_for(c, actor, id, action)?;
     let kind = PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal(format!("stored kind {}", a.kind)))?;
-    authorize(actor, action(kind))?;
     let kp = kind_policy(policy, kind)?;
     let from =
         ApplicationStatus::parse(&a.status).ok_or_else(|| Error::Internal(format!("stored status {}", a.status)))?;
@@ -678,7 +730,7 @@ pub fn accept(
 ) -> Result<ApplicationOut> {
     let cal = calendar::load(conn)?;
     write_tx(conn, |c| {
-        let (a, to) = step(c, now, actor, policy, id, Step::Accept, Action::CreateApplication)?;
+        let (a, to) = step(c, now, actor, policy, id, Step::Accept, on::handle)?;
         let kind = PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal("kind".into()))?;
         let kp = kind_policy(policy, kind)?;
         let deferred = workflow::check_acceptance(kp, provided, now, &cal, hours)?;
@@ -731,7 +783,7 @@ pub fn approve(
     id: &str,
 ) -> Result<ApplicationOut> {
     write_tx(conn, |c| {
-        let (a, to) = step(c, now, actor, policy, id, Step::Approve, Action::IssuePermit)?;
+        let (a, to) = step(c, now, actor, policy, id, Step::Approve, on::issue)?;
         let kind = PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal("kind".into()))?;
         let outstanding = materials(c, &a.id)?.iter().filter(|m| !m.provided).count();
         workflow::check_approval(
@@ -783,7 +835,7 @@ pub fn reject(
 ) -> Result<ApplicationOut> {
     let reason = reason_required(reason)?;
     write_tx(conn, |c| {
-        let (a, to) = step(c, now, actor, policy, id, Step::Reject, Action::IssuePermit)?;
+        let (a, to) = step(c, now, actor, policy, id, Step::Reject, on::issue)?;
         diesel::update(applications::table.find(&a.id))
             .set((
                 applications::decided_at.eq(Some(ts(now))),
@@ -812,7 +864,7 @@ pub fn withdraw(
     id: &str,
 ) -> Result<ApplicationOut> {
     write_tx(conn, |c| {
-        let (a, to) = step(c, now, actor, policy, id, Step::Withdraw, Action::CreateApplication)?;
+        let (a, to) = step(c, now, actor, policy, id, Step::Withdraw, on::handle)?;
         diesel::update(applications::table.find(&a.id))
             .set(applications::attention.eq(None::<String>))
             .execute(c)?;
@@ -837,7 +889,7 @@ pub fn collect(
     id: &str,
 ) -> Result<ApplicationOut> {
     write_tx(conn, |c| {
-        let (a, to) = step(c, now, actor, policy, id, Step::Collect, Action::PrintPermit)?;
+        let (a, to) = step(c, now, actor, policy, id, Step::Collect, on::print)?;
         audit_step(
             c,
             now,
@@ -891,9 +943,7 @@ pub fn supply(
 /// The application something is supplied to (a deferred item, the portrait): it exists, the
 /// actor handles its kind, and it is not closed (rejected or withdrawn).
 pub(crate) fn open_for_supply(c: &mut DbConnection, actor: &Actor, id: &str) -> Result<ApplicationRow> {
-    let (a, _) = load(c, id)?;
-    let kind = PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal("kind".into()))?;
-    authorize(actor, Action::CreateApplication(kind))?;
+    let (a, _) = load_for(c, actor, id, on::handle)?;
     let status = ApplicationStatus::parse(&a.status).ok_or_else(|| Error::Internal("status".into()))?;
     if matches!(status, ApplicationStatus::Rejected | ApplicationStatus::Withdrawn) {
         return Err(DomainError::Conflict {
@@ -971,9 +1021,7 @@ pub fn acknowledge(
     id: &str,
 ) -> Result<ApplicationOut> {
     write_tx(conn, |c| {
-        let (a, _) = load(c, id)?;
-        let kind = PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal("kind".into()))?;
-        authorize(actor, Action::CreateApplication(kind))?;
+        let (a, _) = load_for(c, actor, id, on::handle)?;
         diesel::update(applications::table.find(&a.id))
             .set(applications::attention.eq(None::<String>))
             .execute(c)?;
@@ -1025,15 +1073,7 @@ pub fn review(
         Some(reason_required(reason)?)
     };
     write_tx(conn, |c| {
-        let (a, to) = step(
-            c,
-            now,
-            actor,
-            policy,
-            id,
-            Step::Review(approved),
-            Action::CreateApplication,
-        )?;
+        let (a, to) = step(c, now, actor, policy, id, Step::Review(approved), on::handle)?;
         diesel::update(applications::table.find(&a.id))
             .set((
                 applications::decided_at.eq(Some(ts(now))),

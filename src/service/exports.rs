@@ -69,15 +69,25 @@ fn out(row: ExportBatchRow, key_id: String) -> Batch {
     }
 }
 
-/// The batch waiting for acknowledgement, or a new one of every accepted passport application
-/// not yet handed over; None when there is nothing to send. Pulling again before acknowledging
+/// The office's batch waiting for acknowledgement, or a new one of every accepted passport
+/// application of the actor's office not yet handed over; None when there is nothing to send. Pulling again before acknowledging
 /// returns the same batch.
 pub fn pull(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, keys: &KeyRing) -> Result<Option<Batch>> {
     authorize(actor, Action::Integrate)?;
+    // Only the supervisor's own office's applications go into the batch.
     write_tx(conn, |c| {
         let open: Option<ExportBatchRow> = export_batches::table
             .filter(export_batches::kind.eq(PermitKind::Passport.as_str()))
             .filter(export_batches::acked_at.is_null())
+            // A batch is made of one office's applications (its supervisor pulls it):
+            // another office's batch answers as a missing one.
+            .filter(
+                export_batches::id.nullable().eq_any(
+                    applications::table
+                        .filter(applications::office.eq(&actor.office))
+                        .select(applications::export_batch),
+                ),
+            )
             .order(export_batches::created_at.asc())
             .select(ExportBatchRow::as_select())
             .first(c)
@@ -88,6 +98,7 @@ pub fn pull(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, keys: &K
         let rows: Vec<(ApplicationRow, TravellerRow)> = applications::table
             .inner_join(travellers::table)
             .filter(applications::kind.eq(PermitKind::Passport.as_str()))
+            .filter(applications::office.eq(&actor.office))
             .filter(applications::status.eq(ApplicationStatus::Accepted.as_str()))
             .filter(applications::export_batch.is_null())
             .order(applications::accepted_at.asc())
@@ -178,6 +189,15 @@ pub fn acknowledge(
     write_tx(conn, |c| {
         let batch: ExportBatchRow = export_batches::table
             .find(batch_id)
+            // A batch is made of one office's applications (its supervisor pulls it):
+            // another office's batch answers as a missing one.
+            .filter(
+                export_batches::id.nullable().eq_any(
+                    applications::table
+                        .filter(applications::office.eq(&actor.office))
+                        .select(applications::export_batch),
+                ),
+            )
             .select(ExportBatchRow::as_select())
             .first(c)
             .optional()?

@@ -10,7 +10,7 @@ use super::applications::{TravellerOut, kind_policy, materials, next_serial};
 use crate::db::models::{ApplicationRow, IdempotencyRow, MaterialRow, PermitRow, TravellerRow};
 use crate::db::schema::{application_materials, applications, idempotency_keys, officers, permits, travellers};
 use crate::db::{DbConnection, audit, ts, utc, write_tx};
-use crate::domain::auth::{Action, Actor, authorize};
+use crate::domain::auth::{Action, Actor, authorize, authorize_role};
 use crate::domain::mask::mask_id;
 use crate::domain::permit::{self, ApplicationStatus, PermitKind, PermitStatus};
 use crate::domain::policy::Policy;
@@ -178,6 +178,13 @@ pub fn issue(
     application_id: &str,
     idem: Option<&Idempotency>,
 ) -> Result<(PermitRecord, bool)> {
+    authorize_role(
+        actor,
+        Action::IssuePermit {
+            kind: PermitKind::BorderTourism,
+            office: &actor.office,
+        },
+    )?;
     if let Some(idem) = idem
         && let Some(number) = replay(conn, actor, idem)?
     {
@@ -217,7 +224,13 @@ fn issue_in_tx(
         .optional()?
         .ok_or(DomainError::NotFound { what: "application" })?;
     let kind = PermitKind::parse(&app.kind).ok_or_else(|| Error::Internal(format!("stored kind {}", app.kind)))?;
-    authorize(actor, Action::IssuePermit(kind))?;
+    authorize(
+        actor,
+        Action::IssuePermit {
+            kind,
+            office: &app.office,
+        },
+    )?;
     let status = ApplicationStatus::parse(&app.status)
         .ok_or_else(|| Error::Internal(format!("stored status {}", app.status)))?;
     let kp = kind_policy(policy, kind)?;
@@ -397,13 +410,31 @@ pub fn get_permit(conn: &mut DbConnection, number: &str) -> Result<PermitRecord>
     })
 }
 
-/// The most recent permits, newest first, for the officer's desk.
-pub fn recent_permits(conn: &mut DbConnection, limit: i64) -> Result<Vec<PermitRecord>> {
+/// A permit record for `action` (reading or printing it): a role refused outright is told so
+/// before the lookup, and another office's permit answers as a missing one.
+pub fn read(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    number: &str,
+    action: crate::domain::auth::ActionOn,
+) -> Result<PermitRecord> {
+    authorize_role(actor, action(PermitKind::BorderTourism, &actor.office))?;
+    let record = get_permit(conn, number)?;
+    let kind = record
+        .kind()
+        .ok_or_else(|| Error::Internal(format!("stored kind {}", record.permit.kind)))?;
+    authorize(actor, action(kind, &record.permit.office))?;
+    Ok(record)
+}
+
+/// The office's most recent permits, newest first, for its desk.
+pub fn recent_permits(conn: &mut DbConnection, office: &str, limit: i64) -> Result<Vec<PermitRecord>> {
     // Two queries for the whole list rather than two per permit.
     let rows: Vec<(PermitRow, TravellerRow, ApplicationRow, String)> = permits::table
         .inner_join(travellers::table)
         .inner_join(applications::table.on(applications::id.eq(permits::application_id)))
         .inner_join(officers::table.on(officers::id.eq(permits::issued_by)))
+        .filter(permits::office.eq(office))
         .order(permits::issued_at.desc())
         .limit(limit)
         .select((
@@ -442,9 +473,15 @@ pub fn revoke(
     number: &str,
     reason: Option<&str>,
 ) -> Result<PermitRecord> {
-    authorize(actor, Action::RevokePermit)?;
+    authorize_role(actor, Action::RevokePermit { office: &actor.office })?;
     write_tx(conn, |c| {
         let rec = get_permit(c, number)?;
+        authorize(
+            actor,
+            Action::RevokePermit {
+                office: &rec.permit.office,
+            },
+        )?;
         let reason = permit::check_revoke(rec.status(now), reason)?;
         let n = diesel::update(
             permits::table

@@ -11,7 +11,7 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use crate::db::schema::{applications, permits, portraits};
 use crate::db::{DbConnection, audit, ts, write_tx};
 use crate::domain::DomainError;
-use crate::domain::auth::{Action, Actor, authorize};
+use crate::domain::auth::{Action, Actor, authorize, authorize_role};
 use crate::domain::validation::{FieldErrors, plausible_key};
 use crate::error::{Error, Result};
 
@@ -227,33 +227,44 @@ pub fn stored(conn: &mut DbConnection, application_id: &str) -> Result<Option<Ve
         .optional()?)
 }
 
-/// The stored JPEG of an application's portrait.
+/// The stored JPEG of an application's portrait: window staff of the application's office.
 pub fn for_application(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<Vec<u8>> {
-    authorize(actor, Action::ViewPortrait)?;
+    authorize_role(actor, Action::ViewPortrait { office: &actor.office })?;
     if !plausible_key(id) {
         return Err(DomainError::NotFound { what: "portrait" }.into());
     }
-    portraits::table
-        .find(id)
-        .select(portraits::jpeg)
+    let found: Option<(Vec<u8>, String)> = portraits::table
+        .inner_join(applications::table.on(applications::id.eq(portraits::application_id)))
+        .filter(portraits::application_id.eq(id))
+        .select((portraits::jpeg, applications::office))
         .first(conn)
-        .optional()?
-        .ok_or_else(|| DomainError::NotFound { what: "portrait" }.into())
+        .optional()?;
+    let (jpeg, office) = found.ok_or(DomainError::NotFound { what: "portrait" })?;
+    authorize(actor, Action::ViewPortrait { office: &office })?;
+    Ok(jpeg)
 }
 
-/// The portrait of a permit's holder (the one taken for the permit's application).
+/// The portrait of a permit's holder (the one taken for the permit's application): for window
+/// staff of the permit's office, and for the checkpoint, whose verdicts link to it.
 pub fn for_permit(conn: &mut DbConnection, actor: &Actor, number: &str) -> Result<Vec<u8>> {
-    authorize(actor, Action::ViewPortrait)?;
+    let at_window = authorize_role(actor, Action::ViewPortrait { office: &actor.office });
+    if at_window.is_err() {
+        authorize(actor, Action::VerdictPhoto)?;
+    }
     if !plausible_key(number) {
         return Err(DomainError::NotFound { what: "portrait" }.into());
     }
-    portraits::table
+    let found: Option<(Vec<u8>, String)> = portraits::table
         .inner_join(permits::table.on(permits::application_id.eq(portraits::application_id)))
         .filter(permits::number.eq(number))
-        .select(portraits::jpeg)
+        .select((portraits::jpeg, permits::office))
         .first(conn)
-        .optional()?
-        .ok_or_else(|| DomainError::NotFound { what: "portrait" }.into())
+        .optional()?;
+    let (jpeg, office) = found.ok_or(DomainError::NotFound { what: "portrait" })?;
+    if at_window.is_ok() {
+        authorize(actor, Action::ViewPortrait { office: &office })?;
+    }
+    Ok(jpeg)
 }
 
 #[cfg(test)]

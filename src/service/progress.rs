@@ -11,7 +11,7 @@ use super::applications::{self, ApplicationOut};
 use crate::db::schema::{permits, progress_access};
 use crate::db::{DbConnection, audit, ts, utc, write_tx};
 use crate::domain::DomainError;
-use crate::domain::auth::{Action, Actor, authorize};
+use crate::domain::auth::{Actor, authorize, authorize_role, on};
 use crate::domain::lookup::{self, LockPolicy};
 use crate::domain::mask::mask_id;
 use crate::domain::permit::PermitKind;
@@ -64,11 +64,13 @@ pub fn issue_code(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, ap
     let mut bytes = [0u8; 5];
     getrandom::fill(&mut bytes).map_err(Error::internal)?;
     let code = lookup::code_from_bytes(bytes);
+    // A role that may not work at the window is refused alike whether the application exists.
+    authorize_role(actor, on::handle(PermitKind::BorderTourism, &actor.office))?;
     write_tx(conn, |c| {
         let (a, t) = applications::load(c, application_id)?;
         let kind = PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal(format!("stored kind {}", a.kind)))?;
-        // Whoever may take the kind at the window hands out its receipts.
-        authorize(actor, Action::CreateApplication(kind))?;
+        // The window staff of the application's office hand out its receipts.
+        authorize(actor, on::handle(kind, &a.office))?;
         let before: Option<(DateTime<Utc>, i32)> = progress_access::table
             .find(&a.id)
             .select((progress_access::issued_at, progress_access::failures))
@@ -116,10 +118,11 @@ pub fn issue_code(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, ap
 
 /// The window lifts a lock for the applicant in front of it (the code stays as printed).
 pub fn unlock(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, application_id: &str) -> Result<()> {
+    authorize_role(actor, on::handle(PermitKind::BorderTourism, &actor.office))?;
     write_tx(conn, |c| {
         let (a, _) = applications::load(c, application_id)?;
         let kind = PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal(format!("stored kind {}", a.kind)))?;
-        authorize(actor, Action::CreateApplication(kind))?;
+        authorize(actor, on::handle(kind, &a.office))?;
         let before: Option<(i32, Option<chrono::NaiveDateTime>)> = progress_access::table
             .find(&a.id)
             .select((progress_access::failures, progress_access::locked_until))

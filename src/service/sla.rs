@@ -78,7 +78,7 @@ pub struct SlaView {
 
 /// Permits whose effective status is pending (stored as issued, items outstanding, none
 /// overdue): suspended, expired and revoked ones have left the supervisors' watch.
-fn pending_permits(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<PendingPermit>> {
+fn pending_permits(conn: &mut DbConnection, now: DateTime<Utc>, office: &str) -> Result<Vec<PendingPermit>> {
     let missing: Vec<MaterialRow> = application_materials::table
         .filter(application_materials::provided.eq(false))
         .select(MaterialRow::as_select())
@@ -90,6 +90,7 @@ fn pending_permits(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<Pe
     let rows: Vec<(PermitRow, TravellerRow)> = permits::table
         .inner_join(travellers::table)
         .filter(permits::application_id.eq_any(&ids))
+        .filter(permits::office.eq(office))
         .filter(permits::status.eq(PermitStatus::Issued.as_str()))
         .limit(1000)
         .select((PermitRow::as_select(), TravellerRow::as_select()))
@@ -133,6 +134,7 @@ pub fn view(
     policy: &Policy,
     weeks: u64,
 ) -> Result<SlaView> {
+    // The supervisor's own office: its applications, permits and weekly shares only.
     authorize(actor, Action::Supervise)?;
     let open_states = [
         ApplicationStatus::Submitted,
@@ -142,6 +144,7 @@ pub fn view(
     .map(|s| s.as_str());
     let rows: Vec<(ApplicationRow, TravellerRow)> = applications::table
         .inner_join(travellers::table)
+        .filter(applications::office.eq(&actor.office))
         .filter(applications::status.eq_any(open_states))
         .order(applications::created_at.asc())
         .limit(1000)
@@ -174,10 +177,11 @@ pub fn view(
         .filter(|o| o.status == ApplicationStatus::Accepted.as_str() && needs_approval(&o.kind))
         .cloned()
         .collect();
-    let pending_permits = pending_permits(conn, now)?;
+    let pending_permits = pending_permits(conn, now, &actor.office)?;
 
     let since = now - chrono::Duration::days(i64::try_from(weeks * 7).unwrap_or(56));
     let decided: Vec<(String, chrono::NaiveDateTime, chrono::NaiveDateTime)> = applications::table
+        .filter(applications::office.eq(&actor.office))
         .filter(applications::decided_at.ge(ts(since)))
         .filter(applications::due_at.is_not_null())
         .select((

@@ -2,7 +2,7 @@
 //! applies (the workflow's transitions, role and per-kind grants, four eyes), so a page never
 //! offers a step that would then be refused.
 
-use crate::domain::auth::{Action, Actor, authorize};
+use crate::domain::auth::{ActionOn, Actor, authorize, on};
 use crate::domain::permit::{ApplicationStatus, PermitKind};
 use crate::domain::policy::KindPolicy;
 use crate::domain::workflow::{self, Step};
@@ -10,6 +10,8 @@ use crate::domain::workflow::{self, Step};
 /// What the application needs to decide the offer.
 pub struct Facts<'a> {
     pub kind: PermitKind,
+    /// The application's office: another office's application is offered nothing.
+    pub office: &'a str,
     pub status: ApplicationStatus,
     /// The officer who accepted it (four eyes).
     pub accepted_by: Option<&'a str>,
@@ -55,17 +57,17 @@ impl Offer {
 }
 
 /// The service's rule for each step: the transition exists and the actor holds the action.
-fn may(actor: &Actor, kp: &KindPolicy, f: &Facts, step: Step, action: fn(PermitKind) -> Action) -> bool {
-    workflow::next(kp.workflow, f.status, step).is_ok() && authorize(actor, action(f.kind)).is_ok()
+fn may(actor: &Actor, kp: &KindPolicy, f: &Facts, step: Step, action: ActionOn) -> bool {
+    workflow::next(kp.workflow, f.status, step).is_ok() && authorize(actor, action(f.kind, f.office)).is_ok()
 }
 
 pub fn offer(actor: &Actor, kp: Option<&KindPolicy>, f: &Facts) -> Offer {
     let Some(kp) = kp else {
         return Offer::default();
     };
-    let handles = authorize(actor, Action::CreateApplication(f.kind)).is_ok();
-    let issue = may(actor, kp, f, Step::Issue, Action::IssuePermit);
-    let approval_step = may(actor, kp, f, Step::Approve, Action::IssuePermit);
+    let handles = authorize(actor, on::handle(f.kind, f.office)).is_ok();
+    let issue = may(actor, kp, f, Step::Issue, on::issue);
+    let approval_step = may(actor, kp, f, Step::Approve, on::issue);
     let approval_rules = workflow::check_approval(kp, &actor.id, f.accepted_by, f.outstanding);
     let approval_note = match (&approval_rules, workflow::next(kp.workflow, f.status, Step::Approve)) {
         (Err(e), Ok(_)) => Some(e.to_string()),
@@ -73,16 +75,16 @@ pub fn offer(actor: &Actor, kp: Option<&KindPolicy>, f: &Facts) -> Offer {
     };
     let closed = matches!(f.status, ApplicationStatus::Rejected | ApplicationStatus::Withdrawn);
     Offer {
-        accept: may(actor, kp, f, Step::Accept, Action::CreateApplication),
+        accept: may(actor, kp, f, Step::Accept, on::handle),
         issue_now: issue && f.status == ApplicationStatus::Submitted,
         approve: approval_step && approval_rules.is_ok(),
         issue_approved: issue && f.status == ApplicationStatus::Approved,
         // Either result is the same action; one form records both.
-        review: may(actor, kp, f, Step::Review(true), Action::CreateApplication),
-        collect: may(actor, kp, f, Step::Collect, Action::PrintPermit),
+        review: may(actor, kp, f, Step::Review(true), on::handle),
+        collect: may(actor, kp, f, Step::Collect, on::print),
         acknowledge: f.attention && handles,
-        reject: may(actor, kp, f, Step::Reject, Action::IssuePermit),
-        withdraw: may(actor, kp, f, Step::Withdraw, Action::CreateApplication),
+        reject: may(actor, kp, f, Step::Reject, on::issue),
+        withdraw: may(actor, kp, f, Step::Withdraw, on::handle),
         supply: handles && !closed,
         approval_note,
     }
@@ -108,6 +110,7 @@ mod tests {
     fn facts(kind: PermitKind, status: ApplicationStatus) -> Facts<'static> {
         Facts {
             kind,
+            office: "YYG",
             status,
             accepted_by: Some("li"),
             outstanding: 0,
@@ -136,6 +139,13 @@ mod tests {
         assert!(!other.any_step() && !other.supply);
         // An admin or checkpoint account is offered nothing.
         assert!(!offer(&actor("root", Role::Admin, &[trade]), kp, &f).any_step());
+        // Nor is a supervisor of another office, grant or not.
+        let elsewhere = Facts {
+            office: "PXH",
+            ..facts(trade, ApplicationStatus::Accepted)
+        };
+        let wang_elsewhere = offer(&actor("wang", Role::Supervisor, &[trade]), kp, &elsewhere);
+        assert!(!wang_elsewhere.any_step() && !wang_elsewhere.supply);
     }
 
     #[test]

@@ -20,6 +20,10 @@ pub struct Nav {
     pub csrf: String,
     /// Holds a grant for some kind: the desk is offered.
     pub can_take: bool,
+    /// The SLA and approvals view of the office.
+    pub can_supervise: bool,
+    pub can_edit_calendar: bool,
+    pub can_scan: bool,
 }
 
 impl Nav {

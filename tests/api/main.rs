@@ -14,6 +14,7 @@ mod passport;
 mod permits;
 mod portraits;
 mod print;
+mod privilege;
 mod progress;
 mod security;
 mod support;

@@ -36,6 +36,7 @@ fn no_sideways_scroll() -> &'static str {
 async fn the_calendar_page_works_at_320px_and_asks_before_replacing_a_published_day() {
     let app = TestApp::spawn().await;
     let (user, password) = app.officer("root", "admin", &[]);
+    let (boss, boss_password) = app.officer("wang", "supervisor", &["border_trade"]);
     // Accepted after closing on the last day of 2026: due in 2027, a provisional year.
     let officer = app.token("li", "officer", &["border_trade"]);
     app.clock.set(china(2026, 12, 31, 18, 0));
@@ -162,7 +163,9 @@ async fn the_calendar_page_works_at_320px_and_asks_before_replacing_a_published_
     assert_eq!(js(&c, no_sideways_scroll()).await, Value::Bool(true));
     assert_eq!(axe(&c, "provisional calendar").await, Vec::<String>::new());
 
-    // The SLA page says which deadlines were counted on the provisional year.
+    // The SLA page (the supervisor's: it lists people) says which deadlines were counted on
+    // the provisional year.
+    c.login(&app, &boss, &boss_password).await;
     c.goto(&app.url("/supervisor/sla")).await.unwrap();
     until(&c, "document.getElementById('provisional')").await;
     let row = js(

@@ -1,0 +1,522 @@
+//! Least privilege and office scoping: each role × route on an item of the actor's own office
+//! and of another office, through the API and the pages, with every refusal changing nothing.
+
+use reqwest::header::COOKIE;
+use serde_json::{Value, json};
+
+use borderdesk::service::accounts;
+
+use crate::support::{Jar, TestApp, hidden, photo_png, traveller};
+
+const ALL: [&str; 3] = ["border_tourism", "border_trade", "passport"];
+
+/// Adds an officer of `office` with every grant and returns (token, password).
+fn account(app: &TestApp, username: &str, role: &str, office: &str) -> (String, String) {
+    let password = format!("pw-{username}-0123456789");
+    let grants = if matches!(role, "officer" | "supervisor") {
+        ALL.iter().map(|g| g.to_string()).collect()
+    } else {
+        Vec::new()
+    };
+    let new = accounts::NewOfficer {
+        username: username.into(),
+        display_name: None,
+        role: role.into(),
+        grants,
+        office: office.into(),
+        password: password.clone(),
+    };
+    let now = app.ctx.clock.now();
+    app.ctx
+        .db
+        .run_blocking(|c| accounts::add_officer(c, now, &app.ctx.policy, new))
+        .expect("add officer");
+    let token = app
+        .ctx
+        .db
+        .run_blocking(|c| accounts::create_token(c, now, username, "test"))
+        .expect("token")
+        .1;
+    (token, password)
+}
+
+/// One office's work: a tourism application issued as a permit with a portrait, a trade
+/// application accepted with items deferred (so it has a notice), an accepted passport
+/// application waiting for export.
+struct Office {
+    tourism: String,
+    permit: String,
+    trade: String,
+    passport: String,
+}
+
+async fn created(res: reqwest::Response) -> Value {
+    assert!(res.status().is_success(), "{}", res.status());
+    res.json().await.expect("json")
+}
+
+async fn office_work(app: &TestApp, officer: &str, n: u32) -> Office {
+    let tourism = app.application(officer, traveller(n)).await;
+    let permit = created(app.issue(officer, &tourism, None).await).await["number"]
+        .as_str()
+        .expect("number")
+        .to_string();
+    let res = app
+        .client
+        .put(app.url(&format!("/api/v1/applications/{tourism}/portrait")))
+        .bearer_auth(officer)
+        .header("Content-Type", "image/png")
+        .body(photo_png())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 204);
+    let trade = created(
+        app.post_json(
+            officer,
+            "/api/v1/applications",
+            &json!({"kind": "border_trade", "traveller": traveller(n + 1),
+                "enterprise": {"name": "凭祥市友谊边贸有限公司", "credit_code": "91350100M000100Y43"},
+                "plates": ["桂F 12345"]}),
+        )
+        .await,
+    )
+    .await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    created(
+        app.post_json(
+            officer,
+            &format!("/api/v1/applications/{trade}/accept"),
+            &json!({"materials": ["application_form", "resident_id"]}),
+        )
+        .await,
+    )
+    .await;
+    let passport = created(
+        app.post_json(
+            officer,
+            "/api/v1/applications",
+            &json!({"kind": "passport", "traveller": traveller(n + 2), "fee_waived": true, "photo_ref": "PH-1"}),
+        )
+        .await,
+    )
+    .await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    created(
+        app.post_json(
+            officer,
+            &format!("/api/v1/applications/{passport}/accept"),
+            &json!({"materials": ["application_form", "resident_id", "portrait"]}),
+        )
+        .await,
+    )
+    .await;
+    Office {
+        tourism,
+        permit,
+        trade,
+        passport,
+    }
+}
+
+/// What the stored state looks like, to show a refusal changed nothing.
+async fn snapshot(app: &TestApp, owner: &str, o: &Office) -> Vec<Value> {
+    let mut out = Vec::new();
+    for path in [
+        format!("/api/v1/applications/{}", o.tourism),
+        format!("/api/v1/applications/{}", o.trade),
+        format!("/api/v1/applications/{}", o.passport),
+        format!("/api/v1/permits/{}", o.permit),
+    ] {
+        let res = app.get(owner, &path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        out.push(res.json().await.expect("json"));
+    }
+    out
+}
+
+/// A route on one office's items.
+type Route = fn(&Office) -> String;
+
+enum Method {
+    Get,
+    Post(Value),
+    PutPhoto,
+}
+
+async fn send(app: &TestApp, token: &str, method: &Method, path: &str) -> u16 {
+    let res = match method {
+        Method::Get => app.get(token, path).await,
+        Method::Post(body) => app.post_json(token, path, body).await,
+        Method::PutPhoto => app
+            .client
+            .put(app.url(path))
+            .bearer_auth(token)
+            .header("Content-Type", "image/png")
+            .body(photo_png())
+            .send()
+            .await
+            .expect("request"),
+    };
+    res.status().as_u16()
+}
+
+#[actix_web::test]
+async fn each_role_reads_and_acts_on_its_own_office_only_and_refusals_change_nothing() {
+    let app = TestApp::spawn().await;
+    let (officer, _) = account(&app, "li", "officer", "YYG");
+    let (supervisor, _) = account(&app, "wang", "supervisor", "YYG");
+    let (checkpoint, _) = account(&app, "gate", "checkpoint", "YYG");
+    let (admin, _) = account(&app, "root", "admin", "YYG");
+    let (pxh_officer, _) = account(&app, "chen", "officer", "PXH");
+    let own = office_work(&app, &officer, 1).await;
+    let other = office_work(&app, &pxh_officer, 10).await;
+    // Serial series are per office: the scoping follows the stock.
+    assert!(
+        own.permit.contains("-YYG-") && other.permit.contains("-PXH-"),
+        "{} {}",
+        own.permit,
+        other.permit
+    );
+
+    let roles = [
+        ("officer", &officer),
+        ("supervisor", &supervisor),
+        ("checkpoint", &checkpoint),
+        ("admin", &admin),
+    ];
+    // Reads: (path on an office's items, who may read it). Window staff read their own
+    // office's records; the checkpoint sees only the photo a verdict links to (any office's:
+    // permits of every office cross at the port); the admin no personal data at all.
+    let reads: [(Route, &[&str]); 6] = [
+        (
+            |o| format!("/api/v1/applications/{}", o.trade),
+            &["officer", "supervisor"],
+        ),
+        (
+            |o| format!("/api/v1/applications/{}/notice", o.trade),
+            &["officer", "supervisor"],
+        ),
+        (
+            |o| format!("/api/v1/applications/{}/portrait", o.tourism),
+            &["officer", "supervisor"],
+        ),
+        (|o| format!("/api/v1/permits/{}", o.permit), &["officer", "supervisor"]),
+        (
+            |o| format!("/api/v1/permits/{}/pdf", o.permit),
+            &["officer", "supervisor"],
+        ),
+        (
+            |o| format!("/api/v1/permits/{}/photo", o.permit),
+            &["officer", "supervisor", "checkpoint"],
+        ),
+    ];
+    let mut cases = 0;
+    for (path, allowed) in &reads {
+        for (role, token) in roles {
+            let may = allowed.contains(&role);
+            let scoped = role != "checkpoint";
+            let (mine, theirs) = (path(&own), path(&other));
+            let expected_own = if may { 200 } else { 403 };
+            // Another office's item answers as a missing one would: 404, not 403.
+            let expected_other = match (may, scoped) {
+                (false, _) => 403,
+                (true, true) => 404,
+                (true, false) => 200,
+            };
+            assert_eq!(
+                send(&app, token, &Method::Get, &mine).await,
+                expected_own,
+                "{role} {mine}"
+            );
+            assert_eq!(
+                send(&app, token, &Method::Get, &theirs).await,
+                expected_other,
+                "{role} {theirs}"
+            );
+            cases += 2;
+        }
+    }
+
+    // Acts on another office's items, and by roles that may not act at all: refused, and
+    // nothing changes. (Acting on one's own office is what the workflow tests do.)
+    let before_own = snapshot(&app, &officer, &own).await;
+    let before_other = snapshot(&app, &pxh_officer, &other).await;
+    let audit_before = app.count("audit_log");
+    const WINDOW: &[&str] = &["officer", "supervisor"];
+    let acts: [(Route, Method, &[&str]); 13] = [
+        (
+            |o| format!("/api/v1/applications/{}/issue", o.tourism),
+            Method::Post(json!({})),
+            WINDOW,
+        ),
+        (
+            |o| format!("/api/v1/applications/{}/accept", o.trade),
+            Method::Post(json!({"materials": ["application_form", "resident_id"]})),
+            WINDOW,
+        ),
+        (
+            |o| format!("/api/v1/applications/{}/approve", o.trade),
+            Method::Post(json!({})),
+            WINDOW,
+        ),
+        (
+            |o| format!("/api/v1/applications/{}/reject", o.trade),
+            Method::Post(json!({"reason": "测试 test"})),
+            WINDOW,
+        ),
+        (
+            |o| format!("/api/v1/applications/{}/withdraw", o.trade),
+            Method::Post(json!({})),
+            WINDOW,
+        ),
+        (
+            |o| format!("/api/v1/applications/{}/collect", o.tourism),
+            Method::Post(json!({})),
+            WINDOW,
+        ),
+        (
+            |o| format!("/api/v1/applications/{}/materials/trade_proof/supply", o.trade),
+            Method::Post(json!({})),
+            WINDOW,
+        ),
+        (
+            |o| format!("/api/v1/applications/{}/acknowledge", o.trade),
+            Method::Post(json!({})),
+            WINDOW,
+        ),
+        (
+            |o| format!("/api/v1/applications/{}/review", o.passport),
+            Method::Post(json!({"result": "approved"})),
+            WINDOW,
+        ),
+        (
+            |o| format!("/api/v1/applications/{}/portrait", o.tourism),
+            Method::PutPhoto,
+            WINDOW,
+        ),
+        // The receipt's lookup code and the lookup's unlock belong to the window of the
+        // application's office, like the application itself.
+        (
+            |o| format!("/api/v1/applications/{}/receipt", o.tourism),
+            Method::Post(json!({})),
+            WINDOW,
+        ),
+        (
+            |o| format!("/api/v1/applications/{}/lookup/unlock", o.tourism),
+            Method::Post(json!({})),
+            WINDOW,
+        ),
+        // Revoking is the supervisor's, even in the officer's own office.
+        (
+            |o| format!("/api/v1/permits/{}/revoke", o.permit),
+            Method::Post(json!({"reason": "测试 test"})),
+            &["supervisor"],
+        ),
+    ];
+    for (path, method, who) in &acts {
+        for (role, token) in roles {
+            let may = who.contains(&role);
+            let theirs = path(&other);
+            let expected = if may { 404 } else { 403 };
+            assert_eq!(send(&app, token, method, &theirs).await, expected, "{role} {theirs}");
+            cases += 1;
+            if !may {
+                let mine = path(&own);
+                assert_eq!(send(&app, token, method, &mine).await, 403, "{role} {mine}");
+                cases += 1;
+            }
+        }
+    }
+    assert_eq!(app.count("audit_log"), audit_before, "a refusal wrote an audit row");
+    assert_eq!(snapshot(&app, &officer, &own).await, before_own);
+    assert_eq!(snapshot(&app, &pxh_officer, &other).await, before_other);
+
+    // Views without an item: supervision and exports are the supervisor's (and hold their own
+    // office only, below); the calendar holds no personal data.
+    let views: [(&str, &[&str]); 3] = [
+        ("/api/v1/sla", &["supervisor"]),
+        ("/api/v1/checkpoint/lanes", &["supervisor", "checkpoint"]),
+        ("/api/v1/calendar", &["officer", "supervisor", "checkpoint", "admin"]),
+    ];
+    for (path, allowed) in views {
+        for (role, token) in roles {
+            let expected = if allowed.contains(&role) { 200 } else { 403 };
+            assert_eq!(send(&app, token, &Method::Get, path).await, expected, "{role} {path}");
+            cases += 1;
+        }
+    }
+    for (role, token) in roles {
+        let status = send(&app, token, &Method::Get, "/api/v1/exports/passport").await;
+        if role == "supervisor" {
+            assert_eq!(status, 200, "{role}");
+        } else {
+            assert_eq!(status, 403, "{role}");
+        }
+        cases += 1;
+    }
+    assert!(cases >= 100, "{cases} cases");
+}
+
+#[actix_web::test]
+async fn lists_sla_and_exports_hold_the_actors_office_only() {
+    let app = TestApp::spawn().await;
+    let (officer, officer_pw) = account(&app, "li", "officer", "YYG");
+    let (supervisor, _) = account(&app, "wang", "supervisor", "YYG");
+    let (pxh_officer, _) = account(&app, "chen", "officer", "PXH");
+    let (pxh_supervisor, _) = account(&app, "huang", "supervisor", "PXH");
+    let own = office_work(&app, &officer, 1).await;
+    let other = office_work(&app, &pxh_officer, 10).await;
+
+    let sla: Value = app.get(&supervisor, "/api/v1/sla").await.json().await.expect("json");
+    let text = sla.to_string();
+    assert!(text.contains(&own.trade) && text.contains(&own.passport), "{text}");
+    assert!(
+        !text.contains(&other.trade) && !text.contains(&other.passport) && !text.contains("\"PXH\""),
+        "{text}"
+    );
+
+    // The supervisor's batch holds the office's passport applications only; another office's
+    // batch is not theirs to acknowledge (404, and it stays unacknowledged).
+    let batch: Value = app
+        .get(&supervisor, "/api/v1/exports/passport")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let payload = batch["payload"].as_str().expect("payload");
+    assert!(
+        payload.contains(&own.passport) && !payload.contains(&other.passport),
+        "{payload}"
+    );
+    let theirs: Value = app
+        .get(&pxh_supervisor, "/api/v1/exports/passport")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let theirs_id = theirs["batch_id"].as_str().expect("batch id");
+    assert_ne!(theirs_id, batch["batch_id"].as_str().expect("batch id"));
+    assert!(theirs["payload"].as_str().expect("payload").contains(&other.passport));
+    let audit = app.count("audit_log");
+    let ack = format!("/api/v1/exports/passport/{theirs_id}/ack");
+    assert_eq!(app.post_json(&supervisor, &ack, &json!({})).await.status(), 404);
+    assert_eq!(app.count("audit_log"), audit);
+    let res = app.get(&pxh_supervisor, "/api/v1/exports/passport").await;
+    let again: Value = res.json().await.expect("json");
+    assert_eq!(again["batch_id"], theirs["batch_id"]);
+    assert_eq!(again["acknowledged"], false);
+
+    // The desk lists the office's queue and permits; the pages answer another office's items
+    // as missing.
+    let mut b = Session::new(&app);
+    assert_eq!(b.login("li", &officer_pw).await, 303);
+    let (status, desk) = b.get("/desk").await;
+    assert_eq!(status, 200);
+    assert!(desk.contains(&own.trade) && desk.contains(&own.permit), "{desk}");
+    assert!(!desk.contains(&other.trade) && !desk.contains(&other.permit), "{desk}");
+    for (mine, theirs) in [
+        (
+            format!("/desk/applications/{}", own.trade),
+            format!("/desk/applications/{}", other.trade),
+        ),
+        (
+            format!("/desk/applications/{}/notice", own.trade),
+            format!("/desk/applications/{}/notice", other.trade),
+        ),
+        (
+            format!("/desk/permits/{}", own.permit),
+            format!("/desk/permits/{}", other.permit),
+        ),
+    ] {
+        assert_eq!(b.get(&mine).await.0, 200, "{mine}");
+        assert_eq!(b.get(&theirs).await.0, 404, "{theirs}");
+    }
+}
+
+#[actix_web::test]
+async fn admins_and_the_checkpoint_get_no_personal_data_pages_nor_links_to_them() {
+    let app = TestApp::spawn().await;
+    let (officer, _) = account(&app, "li", "officer", "YYG");
+    let (_, admin_pw) = account(&app, "root", "admin", "YYG");
+    let (_, gate_pw) = account(&app, "gate", "checkpoint", "YYG");
+    let (_, boss_pw) = account(&app, "wang", "supervisor", "YYG");
+    let own = office_work(&app, &officer, 1).await;
+    for (user, pw, home) in [
+        ("root", &admin_pw, "/admin/calendar"),
+        ("gate", &gate_pw, "/checkpoint"),
+    ] {
+        let mut b = Session::new(&app);
+        assert_eq!(b.login(user, pw).await, 303);
+        let (status, page) = b.get(home).await;
+        assert_eq!(status, 200, "{user}");
+        for link in ["href=\"/desk\"", "href=\"/supervisor/sla\""] {
+            assert!(!page.contains(link), "{user} is offered {link}: {page}");
+        }
+        for path in [
+            format!("/desk/applications/{}", own.trade),
+            format!("/desk/applications/{}/notice", own.trade),
+            format!("/desk/permits/{}", own.permit),
+            "/supervisor/sla".to_string(),
+        ] {
+            assert_eq!(b.get(&path).await.0, 403, "{user} {path}");
+        }
+    }
+    // The supervisor is offered the SLA view, and it opens.
+    let mut b = Session::new(&app);
+    assert_eq!(b.login("wang", &boss_pw).await, 303);
+    let (status, page) = b.get("/supervisor/sla").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("href=\"/supervisor/sla\"") && page.contains(&own.trade),
+        "{page}"
+    );
+}
+
+/// A signed-in page session (cookies kept by hand, redirects not followed).
+struct Session<'a> {
+    app: &'a TestApp,
+    jar: Jar,
+}
+
+impl<'a> Session<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Session {
+            app,
+            jar: Jar::default(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> (u16, String) {
+        let res = self
+            .app
+            .client
+            .get(self.app.url(path))
+            .header(COOKIE, self.jar.header())
+            .send()
+            .await
+            .expect("request");
+        self.jar.update(res.headers());
+        (res.status().as_u16(), res.text().await.expect("text"))
+    }
+
+    async fn login(&mut self, user: &str, password: &str) -> u16 {
+        let (_, page) = self.get("/login").await;
+        let csrf = hidden(&page, "csrf");
+        let res = self
+            .app
+            .client
+            .post(self.app.url("/login"))
+            .header(COOKIE, self.jar.header())
+            .form(&[("csrf", csrf.as_str()), ("username", user), ("password", password)])
+            .send()
+            .await
+            .expect("request");
+        self.jar.update(res.headers());
+        res.status().as_u16()
+    }
+}
