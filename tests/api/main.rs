@@ -17,6 +17,7 @@ mod permits;
 mod portraits;
 mod print;
 mod progress;
+mod races;
 mod security;
 mod support;
 mod tools;
