@@ -20,7 +20,7 @@ use crate::service::Ctx;
 /// Opens the database (migrating it), loads keys and policy: everything but the HTTP server.
 pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
     std::fs::create_dir_all(&settings.data_dir)
-        .map_err(|e| Error::Internal(format!("creating {}: {e}", settings.data_dir.display())))?;
+        .map_err(|e| Error::Config(format!("creating {}: {e}", settings.data_dir.display())))?;
     let policy = settings.load_policy()?;
     let db = Db::connect(&settings.database_url(), settings.pool_size)?;
     let applied = db.migrate()?;
@@ -78,7 +78,7 @@ pub struct Running {
 /// Builds the server on `settings.bind`; the caller awaits `server` (or spawns it).
 pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
     let listener =
-        TcpListener::bind(&settings.bind).map_err(|e| Error::Internal(format!("binding {}: {e}", settings.bind)))?;
+        TcpListener::bind(&settings.bind).map_err(|e| Error::Config(format!("binding {}: {e}", settings.bind)))?;
     let addr = listener.local_addr().map_err(Error::internal)?;
     let metrics_listener = match settings
         .metrics_addr

@@ -12,6 +12,10 @@ pub enum Error {
     Pool(String),
     #[error("{0}")]
     Internal(String),
+    /// An operator's mistake in a command or a setting (a bad flag, an unknown key, a port in
+    /// use): told to the operator as it is, not a fault of the service.
+    #[error("{0}")]
+    Config(String),
     /// Too much of one kind of work in flight: refused now rather than queued without bound.
     #[error("busy: {0}")]
     Busy(&'static str),
@@ -20,6 +24,10 @@ pub enum Error {
 impl Error {
     pub fn internal(e: impl std::fmt::Display) -> Self {
         Error::Internal(e.to_string())
+    }
+
+    pub fn config(e: impl std::fmt::Display) -> Self {
+        Error::Config(e.to_string())
     }
 
     pub fn is_unique_violation(&self) -> bool {

@@ -92,11 +92,11 @@ fn write_meta(path: &Path, meta: &KeyMeta) -> Result<()> {
 /// A key's validity: from now for `lifetime_days` days.
 pub fn validity(now: DateTime<Utc>, lifetime_days: u32) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
     if lifetime_days == 0 {
-        return Err(Error::Internal("a key's lifetime must be at least one day".into()));
+        return Err(Error::Config("a key's lifetime must be at least one day".into()));
     }
     let end = now
         .checked_add_signed(Duration::days(i64::from(lifetime_days)))
-        .ok_or_else(|| Error::Internal(format!("lifetime of {lifetime_days} days is out of range")))?;
+        .ok_or_else(|| Error::Config(format!("lifetime of {lifetime_days} days is out of range")))?;
     Ok((now, end))
 }
 
@@ -237,12 +237,12 @@ impl KeyRing {
     pub fn remove(data_dir: &Path, kid: &str, now: DateTime<Utc>, lifetime_days: u32) -> Result<()> {
         let (ring, _) = Self::load_or_create(data_dir, now, lifetime_days)?;
         if ring.active_id() == kid {
-            return Err(Error::Internal("the active key cannot be removed: rotate first".into()));
+            return Err(Error::Config("the active key cannot be removed: rotate first".into()));
         }
         let dir = keys_dir(data_dir);
         let file = dir.join(format!("{kid}.ed25519"));
         if !crate::domain::validation::plausible_key(kid) || !file.exists() {
-            return Err(Error::Internal(format!("no key {kid:?}")));
+            return Err(Error::Config(format!("no key {kid:?}")));
         }
         let removed = dir.join("removed");
         std::fs::create_dir_all(&removed).map_err(|e| io(&removed, e))?;

@@ -250,7 +250,7 @@ fn run(cli: Cli) -> borderdesk::error::Result<()> {
             let mut parsed = Vec::new();
             for k in &kinds {
                 parsed.push(borderdesk::domain::permit::PermitKind::parse(k).ok_or_else(|| {
-                    borderdesk::error::Error::Internal(format!(
+                    borderdesk::error::Error::Config(format!(
                         "unknown kind {k:?}: border_tourism, border_trade or passport"
                     ))
                 })?);
@@ -314,7 +314,7 @@ fn run(cli: Cli) -> borderdesk::error::Result<()> {
 fn describe(e: borderdesk::error::Error) -> borderdesk::error::Error {
     match e {
         borderdesk::error::Error::Domain(borderdesk::domain::DomainError::Validation(errs)) => {
-            borderdesk::error::Error::Internal(
+            borderdesk::error::Error::Config(
                 errs.0
                     .iter()
                     .map(|e| format!("{}: {} ({})", e.field, e.message, e.rule))
@@ -396,11 +396,11 @@ fn verify(
     use borderdesk::domain::verdict::Direction;
     use borderdesk::error::Error;
     let read = |p: &std::path::Path| {
-        std::fs::read_to_string(p).map_err(|e| Error::Internal(format!("reading {}: {e}", p.display())))
+        std::fs::read_to_string(p).map_err(|e| Error::Config(format!("reading {}: {e}", p.display())))
     };
-    let refused = |p: &std::path::Path, e: &str| Error::Internal(format!("{}: {e}", p.display()));
+    let refused = |p: &std::path::Path, e: &str| Error::Config(format!("{}: {e}", p.display()));
     let direction = Direction::parse(direction)
-        .ok_or_else(|| Error::Internal(format!("--direction {direction:?}: exit or entry")))?;
+        .ok_or_else(|| Error::Config(format!("--direction {direction:?}: exit or entry")))?;
     let anchors: Vec<Anchor> = serde_json::from_str(&read(anchor)?).map_err(|e| refused(anchor, &e.to_string()))?;
     let mut verifier = match state {
         Some(p) if p.exists() => {
@@ -417,8 +417,8 @@ fn verify(
             Some(v) => v.apply(trust).map_err(|e| refused(path, e))?,
         }
     }
-    let mut verifier = verifier
-        .ok_or_else(|| Error::Internal("no trust data: give --bundle with a full bundle, or --state".into()))?;
+    let mut verifier =
+        verifier.ok_or_else(|| Error::Config("no trust data: give --bundle with a full bundle, or --state".into()))?;
     let codes = if codes.is_empty() {
         std::io::stdin()
             .lines()
@@ -473,6 +473,6 @@ fn write_json(p: &std::path::Path, value: &impl serde::Serialize) -> borderdesk:
     let text = serde_json::to_string_pretty(value).map_err(Error::internal)?;
     // Write then rename, so a handheld losing power never leaves half a file.
     let tmp = p.with_extension("tmp");
-    std::fs::write(&tmp, text).map_err(|e| Error::Internal(format!("writing {}: {e}", tmp.display())))?;
-    std::fs::rename(&tmp, p).map_err(|e| Error::Internal(format!("writing {}: {e}", p.display())))
+    std::fs::write(&tmp, text).map_err(|e| Error::Config(format!("writing {}: {e}", tmp.display())))?;
+    std::fs::rename(&tmp, p).map_err(|e| Error::Config(format!("writing {}: {e}", p.display())))
 }

@@ -35,10 +35,13 @@ pub enum Reason {
     /// Offline only: a bare permit number (Code128 or typed) cannot be checked without the
     /// hall; the signed QR can.
     UnverifiableOffline,
+    /// Online only: the permit kept changing under the scan (other lanes or devices moving it in
+    /// the same instant) and no decision could be taken on a settled state: scan again.
+    Contended,
 }
 
 impl Reason {
-    const ALL: [Reason; 14] = [
+    const ALL: [Reason; 15] = [
         Reason::Ok,
         Reason::Malformed,
         Reason::BadSignature,
@@ -53,6 +56,7 @@ impl Reason {
         Reason::Used,
         Reason::WrongDirection,
         Reason::UnverifiableOffline,
+        Reason::Contended,
     ];
 
     /// A stored reason code (crossings keep the code, pages show its words).
@@ -76,6 +80,7 @@ impl Reason {
             Reason::Used => "used",
             Reason::WrongDirection => "wrong_direction",
             Reason::UnverifiableOffline => "unverifiable_offline",
+            Reason::Contended => "contended",
         }
     }
 }
@@ -151,6 +156,10 @@ pub fn reject(reason: Reason) -> Verdict {
         Reason::UnverifiableOffline => (
             "离线无法核验证件号码，请扫描二维码",
             "a permit number cannot be verified offline: scan the QR code",
+        ),
+        Reason::Contended => (
+            "证件正在别处同时核验，请重新扫描",
+            "the permit was being checked elsewhere at the same moment: scan again",
         ),
     };
     Verdict {

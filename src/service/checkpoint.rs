@@ -178,6 +178,10 @@ fn apply(c: &mut DbConnection, r: &PermitRecord, effect: Effect, version: i64) -
     Ok(n == 1)
 }
 
+/// Decisions tried on a permit that keeps changing under the scan before it is answered
+/// `contended`.
+const CONTENDED_AFTER: usize = 5;
+
 /// What a scanned text names, worked out before any database access: signature checks are CPU
 /// work for the request's own thread, not for the single writer.
 pub struct ReadCode {
@@ -220,9 +224,11 @@ pub(crate) fn record(
                 }
                 Ok(first) => {
                     let mut r = first;
-                    // Rejected if a concurrent scan keeps moving the permit under us.
-                    let mut v = verdict::reject(Reason::WrongDirection);
-                    for _ in 0..2 {
+                    // Each lost race means another transaction moved this permit in the meantime;
+                    // a permit moved more often than this within one scan is answered as such,
+                    // never with a reason that means something else.
+                    let mut v = verdict::reject(Reason::Contended);
+                    for _ in 0..CONTENDED_AFTER {
                         let (decided, effect) = verdict::crossing(&facts(&r, now), input.direction, now);
                         match effect {
                             None => {
@@ -360,6 +366,18 @@ pub fn clear(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, crossin
             }
             .into());
         }
+        audit::record::<(), _>(
+            c,
+            audit::Change {
+                at: now,
+                actor: Some(&actor.id),
+                action: "crossing.clear",
+                entity: "crossing",
+                entity_id: crossing_id,
+                before: None,
+                after: Some(&serde_json::json!({"cleared_at": local(now).fixed_offset()})),
+            },
+        )?;
         Ok(())
     })
 }
@@ -505,8 +523,14 @@ pub fn upload(conn: &mut DbConnection, actor: &Actor, keys: &KeyRing, items: &[O
             }
             let at = x.at.trunc_subsecs(6);
             let direction = Direction::parse(&x.direction).unwrap_or(Direction::Exit);
+            // A number that names no permit is recorded as such; a database failure is not
+            // mistaken for one: it fails the upload, which the device sends again.
             let record = match read_code(x.code.trim(), keys) {
-                Ok(number) => get_permit(c, &number).ok(),
+                Ok(number) => match get_permit(c, &number) {
+                    Ok(r) => Some(r),
+                    Err(Error::Domain(DomainError::NotFound { .. })) => None,
+                    Err(e) => return Err(e),
+                },
                 Err(_) => None,
             };
             let saved = c.transaction(|c| {

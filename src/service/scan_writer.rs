@@ -57,7 +57,7 @@ impl ScanWriter {
             reply,
         }) {
             Ok(()) => {}
-            Err(TrySendError::Full(_)) => return Err(Error::Pool("scan queue full".into())),
+            Err(TrySendError::Full(_)) => return Err(Error::Busy("every scan slot is in use")),
             Err(TrySendError::Disconnected(_)) => return Err(Error::Internal("scan writer stopped".into())),
         }
         answer

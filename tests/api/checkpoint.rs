@@ -396,6 +396,7 @@ async fn check_times_per_lane_end_at_cleared_or_the_next_scan() {
         ids.push(v["crossing_id"].as_str().unwrap().to_string());
     }
     app.clock.set(start + Duration::seconds(40));
+    let audited = app.count("audit_log");
     let res = app
         .post_json(
             &gate,
@@ -404,6 +405,8 @@ async fn check_times_per_lane_end_at_cleared_or_the_next_scan() {
         )
         .await;
     assert_eq!(res.status(), 204);
+    // A state change like any other: its audit row is written with it.
+    assert_eq!(app.count("audit_log"), audited + 1);
     assert_eq!(
         app.post_json(
             &gate,
@@ -414,6 +417,7 @@ async fn check_times_per_lane_end_at_cleared_or_the_next_scan() {
         .status(),
         404
     );
+    assert_eq!(app.count("audit_log"), audited + 1, "a refused clear writes nothing");
     // A scan at another lane much later does not count as a long check at YYG-C1.
     let stats: Value = app
         .get(&boss, "/api/v1/checkpoint/lanes?window_minutes=30")

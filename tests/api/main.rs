@@ -1,6 +1,9 @@
 //! The integration tests: one binary, the real app on port 0, each test with its own database.
 //! SQLite by default; set BORDERDESK_TEST_DATABASE_URL=postgres://… to run them on PostgreSQL.
 
+// A test's helpers may stop the test where something it set up did not hold.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod access;
 mod bad_input;
 mod browser;
@@ -16,6 +19,7 @@ mod portraits;
 mod print;
 mod privilege;
 mod progress;
+mod races;
 mod security;
 mod support;
 mod tools;

@@ -495,7 +495,11 @@ async fn a_trade_pass_through_the_pages_with_deferred_items_sla_and_calendar() {
         )
         .await;
     assert_eq!(status, 422);
-    assert!(page.contains("name"));
+    // The name field marked and its rule said beside it (every page contains "name").
+    assert!(
+        page.contains(r#"id="name-error""#) && page.contains("请填写名称，最多100字"),
+        "{page}"
+    );
     let (status, page, _, _) = a
         .post(
             "/admin/calendar",
