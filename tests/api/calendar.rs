@@ -1,17 +1,9 @@
 //! Data rules end to end: Vietnamese plates and decomposed Unicode through the API, the
 //! provisional calendar of a year whose schedule is not loaded, and the calendar admin's rules.
 
-use chrono::TimeZone;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, cn_id};
-
-fn china(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<chrono::Utc> {
-    borderdesk::domain::OFFICE_TZ
-        .with_ymd_and_hms(y, m, d, h, min, 0)
-        .unwrap()
-        .with_timezone(&chrono::Utc)
-}
+use crate::support::{TestApp, china, cn_id};
 
 fn trade(traveller: Value, plates: Value) -> Value {
     json!({"kind": "border_trade", "traveller": traveller,

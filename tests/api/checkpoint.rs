@@ -8,19 +8,7 @@ use chrono::Duration;
 use futures::future::join_all;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, traveller};
-
-async fn scan(app: &TestApp, token: &str, code: &str, direction: &str) -> Value {
-    let res = app
-        .post_json(
-            token,
-            "/api/v1/checkpoint/scans",
-            &json!({"code": code, "lane": "YYG-C1", "direction": direction}),
-        )
-        .await;
-    assert_eq!(res.status(), 200, "a rejection is an answer, not an error");
-    res.json().await.unwrap()
-}
+use crate::support::{TestApp, payload, scan, traveller};
 
 fn reason(v: &Value) -> &str {
     v["reason"].as_str().unwrap()
@@ -625,10 +613,6 @@ fn handheld(args: &[&std::ffi::OsStr]) -> (bool, Vec<String>, String) {
         lines,
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-fn payload(signed: &Value) -> Value {
-    serde_json::from_str(signed["payload"].as_str().unwrap()).unwrap()
 }
 
 #[actix_web::test]

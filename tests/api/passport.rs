@@ -2,18 +2,10 @@
 //! review results recorded, overdue reviews flagged; and the supervisors' SLA view.
 
 use base64::Engine;
-use chrono::TimeZone;
 use ed25519_dalek::Verifier;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, cn_id, traveller};
-
-fn china(y: i32, m: u32, d: u32, h: u32) -> chrono::DateTime<chrono::Utc> {
-    borderdesk::domain::OFFICE_TZ
-        .with_ymd_and_hms(y, m, d, h, 0, 0)
-        .unwrap()
-        .with_timezone(&chrono::Utc)
-}
+use crate::support::{TestApp, china, cn_id, traveller};
 
 async fn accepted_passport(app: &TestApp, token: &str, n: u32) -> String {
     let res = app
@@ -43,7 +35,7 @@ async fn accepted_passport(app: &TestApp, token: &str, n: u32) -> String {
 async fn accepted_exported_acknowledged_reviewed_and_overdue_flagged() {
     let app = TestApp::spawn().await;
     // Thu 26 Nov 2026, 10:00.
-    app.clock.set(china(2026, 11, 26, 10));
+    app.clock.set(china(2026, 11, 26, 10, 0));
     let officer = app.token("window", "officer", &["passport"]);
     let supervisor = app.token("wang", "supervisor", &["passport"]);
 
@@ -160,7 +152,7 @@ async fn accepted_exported_acknowledged_reviewed_and_overdue_flagged() {
     );
 
     // Monday 30 Nov: the second review is overdue, and leads the supervisors' list.
-    app.clock.set(china(2026, 11, 30, 9));
+    app.clock.set(china(2026, 11, 30, 9, 0));
     let body: Value = app
         .get(&officer, &format!("/api/v1/applications/{second}"))
         .await

@@ -8,7 +8,7 @@ use borderdesk::clock::Clock;
 use futures::future::join_all;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, traveller};
+use crate::support::{TestApp, payload, traveller};
 
 const ALL_ITEMS: [&str; 5] = [
     "application_form",
@@ -41,10 +41,6 @@ fn serial(permit: &Value) -> u32 {
         .unwrap()
         .parse()
         .unwrap()
-}
-
-fn payload(signed: &Value) -> Value {
-    serde_json::from_str(signed["payload"].as_str().unwrap()).unwrap()
 }
 
 #[actix_web::test]

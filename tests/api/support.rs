@@ -337,3 +337,31 @@ pub fn photo_png() -> Vec<u8> {
         .expect("png");
     out.into_inner()
 }
+
+/// A moment on the office's wall clock (China time), as a UTC instant for the test clock.
+pub fn china(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    borderdesk::domain::OFFICE_TZ
+        .with_ymd_and_hms(y, m, d, h, min, 0)
+        .single()
+        .expect("a time that exists in China")
+        .with_timezone(&chrono::Utc)
+}
+
+/// The payload of a signed trust bundle.
+pub fn payload(signed: &Value) -> Value {
+    serde_json::from_str(signed["payload"].as_str().expect("payload")).expect("payload JSON")
+}
+
+/// One online scan at lane YYG-C1: a rejection is an answer (200), never an error.
+pub async fn scan(app: &TestApp, token: &str, code: &str, direction: &str) -> Value {
+    let res = app
+        .post_json(
+            token,
+            "/api/v1/checkpoint/scans",
+            &json!({"code": code, "lane": "YYG-C1", "direction": direction}),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "a rejection is an answer, not an error");
+    res.json().await.expect("verdict")
+}

@@ -2,10 +2,9 @@
 //! print, collect; deadlines on the working-day calendar; pending and suspended permits.
 
 use borderdesk::clock::Clock;
-use chrono::TimeZone;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, traveller};
+use crate::support::{TestApp, china, traveller};
 
 const ALL_ITEMS: [&str; 5] = [
     "application_form",
@@ -14,13 +13,6 @@ const ALL_ITEMS: [&str; 5] = [
     "vehicle_licence",
     "portrait",
 ];
-
-fn china(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<chrono::Utc> {
-    borderdesk::domain::OFFICE_TZ
-        .with_ymd_and_hms(y, m, d, h, min, 0)
-        .unwrap()
-        .with_timezone(&chrono::Utc)
-}
 
 async fn trade_application(app: &TestApp, token: &str) -> String {
     let res = app

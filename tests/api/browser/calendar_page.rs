@@ -6,7 +6,7 @@ use fantoccini::{Client, Locator};
 use serde_json::Value;
 
 use super::{Browser, axe, js, until};
-use crate::support::TestApp;
+use crate::support::{TestApp, china};
 
 async fn fill(c: &Client, date: &str, kind: &str, name: &str) {
     // A date input takes its value from script reliably in every locale; typing does not.
@@ -174,14 +174,6 @@ async fn the_calendar_page_works_at_320px_and_asks_before_replacing_a_published_
     )
     .await;
     assert!(row.as_str().unwrap().contains("2027-01-05 17:30 暂定"), "{row}");
-}
-
-fn china(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<chrono::Utc> {
-    use chrono::TimeZone;
-    borderdesk::domain::OFFICE_TZ
-        .with_ymd_and_hms(y, m, d, h, min, 0)
-        .unwrap()
-        .with_timezone(&chrono::Utc)
 }
 
 async fn accepted_trade_application(app: &TestApp, token: &str) -> String {
