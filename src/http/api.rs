@@ -538,7 +538,7 @@ pub async fn get_portrait(
 #[utoipa::path(
     get, path = "/api/v1/permits/{number}/photo", tag = "permits",
     params(("number" = String, Path, description = "Permit number")),
-    responses((status = 200, description = "The holder's portrait (window, supervisors and checkpoint only)", content_type = "image/jpeg"), (status = 403, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, description = "The holder's portrait: for window staff of the permit's office, and for a checkpoint device that scanned the permit in the last 30 minutes (its verdict links here); anyone else 403, or 404 as if there were no photo", content_type = "image/jpeg"), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = []))
 )]
 pub async fn permit_photo(
@@ -547,10 +547,11 @@ pub async fn permit_photo(
     number: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let number = number.into_inner();
+    let now = state.ctx.clock.now();
     let bytes = state
         .ctx
         .db
-        .run(move |c| crate::service::portraits::for_permit(c, &actor.0, &number))
+        .run(move |c| crate::service::portraits::for_permit(c, now, &actor.0, &number))
         .await?;
     Ok(jpeg(bytes))
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
-use crate::db::schema::{applications, permits, portraits};
+use crate::db::schema::{applications, crossings, permits, portraits};
 use crate::db::{DbConnection, audit, ts, write_tx};
 use crate::domain::DomainError;
 use crate::domain::auth::{Action, Actor, authorize, authorize_role};
@@ -244,15 +244,33 @@ pub fn for_application(conn: &mut DbConnection, actor: &Actor, id: &str) -> Resu
     Ok(jpeg)
 }
 
+/// How long after its scan a checkpoint device may still open the photo its verdict showed
+/// (the guard looks again while the vehicle is at the lane).
+pub const VERDICT_PHOTO_MINUTES: i64 = 30;
+
 /// The portrait of a permit's holder (the one taken for the permit's application): for window
-/// staff of the permit's office, and for the checkpoint, whose verdicts link to it.
-pub fn for_permit(conn: &mut DbConnection, actor: &Actor, number: &str) -> Result<Vec<u8>> {
+/// staff of the permit's office, and for a checkpoint device that scanned the permit in the
+/// last `VERDICT_PHOTO_MINUTES` (the photo its verdict links to), not any permit by number.
+pub fn for_permit(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, number: &str) -> Result<Vec<u8>> {
     let at_window = authorize_role(actor, Action::ViewPortrait { office: &actor.office });
     if at_window.is_err() {
         authorize(actor, Action::VerdictPhoto)?;
     }
     if !plausible_key(number) {
         return Err(DomainError::NotFound { what: "portrait" }.into());
+    }
+    if at_window.is_err() {
+        let scanned: i64 = crossings::table
+            .filter(crossings::permit_number.eq(number))
+            .filter(crossings::device.eq(&actor.id))
+            .filter(crossings::at.ge(ts(now - chrono::Duration::minutes(VERDICT_PHOTO_MINUTES))))
+            .count()
+            .get_result(conn)?;
+        if scanned == 0 {
+            // Answered as a missing photo: the device learns nothing about permits it has not
+            // just scanned.
+            return Err(DomainError::NotFound { what: "portrait" }.into());
+        }
     }
     let found: Option<(Vec<u8>, String)> = portraits::table
         .inner_join(permits::table.on(permits::application_id.eq(portraits::application_id)))

@@ -1,12 +1,13 @@
 //! Least privilege and office scoping: each role × route on an item of the actor's own office
 //! and of another office, through the API and the pages, with every refusal changing nothing.
 
+use borderdesk::clock::Clock;
 use reqwest::header::COOKIE;
 use serde_json::{Value, json};
 
 use borderdesk::service::accounts;
 
-use crate::support::{Jar, TestApp, hidden, photo_png, traveller};
+use crate::support::{Jar, TestApp, hidden, photo_png, scan, traveller};
 
 const ALL: [&str; 3] = ["border_tourism", "border_trade", "passport"];
 
@@ -215,6 +216,10 @@ async fn each_role_reads_and_acts_on_its_own_office_only_and_refusals_change_not
             &["officer", "supervisor", "checkpoint"],
         ),
     ];
+    // The checkpoint sees a holder's photo through a verdict: it scans both passes first.
+    for number in [&own.permit, &other.permit] {
+        scan(&app, &checkpoint, number, "exit").await;
+    }
     let mut cases = 0;
     for (path, allowed) in &reads {
         for (role, token) in roles {
@@ -519,4 +524,33 @@ impl<'a> Session<'a> {
         self.jar.update(res.headers());
         res.status().as_u16()
     }
+}
+
+#[actix_web::test]
+async fn the_checkpoint_sees_the_photo_of_what_it_just_scanned_only() {
+    let app = TestApp::spawn().await;
+    let (officer, _) = account(&app, "li", "officer", "YYG");
+    let (gate, _) = account(&app, "gate", "checkpoint", "YYG");
+    let (other_gate, _) = account(&app, "gate2", "checkpoint", "YYG");
+    let own = office_work(&app, &officer, 1).await;
+    let photo = format!("/api/v1/permits/{}/photo", own.permit);
+    // A number alone (serials are sequential) opens no photo: answered as if there were none.
+    assert_eq!(send(&app, &gate, &Method::Get, &photo).await, 404);
+    scan(&app, &gate, &own.permit, "exit").await;
+    assert_eq!(
+        send(&app, &gate, &Method::Get, &photo).await,
+        200,
+        "the verdict's photo"
+    );
+    assert_eq!(
+        send(&app, &other_gate, &Method::Get, &photo).await,
+        404,
+        "another device did not scan it"
+    );
+    app.clock.set(app.clock.now() + chrono::Duration::minutes(31));
+    assert_eq!(
+        send(&app, &gate, &Method::Get, &photo).await,
+        404,
+        "half an hour after the scan"
+    );
 }
