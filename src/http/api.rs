@@ -825,18 +825,16 @@ pub async fn scan(
     actor: ApiActor,
     body: JsonBody<ScanRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let ctx = state.ctx.clone();
-    let now = ctx.clock.now();
     let b = body.0;
-    let input = crate::service::checkpoint::validate(b.code.as_deref(), b.lane.as_deref(), b.direction.as_deref())?;
-    authorize(&actor.0, Action::Scan)?;
-    let code = crate::service::checkpoint::read(&input, &ctx.keys);
-    let out = ctx.scans.submit(now, actor.0, input, code).await?;
-    state
-        .metrics
-        .scans
-        .with_label_values(&[out.verdict, out.reason.as_str()])
-        .inc();
+    let out = crate::service::checkpoint::scan(
+        &state.ctx,
+        actor.0,
+        b.code.as_deref(),
+        b.lane.as_deref(),
+        b.direction.as_deref(),
+    )
+    .await?;
+    state.metrics.count_scan(&out);
     Ok(HttpResponse::Ok().json(out))
 }
 

@@ -26,6 +26,13 @@ pub struct Metrics {
     pub scans: prometheus::IntCounterVec,
 }
 
+impl Metrics {
+    /// Counts a verdict, whichever route (API or scan page) asked for it.
+    pub fn count_scan(&self, out: &crate::service::checkpoint::ScanOut) {
+        self.scans.with_label_values(&[out.verdict, out.reason.as_str()]).inc();
+    }
+}
+
 /// Per-worker state: the use-case context and HTTP settings.
 pub struct AppState {
     pub ctx: Ctx,

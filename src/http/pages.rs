@@ -1552,8 +1552,16 @@ pub async fn checkpoint_scan(
     session.check_csrf(&form.csrf)?;
     let form = form.into_inner();
     let json = wants_json(&req);
-    let input = match crate::service::checkpoint::validate(Some(&form.code), Some(&form.lane), Some(&form.direction)) {
-        Ok(i) => i,
+    let scanned = crate::service::checkpoint::scan(
+        &state.ctx,
+        session.actor.clone(),
+        Some(&form.code),
+        Some(&form.lane),
+        Some(&form.direction),
+    )
+    .await;
+    let out = match scanned {
+        Ok(out) => out,
         Err(e @ Error::Domain(DomainError::Validation(_))) if json => {
             return Ok(super::error::ApiError::from(e).error_response());
         }
@@ -1564,17 +1572,7 @@ pub async fn checkpoint_scan(
         }
         Err(e) => return Err(e.into()),
     };
-    let ctx = state.ctx.clone();
-    let now = ctx.clock.now();
-    let actor = session.actor.clone();
-    authorize(&actor, Action::Scan)?;
-    let code = crate::service::checkpoint::read(&input, &ctx.keys);
-    let out = ctx.scans.submit(now, actor, input, code).await?;
-    state
-        .metrics
-        .scans
-        .with_label_values(&[out.verdict, out.reason.as_str()])
-        .inc();
+    state.metrics.count_scan(&out);
     if json {
         return Ok(HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))

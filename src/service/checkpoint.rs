@@ -182,6 +182,23 @@ fn apply(c: &mut DbConnection, r: &PermitRecord, effect: Effect, version: i64) -
 /// `contended`.
 const CONTENDED_AFTER: usize = 5;
 
+/// One online scan, as the API and the scan page both take it: the request is checked, the
+/// actor authorised, the code read on the caller's thread, and the verdict decided and recorded
+/// by the scan writer; answered once the record is durable.
+pub async fn scan(
+    ctx: &super::Ctx,
+    actor: Actor,
+    code: Option<&str>,
+    lane: Option<&str>,
+    direction: Option<&str>,
+) -> Result<ScanOut> {
+    let input = validate(code, lane, direction)?;
+    authorize(&actor, Action::Scan)?;
+    let now = ctx.clock.now();
+    let code = read(&input, &ctx.keys);
+    ctx.scans.submit(now, actor, input, code).await
+}
+
 /// What a scanned text names, worked out before any database access: signature checks are CPU
 /// work for the request's own thread, not for the single writer.
 pub struct ReadCode {
