@@ -9,28 +9,7 @@ use futures::future::join_all;
 use serde_json::{Value, json};
 
 use crate::support::{TestApp, payload, traveller};
-
-const ALL_ITEMS: [&str; 5] = [
-    "application_form",
-    "resident_id",
-    "trade_proof",
-    "vehicle_licence",
-    "portrait",
-];
-
-async fn trade_application(app: &TestApp, token: &str, n: u32) -> String {
-    let res = app
-        .post_json(
-            token,
-            "/api/v1/applications",
-            &json!({"kind": "border_trade", "traveller": traveller(n),
-                "enterprise": {"name": "凭祥市友谊边贸有限公司", "credit_code": "91350100M000100Y43"},
-                "plates": ["桂F 12345"]}),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
-}
+use crate::trade::{ALL_ITEMS, trade_application};
 
 fn serial(permit: &Value) -> u32 {
     permit["number"]
@@ -48,7 +27,7 @@ async fn two_officers_accepting_one_application_at_once_one_wins() {
     let app = TestApp::spawn().await;
     let li = app.token("li", "officer", &["border_trade"]);
     let zhao = app.token("zhao", "officer", &["border_trade"]);
-    let id = trade_application(&app, &li, 1).await;
+    let id = trade_application(&app, &li).await;
     let audited = app.count("audit_log");
     let path = format!("/api/v1/applications/{id}/accept");
     let body = json!({"materials": ALL_ITEMS});

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::support::{TestApp, china, traveller};
 
-const ALL_ITEMS: [&str; 5] = [
+pub(crate) const ALL_ITEMS: [&str; 5] = [
     "application_form",
     "resident_id",
     "trade_proof",
@@ -14,7 +14,7 @@ const ALL_ITEMS: [&str; 5] = [
     "portrait",
 ];
 
-async fn trade_application(app: &TestApp, token: &str) -> String {
+pub(crate) async fn trade_application(app: &TestApp, token: &str) -> String {
     let res = app
         .post_json(
             token,
