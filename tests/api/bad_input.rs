@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use reqwest::header::COOKIE;
 
-use crate::support::{Jar, TestApp, cn_id, hidden, traveller};
+use crate::support::{TestApp, cn_id, hidden, traveller};
 
 async fn unchanged(app: &TestApp) {
     assert_eq!(app.count("applications"), 0);
@@ -448,25 +448,7 @@ async fn text_is_bounded_and_free_of_control_characters_on_every_route() {
 /// Logs in on the pages and returns (cookie header, the scan page's CSRF token).
 async fn checkpoint_session(app: &TestApp) -> (String, String) {
     let (gate, pw) = app.officer("gate", "checkpoint", &[]);
-    let mut jar = Jar::default();
-    let res = app.client.get(app.url("/login")).send().await.unwrap();
-    jar.update(res.headers());
-    let csrf = hidden(&res.text().await.unwrap(), "csrf");
-    let res = app
-        .client
-        .post(app.url("/login"))
-        .header(COOKIE, jar.header())
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("next", "/checkpoint"),
-            ("username", &gate),
-            ("password", &pw),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
-    jar.update(res.headers());
+    let jar = app.page_login(&gate, &pw, "/checkpoint").await;
     let res = app
         .client
         .get(app.url("/checkpoint"))

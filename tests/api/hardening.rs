@@ -189,26 +189,8 @@ async fn the_desk_prints_the_receipt_sees_the_lock_and_unlocks() {
     let (user, password) = app.officer("li", "officer", &["border_tourism"]);
     let li = app.token("li2", "officer", &["border_tourism"]);
     let (id, number, last4) = taken(&app, &li).await;
-    let mut jar = Jar::default();
+    let jar = app.page_login(&user, &password, "/desk").await;
     let get = |jar: &Jar, path: String| app.client.get(app.url(&path)).header(COOKIE, jar.header()).send();
-    let res = get(&jar, "/login?next=/desk".into()).await.unwrap();
-    jar.update(res.headers());
-    let csrf = hidden(&res.text().await.unwrap(), "csrf");
-    let res = app
-        .client
-        .post(app.url("/login"))
-        .header(COOKIE, jar.header())
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("next", "/desk"),
-            ("username", &user),
-            ("password", &password),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
-    jar.update(res.headers());
 
     let page_path = format!("/desk/applications/{id}");
     let page = get(&jar, page_path.clone()).await.unwrap().text().await.unwrap();

@@ -253,6 +253,35 @@ impl TestApp {
         res.json().await.expect("json")
     }
 
+    /// Signs in on the pages (login form with its CSRF token) and returns the session's cookies.
+    pub async fn page_login(&self, user: &str, password: &str, next: &str) -> Jar {
+        let mut jar = Jar::default();
+        let res = self
+            .client
+            .get(self.url(&format!("/login?next={next}")))
+            .send()
+            .await
+            .expect("login page");
+        jar.update(res.headers());
+        let csrf = hidden(&res.text().await.expect("login page"), "csrf");
+        let res = self
+            .client
+            .post(self.url("/login"))
+            .header(reqwest::header::COOKIE, jar.header())
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("next", next),
+                ("username", user),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(res.status(), 303, "signed in");
+        jar.update(res.headers());
+        jar
+    }
+
     /// Runs a count query: how many rows a table holds.
     pub fn count(&self, table: &'static str) -> i64 {
         use diesel::QueryableByName;
