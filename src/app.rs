@@ -60,12 +60,9 @@ pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
         policy: Arc::new(policy),
         keys,
         hours: settings.office_hours()?,
+        limits: Arc::new(crate::service::Limits::new(settings.portrait_slots)),
     })
 }
-
-/// Ten look-ups a minute per address is plenty for an applicant and far too few to guess the
-/// last four characters of someone's ID number (up to 11,000 combinations for a resident ID).
-const PROGRESS_LOOKUPS_PER_MINUTE: std::num::NonZeroU32 = std::num::NonZeroU32::new(10).unwrap();
 
 pub struct Running {
     pub server: Server,
@@ -140,10 +137,7 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
         session_ttl: chrono::Duration::hours(i64::from(settings.session_hours)),
         secure_cookies: settings.secure_cookies,
         verdict_clear_seconds: settings.verdict_clear_seconds,
-        progress_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(PROGRESS_LOOKUPS_PER_MINUTE)),
-        login_throttle: crate::service::accounts::LoginThrottle::default(),
         public_origin: settings.public_origin()?,
-        portrait_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(settings.portrait_slots.max(1))),
         metrics_access: crate::http::ops::MetricsAccess {
             registry,
             token_hash,
@@ -182,7 +176,7 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
             .wrap(
                 Logger::new("%s %{METHOD}xi %U %Dms").custom_request_replace("METHOD", |req| req.method().to_string()),
             )
-            .configure(crate::http::routes)
+            .configure(|cfg| crate::http::routes(&mut utoipa_actix_web::service_config::ServiceConfig::new(cfg)))
     })
     .workers(workers)
     // Database calls run on the blocking pool; more threads than connections only queue.

@@ -201,6 +201,35 @@ pub fn authorize_role(actor: &Actor, action: Action<'_>) -> Result<(), DomainErr
     }
 }
 
+/// Whether a page may offer `action` to `actor`: the same decision as [`authorize`], so a page
+/// never offers what the service would refuse.
+pub fn may(actor: &Actor, action: Action<'_>) -> bool {
+    authorize(actor, action).is_ok()
+}
+
+/// The work a signed-in user's pages lead to, from [`authorize`]: the header's links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Menu {
+    /// The desk: some kind the user may take at their office.
+    pub take: bool,
+    pub supervise: bool,
+    pub edit_calendar: bool,
+    pub scan: bool,
+}
+
+impl Menu {
+    pub fn of(actor: &Actor) -> Menu {
+        Menu {
+            take: PermitKind::ALL
+                .into_iter()
+                .any(|k| may(actor, Action::CreateApplication(k))),
+            supervise: may(actor, Action::Supervise),
+            edit_calendar: may(actor, Action::EditCalendar),
+            scan: may(actor, Action::Scan),
+        }
+    }
+}
+
 /// Grants are stored as a comma-separated list; unknown names are dropped, not trusted.
 pub fn parse_grants(s: &str) -> Vec<PermitKind> {
     s.split(',').filter_map(|g| PermitKind::parse(g.trim())).collect()

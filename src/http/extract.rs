@@ -12,7 +12,6 @@ use super::error::ApiError;
 use crate::domain::auth::Actor;
 use crate::domain::validation::{FieldErrors, MAX_TEXT_CHARS, text_problem};
 use crate::error::Error;
-use crate::service::accounts;
 
 mod strict;
 
@@ -47,15 +46,9 @@ impl FromRequest for ApiActor {
             .filter(|_| safe);
         Box::pin(async move {
             let state = state?;
-            let now = state.ctx.clock.now();
             let actor = match (bearer, cookie) {
-                (Some(token), _) => state.ctx.db.run(move |c| accounts::actor_for_token(c, &token)).await?,
-                (None, Some(secret)) => state
-                    .ctx
-                    .db
-                    .run(move |c| accounts::actor_for_session(c, now, &secret))
-                    .await?
-                    .map(|s| s.actor),
+                (Some(token), _) => state.ctx.token_actor(token).await?,
+                (None, Some(secret)) => state.ctx.session(secret).await?.map(|s| s.actor),
                 (None, None) => None,
             };
             actor.map(ApiActor).ok_or(ApiError::Unauthenticated)

@@ -5,10 +5,9 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
-use diesel::connection::SimpleConnection;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, get, web};
 use sha2::{Digest, Sha256};
-use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::AppState;
 use super::error::ApiError;
@@ -95,14 +94,16 @@ pub async fn screen(
     Ok(next.call(req).await?.map_into_boxed_body())
 }
 
-#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, description = "The process is up")))]
+#[utoipa::path(tag = "ops", responses((status = 200, description = "The process is up")))]
+#[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
 }
 
-#[utoipa::path(get, path = "/readyz", tag = "ops", responses((status = 200, description = "The database answers"), (status = 503, description = "The database does not answer")))]
+#[utoipa::path(tag = "ops", responses((status = 200, description = "The database answers"), (status = 503, description = "The database does not answer")))]
+#[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match state.ctx.db.run(|c| Ok(c.batch_execute("SELECT 1")?)).await {
+    match state.ctx.ready().await {
         Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ready"),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
@@ -113,7 +114,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "ops", security(("bearer" = [])), responses((status = 200, description = "Prometheus text format: on the metrics address (BORDERDESK_METRICS_ADDR) to anyone, on the public listener with Authorization: Bearer BORDERDESK_METRICS_TOKEN", content_type = "text/plain"), (status = 401, description = "A token is configured and this request did not send it", content_type = "application/problem+json"), (status = 404, description = "Not served on the public listener (no token configured)", content_type = "application/problem+json")))]
+#[utoipa::path(tag = "ops", security(("bearer" = [])), responses((status = 200, description = "Prometheus text format: on the metrics address (BORDERDESK_METRICS_ADDR) to anyone, on the public listener with Authorization: Bearer BORDERDESK_METRICS_TOKEN", content_type = "text/plain"), (status = 401, description = "A token is configured and this request did not send it", content_type = "application/problem+json"), (status = 404, description = "Not served on the public listener (no token configured)", content_type = "application/problem+json")))]
+#[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let access = &state.metrics_access;
     access.may_read(&req)?;
@@ -125,7 +127,12 @@ pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
         .body(text))
 }
 
-#[utoipa::path(get, path = "/api/openapi.json", tag = "ops", responses((status = 200, description = "This document")))]
+#[utoipa::path(tag = "ops", responses((status = 200, description = "This document")))]
+#[get("/api/openapi.json")]
 pub async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().json(super::ApiDoc::openapi())
+    HttpResponse::Ok().json(super::api_doc())
+}
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(healthz).service(readyz).service(metrics).service(openapi);
 }

@@ -405,6 +405,56 @@ pub fn logout(conn: &mut DbConnection, now: DateTime<Utc>, secret: &str) -> Resu
     })
 }
 
+/// What a login attempt came to.
+pub enum LoginOutcome {
+    /// A session opened: its secret, for the cookie.
+    Opened(String),
+    /// Wrong username or password, or a disabled account (one answer for all three).
+    Refused,
+    /// Too many failures from this address or for this username: wait this long.
+    Wait(Duration),
+}
+
+impl super::Ctx {
+    /// The actor behind an API token, if it is live and its officer enabled.
+    pub async fn token_actor(&self, token: String) -> Result<Option<Actor>> {
+        self.tx(move |c, _, _| actor_for_token(c, &token)).await
+    }
+
+    /// The session behind a cookie's secret, if it has not expired.
+    pub async fn session(&self, secret: String) -> Result<Option<Session>> {
+        self.tx(move |c, _, now| actor_for_session(c, now, &secret)).await
+    }
+
+    /// Checks a password under the login throttle and opens a session of `ttl`.
+    pub async fn login(
+        &self,
+        address: std::net::IpAddr,
+        username: String,
+        password: String,
+        ttl: Duration,
+    ) -> Result<LoginOutcome> {
+        let now = self.clock.now();
+        if let Err(wait) = self.limits.login.begin(now, address, &username) {
+            return Ok(LoginOutcome::Wait(wait));
+        }
+        let name = username.clone();
+        let opened = self.tx(move |c, _, now| login(c, now, &name, &password, ttl)).await?;
+        Ok(match opened {
+            Some(secret) => {
+                self.limits.login.succeeded(address, &username);
+                LoginOutcome::Opened(secret)
+            }
+            None => LoginOutcome::Refused,
+        })
+    }
+
+    /// Ends the session behind a cookie's secret.
+    pub async fn logout(&self, secret: String) -> Result<()> {
+        self.tx(move |c, _, now| logout(c, now, &secret)).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1092,3 +1092,110 @@ pub fn review(
     })?;
     get_application(conn, id, now, policy)
 }
+
+/// One workflow step an officer asks for, from an API route or the application page's form.
+#[derive(Debug, Clone)]
+pub enum Move {
+    /// The checklist items presented at the window; the rest are deferred where policy allows.
+    Accept {
+        provided: Vec<String>,
+    },
+    Approve,
+    Reject {
+        reason: Option<String>,
+    },
+    Withdraw,
+    Collect,
+    /// A deferred item brought in.
+    Supply {
+        item: String,
+    },
+    Acknowledge,
+    /// The external review's result (approved or rejected) and, when rejected, why.
+    Review {
+        result: Option<String>,
+        reason: Option<String>,
+    },
+}
+
+impl Move {
+    /// The application page's `step` field and the fields that go with it; None for a step
+    /// the page does not have.
+    pub fn from_form(step: &str, field: impl Fn(&str) -> Option<String>, provided: Vec<String>) -> Option<Move> {
+        Some(match step {
+            "accept" => Move::Accept { provided },
+            "approve" => Move::Approve,
+            "reject" => Move::Reject {
+                reason: field("reason"),
+            },
+            "withdraw" => Move::Withdraw,
+            "collect" => Move::Collect,
+            "supply" => Move::Supply {
+                item: field("item").unwrap_or_default(),
+            },
+            "acknowledge" => Move::Acknowledge,
+            "review" => Move::Review {
+                result: field("result"),
+                reason: field("reason"),
+            },
+            _ => return None,
+        })
+    }
+}
+
+impl super::Ctx {
+    /// Takes an application at the window (the API: an open one for the same document is a 409
+    /// unless the request confirms the duplicate).
+    pub async fn create_application(&self, actor: Actor, input: NewApplication) -> Result<ApplicationOut> {
+        self.tx(move |c, ctx, now| create_application(c, now, &actor, &ctx.policy, &input))
+            .await
+    }
+
+    /// Takes an application at the window (the desk page: an open one for the same document is
+    /// shown to the officer instead of refused).
+    pub async fn take_application(&self, actor: Actor, input: NewApplication) -> Result<Taken> {
+        self.tx(move |c, ctx, now| take_application(c, now, &actor, &ctx.policy, &input))
+            .await
+    }
+
+    /// One application, for staff of its office.
+    pub async fn application(&self, actor: Actor, id: String) -> Result<ApplicationOut> {
+        self.tx(move |c, ctx, now| read(c, &actor, &id, now, &ctx.policy)).await
+    }
+
+    /// One application with the state of its progress lookup (the desk's application page).
+    pub async fn application_with_lookup(
+        &self,
+        actor: Actor,
+        id: String,
+    ) -> Result<(ApplicationOut, Option<super::progress::LookupState>)> {
+        self.tx(move |c, ctx, now| {
+            let app = read(c, &actor, &id, now, &ctx.policy)?;
+            Ok((app, super::progress::state(c, now, &id)?))
+        })
+        .await
+    }
+
+    /// The officer's desk: the office's queue (up to 50) and its latest 20 permits.
+    pub async fn desk(&self, actor: Actor) -> Result<Desk> {
+        self.tx(move |c, _, _| desk(c, &actor, 50, 20)).await
+    }
+
+    /// Moves an application one workflow step.
+    pub async fn step(&self, actor: Actor, id: String, step: Move) -> Result<ApplicationOut> {
+        self.tx(move |c, ctx, now| {
+            let (a, p, id) = (&actor, &ctx.policy, id.as_str());
+            match step {
+                Move::Accept { provided } => accept(c, now, a, p, &ctx.hours, id, &provided),
+                Move::Approve => approve(c, now, a, p, id),
+                Move::Reject { reason } => reject(c, now, a, p, id, reason.as_deref()),
+                Move::Withdraw => withdraw(c, now, a, p, id),
+                Move::Collect => collect(c, now, a, p, id),
+                Move::Supply { item } => supply(c, now, a, p, id, &item),
+                Move::Acknowledge => acknowledge(c, now, a, p, id),
+                Move::Review { result, reason } => review(c, now, a, p, id, result.as_deref(), reason.as_deref()),
+            }
+        })
+        .await
+    }
+}

@@ -319,3 +319,46 @@ pub fn remove_day(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, da
         )
     })
 }
+
+impl super::Ctx {
+    /// A year's exceptions to Monday–Friday (this year when none is given), for whoever plans
+    /// by the calendar.
+    pub async fn calendar_year(&self, actor: Actor, wanted: Option<i32>) -> Result<YearView> {
+        authorize(&actor, Action::ReadCalendar)?;
+        self.tx(move |c, _, now| year(c, wanted.unwrap_or_else(|| crate::domain::local(now).year())))
+            .await
+    }
+
+    /// The same year for the calendar's editor (2000–2100).
+    pub async fn calendar_for_editing(&self, actor: Actor, wanted: Option<i32>) -> Result<YearView> {
+        authorize(&actor, Action::EditCalendar)?;
+        self.tx(move |c, _, now| {
+            year(
+                c,
+                wanted
+                    .unwrap_or_else(|| crate::domain::local(now).year())
+                    .clamp(2000, 2100),
+            )
+        })
+        .await
+    }
+
+    /// Declares a date a holiday or a worked weekend day (`confirm` to replace what is there).
+    pub async fn set_calendar_day(
+        &self,
+        actor: Actor,
+        date: String,
+        kind: Option<String>,
+        name: Option<String>,
+        confirm: bool,
+    ) -> Result<Exception> {
+        self.tx(move |c, _, now| set_day(c, now, &actor, &date, kind.as_deref(), name.as_deref(), confirm))
+            .await
+    }
+
+    /// Puts a date back to the Monday–Friday default (`confirm` for a published day).
+    pub async fn remove_calendar_day(&self, actor: Actor, date: String, confirm: bool) -> Result<()> {
+        self.tx(move |c, _, now| remove_day(c, now, &actor, &date, confirm))
+            .await
+    }
+}

@@ -182,23 +182,6 @@ fn apply(c: &mut DbConnection, r: &PermitRecord, effect: Effect, version: i64) -
 /// `contended`.
 const CONTENDED_AFTER: usize = 5;
 
-/// One online scan, as the API and the scan page both take it: the request is checked, the
-/// actor authorised, the code read on the caller's thread, and the verdict decided and recorded
-/// by the scan writer; answered once the record is durable.
-pub async fn scan(
-    ctx: &super::Ctx,
-    actor: Actor,
-    code: Option<&str>,
-    lane: Option<&str>,
-    direction: Option<&str>,
-) -> Result<ScanOut> {
-    let input = validate(code, lane, direction)?;
-    authorize(&actor, Action::Scan)?;
-    let now = ctx.clock.now();
-    let code = read(&input, &ctx.keys);
-    ctx.scans.submit(now, actor, input, code).await
-}
-
 /// What a scanned text names, worked out before any database access: signature checks are CPU
 /// work for the request's own thread, not for the single writer.
 pub struct ReadCode {
@@ -611,4 +594,48 @@ pub fn upload(conn: &mut DbConnection, actor: &Actor, keys: &KeyRing, items: &[O
         }
         Ok(out)
     })
+}
+
+impl super::Ctx {
+    /// One online scan, as the API and the scan page both take it: the request is checked, the
+    /// actor authorised, the code read on the caller's thread, and the verdict decided and
+    /// recorded by the scan writer; answered once the record is durable.
+    pub async fn scan(
+        &self,
+        actor: Actor,
+        code: Option<&str>,
+        lane: Option<&str>,
+        direction: Option<&str>,
+    ) -> Result<ScanOut> {
+        let input = validate(code, lane, direction)?;
+        authorize(&actor, Action::Scan)?;
+        let now = self.clock.now();
+        let code = read(&input, &self.keys);
+        self.scans.submit(now, actor, input, code).await
+    }
+
+    /// The vehicle of a scan is cleared: the check's time ends now.
+    pub async fn clear_crossing(&self, actor: Actor, crossing_id: String) -> Result<()> {
+        self.tx(move |c, _, now| clear(c, now, &actor, &crossing_id)).await
+    }
+
+    /// Mean check time per lane over the last `window_minutes` (default 60).
+    pub async fn lane_stats(&self, actor: Actor, window_minutes: Option<i64>) -> Result<Vec<LaneStat>> {
+        self.tx(move |c, _, now| lane_stats(c, now, &actor, window_minutes.unwrap_or(60)))
+            .await
+    }
+
+    /// The lane's last ten scans, for the scan page (nothing for a lane name that cannot be one).
+    pub async fn recent_scans(&self, actor: Actor, lane: String) -> Result<Vec<CrossingRow>> {
+        authorize(&actor, Action::Scan)?;
+        if !plausible_key(&lane) {
+            return Ok(Vec::new());
+        }
+        self.tx(move |c, _, _| recent(c, &lane, 10)).await
+    }
+
+    /// Records crossings decided offline, each once.
+    pub async fn upload_crossings(&self, actor: Actor, items: Vec<OfflineCrossing>) -> Result<UploadOut> {
+        self.tx(move |c, ctx, _| upload(c, &actor, &ctx.keys, &items)).await
+    }
 }

@@ -235,3 +235,17 @@ pub fn acknowledge(
         Ok(n)
     })
 }
+
+impl super::Ctx {
+    /// The batch to hand to the review system (the same one until acknowledged); None when
+    /// nothing waits.
+    pub async fn pull_export(&self, actor: Actor) -> Result<Option<Batch>> {
+        self.tx(move |c, ctx, now| pull(c, now, &actor, &ctx.keys)).await
+    }
+
+    /// The review system has the batch; returns how many applications this call marked uploaded.
+    pub async fn acknowledge_export(&self, actor: Actor, batch_id: String) -> Result<usize> {
+        self.tx(move |c, ctx, now| acknowledge(c, now, &actor, &ctx.policy, &ctx.hours, &batch_id))
+            .await
+    }
+}

@@ -1,5 +1,8 @@
 //! Use cases: each one authorises, validates with the domain rules, and changes the database in
-//! one transaction with its audit record. HTTP handlers and the CLI both call these.
+//! one transaction with its audit record. Each has one async entry point, a method on [`Ctx`]
+//! (in the `impl Ctx` block of its module), which reads the clock and runs the transaction off
+//! the async workers; HTTP handlers (API and pages alike) call only these. The synchronous
+//! functions beside them take a connection and the time, for the CLI and for unit tests.
 
 pub mod accounts;
 pub mod applications;
@@ -8,6 +11,7 @@ pub mod checkpoint;
 pub mod exports;
 pub mod permits;
 pub mod portraits;
+pub mod printing;
 pub mod progress;
 pub mod scan_writer;
 pub mod sla;
@@ -15,9 +19,12 @@ pub mod trust;
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use crate::clock::Clock;
-use crate::db::Db;
+use crate::db::{Db, DbConnection};
 use crate::domain::policy::Policy;
+use crate::error::Result;
 use crate::keys::KeyRing;
 
 /// Everything a use case needs, shared by all workers.
@@ -29,4 +36,50 @@ pub struct Ctx {
     pub keys: Arc<KeyRing>,
     pub hours: crate::domain::calendar::OfficeHours,
     pub scans: scan_writer::ScanWriter,
+    pub limits: Arc<Limits>,
+}
+
+/// What one instance holds in memory to protect itself and its users: counted per instance,
+/// not shared between instances (each is a separate target for a guesser or a flood).
+pub struct Limits {
+    /// Failed logins per address and per username-and-address.
+    pub login: accounts::LoginThrottle,
+    /// Look-ups of the public progress page per address, against guessing.
+    pub progress: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
+    /// Photos being normalised at once (see `Settings::portrait_slots`).
+    pub portraits: Arc<tokio::sync::Semaphore>,
+}
+
+/// Ten look-ups a minute per address is plenty for an applicant and far too few to guess the
+/// last four characters of someone's ID number (up to 11,000 combinations for a resident ID).
+const PROGRESS_LOOKUPS_PER_MINUTE: std::num::NonZeroU32 = std::num::NonZeroU32::MIN.saturating_add(9);
+
+impl Limits {
+    pub fn new(portrait_slots: usize) -> Limits {
+        Limits {
+            login: accounts::LoginThrottle::default(),
+            progress: governor::RateLimiter::keyed(governor::Quota::per_minute(PROGRESS_LOOKUPS_PER_MINUTE)),
+            portraits: Arc::new(tokio::sync::Semaphore::new(portrait_slots.max(1))),
+        }
+    }
+}
+
+impl Ctx {
+    /// Runs one use case's transaction on a pooled connection on the blocking pool, with the
+    /// moment it happens: the one place an entry point reads the clock.
+    pub(crate) async fn tx<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConnection, &Ctx, DateTime<Utc>) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let ctx = self.clone();
+        let now = self.clock.now();
+        self.db.run(move |c| f(c, &ctx, now)).await
+    }
+
+    /// Whether the database answers (`/readyz`).
+    pub async fn ready(&self) -> Result<()> {
+        use diesel::connection::SimpleConnection;
+        self.db.run(|c| Ok(c.batch_execute("SELECT 1")?)).await
+    }
 }

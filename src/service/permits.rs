@@ -520,3 +520,76 @@ pub fn revoke(
     })?;
     get_permit(conn, number)
 }
+
+/// A key that verifies permit codes, as `GET /api/v1/keys` publishes it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicKey {
+    /// Key id as printed in signed codes (hex of the first 4 bytes of SHA-256 of the key).
+    pub kid: String,
+    pub alg: String,
+    /// Raw 32-byte Ed25519 public key, base64url without padding.
+    pub public_key: String,
+    /// Whether new permits are signed with it.
+    pub active: bool,
+    /// The permit kinds it may sign.
+    pub kinds: Vec<PermitKind>,
+    #[schema(value_type = String, format = DateTime)]
+    pub not_before: DateTime<Utc>,
+    /// No permit it signs is valid past this time.
+    #[schema(value_type = String, format = DateTime)]
+    pub not_after: DateTime<Utc>,
+}
+
+impl super::Ctx {
+    /// Issues the permit for an application, once per idempotency key: `body` is the request
+    /// the key was sent with (a retry must repeat it). Returns the permit and whether this was
+    /// a replay.
+    pub async fn issue_permit(
+        &self,
+        actor: Actor,
+        id: String,
+        idempotency_key: Option<String>,
+        body: impl AsRef<[u8]>,
+    ) -> Result<(PermitRecord, bool)> {
+        let idem = match idempotency_key {
+            Some(key) => Some(Idempotency::new(&key, &id, body.as_ref())?),
+            None => None,
+        };
+        self.tx(move |c, ctx, now| issue(c, now, &actor, &ctx.policy, &ctx.keys, &id, idem.as_ref()))
+            .await
+    }
+
+    /// One permit, for staff who may see it.
+    pub async fn permit(&self, actor: Actor, number: String) -> Result<PermitRecord> {
+        self.tx(move |c, _, _| read(c, &actor, &number, crate::domain::auth::on::view_permit))
+            .await
+    }
+
+    /// Revokes a permit in force, with the reason (required).
+    pub async fn revoke_permit(&self, actor: Actor, number: String, reason: Option<String>) -> Result<PermitRecord> {
+        self.tx(move |c, _, now| revoke(c, now, &actor, &number, reason.as_deref()))
+            .await
+    }
+
+    /// The public keys that verify permit codes (public: devices install them).
+    pub fn public_keys(&self) -> Vec<PublicKey> {
+        use base64::Engine;
+        let active = self.keys.active_id();
+        self.keys
+            .ring()
+            .iter()
+            .map(|k| {
+                let kid = crate::domain::seal::key_id_hex(k.id);
+                PublicKey {
+                    active: kid == active,
+                    kid,
+                    alg: "Ed25519".into(),
+                    public_key: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(k.public.as_bytes()),
+                    kinds: k.kinds.clone(),
+                    not_before: k.not_before,
+                    not_after: k.not_after,
+                }
+            })
+            .collect()
+    }
+}

@@ -285,6 +285,48 @@ pub fn for_permit(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, nu
     Ok(jpeg)
 }
 
+impl super::Ctx {
+    /// Normalises an uploaded photo and stores it. Decoding is CPU work of tens of milliseconds,
+    /// so it runs off the async workers and outside any database connection, at most
+    /// `Limits::portraits` at once (beyond that the caller is told to come back: 503).
+    pub async fn save_portrait(
+        &self,
+        actor: Actor,
+        id: String,
+        upload: impl AsRef<[u8]> + Send + 'static,
+    ) -> Result<()> {
+        // A role that may not take photos is refused before its upload costs a decode.
+        authorize_role(
+            &actor,
+            crate::domain::auth::on::handle(crate::domain::permit::PermitKind::BorderTourism, &actor.office),
+        )?;
+        let slot = self
+            .limits
+            .portraits
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Error::Busy("every photo slot is in use"))?;
+        let portrait = tokio::task::spawn_blocking(move || {
+            // Held until the decode's memory is freed, even if the request is dropped meanwhile.
+            let _slot = slot;
+            normalise(upload.as_ref())
+        })
+        .await
+        .map_err(Error::internal)??;
+        self.tx(move |c, _, now| store(c, now, &actor, &id, &portrait)).await
+    }
+
+    /// An application's stored portrait, for staff of its office.
+    pub async fn application_portrait(&self, actor: Actor, id: String) -> Result<Vec<u8>> {
+        self.tx(move |c, _, _| for_application(c, &actor, &id)).await
+    }
+
+    /// A permit holder's portrait (see [`for_permit`] for who may see it).
+    pub async fn permit_photo(&self, actor: Actor, number: String) -> Result<Vec<u8>> {
+        self.tx(move |c, _, now| for_permit(c, now, &actor, &number)).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

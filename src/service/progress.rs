@@ -290,3 +290,46 @@ pub fn lookup(
     };
     Ok(Some(Progress { app, permit_status }))
 }
+
+/// What the public progress page gets for a look-up.
+pub enum Answer {
+    Found(Box<Progress>),
+    /// One answer for every miss (see [`lookup`]).
+    NoMatch,
+    /// Too many look-ups from this address: try again in a minute.
+    Limited,
+}
+
+impl super::Ctx {
+    /// A new lookup code for the applicant's receipt (any earlier one stops working).
+    pub async fn issue_receipt(&self, actor: Actor, id: String) -> Result<Receipt> {
+        self.tx(move |c, _, now| issue_code(c, now, &actor, &id)).await
+    }
+
+    /// Lifts a lock on an application's progress lookup (the code stays).
+    pub async fn unlock_lookup(&self, actor: Actor, id: String) -> Result<()> {
+        self.tx(move |c, _, now| unlock(c, now, &actor, &id)).await
+    }
+
+    /// The public progress look-up from `address`, limited per address.
+    pub async fn lookup_progress(
+        &self,
+        address: std::net::IpAddr,
+        number: String,
+        last4: String,
+        code: String,
+    ) -> Result<Answer> {
+        let limiter = &self.limits.progress;
+        if limiter.check_key(&address).is_err() {
+            return Ok(Answer::Limited);
+        }
+        // Keyed limiters keep a cell per address; drop the idle ones now and then.
+        if limiter.len() > 10_000 {
+            limiter.retain_recent();
+        }
+        let found = self
+            .tx(move |c, ctx, now| lookup(c, now, &ctx.policy, LockPolicy::default(), &number, &last4, &code))
+            .await?;
+        Ok(found.map_or(Answer::NoMatch, |p| Answer::Found(Box::new(p))))
+    }
+}

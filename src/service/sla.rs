@@ -221,3 +221,10 @@ pub fn view(
         provisional_years,
     })
 }
+
+impl super::Ctx {
+    /// The supervisor's view of the office over the last eight weeks.
+    pub async fn sla(&self, actor: Actor) -> Result<SlaView> {
+        self.tx(move |c, ctx, now| view(c, now, &actor, &ctx.policy, 8)).await
+    }
+}

@@ -175,6 +175,16 @@ pub fn bundle(
     })
 }
 
+impl super::Ctx {
+    /// The signed trust bundle for a device: the full one, or the changes after the version
+    /// `since` it holds (as the query gave it: checked here).
+    pub async fn trust_bundle(&self, actor: Actor, since: Option<String>) -> Result<SignedBundle> {
+        let since = parse_since(since.as_deref())?;
+        self.tx(move |c, ctx, now| bundle(c, now, &actor, &ctx.keys, since))
+            .await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

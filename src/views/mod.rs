@@ -70,7 +70,7 @@ pub struct LoginPage {
 }
 
 /// Values of the application form, echoed back when it is redisplayed with errors.
-#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::ToSchema)]
 pub struct ApplicationForm {
     #[serde(default)]
     pub csrf: String,

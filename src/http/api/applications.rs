@@ -1,0 +1,323 @@
+//! Applications: taken at the window, moved along their workflow, their portrait, receipt and
+//! notice of missing items.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
+use serde::{Deserialize, Serialize};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::http::AppState;
+use crate::http::error::{ApiError, Problem};
+use crate::http::extract::{ApiActor, JsonBody};
+use crate::service::applications::{ApplicationOut, Move, NewApplication};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(create_application)
+        .service(get_application)
+        .service(accept)
+        .service(approve)
+        .service(reject)
+        .service(withdraw)
+        .service(collect)
+        .service(supply)
+        .service(acknowledge)
+        .service(review)
+        .service(receipt)
+        .service(unlock_lookup)
+        .service(notice)
+        .service(put_portrait)
+        .service(get_portrait);
+}
+
+#[utoipa::path(
+    tag = "applications",
+    request_body = NewApplication,
+    responses(
+        (status = 201, description = "Application taken", body = ApplicationOut),
+        (status = 400, description = "Malformed JSON", body = Problem),
+        (status = 401, description = "No valid token", body = Problem),
+        (status = 403, description = "Role or grant missing", body = Problem),
+        (status = 413, description = "Body too large", body = Problem),
+        (status = 415, description = "Not application/json", body = Problem),
+        (status = 409, description = "An open application exists for the same identity document: the problem's detail names it (current_state is its state). Send `confirm_duplicate: true` to take another all the same", body = Problem),
+        (status = 422, description = "Every field that broke a rule, including fields the request does not have and arrays where an object belongs", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/applications")]
+pub async fn create_application(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    body: JsonBody<NewApplication>,
+) -> Result<HttpResponse, ApiError> {
+    let out = state.ctx.create_application(actor.0, body.0).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/applications/{}", out.id)))
+        .json(out))
+}
+
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = String, Path, description = "Application id")),
+    responses((status = 200, body = ApplicationOut), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/applications/{id}")]
+pub async fn get_application(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let out = state.ctx.application(actor.0, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct AcceptRequest {
+    /// Codes of the checklist items presented at the window; the rest are deferred (容缺) where
+    /// policy allows.
+    pub materials: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct ReasonRequest {
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct ReviewRequest {
+    /// approved or rejected.
+    pub result: Option<String>,
+    /// Required when rejected.
+    pub reason: Option<String>,
+}
+
+/// One workflow step for the calling officer, answered with the application.
+async fn step(state: &AppState, actor: ApiActor, id: web::Path<String>, step: Move) -> Result<HttpResponse, ApiError> {
+    let out = state.ctx.step(actor.0, id.into_inner(), step).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = String, Path, description = "Application id")), request_body = AcceptRequest,
+    responses((status = 400, description = "Malformed JSON", body = Problem), (status = 413, description = "Body over the limit", body = Problem), (status = 415, description = "Not application/json", body = Problem), (status = 200, description = "Accepted (受理); deferred items have due dates", body = ApplicationOut), (status = 409, body = Problem), (status = 422, description = "A required item is missing", body = Problem)),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/applications/{id}/accept")]
+pub async fn accept(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+    body: JsonBody<AcceptRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let provided = body.0.materials.unwrap_or_default();
+    step(&state, actor, id, Move::Accept { provided }).await
+}
+
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = String, Path, description = "Application id")),
+    responses((status = 200, body = ApplicationOut), (status = 403, description = "Grant missing, or the approver accepted it (four eyes)", body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/applications/{id}/approve")]
+pub async fn approve(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    step(&state, actor, id, Move::Approve).await
+}
+
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = String, Path, description = "Application id")), request_body = ReasonRequest,
+    responses((status = 400, description = "Malformed JSON", body = Problem), (status = 413, description = "Body over the limit", body = Problem), (status = 415, description = "Not application/json", body = Problem), (status = 200, body = ApplicationOut), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/applications/{id}/reject")]
+pub async fn reject(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+    body: JsonBody<ReasonRequest>,
+) -> Result<HttpResponse, ApiError> {
+    step(&state, actor, id, Move::Reject { reason: body.0.reason }).await
+}
+
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = String, Path, description = "Application id")),
+    responses((status = 200, body = ApplicationOut), (status = 409, body = Problem)),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/applications/{id}/withdraw")]
+pub async fn withdraw(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    step(&state, actor, id, Move::Withdraw).await
+}
+
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = String, Path, description = "Application id")),
+    responses((status = 200, description = "Handed over", body = ApplicationOut), (status = 409, body = Problem)),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/applications/{id}/collect")]
+pub async fn collect(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    step(&state, actor, id, Move::Collect).await
+}
+
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = String, Path, description = "Application id"), ("item" = String, Path, description = "Checklist item code")),
+    responses((status = 200, description = "Recorded; the application is back in the officers' queue", body = ApplicationOut), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/applications/{id}/materials/{item}/supply")]
+pub async fn supply(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, item) = path.into_inner();
+    let out = state.ctx.step(actor.0, id, Move::Supply { item }).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = String, Path, description = "Application id")),
+    responses((status = 200, description = "Taken off the attention queue", body = ApplicationOut)),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/applications/{id}/acknowledge")]
+pub async fn acknowledge(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    step(&state, actor, id, Move::Acknowledge).await
+}
+
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = String, Path, description = "Application id")), request_body = ReviewRequest,
+    responses((status = 400, description = "Malformed JSON", body = Problem), (status = 413, description = "Body over the limit", body = Problem), (status = 415, description = "Not application/json", body = Problem), (status = 200, description = "Review result recorded", body = ApplicationOut), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/applications/{id}/review")]
+pub async fn review(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+    body: JsonBody<ReviewRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let ReviewRequest { result, reason } = body.0;
+    step(&state, actor, id, Move::Review { result, reason }).await
+}
+
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = String, Path, description = "Application id")),
+    responses((status = 201, description = "A new lookup code for the applicant's receipt, in clear this once (stored only hashed); any earlier code stops working and a lock is lifted", body = crate::service::progress::Receipt), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/applications/{id}/receipt")]
+pub async fn receipt(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let receipt = state.ctx.issue_receipt(actor.0, id.into_inner()).await?;
+    Ok(HttpResponse::Created().json(receipt))
+}
+
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = String, Path, description = "Application id")),
+    responses((status = 204, description = "The progress lookup is open again (audited); the code stays"), (status = 403, body = Problem), (status = 409, description = "No receipt printed yet", body = Problem)),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/applications/{id}/lookup/unlock")]
+pub async fn unlock_lookup(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    state.ctx.unlock_lookup(actor.0, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = String, Path, description = "Application id")),
+    responses((status = 200, description = "一次性告知书: every missing item and its due date, as PDF", content_type = "application/pdf"), (status = 404, body = Problem), (status = 409, description = "Nothing is missing", body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/applications/{id}/notice")]
+pub async fn notice(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(super::pdf(state.ctx.notice_pdf(actor.0, id.into_inner()).await?))
+}
+
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = String, Path, description = "Application id")),
+    request_body(content = Vec<u8>, description = "The photo taken at the hall (JPEG or PNG, at least 240×320, at most 12 MB); stored cropped to 33×48 and re-encoded without metadata", content_type = "image/jpeg"),
+    responses(
+        (status = 204, description = "Stored (a deferred portrait is supplied by it)"),
+        (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 413, body = Problem), (status = 415, body = Problem),
+        (status = 422, description = "Not a readable photo of the required size (field `photo`)", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/api/v1/applications/{id}/portrait")]
+pub async fn put_portrait(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let ctype = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = ctype.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if essence != "image/jpeg" && essence != "image/png" {
+        return Err(ApiError::UnsupportedMediaType("image/jpeg or image/png"));
+    }
+    let body = super::read_body(payload, crate::service::portraits::MAX_BYTES).await?;
+    state.ctx.save_portrait(actor.0, id.into_inner(), body).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = String, Path, description = "Application id")),
+    responses((status = 200, description = "The stored portrait", content_type = "image/jpeg"), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/applications/{id}/portrait")]
+pub async fn get_portrait(
+    state: web::Data<AppState>,
+    actor: ApiActor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(super::jpeg(
+        state.ctx.application_portrait(actor.0, id.into_inner()).await?,
+    ))
+}

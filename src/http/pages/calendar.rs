@@ -1,0 +1,190 @@
+//! The calendar's editor (admins): holidays and worked weekend days by year.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use chrono::Datelike;
+use serde::Deserialize;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::{PageError, PageSession, html};
+use crate::domain::DomainError;
+use crate::domain::validation::FieldError;
+use crate::error::Error;
+use crate::http::AppState;
+use crate::views::*;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(calendar).service(calendar_set).service(calendar_remove);
+}
+
+/// The year a posted date falls in, to show that year again; none (this year) if it is not a date.
+fn year_of(date: &str) -> Option<i32> {
+    chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
+        .ok()
+        .map(|d| d.year())
+}
+
+#[derive(Deserialize)]
+pub struct YearQuery {
+    year: Option<i32>,
+}
+
+async fn calendar_page(
+    state: &AppState,
+    session: &PageSession,
+    year: Option<i32>,
+    errors: Vec<FieldError>,
+    notice: Option<String>,
+    form: CalendarFormValues,
+) -> Result<CalendarPage, PageError> {
+    let view = state.ctx.calendar_for_editing(session.actor.clone(), year).await?;
+    Ok(CalendarPage {
+        nav: session.nav(),
+        year: view.year,
+        view,
+        errors,
+        notice,
+        form,
+    })
+}
+
+#[utoipa::path(tag = "pages", params(("year" = Option<i32>, Query)), responses((status = 200, description = "The calendar's exceptions for a year", content_type = "text/html")))]
+#[get("/admin/calendar")]
+pub async fn calendar(
+    state: web::Data<AppState>,
+    session: PageSession,
+    q: web::Query<YearQuery>,
+) -> Result<HttpResponse, PageError> {
+    Ok(html(
+        StatusCode::OK,
+        &calendar_page(
+            &state,
+            &session,
+            q.year,
+            Vec::new(),
+            None,
+            CalendarFormValues::default(),
+        )
+        .await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CalendarForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    name: String,
+    /// The "确认替换" checkbox, present only when a save would replace an existing day.
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+#[utoipa::path(tag = "pages", responses((status = 200, description = "Saved; the year redisplayed", content_type = "text/html"), (status = 422, description = "Refused, or a day would be replaced: the form redisplayed with the reason (and a confirmation box)", content_type = "text/html")))]
+#[post("/admin/calendar")]
+pub async fn calendar_set(
+    state: web::Data<AppState>,
+    session: PageSession,
+    form: web::Form<CalendarForm>,
+) -> Result<HttpResponse, PageError> {
+    session.check_csrf(&form.csrf)?;
+    let form = form.into_inner();
+    let (d, k, n) = (form.date.clone(), form.kind.clone(), form.name.clone());
+    let confirm = form.confirm.is_some();
+    let year = year_of(&form.date);
+    match state
+        .ctx
+        .set_calendar_day(session.actor.clone(), d, Some(k), Some(n), confirm)
+        .await
+    {
+        Ok(e) => Ok(html(
+            StatusCode::OK,
+            &calendar_page(
+                &state,
+                &session,
+                Some(e.date.year()),
+                Vec::new(),
+                Some(format!(
+                    "已保存 saved: {}（{}）{}：{}",
+                    e.date,
+                    crate::domain::calendar::weekday_zh(e.date),
+                    e.kind.zh(),
+                    e.name
+                )),
+                CalendarFormValues::default(),
+            )
+            .await?,
+        )),
+        Err(Error::Domain(DomainError::Validation(errs))) => Ok(html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &calendar_page(
+                &state,
+                &session,
+                year,
+                errs.0,
+                None,
+                CalendarFormValues {
+                    date: form.date,
+                    kind: form.kind,
+                    name: form.name,
+                    pending_remove: None,
+                },
+            )
+            .await?,
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[utoipa::path(tag = "pages", responses((status = 200, description = "Removed; the year redisplayed", content_type = "text/html"), (status = 422, description = "A published day: the page asks to confirm", content_type = "text/html")))]
+#[post("/admin/calendar/remove")]
+pub async fn calendar_remove(
+    state: web::Data<AppState>,
+    session: PageSession,
+    form: web::Form<CalendarForm>,
+) -> Result<HttpResponse, PageError> {
+    session.check_csrf(&form.csrf)?;
+    let confirm = form.confirm.is_some();
+    let year = year_of(&form.date);
+    match state
+        .ctx
+        .remove_calendar_day(session.actor.clone(), form.date.clone(), confirm)
+        .await
+    {
+        Ok(()) => {}
+        Err(Error::Domain(DomainError::Validation(errs))) => {
+            return Ok(html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &calendar_page(
+                    &state,
+                    &session,
+                    year,
+                    errs.0,
+                    None,
+                    CalendarFormValues {
+                        pending_remove: Some(form.date.clone()),
+                        ..CalendarFormValues::default()
+                    },
+                )
+                .await?,
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(html(
+        StatusCode::OK,
+        &calendar_page(
+            &state,
+            &session,
+            year,
+            Vec::new(),
+            Some(format!("已删除 removed: {}", form.date)),
+            CalendarFormValues::default(),
+        )
+        .await?,
+    ))
+}

@@ -1,0 +1,115 @@
+//! A permit's page: its state, printing and revocation.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::{PageError, PageSession, html, kind_title};
+use crate::domain::DomainError;
+use crate::domain::auth::{Action, may};
+use crate::domain::validation::FieldError;
+use crate::error::Error;
+use crate::http::AppState;
+use crate::views::*;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(permit).service(revoke);
+}
+
+async fn permit_page(
+    state: &AppState,
+    session: &PageSession,
+    number: String,
+    errors: Vec<FieldError>,
+    notice: Option<String>,
+) -> Result<PermitPage, PageError> {
+    let record = state.ctx.permit(session.actor.clone(), number).await?;
+    let out = record.out(state.ctx.clock.now())?;
+    let policy = &state.ctx.policy;
+    let outstanding = record
+        .outstanding
+        .iter()
+        .map(|m| {
+            (
+                words::material(policy, out.kind, &m.item),
+                m.due_date.map(|d| d.to_string()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let fmt = |d: chrono::DateTime<chrono::FixedOffset>| d.format("%Y-%m-%d %H:%M").to_string();
+    Ok(PermitPage {
+        nav: session.nav(),
+        kind_title: kind_title(state, out.kind),
+        valid_from: fmt(out.valid_from),
+        valid_until: fmt(out.valid_until),
+        issued_at: fmt(out.issued_at),
+        can_print: may(
+            &session.actor,
+            Action::PrintPermit {
+                kind: out.kind,
+                office: &out.office,
+            },
+        ),
+        status: words::permit_status(out.status),
+        id_type: words::id_type_code(&out.holder.id_type),
+        office: words::office(policy, &out.office),
+        outstanding,
+        // The service's rule: a supervisor, and a permit still in force (pending and
+        // suspended ones included).
+        can_revoke: may(&session.actor, Action::RevokePermit { office: &out.office })
+            && crate::domain::permit::check_revoke(out.status, Some("-")).is_ok(),
+        permit: out,
+        errors,
+        notice,
+    })
+}
+
+#[utoipa::path(tag = "pages", params(("number" = String, Path)), responses((status = 200, content_type = "text/html")))]
+#[get("/desk/permits/{number}")]
+pub async fn permit(
+    state: web::Data<AppState>,
+    session: PageSession,
+    number: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    Ok(html(
+        StatusCode::OK,
+        &permit_page(&state, &session, number.into_inner(), Vec::new(), None).await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RevokeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+#[utoipa::path(tag = "pages", params(("number" = String, Path)), responses((status = 200, description = "Revoked; the permit page", content_type = "text/html")))]
+#[post("/desk/permits/{number}/revoke")]
+pub async fn revoke(
+    state: web::Data<AppState>,
+    session: PageSession,
+    number: web::Path<String>,
+    form: web::Form<RevokeForm>,
+) -> Result<HttpResponse, PageError> {
+    session.check_csrf(&form.csrf)?;
+    let number = number.into_inner();
+    let reason = Some(form.reason.clone());
+    match state
+        .ctx
+        .revoke_permit(session.actor.clone(), number.clone(), reason)
+        .await
+    {
+        Ok(_) => Ok(html(
+            StatusCode::OK,
+            &permit_page(&state, &session, number, Vec::new(), Some("已吊销 / revoked".into())).await?,
+        )),
+        Err(Error::Domain(DomainError::Validation(errs))) => Ok(html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &permit_page(&state, &session, number, errs.0, None).await?,
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
