@@ -415,6 +415,25 @@ mod tests {
     }
 
     #[test]
+    fn each_roles_menu_offers_its_own_work_only() {
+        let all = PermitKind::ALL;
+        let menu = |role, grants: &[PermitKind]| Menu::of(&actor(role, grants));
+        let (t, f) = (true, false);
+        let m = |take, supervise, edit_calendar, scan| Menu {
+            take,
+            supervise,
+            edit_calendar,
+            scan,
+        };
+        assert_eq!(menu(Role::Officer, &all), m(t, f, f, f));
+        // An officer without a grant has nothing to take at the desk.
+        assert_eq!(menu(Role::Officer, &[]), m(f, f, f, f));
+        assert_eq!(menu(Role::Supervisor, &all), m(t, t, f, f));
+        assert_eq!(menu(Role::Admin, &all), m(f, f, t, f));
+        assert_eq!(menu(Role::Checkpoint, &all), m(f, f, f, t));
+    }
+
+    #[test]
     fn only_admins_edit_the_calendar() {
         for role in Role::ALL {
             let ok = authorize(&actor(role, &PermitKind::ALL), Action::EditCalendar).is_ok();

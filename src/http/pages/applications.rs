@@ -44,7 +44,7 @@ async fn desk_page(
     let offered: Vec<_> = policy
         .kinds
         .iter()
-        .filter(|(k, _)| session.actor.has_grant(**k))
+        .filter(|(k, _)| may(&session.actor, Action::CreateApplication(**k)))
         .collect();
     let kinds = offered
         .iter()
