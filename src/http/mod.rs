@@ -33,6 +33,9 @@ impl Metrics {
     }
 }
 
+/// What a handler extracts to reach the use cases and the HTTP settings.
+pub type State = actix_web::web::Data<AppState>;
+
 /// Per-worker state: the use-case context and HTTP settings.
 pub struct AppState {
     pub ctx: Ctx,

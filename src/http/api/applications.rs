@@ -5,9 +5,10 @@ use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::http::AppState;
+use super::Reply;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{ApiActor, JsonBody};
+use crate::http::{AppState, State};
 use crate::service::applications::{ApplicationOut, Move, NewApplication};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -44,11 +45,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     security(("bearer" = []))
 )]
 #[post("/api/v1/applications")]
-pub async fn create_application(
-    state: web::Data<AppState>,
-    actor: ApiActor,
-    body: JsonBody<NewApplication>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create_application(state: State, actor: ApiActor, body: JsonBody<NewApplication>) -> Reply {
     let out = state.ctx.create_application(actor.0, body.0).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/applications/{}", out.id)))
@@ -62,11 +59,7 @@ pub async fn create_application(
     security(("bearer" = []))
 )]
 #[get("/api/v1/applications/{id}")]
-pub async fn get_application(
-    state: web::Data<AppState>,
-    actor: ApiActor,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_application(state: State, actor: ApiActor, id: web::Path<String>) -> Reply {
     let out = state.ctx.application(actor.0, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(out))
 }
@@ -92,7 +85,7 @@ pub struct ReviewRequest {
 }
 
 /// One workflow step for the calling officer, answered with the application.
-async fn step(state: &AppState, actor: ApiActor, id: web::Path<String>, step: Move) -> Result<HttpResponse, ApiError> {
+async fn step(state: &AppState, actor: ApiActor, id: web::Path<String>, step: Move) -> Reply {
     let out = state.ctx.step(actor.0, id.into_inner(), step).await?;
     Ok(HttpResponse::Ok().json(out))
 }
@@ -104,12 +97,7 @@ async fn step(state: &AppState, actor: ApiActor, id: web::Path<String>, step: Mo
     security(("bearer" = []))
 )]
 #[post("/api/v1/applications/{id}/accept")]
-pub async fn accept(
-    state: web::Data<AppState>,
-    actor: ApiActor,
-    id: web::Path<String>,
-    body: JsonBody<AcceptRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn accept(state: State, actor: ApiActor, id: web::Path<String>, body: JsonBody<AcceptRequest>) -> Reply {
     let provided = body.0.materials.unwrap_or_default();
     step(&state, actor, id, Move::Accept { provided }).await
 }
@@ -121,11 +109,7 @@ pub async fn accept(
     security(("bearer" = []))
 )]
 #[post("/api/v1/applications/{id}/approve")]
-pub async fn approve(
-    state: web::Data<AppState>,
-    actor: ApiActor,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn approve(state: State, actor: ApiActor, id: web::Path<String>) -> Reply {
     step(&state, actor, id, Move::Approve).await
 }
 
@@ -136,12 +120,7 @@ pub async fn approve(
     security(("bearer" = []))
 )]
 #[post("/api/v1/applications/{id}/reject")]
-pub async fn reject(
-    state: web::Data<AppState>,
-    actor: ApiActor,
-    id: web::Path<String>,
-    body: JsonBody<ReasonRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn reject(state: State, actor: ApiActor, id: web::Path<String>, body: JsonBody<ReasonRequest>) -> Reply {
     step(&state, actor, id, Move::Reject { reason: body.0.reason }).await
 }
 
@@ -152,11 +131,7 @@ pub async fn reject(
     security(("bearer" = []))
 )]
 #[post("/api/v1/applications/{id}/withdraw")]
-pub async fn withdraw(
-    state: web::Data<AppState>,
-    actor: ApiActor,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn withdraw(state: State, actor: ApiActor, id: web::Path<String>) -> Reply {
     step(&state, actor, id, Move::Withdraw).await
 }
 
@@ -167,11 +142,7 @@ pub async fn withdraw(
     security(("bearer" = []))
 )]
 #[post("/api/v1/applications/{id}/collect")]
-pub async fn collect(
-    state: web::Data<AppState>,
-    actor: ApiActor,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn collect(state: State, actor: ApiActor, id: web::Path<String>) -> Reply {
     step(&state, actor, id, Move::Collect).await
 }
 
@@ -182,11 +153,7 @@ pub async fn collect(
     security(("bearer" = []))
 )]
 #[post("/api/v1/applications/{id}/materials/{item}/supply")]
-pub async fn supply(
-    state: web::Data<AppState>,
-    actor: ApiActor,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn supply(state: State, actor: ApiActor, path: web::Path<(String, String)>) -> Reply {
     let (id, item) = path.into_inner();
     let out = state.ctx.step(actor.0, id, Move::Supply { item }).await?;
     Ok(HttpResponse::Ok().json(out))
@@ -199,11 +166,7 @@ pub async fn supply(
     security(("bearer" = []))
 )]
 #[post("/api/v1/applications/{id}/acknowledge")]
-pub async fn acknowledge(
-    state: web::Data<AppState>,
-    actor: ApiActor,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn acknowledge(state: State, actor: ApiActor, id: web::Path<String>) -> Reply {
     step(&state, actor, id, Move::Acknowledge).await
 }
 
@@ -214,12 +177,7 @@ pub async fn acknowledge(
     security(("bearer" = []))
 )]
 #[post("/api/v1/applications/{id}/review")]
-pub async fn review(
-    state: web::Data<AppState>,
-    actor: ApiActor,
-    id: web::Path<String>,
-    body: JsonBody<ReviewRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn review(state: State, actor: ApiActor, id: web::Path<String>, body: JsonBody<ReviewRequest>) -> Reply {
     let ReviewRequest { result, reason } = body.0;
     step(&state, actor, id, Move::Review { result, reason }).await
 }
@@ -231,11 +189,7 @@ pub async fn review(
     security(("bearer" = []))
 )]
 #[post("/api/v1/applications/{id}/receipt")]
-pub async fn receipt(
-    state: web::Data<AppState>,
-    actor: ApiActor,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn receipt(state: State, actor: ApiActor, id: web::Path<String>) -> Reply {
     let receipt = state.ctx.issue_receipt(actor.0, id.into_inner()).await?;
     Ok(HttpResponse::Created().json(receipt))
 }
@@ -247,11 +201,7 @@ pub async fn receipt(
     security(("bearer" = []))
 )]
 #[post("/api/v1/applications/{id}/lookup/unlock")]
-pub async fn unlock_lookup(
-    state: web::Data<AppState>,
-    actor: ApiActor,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn unlock_lookup(state: State, actor: ApiActor, id: web::Path<String>) -> Reply {
     state.ctx.unlock_lookup(actor.0, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -263,11 +213,7 @@ pub async fn unlock_lookup(
     security(("bearer" = []))
 )]
 #[get("/api/v1/applications/{id}/notice")]
-pub async fn notice(
-    state: web::Data<AppState>,
-    actor: ApiActor,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn notice(state: State, actor: ApiActor, id: web::Path<String>) -> Reply {
     Ok(super::pdf(state.ctx.notice_pdf(actor.0, id.into_inner()).await?))
 }
 
@@ -285,12 +231,12 @@ pub async fn notice(
 )]
 #[put("/api/v1/applications/{id}/portrait")]
 pub async fn put_portrait(
-    state: web::Data<AppState>,
+    state: State,
     actor: ApiActor,
     id: web::Path<String>,
     req: HttpRequest,
     payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let ctype = req
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
@@ -312,11 +258,7 @@ pub async fn put_portrait(
     security(("bearer" = []))
 )]
 #[get("/api/v1/applications/{id}/portrait")]
-pub async fn get_portrait(
-    state: web::Data<AppState>,
-    actor: ApiActor,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_portrait(state: State, actor: ApiActor, id: web::Path<String>) -> Reply {
     Ok(super::jpeg(
         state.ctx.application_portrait(actor.0, id.into_inner()).await?,
     ))

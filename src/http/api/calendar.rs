@@ -4,8 +4,9 @@ use actix_web::{HttpResponse, delete, get, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::http::AppState;
-use crate::http::error::{ApiError, Problem};
+use super::Reply;
+use crate::http::State;
+use crate::http::error::Problem;
 use crate::http::extract::{ApiActor, JsonBody};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -26,11 +27,7 @@ pub struct YearQuery {
     security(("bearer" = []))
 )]
 #[get("/api/v1/calendar")]
-pub async fn calendar_year(
-    state: web::Data<AppState>,
-    actor: ApiActor,
-    q: web::Query<YearQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn calendar_year(state: State, actor: ApiActor, q: web::Query<YearQuery>) -> Reply {
     Ok(HttpResponse::Ok().json(state.ctx.calendar_year(actor.0, q.year).await?))
 }
 
@@ -52,11 +49,11 @@ pub struct CalendarDay {
 )]
 #[put("/api/v1/calendar/{date}")]
 pub async fn calendar_set(
-    state: web::Data<AppState>,
+    state: State,
     actor: ApiActor,
     date: web::Path<String>,
     body: JsonBody<CalendarDay>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let CalendarDay { kind, name, confirm } = body.0;
     let out = state
         .ctx
@@ -78,11 +75,11 @@ pub struct ConfirmQuery {
 )]
 #[delete("/api/v1/calendar/{date}")]
 pub async fn calendar_remove(
-    state: web::Data<AppState>,
+    state: State,
     actor: ApiActor,
     date: web::Path<String>,
     q: web::Query<ConfirmQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let confirm = q.confirm.unwrap_or(false);
     state
         .ctx

@@ -5,8 +5,9 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::http::AppState;
-use crate::http::error::{ApiError, Problem};
+use super::Reply;
+use crate::http::State;
+use crate::http::error::Problem;
 use crate::http::extract::{ApiActor, JsonBody};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -39,11 +40,7 @@ pub struct ScanRequest {
     security(("bearer" = []))
 )]
 #[post("/api/v1/checkpoint/scans")]
-pub async fn scan(
-    state: web::Data<AppState>,
-    actor: ApiActor,
-    body: JsonBody<ScanRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn scan(state: State, actor: ApiActor, body: JsonBody<ScanRequest>) -> Reply {
     let b = body.0;
     let out = state
         .ctx
@@ -60,11 +57,7 @@ pub async fn scan(
     security(("bearer" = []))
 )]
 #[post("/api/v1/checkpoint/scans/{id}/cleared")]
-pub async fn cleared(
-    state: web::Data<AppState>,
-    actor: ApiActor,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn cleared(state: State, actor: ApiActor, id: web::Path<String>) -> Reply {
     state.ctx.clear_crossing(actor.0, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -81,11 +74,7 @@ pub struct WindowQuery {
     security(("bearer" = []))
 )]
 #[get("/api/v1/checkpoint/lanes")]
-pub async fn lanes(
-    state: web::Data<AppState>,
-    actor: ApiActor,
-    q: web::Query<WindowQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn lanes(state: State, actor: ApiActor, q: web::Query<WindowQuery>) -> Reply {
     Ok(HttpResponse::Ok().json(state.ctx.lane_stats(actor.0, q.window_minutes).await?))
 }
 
@@ -104,11 +93,7 @@ pub struct TrustQuery {
     security(("bearer" = []))
 )]
 #[get("/api/v1/checkpoint/trust")]
-pub async fn trust(
-    state: web::Data<AppState>,
-    actor: ApiActor,
-    q: web::Query<TrustQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn trust(state: State, actor: ApiActor, q: web::Query<TrustQuery>) -> Reply {
     let bundle = state.ctx.trust_bundle(actor.0, q.into_inner().since).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
@@ -127,10 +112,6 @@ pub struct UploadRequest {
     security(("bearer" = []))
 )]
 #[post("/api/v1/checkpoint/crossings")]
-pub async fn upload(
-    state: web::Data<AppState>,
-    actor: ApiActor,
-    body: JsonBody<UploadRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn upload(state: State, actor: ApiActor, body: JsonBody<UploadRequest>) -> Reply {
     Ok(HttpResponse::Ok().json(state.ctx.upload_crossings(actor.0, body.0.crossings).await?))
 }

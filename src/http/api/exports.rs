@@ -4,8 +4,9 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::http::AppState;
-use crate::http::error::{ApiError, Problem};
+use super::Reply;
+use crate::http::State;
+use crate::http::error::Problem;
 use crate::http::extract::ApiActor;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -18,7 +19,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     security(("bearer" = []))
 )]
 #[get("/api/v1/exports/passport")]
-pub async fn export_pull(state: web::Data<AppState>, actor: ApiActor) -> Result<HttpResponse, ApiError> {
+pub async fn export_pull(state: State, actor: ApiActor) -> Reply {
     Ok(match state.ctx.pull_export(actor.0).await? {
         Some(b) => HttpResponse::Ok().json(b),
         None => HttpResponse::NoContent().finish(),
@@ -39,11 +40,7 @@ pub struct AckOut {
     security(("bearer" = []))
 )]
 #[post("/api/v1/exports/passport/{batch}/ack")]
-pub async fn export_ack(
-    state: web::Data<AppState>,
-    actor: ApiActor,
-    batch: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn export_ack(state: State, actor: ApiActor, batch: web::Path<String>) -> Reply {
     let batch_id = batch.into_inner();
     let uploaded = state.ctx.acknowledge_export(actor.0, batch_id.clone()).await?;
     Ok(HttpResponse::Ok().json(AckOut { batch_id, uploaded }))

@@ -15,6 +15,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::error::ApiError;
 
+/// What an API handler answers: the response, or an error as problem+json.
+type Reply = Result<HttpResponse, ApiError>;
+
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.configure(applications::routes)
         .configure(permits::routes)

@@ -5,8 +5,9 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::http::AppState;
-use crate::http::error::{ApiError, Problem};
+use super::Reply;
+use crate::http::State;
+use crate::http::error::Problem;
 use crate::http::extract::{ApiActor, JsonBody};
 use crate::service::permits::{PermitOut, PublicKey};
 
@@ -35,13 +36,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     security(("bearer" = []))
 )]
 #[post("/api/v1/applications/{id}/issue")]
-pub async fn issue(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    actor: ApiActor,
-    id: web::Path<String>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
+pub async fn issue(state: State, req: HttpRequest, actor: ApiActor, id: web::Path<String>, body: web::Bytes) -> Reply {
     let key = req
         .headers()
         .get("Idempotency-Key")
@@ -64,11 +59,7 @@ pub async fn issue(
     security(("bearer" = []))
 )]
 #[get("/api/v1/permits/{number}")]
-pub async fn get_permit(
-    state: web::Data<AppState>,
-    actor: ApiActor,
-    number: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_permit(state: State, actor: ApiActor, number: web::Path<String>) -> Reply {
     let record = state.ctx.permit(actor.0, number.into_inner()).await?;
     Ok(HttpResponse::Ok().json(record.out(state.ctx.clock.now())?))
 }
@@ -80,11 +71,7 @@ pub async fn get_permit(
     security(("bearer" = []))
 )]
 #[get("/api/v1/permits/{number}/pdf")]
-pub async fn permit_pdf(
-    state: web::Data<AppState>,
-    actor: ApiActor,
-    number: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn permit_pdf(state: State, actor: ApiActor, number: web::Path<String>) -> Reply {
     Ok(super::pdf(state.ctx.permit_pdf(actor.0, number.into_inner()).await?))
 }
 
@@ -95,11 +82,7 @@ pub async fn permit_pdf(
     security(("bearer" = []))
 )]
 #[get("/api/v1/permits/{number}/photo")]
-pub async fn permit_photo(
-    state: web::Data<AppState>,
-    actor: ApiActor,
-    number: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn permit_photo(state: State, actor: ApiActor, number: web::Path<String>) -> Reply {
     Ok(super::jpeg(state.ctx.permit_photo(actor.0, number.into_inner()).await?))
 }
 
@@ -117,12 +100,7 @@ pub struct RevokeRequest {
     security(("bearer" = []))
 )]
 #[post("/api/v1/permits/{number}/revoke")]
-pub async fn revoke(
-    state: web::Data<AppState>,
-    actor: ApiActor,
-    number: web::Path<String>,
-    body: JsonBody<RevokeRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn revoke(state: State, actor: ApiActor, number: web::Path<String>, body: JsonBody<RevokeRequest>) -> Reply {
     let record = state
         .ctx
         .revoke_permit(actor.0, number.into_inner(), body.0.reason)
@@ -135,6 +113,6 @@ pub async fn revoke(
     responses((status = 200, description = "Public keys that verify permit codes", body = Vec<PublicKey>))
 )]
 #[get("/api/v1/keys")]
-pub async fn keys(state: web::Data<AppState>) -> HttpResponse {
+pub async fn keys(state: State) -> HttpResponse {
     HttpResponse::Ok().json(state.ctx.public_keys())
 }

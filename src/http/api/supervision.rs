@@ -1,10 +1,11 @@
 //! The supervisor's view of the office: approvals waiting, deadlines, outstanding items.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, get};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::http::AppState;
-use crate::http::error::{ApiError, Problem};
+use super::Reply;
+use crate::http::State;
+use crate::http::error::Problem;
 use crate::http::extract::ApiActor;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -17,6 +18,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
     security(("bearer" = []))
 )]
 #[get("/api/v1/sla")]
-pub async fn sla(state: web::Data<AppState>, actor: ApiActor) -> Result<HttpResponse, ApiError> {
+pub async fn sla(state: State, actor: ApiActor) -> Reply {
     Ok(HttpResponse::Ok().json(state.ctx.sla(actor.0).await?))
 }

@@ -2,11 +2,11 @@
 //! portrait, receipt, issuing and the notice of missing items.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, get, post, web};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{CsrfForm, PageError, PageSession, html, kind_title, redirect};
+use super::{CsrfForm, Page, PageError, PageSession, html, kind_title, redirect};
 use crate::domain::DomainError;
 use crate::domain::auth::{Action, may};
 use crate::domain::local;
@@ -14,7 +14,7 @@ use crate::domain::mask::mask_id;
 use crate::domain::traveller::TravellerInput;
 use crate::domain::validation::FieldError;
 use crate::error::Error;
-use crate::http::AppState;
+use crate::http::{AppState, State};
 use crate::service::accounts;
 use crate::service::applications::{self, Move};
 use crate::views::*;
@@ -110,7 +110,7 @@ async fn desk_page(
 
 #[utoipa::path(tag = "pages", responses((status = 200, description = "The officer's desk", content_type = "text/html"), (status = 303, description = "To login")))]
 #[get("/desk")]
-pub async fn desk(state: web::Data<AppState>, session: PageSession) -> Result<HttpResponse, PageError> {
+pub async fn desk(state: State, session: PageSession) -> Page {
     let first_kind = state
         .ctx
         .policy
@@ -135,11 +135,7 @@ pub async fn desk(state: web::Data<AppState>, session: PageSession) -> Result<Ht
 
 #[utoipa::path(tag = "pages", responses((status = 303, description = "Taken; to the application"), (status = 422, description = "Form redisplayed with every error", content_type = "text/html")))]
 #[post("/desk/applications")]
-pub async fn create_application(
-    state: web::Data<AppState>,
-    session: PageSession,
-    form: web::Form<ApplicationForm>,
-) -> Result<HttpResponse, PageError> {
+pub async fn create_application(state: State, session: PageSession, form: web::Form<ApplicationForm>) -> Page {
     let form = form.into_inner();
     session.check_csrf(&form.csrf)?;
     let opt = |s: &str| Some(s.to_string()).filter(|s| !s.trim().is_empty());
@@ -256,12 +252,7 @@ async fn application_page(
 
 /// After a change on an application page: back to the application, or the page again with
 /// what was wrong (refused input 422, wrong state 409, not allowed 403).
-async fn after_change(
-    state: &AppState,
-    session: &PageSession,
-    id: String,
-    outcome: Result<(), Error>,
-) -> Result<HttpResponse, PageError> {
+async fn after_change(state: &AppState, session: &PageSession, id: String, outcome: Result<(), Error>) -> Page {
     let (status, message) = match outcome {
         Ok(()) => return Ok(redirect(&format!("/desk/applications/{id}"))),
         Err(Error::Domain(DomainError::Validation(errs))) => (
@@ -280,12 +271,7 @@ async fn after_change(
 
 #[utoipa::path(tag = "pages", params(("id" = String, Path)), responses((status = 303, description = "Done; back to the application"), (status = 409, description = "Not allowed in the current state", content_type = "text/html"), (status = 422, description = "Redisplayed with the problem", content_type = "text/html")))]
 #[post("/desk/applications/{id}/step")]
-pub async fn step(
-    state: web::Data<AppState>,
-    session: PageSession,
-    id: web::Path<String>,
-    form: web::Form<StepForm>,
-) -> Result<HttpResponse, PageError> {
+pub async fn step(state: State, session: PageSession, id: web::Path<String>, form: web::Form<StepForm>) -> Page {
     let form = form.into_inner();
     session.check_csrf(&form.csrf)?;
     let provided: Vec<String> = form
@@ -336,11 +322,11 @@ pub struct PortraitForm {
 #[utoipa::path(tag = "pages", params(("id" = String, Path)), responses((status = 303, description = "Stored; back to the application"), (status = 422, description = "Redisplayed with what is wrong with the photo", content_type = "text/html")))]
 #[post("/desk/applications/{id}/portrait")]
 pub async fn portrait(
-    state: web::Data<AppState>,
+    state: State,
     session: PageSession,
     id: web::Path<String>,
     form: Result<actix_multipart::form::MultipartForm<PortraitForm>, actix_web::Error>,
-) -> Result<HttpResponse, PageError> {
+) -> Page {
     let id = id.into_inner();
     // A form that cannot be read changes nothing: it is redisplayed with what went wrong beside
     // the photo (the multipart limit is the photo's limit plus room for the CSRF field), not
@@ -382,11 +368,7 @@ pub async fn portrait(
 
 #[utoipa::path(tag = "pages", params(("id" = String, Path)), responses((status = 200, content_type = "text/html")))]
 #[get("/desk/applications/{id}")]
-pub async fn application(
-    state: web::Data<AppState>,
-    session: PageSession,
-    id: web::Path<String>,
-) -> Result<HttpResponse, PageError> {
+pub async fn application(state: State, session: PageSession, id: web::Path<String>) -> Page {
     Ok(html(
         StatusCode::OK,
         &application_page(&state, &session, id.into_inner(), None).await?,
@@ -396,12 +378,12 @@ pub async fn application(
 #[utoipa::path(tag = "pages", params(("id" = String, Path)), responses((status = 200, description = "The receipt with a new lookup code, shown this once (any earlier code stops working)", content_type = "text/html"), (status = 403, description = "Not a window officer for this kind", content_type = "text/html")))]
 #[post("/desk/applications/{id}/receipt")]
 pub async fn receipt(
-    state: web::Data<AppState>,
+    state: State,
     req: HttpRequest,
     session: PageSession,
     id: web::Path<String>,
     form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, PageError> {
+) -> Page {
     session.check_csrf(&form.csrf)?;
     let receipt = state.ctx.issue_receipt(session.actor.clone(), id.into_inner()).await?;
     let kp = state.ctx.policy.kind(receipt.kind);
@@ -430,12 +412,7 @@ pub async fn receipt(
 
 #[utoipa::path(tag = "pages", params(("id" = String, Path)), responses((status = 303, description = "Unlocked; back to the application"), (status = 409, description = "No receipt printed yet", content_type = "text/html")))]
 #[post("/desk/applications/{id}/unlock")]
-pub async fn unlock(
-    state: web::Data<AppState>,
-    session: PageSession,
-    id: web::Path<String>,
-    form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, PageError> {
+pub async fn unlock(state: State, session: PageSession, id: web::Path<String>, form: web::Form<CsrfForm>) -> Page {
     session.check_csrf(&form.csrf)?;
     let id = id.into_inner();
     let outcome = state.ctx.unlock_lookup(session.actor.clone(), id.clone()).await;
@@ -452,12 +429,7 @@ pub struct IssueForm {
 
 #[utoipa::path(tag = "pages", params(("id" = String, Path)), responses((status = 303, description = "Issued; to the permit")))]
 #[post("/desk/applications/{id}/issue")]
-pub async fn issue(
-    state: web::Data<AppState>,
-    session: PageSession,
-    id: web::Path<String>,
-    form: web::Form<IssueForm>,
-) -> Result<HttpResponse, PageError> {
+pub async fn issue(state: State, session: PageSession, id: web::Path<String>, form: web::Form<IssueForm>) -> Page {
     session.check_csrf(&form.csrf)?;
     let id = id.into_inner();
     let key = Some(form.idempotency_key.clone()).filter(|k| !k.is_empty());
@@ -482,11 +454,7 @@ pub async fn issue(
 
 #[utoipa::path(tag = "pages", params(("id" = String, Path)), responses((status = 200, description = "一次性告知书 as a page", content_type = "text/html"), (status = 409, description = "Nothing is missing", content_type = "text/html")))]
 #[get("/desk/applications/{id}/notice")]
-pub async fn notice(
-    state: web::Data<AppState>,
-    session: PageSession,
-    id: web::Path<String>,
-) -> Result<HttpResponse, PageError> {
+pub async fn notice(state: State, session: PageSession, id: web::Path<String>) -> Page {
     let id = id.into_inner();
     let (notice, app) = state.ctx.notice(session.actor.clone(), id.clone()).await?;
     Ok(html(

@@ -6,9 +6,9 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{CsrfForm, LOGIN_CSRF_COOKIE, PageError, PageSession, check_origin, html, redirect, safe_next};
+use super::{CsrfForm, LOGIN_CSRF_COOKIE, Page, PageError, PageSession, check_origin, html, redirect, safe_next};
 use crate::error::Error;
-use crate::http::AppState;
+use crate::http::State;
 use crate::http::extract::SESSION_COOKIE;
 use crate::service::accounts::{self, LoginOutcome};
 use crate::views::*;
@@ -30,7 +30,7 @@ pub struct NextQuery {
 
 #[utoipa::path(tag = "pages", responses((status = 200, description = "Login form", content_type = "text/html")))]
 #[get("/login")]
-pub async fn login_form(state: web::Data<AppState>, query: web::Query<NextQuery>) -> Result<HttpResponse, PageError> {
+pub async fn login_form(state: State, query: web::Query<NextQuery>) -> Page {
     let csrf = accounts::random_secret("")?;
     let next = safe_next(query.next.as_deref().unwrap_or("/"));
     let mut res = html(
@@ -67,11 +67,7 @@ pub struct LoginForm {
 
 #[utoipa::path(tag = "pages", responses((status = 303, description = "Logged in"), (status = 401, description = "Wrong username or password", content_type = "text/html")))]
 #[post("/login")]
-pub async fn login(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    form: web::Form<LoginForm>,
-) -> Result<HttpResponse, PageError> {
+pub async fn login(state: State, req: HttpRequest, form: web::Form<LoginForm>) -> Page {
     let form = form.into_inner();
     check_origin(&req, state.public_origin.as_ref())?;
     // Double-submit check: a cross-site form cannot read or set our cookie.
@@ -130,11 +126,7 @@ pub async fn login(
 
 #[utoipa::path(tag = "pages", responses((status = 303, description = "Logged out")))]
 #[post("/logout")]
-pub async fn logout(
-    state: web::Data<AppState>,
-    session: PageSession,
-    form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, PageError> {
+pub async fn logout(state: State, session: PageSession, form: web::Form<CsrfForm>) -> Page {
     session.check_csrf(&form.csrf)?;
     state.ctx.logout(session.secret.clone()).await?;
     let mut res = redirect("/login");

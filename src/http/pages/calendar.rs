@@ -1,16 +1,16 @@
 //! The calendar's editor (admins): holidays and worked weekend days by year.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{get, post, web};
 use chrono::Datelike;
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{PageError, PageSession, html};
+use super::{Page, PageError, PageSession, html};
 use crate::domain::DomainError;
 use crate::domain::validation::FieldError;
 use crate::error::Error;
-use crate::http::AppState;
+use crate::http::{AppState, State};
 use crate::views::*;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -50,11 +50,7 @@ async fn calendar_page(
 
 #[utoipa::path(tag = "pages", params(("year" = Option<i32>, Query)), responses((status = 200, description = "The calendar's exceptions for a year", content_type = "text/html")))]
 #[get("/admin/calendar")]
-pub async fn calendar(
-    state: web::Data<AppState>,
-    session: PageSession,
-    q: web::Query<YearQuery>,
-) -> Result<HttpResponse, PageError> {
+pub async fn calendar(state: State, session: PageSession, q: web::Query<YearQuery>) -> Page {
     Ok(html(
         StatusCode::OK,
         &calendar_page(
@@ -86,11 +82,7 @@ pub struct CalendarForm {
 
 #[utoipa::path(tag = "pages", responses((status = 200, description = "Saved; the year redisplayed", content_type = "text/html"), (status = 422, description = "Refused, or a day would be replaced: the form redisplayed with the reason (and a confirmation box)", content_type = "text/html")))]
 #[post("/admin/calendar")]
-pub async fn calendar_set(
-    state: web::Data<AppState>,
-    session: PageSession,
-    form: web::Form<CalendarForm>,
-) -> Result<HttpResponse, PageError> {
+pub async fn calendar_set(state: State, session: PageSession, form: web::Form<CalendarForm>) -> Page {
     session.check_csrf(&form.csrf)?;
     let form = form.into_inner();
     let (d, k, n) = (form.date.clone(), form.kind.clone(), form.name.clone());
@@ -142,11 +134,7 @@ pub async fn calendar_set(
 
 #[utoipa::path(tag = "pages", responses((status = 200, description = "Removed; the year redisplayed", content_type = "text/html"), (status = 422, description = "A published day: the page asks to confirm", content_type = "text/html")))]
 #[post("/admin/calendar/remove")]
-pub async fn calendar_remove(
-    state: web::Data<AppState>,
-    session: PageSession,
-    form: web::Form<CalendarForm>,
-) -> Result<HttpResponse, PageError> {
+pub async fn calendar_remove(state: State, session: PageSession, form: web::Form<CalendarForm>) -> Page {
     session.check_csrf(&form.csrf)?;
     let confirm = form.confirm.is_some();
     let year = year_of(&form.date);

@@ -7,12 +7,12 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, get, post, web};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{PageError, PageSession, html};
+use super::{Page, PageError, PageSession, html};
 use crate::domain::DomainError;
 use crate::domain::local;
 use crate::domain::verdict::{Direction, Reason, reject};
 use crate::error::Error;
-use crate::http::AppState;
+use crate::http::{AppState, State};
 use crate::views::*;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -86,11 +86,7 @@ fn wants_json(req: &HttpRequest) -> bool {
 
 #[utoipa::path(tag = "pages", params(("lane" = Option<String>, Query), ("direction" = Option<String>, Query)), responses((status = 200, description = "The scan page for checkpoint staff", content_type = "text/html")))]
 #[get("/checkpoint")]
-pub async fn checkpoint(
-    state: web::Data<AppState>,
-    session: PageSession,
-    q: web::Query<LaneQuery>,
-) -> Result<HttpResponse, PageError> {
+pub async fn checkpoint(state: State, session: PageSession, q: web::Query<LaneQuery>) -> Page {
     let q = q.into_inner();
     let page = checkpoint_page(
         &state,
@@ -122,12 +118,7 @@ pub struct ScanForm {
     (status = 422, description = "Lane, direction or code missing or malformed: the page with the messages, or problem+json", content_type = "text/html"),
 ))]
 #[post("/checkpoint")]
-pub async fn checkpoint_scan(
-    state: web::Data<AppState>,
-    session: PageSession,
-    req: HttpRequest,
-    form: web::Form<ScanForm>,
-) -> Result<HttpResponse, PageError> {
+pub async fn checkpoint_scan(state: State, session: PageSession, req: HttpRequest, form: web::Form<ScanForm>) -> Page {
     session.check_csrf(&form.csrf)?;
     let form = form.into_inner();
     let json = wants_json(&req);
@@ -171,11 +162,11 @@ pub async fn checkpoint_scan(
 ))]
 #[post("/checkpoint/upload")]
 pub async fn checkpoint_upload(
-    state: web::Data<AppState>,
+    state: State,
     session: PageSession,
     req: HttpRequest,
     body: crate::http::extract::JsonBody<crate::http::api::checkpoint::UploadRequest>,
-) -> Result<HttpResponse, PageError> {
+) -> Page {
     let sent = req
         .headers()
         .get("X-CSRF-Token")

@@ -27,6 +27,9 @@ use crate::domain::auth::{Actor, Menu};
 use crate::error::Error;
 use crate::views::*;
 
+/// What a page handler answers: the page, or an error page (a login redirect for no session).
+type Page = Result<HttpResponse, PageError>;
+
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.configure(auth::routes)
         .configure(applications::routes)
@@ -305,7 +308,7 @@ pub struct CsrfForm {
     csrf: String,
 }
 
-pub async fn not_found() -> Result<HttpResponse, PageError> {
+pub async fn not_found() -> Page {
     Err(PageError::NotFound)
 }
 

@@ -1,16 +1,16 @@
 //! A permit's page: its state, printing and revocation.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{get, post, web};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{PageError, PageSession, html, kind_title};
+use super::{Page, PageError, PageSession, html, kind_title};
 use crate::domain::DomainError;
 use crate::domain::auth::{Action, may};
 use crate::domain::validation::FieldError;
 use crate::error::Error;
-use crate::http::AppState;
+use crate::http::{AppState, State};
 use crate::views::*;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -67,11 +67,7 @@ async fn permit_page(
 
 #[utoipa::path(tag = "pages", params(("number" = String, Path)), responses((status = 200, content_type = "text/html")))]
 #[get("/desk/permits/{number}")]
-pub async fn permit(
-    state: web::Data<AppState>,
-    session: PageSession,
-    number: web::Path<String>,
-) -> Result<HttpResponse, PageError> {
+pub async fn permit(state: State, session: PageSession, number: web::Path<String>) -> Page {
     Ok(html(
         StatusCode::OK,
         &permit_page(&state, &session, number.into_inner(), Vec::new(), None).await?,
@@ -89,11 +85,11 @@ pub struct RevokeForm {
 #[utoipa::path(tag = "pages", params(("number" = String, Path)), responses((status = 200, description = "Revoked; the permit page", content_type = "text/html")))]
 #[post("/desk/permits/{number}/revoke")]
 pub async fn revoke(
-    state: web::Data<AppState>,
+    state: State,
     session: PageSession,
     number: web::Path<String>,
     form: web::Form<RevokeForm>,
-) -> Result<HttpResponse, PageError> {
+) -> Page {
     session.check_csrf(&form.csrf)?;
     let number = number.into_inner();
     let reason = Some(form.reason.clone());

@@ -3,13 +3,13 @@
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::StatusCode;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, get, post, web};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{PageError, html};
+use super::{Page, html};
 use crate::error::Error;
-use crate::http::AppState;
+use crate::http::State;
 use crate::service::progress::Answer;
 use crate::views::*;
 
@@ -38,12 +38,7 @@ fn progress_lang(req: &HttpRequest, chosen: Option<&str>) -> crate::views::progr
 
 /// The page in its language; remembers an explicit choice, and tells caches the page varies
 /// with Accept-Language.
-fn progress_response(
-    status: StatusCode,
-    page: &ProgressPage,
-    chosen: bool,
-    secure: bool,
-) -> Result<HttpResponse, PageError> {
+fn progress_response(status: StatusCode, page: &ProgressPage, chosen: bool, secure: bool) -> Page {
     let mut res = html(status, page);
     res.headers_mut().insert(
         header::VARY,
@@ -80,11 +75,7 @@ fn progress_page(
 
 #[utoipa::path(tag = "pages", params(("lang" = Option<String>, Query, description = "zh, vi or en: the reader's choice, remembered in a cookie; without it (or the cookie) the page follows Accept-Language")), responses((status = 200, description = "Public progress query form", content_type = "text/html")))]
 #[get("/progress")]
-pub async fn progress_form(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    q: web::Query<LangQuery>,
-) -> Result<HttpResponse, PageError> {
+pub async fn progress_form(state: State, req: HttpRequest, q: web::Query<LangQuery>) -> Page {
     let chosen = q.lang.as_deref().and_then(crate::views::progress::Lang::from_code);
     let lang = progress_lang(&req, q.lang.as_deref());
     progress_response(
@@ -109,11 +100,7 @@ pub struct ProgressForm {
 
 #[utoipa::path(tag = "pages", responses((status = 200, description = "The application's progress, found by the application number or the permit number", content_type = "text/html"), (status = 404, description = "No match: the same answer for an unknown number, a wrong ID suffix or lookup code, and a lookup locked after 5 wrong tries (30 minutes, or until the window unlocks it)", content_type = "text/html"), (status = 429, description = "Too many look-ups from this address", content_type = "text/html")))]
 #[post("/progress")]
-pub async fn progress_lookup(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    form: web::Form<ProgressForm>,
-) -> Result<HttpResponse, PageError> {
+pub async fn progress_lookup(state: State, req: HttpRequest, form: web::Form<ProgressForm>) -> Page {
     use crate::domain::permit::PermitStatus;
     use crate::views::progress::{Lang, pending_line, permit_ended, status_text};
     let form = form.into_inner();
