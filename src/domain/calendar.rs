@@ -126,42 +126,18 @@ pub mod statutory {
     }
 
     pub const HOLIDAYS: [Holiday; 7] = [
-        Holiday {
-            name: "元旦 New Year's Day",
-            first: FirstDay::Solar { month: 1, day: 1 },
-            days: 1,
-        },
-        Holiday {
-            name: "春节 Spring Festival",
-            first: FirstDay::LunarNewYearsEve,
-            days: 4,
-        },
-        Holiday {
-            name: "清明节 Qingming",
-            first: FirstDay::Qingming,
-            days: 1,
-        },
-        Holiday {
-            name: "劳动节 Labour Day",
-            first: FirstDay::Solar { month: 5, day: 1 },
-            days: 2,
-        },
-        Holiday {
-            name: "端午节 Dragon Boat Festival",
-            first: FirstDay::Lunar { month: 5, day: 5 },
-            days: 1,
-        },
-        Holiday {
-            name: "中秋节 Mid-Autumn",
-            first: FirstDay::Lunar { month: 8, day: 15 },
-            days: 1,
-        },
-        Holiday {
-            name: "国庆节 National Day",
-            first: FirstDay::Solar { month: 10, day: 1 },
-            days: 3,
-        },
+        holiday("元旦 New Year's Day", FirstDay::Solar { month: 1, day: 1 }, 1),
+        holiday("春节 Spring Festival", FirstDay::LunarNewYearsEve, 4),
+        holiday("清明节 Qingming", FirstDay::Qingming, 1),
+        holiday("劳动节 Labour Day", FirstDay::Solar { month: 5, day: 1 }, 2),
+        holiday("端午节 Dragon Boat Festival", FirstDay::Lunar { month: 5, day: 5 }, 1),
+        holiday("中秋节 Mid-Autumn", FirstDay::Lunar { month: 8, day: 15 }, 1),
+        holiday("国庆节 National Day", FirstDay::Solar { month: 10, day: 1 }, 3),
     ];
+
+    const fn holiday(name: &'static str, first: FirstDay, days: u64) -> Holiday {
+        Holiday { name, first, days }
+    }
 
     /// Years the computation covers: the Qingming formula below holds for 2000–2099.
     pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2099;

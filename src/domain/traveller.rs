@@ -339,35 +339,29 @@ mod tests {
         assert_eq!(t.phone.as_deref(), Some("+8613800000000"));
     }
 
-    #[test]
-    fn vietnamese_diacritics_are_latin_letters() {
-        let input = TravellerInput {
-            name_zh: None,
-            name_latin: Some("Nguyễn Thị Ánh".into()),
+    /// A Vietnamese traveller with a citizen ID, named `name`.
+    fn nguyen(name: &str) -> TravellerInput {
+        TravellerInput {
+            name_latin: Some(name.into()),
             nationality: Some("VNM".into()),
             sex: Some("F".into()),
             birth_date: Some("2001-05-02".into()),
             id_type: Some("vn_citizen_id".into()),
             id_number: Some("020301000123".into()),
             ..Default::default()
-        };
-        let t = validate(&input, today(), "").unwrap();
+        }
+    }
+
+    #[test]
+    fn vietnamese_diacritics_are_latin_letters() {
+        let t = validate(&nguyen("Nguyễn Thị Ánh"), today(), "").unwrap();
         assert_eq!(t.name_latin, "NGUYỄN THỊ ÁNH");
     }
 
     #[test]
     fn a_decomposed_vietnamese_name_is_accepted_and_kept_composed() {
         let nfd = "Nguye\u{302}\u{303}n Thi\u{323} A\u{301}nh";
-        let input = TravellerInput {
-            name_latin: Some(nfd.into()),
-            nationality: Some("VNM".into()),
-            sex: Some("F".into()),
-            birth_date: Some("2001-05-02".into()),
-            id_type: Some("vn_citizen_id".into()),
-            id_number: Some("020301000123".into()),
-            ..Default::default()
-        };
-        let t = validate(&input, today(), "").unwrap();
+        let t = validate(&nguyen(nfd), today(), "").unwrap();
         assert_eq!(t.name_latin, "NGUYỄN THỊ ÁNH");
         assert!(!t.name_latin.chars().any(|c| ('\u{300}'..='\u{36f}').contains(&c)));
     }
@@ -436,11 +430,9 @@ mod tests {
         assert_eq!(rules, ["birth_date_mismatch", "sex_mismatch"]);
         // Other documents carry no date: still required.
         let vn = TravellerInput {
-            nationality: Some("VNM".into()),
-            id_type: Some("vn_citizen_id".into()),
-            id_number: Some("020301000123".into()),
-            name_latin: Some("NGUYEN AN".into()),
-            ..Default::default()
+            sex: None,
+            birth_date: None,
+            ..nguyen("NGUYEN AN")
         };
         let errs = validate(&vn, today(), "").unwrap_err();
         assert!(errs.has("sex") && errs.has("birth_date"));

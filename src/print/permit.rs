@@ -639,12 +639,18 @@ pub(crate) mod tests {
         assert!(text.contains("/Identity-H"));
     }
 
-    #[test]
-    fn the_fixed_parts_are_inside_the_card_apart_and_clear_of_the_fold() {
+    /// The sample pass, its frame, and its QR code's width in modules.
+    fn sample_frame() -> (PermitPrint, Frame, usize) {
         let p = sample();
         let bars = codes::code128(&p.number).unwrap();
         let (_, qr_width) = codes::qr(&p.code).unwrap();
         let f = Frame::new(qr_width, bars.len());
+        (p, f, qr_width)
+    }
+
+    #[test]
+    fn the_fixed_parts_are_inside_the_card_apart_and_clear_of_the_fold() {
+        let (_, f, qr_width) = sample_frame();
         let page = Rect::new(0.0, 0.0, PAGE_W, PAGE_H);
         for r in [f.header, f.photo, f.qr, f.code128] {
             assert!(page.contains(&r), "{r:?}");
@@ -665,10 +671,7 @@ pub(crate) mod tests {
 
     #[test]
     fn no_field_overlaps_another_the_photo_or_the_codes() {
-        let p = sample();
-        let bars = codes::code128(&p.number).unwrap();
-        let (_, qr_width) = codes::qr(&p.code).unwrap();
-        let f = Frame::new(qr_width, bars.len());
+        let (p, f, _) = sample_frame();
         let page = Rect::new(0.0, 0.0, PAGE_W, PAGE_H);
         let fields = fields(&p);
         assert!(fields.len() >= 12, "every field of a trade pass");

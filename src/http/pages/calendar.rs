@@ -86,93 +86,60 @@ pub async fn calendar_set(state: State, session: PageSession, form: web::Form<Ca
     session.check_csrf(&form.csrf)?;
     let form = form.into_inner();
     let (d, k, n) = (form.date.clone(), form.kind.clone(), form.name.clone());
-    let confirm = form.confirm.is_some();
-    let year = year_of(&form.date);
-    match state
+    let saved = state
         .ctx
-        .set_calendar_day(session.actor.clone(), d, Some(k), Some(n), confirm)
-        .await
-    {
-        Ok(e) => Ok(html(
-            StatusCode::OK,
-            &calendar_page(
-                &state,
-                &session,
-                Some(e.date.year()),
-                Vec::new(),
-                Some(format!(
-                    "已保存 saved: {}（{}）{}：{}",
-                    e.date,
-                    crate::domain::calendar::weekday_zh(e.date),
-                    e.kind.zh(),
-                    e.name
-                )),
-                CalendarFormValues::default(),
-            )
-            .await?,
-        )),
-        Err(Error::Domain(DomainError::Validation(errs))) => Ok(html(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &calendar_page(
-                &state,
-                &session,
-                year,
-                errs.0,
-                None,
-                CalendarFormValues {
-                    date: form.date,
-                    kind: form.kind,
-                    name: form.name,
-                    pending_remove: None,
-                },
-            )
-            .await?,
-        )),
-        Err(e) => Err(e.into()),
-    }
+        .set_calendar_day(session.actor.clone(), d, Some(k), Some(n), form.confirm.is_some())
+        .await;
+    let year = saved.as_ref().map_or(year_of(&form.date), |e| Some(e.date.year()));
+    let outcome = saved.map(|e| {
+        format!(
+            "已保存 saved: {}（{}）{}：{}",
+            e.date,
+            crate::domain::calendar::weekday_zh(e.date),
+            e.kind.zh(),
+            e.name
+        )
+    });
+    let sent = CalendarFormValues {
+        date: form.date,
+        kind: form.kind,
+        name: form.name,
+        pending_remove: None,
+    };
+    after_edit(&state, &session, year, outcome, sent).await
 }
 
 #[utoipa::path(tag = "pages", responses((status = 200, description = "Removed; the year redisplayed", content_type = "text/html"), (status = 422, description = "A published day: the page asks to confirm", content_type = "text/html")))]
 #[post("/admin/calendar/remove")]
 pub async fn calendar_remove(state: State, session: PageSession, form: web::Form<CalendarForm>) -> Page {
     session.check_csrf(&form.csrf)?;
-    let confirm = form.confirm.is_some();
-    let year = year_of(&form.date);
-    match state
+    let form = form.into_inner();
+    let outcome = state
         .ctx
-        .remove_calendar_day(session.actor.clone(), form.date.clone(), confirm)
+        .remove_calendar_day(session.actor.clone(), form.date.clone(), form.confirm.is_some())
         .await
-    {
-        Ok(()) => {}
-        Err(Error::Domain(DomainError::Validation(errs))) => {
-            return Ok(html(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &calendar_page(
-                    &state,
-                    &session,
-                    year,
-                    errs.0,
-                    None,
-                    CalendarFormValues {
-                        pending_remove: Some(form.date.clone()),
-                        ..CalendarFormValues::default()
-                    },
-                )
-                .await?,
-            ));
-        }
+        .map(|()| format!("已删除 removed: {}", form.date));
+    // A published day is removed only once confirmed: the page asks, naming it.
+    let sent = CalendarFormValues {
+        pending_remove: Some(form.date.clone()),
+        ..CalendarFormValues::default()
+    };
+    after_edit(&state, &session, year_of(&form.date), outcome, sent).await
+}
+
+/// After an edit: the year again, saying what was done, or (422) with what was wrong and the
+/// form as it was sent.
+async fn after_edit(
+    state: &AppState,
+    session: &PageSession,
+    year: Option<i32>,
+    outcome: Result<String, Error>,
+    sent: CalendarFormValues,
+) -> Page {
+    let (status, errors, notice, form) = match outcome {
+        Ok(done) => (StatusCode::OK, Vec::new(), Some(done), CalendarFormValues::default()),
+        Err(Error::Domain(DomainError::Validation(errs))) => (StatusCode::UNPROCESSABLE_ENTITY, errs.0, None, sent),
         Err(e) => return Err(e.into()),
-    }
-    Ok(html(
-        StatusCode::OK,
-        &calendar_page(
-            &state,
-            &session,
-            year,
-            Vec::new(),
-            Some(format!("已删除 removed: {}", form.date)),
-            CalendarFormValues::default(),
-        )
-        .await?,
-    ))
+    };
+    Ok(html(status, &calendar_page(state, session, year, errors, notice, form).await?))
 }
