@@ -28,6 +28,14 @@ pub struct NoticePrint {
     pub items: Vec<NoticeItem>,
 }
 
+const MISSING_ZH: &str = "您的申请已容缺受理。请在下列期限前补交以下材料（逾期未补交，已签发的证件将被中止使用）：";
+const MISSING_EN_VI: [&str; 2] = [
+    "Your application was accepted with the items below missing. Supply each by its date, or a permit already",
+    "issued is suspended. / Vui lòng bổ sung các giấy tờ dưới đây trước thời hạn.",
+];
+const FREE_ZH: &str = "补交材料后无需重新排队，窗口将直接续办。照片免费拍摄，证件免费打印。";
+const FREE_EN: &str = "Bring the items to any window; no new queue ticket is needed. Photos and printing are free.";
+
 pub fn notice_pdf(n: &NoticePrint) -> Result<Vec<u8>, PrintError> {
     let mut font = FontUse::new()?;
     let mut page = Page::new(&mut font);
@@ -49,27 +57,13 @@ pub fn notice_pdf(n: &NoticePrint) -> Result<Vec<u8>, PrintError> {
         y -= 7.0 * MM;
     }
     y -= 4.0 * MM;
-    // (size, text, space below) in reading order.
-    for (size, line, below) in [
-        (
-            10.5,
-            "您的申请已容缺受理。请在下列期限前补交以下材料（逾期未补交，已签发的证件将被中止使用）：",
-            6.0,
-        ),
-        (
-            9.5,
-            "Your application was accepted with the items below missing. Supply each by its date, or a permit already",
-            5.0,
-        ),
-        (
-            9.5,
-            "issued is suspended. / Vui lòng bổ sung các giấy tờ dưới đây trước thời hạn.",
-            0.0,
-        ),
-    ] {
-        page.text(x, y, size, line);
-        y -= below * MM;
+    page.text(x, y, 10.5, MISSING_ZH);
+    y -= 6.0 * MM;
+    for line in MISSING_EN_VI {
+        page.text(x, y, 9.5, line);
+        y -= 5.0 * MM;
     }
+    y -= 5.0 * MM;
     y -= 10.0 * MM;
     page.gray(0.35);
     page.text(x, y, 9.0, "材料 Item / Giấy tờ");
@@ -90,21 +84,9 @@ pub fn notice_pdf(n: &NoticePrint) -> Result<Vec<u8>, PrintError> {
         y -= 8.0 * MM;
     }
     y -= 6.0 * MM;
-    for (size, line, below) in [
-        (
-            9.5,
-            "补交材料后无需重新排队，窗口将直接续办。照片免费拍摄，证件免费打印。",
-            5.5,
-        ),
-        (
-            9.0,
-            "Bring the items to any window; no new queue ticket is needed. Photos and printing are free.",
-            0.0,
-        ),
-    ] {
-        page.text(x, y, size, line);
-        y -= below * MM;
-    }
+    page.text(x, y, 9.5, FREE_ZH);
+    y -= 5.5 * MM;
+    page.text(x, y, 9.0, FREE_EN);
     let content = page.content.finish();
     assemble(
         &content,

@@ -141,5 +141,8 @@ async fn after_edit(
         Err(Error::Domain(DomainError::Validation(errs))) => (StatusCode::UNPROCESSABLE_ENTITY, errs.0, None, sent),
         Err(e) => return Err(e.into()),
     };
-    Ok(html(status, &calendar_page(state, session, year, errors, notice, form).await?))
+    Ok(html(
+        status,
+        &calendar_page(state, session, year, errors, notice, form).await?,
+    ))
 }
