@@ -19,20 +19,72 @@ pub struct Change<'a, B: Serialize, A: Serialize> {
     pub after: Option<&'a A>,
 }
 
+/// One audit row being described: `entry(…)`, then `.before(…)`/`.after(…)`, then `.write(conn)`.
+pub struct Entry<'a> {
+    at: DateTime<Utc>,
+    actor: Option<&'a str>,
+    action: &'a str,
+    entity: &'a str,
+    entity_id: &'a str,
+    before: Option<String>,
+    after: Option<String>,
+}
+
+/// A change by `actor` (None: the service itself) to one entity.
+pub fn entry<'a>(
+    at: DateTime<Utc>,
+    actor: Option<&'a str>,
+    action: &'a str,
+    entity: &'a str,
+    entity_id: &'a str,
+) -> Entry<'a> {
+    Entry {
+        at,
+        actor,
+        action,
+        entity,
+        entity_id,
+        before: None,
+        after: None,
+    }
+}
+
+impl Entry<'_> {
+    /// The entity as it was (identity numbers masked).
+    pub fn before(mut self, before: &impl Serialize) -> Self {
+        self.before = Some(to_json(before));
+        self
+    }
+
+    /// The entity as it is now (identity numbers masked).
+    pub fn after(mut self, after: &impl Serialize) -> Self {
+        self.after = Some(to_json(after));
+        self
+    }
+
+    /// Writes the row, inside the caller's transaction.
+    pub fn write(self, conn: &mut DbConnection) -> Result<()> {
+        let row = AuditRow {
+            id: new_id(),
+            at: ts(self.at),
+            actor: self.actor.map(str::to_string),
+            action: self.action.to_string(),
+            entity: self.entity.to_string(),
+            entity_id: self.entity_id.to_string(),
+            before_json: self.before,
+            after_json: self.after,
+        };
+        diesel::insert_into(audit_log::table).values(&row).execute(conn)?;
+        Ok(())
+    }
+}
+
 /// Records a change. Callers pass values with identity numbers already masked.
 pub fn record<B: Serialize, A: Serialize>(conn: &mut DbConnection, c: Change<'_, B, A>) -> Result<()> {
-    let row = AuditRow {
-        id: new_id(),
-        at: ts(c.at),
-        actor: c.actor.map(str::to_string),
-        action: c.action.to_string(),
-        entity: c.entity.to_string(),
-        entity_id: c.entity_id.to_string(),
-        before_json: c.before.map(to_json),
-        after_json: c.after.map(to_json),
-    };
-    diesel::insert_into(audit_log::table).values(&row).execute(conn)?;
-    Ok(())
+    let mut e = entry(c.at, c.actor, c.action, c.entity, c.entity_id);
+    e.before = c.before.map(to_json);
+    e.after = c.after.map(to_json);
+    e.write(conn)
 }
 
 fn to_json<T: Serialize>(v: &T) -> String {
