@@ -194,7 +194,7 @@ fn run(cli: Cli) -> borderdesk::error::Result<()> {
                     println!(
                         "added {} ({}; grants: {})",
                         row.username,
-                        row.role,
+                        row.role.as_str(),
                         if row.grants.is_empty() { "none" } else { &row.grants }
                     );
                 }

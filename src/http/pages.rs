@@ -18,7 +18,7 @@ use crate::domain::local;
 use crate::domain::mask::mask_id;
 use crate::domain::traveller::TravellerInput;
 use crate::domain::validation::FieldError;
-use crate::domain::verdict::{Direction, Reason, reject};
+use crate::domain::verdict::{Direction, reject};
 use crate::error::Error;
 use crate::service::{accounts, applications, permits, progress};
 use crate::views::*;
@@ -482,8 +482,8 @@ async fn desk_page(
         open: open
             .into_iter()
             .map(|(a, t)| OpenApplication {
-                kind: words::kind_code(&policy, &a.kind),
-                status: words::application_status_code(&a.status),
+                kind: words::kind(&policy, a.kind),
+                status: words::application_status(a.status),
                 id: a.id,
                 name: format!("{} {}", t.name_zh.unwrap_or_default(), t.name_latin),
                 id_number: mask_id(&t.id_number),
@@ -1465,13 +1465,12 @@ async fn checkpoint_page(
         .map(|r| RecentScan {
             at: local(crate::db::utc(r.at)).format("%H:%M:%S").to_string(),
             number: r.permit_number.unwrap_or_else(|| "—".into()),
-            direction: match Direction::parse(&r.direction) {
-                Some(Direction::Exit) => "出境".into(),
-                Some(Direction::Entry) => "入境".into(),
-                None => r.direction,
+            direction: match r.direction {
+                Direction::Exit => "出境".into(),
+                Direction::Entry => "入境".into(),
             },
             admit: r.verdict == "admit",
-            reason: Reason::parse(&r.reason).map_or(r.reason, |reason| reject(reason).message_zh.to_string()),
+            reason: reject(r.reason).message_zh.to_string(),
         })
         .collect();
     let stamp = result.as_ref().map(|r| VerdictStamp {

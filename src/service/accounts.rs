@@ -112,7 +112,7 @@ pub fn add_officer(
             .filter(|d| !d.trim().is_empty())
             .unwrap_or_else(|| username.clone()),
         username,
-        role: role.as_str().to_string(),
+        role,
         grants: format_grants(&grants),
         office: new.office,
         password_hash: hash_password(&new.password)?,
@@ -291,7 +291,7 @@ pub fn actor_for_token(conn: &mut DbConnection, secret: &str) -> Result<Option<A
         .select(OfficerRow::as_select())
         .first(conn)
         .optional()?;
-    Ok(row.and_then(|r| r.actor()))
+    Ok(row.map(|r| r.actor()))
 }
 
 /// A logged-in session: the actor and the CSRF token their forms must carry.
@@ -309,7 +309,10 @@ pub fn actor_for_session(conn: &mut DbConnection, now: DateTime<Utc>, secret: &s
         .select((OfficerRow::as_select(), sessions::csrf_token))
         .first(conn)
         .optional()?;
-    Ok(row.and_then(|(o, csrf_token)| o.actor().map(|actor| Session { actor, csrf_token })))
+    Ok(row.map(|(o, csrf_token)| Session {
+        actor: o.actor(),
+        csrf_token,
+    }))
 }
 
 /// Checks a password and opens a session. None when the username or password is wrong (the
