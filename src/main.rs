@@ -195,7 +195,11 @@ fn run(cli: Cli) -> borderdesk::error::Result<()> {
                         "added {} ({}; grants: {})",
                         row.username,
                         row.role.as_str(),
-                        if row.grants.is_empty() { "none" } else { &row.grants }
+                        if row.grants.0.is_empty() {
+                            "none".to_string()
+                        } else {
+                            row.grants.text()
+                        }
                     );
                 }
                 OfficerCommand::Disable { username } => {

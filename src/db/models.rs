@@ -4,7 +4,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::*;
-use crate::domain::auth::{Actor, Role, parse_grants};
+use super::types::Grants;
+use crate::domain::auth::{Actor, Role};
 use crate::domain::calendar::DayKind;
 use crate::domain::ids::IdType;
 use crate::domain::permit::{ApplicationStatus, PermitKind, PermitStatus};
@@ -18,7 +19,7 @@ pub struct OfficerRow {
     pub username: String,
     pub display_name: String,
     pub role: Role,
-    pub grants: String,
+    pub grants: Grants,
     pub office: String,
     pub password_hash: String,
     pub disabled: bool,
@@ -33,7 +34,7 @@ impl OfficerRow {
             username: self.username.clone(),
             display_name: self.display_name.clone(),
             role: self.role,
-            grants: parse_grants(&self.grants),
+            grants: self.grants.0.clone(),
             office: self.office.clone(),
         }
     }

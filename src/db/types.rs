@@ -11,7 +11,7 @@ use diesel::expression::AsExpression;
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::{Nullable, Text};
 
-use crate::domain::auth::Role;
+use crate::domain::auth::{Role, format_grants};
 use crate::domain::calendar::DayKind;
 use crate::domain::ids::IdType;
 use crate::domain::permit::{ApplicationStatus, PermitKind, PermitStatus};
@@ -134,6 +134,84 @@ text_enum!(
     Sex,
 );
 
+/// An officer's per-kind grants, stored as the kinds' names separated by commas (empty for
+/// none). Read as strictly as a single kind: a name the code does not know fails the load
+/// rather than quietly taking a grant away.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grants(pub Vec<PermitKind>);
+
+impl Grants {
+    /// The stored text, as it always was.
+    pub fn text(&self) -> String {
+        format_grants(&self.0)
+    }
+}
+
+impl std::fmt::Display for Grants {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text())
+    }
+}
+
+/// Audit records keep showing the stored text.
+impl serde::Serialize for Grants {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text())
+    }
+}
+
+impl<DB> FromSql<Text, DB> for Grants
+where
+    DB: Backend,
+    String: FromSql<Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+        let text = <String as FromSql<Text, DB>>::from_sql(bytes)?;
+        let mut grants = Vec::new();
+        for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            match PermitKind::parse(name) {
+                Some(kind) => grants.push(kind),
+                None => {
+                    return Err(Box::new(UnknownValue {
+                        type_name: "PermitKind",
+                        value: name.to_string(),
+                    }));
+                }
+            }
+        }
+        Ok(Grants(grants))
+    }
+}
+
+impl<DB> Queryable<Text, DB> for Grants
+where
+    DB: Backend,
+    Self: FromSql<Text, DB>,
+{
+    type Row = Self;
+
+    fn build(row: Self) -> deserialize::Result<Self> {
+        Ok(row)
+    }
+}
+
+// The text is built, so the expression owns it (a `String` bind), for the row and a borrow of it.
+impl AsExpression<Text> for Grants {
+    type Expression = <String as AsExpression<Text>>::Expression;
+
+    fn as_expression(self) -> Self::Expression {
+        <String as AsExpression<Text>>::as_expression(self.text())
+    }
+}
+
+impl AsExpression<Text> for &Grants {
+    type Expression = <String as AsExpression<Text>>::Expression;
+
+    fn as_expression(self) -> Self::Expression {
+        <String as AsExpression<Text>>::as_expression(self.text())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use diesel::connection::SimpleConnection;
@@ -247,6 +325,23 @@ mod tests {
             round_trip!(c, DayKind);
             round_trip!(c, IdType);
             round_trip!(c, Sex);
+
+            let lists = [
+                vec![],
+                vec![PermitKind::Passport],
+                vec![PermitKind::BorderTourism, PermitKind::BorderTrade, PermitKind::Passport],
+            ];
+            for (id, kinds) in (100..).zip(lists) {
+                let grants = Grants(kinds);
+                diesel::insert_into(probe::table)
+                    .values((probe::id.eq(id), probe::value.eq(&grants)))
+                    .execute(c)
+                    .unwrap();
+                let back: Grants = probe::table.find(id).select(probe::value).first(c).unwrap();
+                assert_eq!(back, grants);
+                let text: String = probe::table.find(id).select(probe::value).first(c).unwrap();
+                assert_eq!(text, crate::domain::auth::format_grants(&grants.0));
+            }
         });
     }
 
@@ -268,6 +363,12 @@ mod tests {
             let maybe: QueryResult<Option<Direction>> = probe::table.find(2).select(probe::maybe).first(c);
             let text = Error::from(maybe.unwrap_err()).to_string();
             assert!(text.contains("\"sideways\""), "{text}");
+            // A grant list with one name unknown is refused whole, not shortened.
+            c.batch_execute("INSERT INTO probe (id, value) VALUES (3, 'border_trade,visa')")
+                .unwrap();
+            let grants: QueryResult<Grants> = probe::table.find(3).select(probe::value).first(c);
+            let text = Error::from(grants.unwrap_err()).to_string();
+            assert!(text.contains("\"visa\""), "{text}");
         });
     }
 

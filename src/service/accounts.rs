@@ -11,9 +11,10 @@ use sha2::{Digest, Sha256};
 
 use crate::db::models::{ApiTokenRow, OfficerRow, SessionRow};
 use crate::db::schema::{api_tokens, officers, sessions};
+use crate::db::types::Grants;
 use crate::db::{DbConnection, audit, new_id, ts, write_tx};
 use crate::domain::DomainError;
-use crate::domain::auth::{Actor, Role, format_grants};
+use crate::domain::auth::{Actor, Role};
 use crate::domain::permit::PermitKind;
 use crate::domain::policy::Policy;
 use crate::domain::validation::FieldErrors;
@@ -113,7 +114,7 @@ pub fn add_officer(
             .unwrap_or_else(|| username.clone()),
         username,
         role,
-        grants: format_grants(&grants),
+        grants: Grants(grants),
         office: new.office,
         password_hash: hash_password(&new.password)?,
         disabled: false,

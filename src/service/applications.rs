@@ -620,8 +620,7 @@ pub fn queue(conn: &mut DbConnection, office: &str, limit: i64) -> Result<Vec<(A
         ApplicationStatus::Submitted,
         ApplicationStatus::Accepted,
         ApplicationStatus::Approved,
-    ]
-    .map(|s| s.as_str());
+    ];
     Ok(applications::table
         .inner_join(travellers::table)
         .filter(applications::office.eq(office))
@@ -664,16 +663,9 @@ fn step(
     let kp = kind_policy(policy, a.kind)?;
     let from = a.status;
     let to = workflow::next(kp.workflow, from, step)?;
-    let n = diesel::update(
-        applications::table
-            .find(&a.id)
-            .filter(applications::status.eq(from.as_str())),
-    )
-    .set((
-        applications::status.eq(to.as_str()),
-        applications::updated_at.eq(ts(now)),
-    ))
-    .execute(c)?;
+    let n = diesel::update(applications::table.find(&a.id).filter(applications::status.eq(from)))
+        .set((applications::status.eq(to), applications::updated_at.eq(ts(now))))
+        .execute(c)?;
     if n == 0 {
         return Err(DomainError::Conflict {
             message: "申请状态已变化 / the application changed meanwhile".into(),

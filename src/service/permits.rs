@@ -266,12 +266,9 @@ fn issue_in_tx(
     let claimed = diesel::update(
         applications::table
             .find(&app.id)
-            .filter(applications::status.eq(status.as_str())),
+            .filter(applications::status.eq(status)),
     )
-    .set((
-        applications::status.eq(to.as_str()),
-        applications::updated_at.eq(ts(now)),
-    ))
+    .set((applications::status.eq(to), applications::updated_at.eq(ts(now))))
     .execute(c)?;
     if claimed == 0 {
         return Err(DomainError::Conflict {
