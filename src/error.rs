@@ -6,7 +6,7 @@ use crate::domain::DomainError;
 pub enum Error {
     #[error(transparent)]
     Domain(#[from] DomainError),
-    #[error("database: {0}")]
+    #[error("database: {}", with_sources(.0))]
     Db(#[from] diesel::result::Error),
     #[error("database connection: {0}")]
     Pool(String),
@@ -19,6 +19,20 @@ pub enum Error {
     /// Too much of one kind of work in flight: refused now rather than queued without bound.
     #[error("busy: {0}")]
     Busy(&'static str),
+}
+
+/// The error and its causes on one line. Diesel shows a failed column load as "Error
+/// deserializing field 'status'" and keeps what was wrong with it (the stored value) as the
+/// source, which a log line must not lose.
+fn with_sources(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 impl Error {

@@ -194,8 +194,12 @@ fn run(cli: Cli) -> borderdesk::error::Result<()> {
                     println!(
                         "added {} ({}; grants: {})",
                         row.username,
-                        row.role,
-                        if row.grants.is_empty() { "none" } else { &row.grants }
+                        row.role.as_str(),
+                        if row.grants.0.is_empty() {
+                            "none".to_string()
+                        } else {
+                            row.grants.text()
+                        }
                     );
                 }
                 OfficerCommand::Disable { username } => {

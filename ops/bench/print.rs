@@ -34,7 +34,7 @@ fn model() -> PermitPrint {
         name_zh: Some("阮氏英".into()),
         name_latin: "NGUYỄN THỊ ÁNH".into(),
         nationality: "CHN".into(),
-        sex: "F".into(),
+        sex: borderdesk::domain::traveller::Sex::F,
         birth_date: NaiveDate::from_ymd_opt(1990, 3, 7).unwrap_or_default(),
         id_number: "450102199003071234".into(),
         valid_from: from,

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod models;
 pub mod schema;
+pub mod types;
 
 use std::time::Duration;
 

@@ -4,6 +4,13 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::*;
+use super::types::Grants;
+use crate::domain::auth::{Actor, Role};
+use crate::domain::calendar::DayKind;
+use crate::domain::ids::IdType;
+use crate::domain::permit::{ApplicationStatus, PermitKind, PermitStatus};
+use crate::domain::traveller::Sex;
+use crate::domain::verdict::{Direction, Reason};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = officers)]
@@ -11,8 +18,8 @@ pub struct OfficerRow {
     pub id: String,
     pub username: String,
     pub display_name: String,
-    pub role: String,
-    pub grants: String,
+    pub role: Role,
+    pub grants: Grants,
     pub office: String,
     pub password_hash: String,
     pub disabled: bool,
@@ -20,16 +27,16 @@ pub struct OfficerRow {
 }
 
 impl OfficerRow {
-    /// The actor this officer acts as; None if the stored role is not one we know.
-    pub fn actor(&self) -> Option<crate::domain::auth::Actor> {
-        Some(crate::domain::auth::Actor {
+    /// The actor this officer acts as.
+    pub fn actor(&self) -> Actor {
+        Actor {
             id: self.id.clone(),
             username: self.username.clone(),
             display_name: self.display_name.clone(),
-            role: crate::domain::auth::Role::parse(&self.role)?,
-            grants: crate::domain::auth::parse_grants(&self.grants),
+            role: self.role,
+            grants: self.grants.0.clone(),
             office: self.office.clone(),
-        })
+        }
     }
 }
 
@@ -61,9 +68,9 @@ pub struct TravellerRow {
     pub name_zh: Option<String>,
     pub name_latin: String,
     pub nationality: String,
-    pub sex: String,
+    pub sex: Sex,
     pub birth_date: NaiveDate,
-    pub id_type: String,
+    pub id_type: IdType,
     pub id_number: String,
     pub phone: Option<String>,
     pub email: Option<String>,
@@ -74,10 +81,10 @@ pub struct TravellerRow {
 #[diesel(table_name = applications)]
 pub struct ApplicationRow {
     pub id: String,
-    pub kind: String,
+    pub kind: PermitKind,
     pub traveller_id: String,
     pub office: String,
-    pub status: String,
+    pub status: ApplicationStatus,
     pub created_by: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -105,7 +112,7 @@ pub struct ApplicationRow {
 #[diesel(table_name = calendar_days)]
 pub struct CalendarDayRow {
     pub day: NaiveDate,
-    pub kind: String,
+    pub kind: DayKind,
     pub name: String,
     pub updated_at: NaiveDateTime,
     pub updated_by: Option<String>,
@@ -126,7 +133,7 @@ pub struct MaterialRow {
 #[diesel(table_name = export_batches)]
 pub struct ExportBatchRow {
     pub id: String,
-    pub kind: String,
+    pub kind: PermitKind,
     pub created_at: NaiveDateTime,
     pub payload: String,
     pub signature: String,
@@ -140,8 +147,8 @@ pub struct PermitRow {
     pub series: String,
     pub serial: i64,
     pub application_id: String,
-    pub kind: String,
-    pub status: String,
+    pub kind: PermitKind,
+    pub status: PermitStatus,
     pub traveller_id: String,
     pub office: String,
     pub valid_from: NaiveDateTime,
@@ -155,7 +162,7 @@ pub struct PermitRow {
     pub revoked_at: Option<NaiveDateTime>,
     pub revoked_by: Option<String>,
     pub revoke_reason: Option<String>,
-    pub last_direction: Option<String>,
+    pub last_direction: Option<Direction>,
     /// The trust version of the permit's last change that offline verifiers must know.
     pub trust_version: i64,
 }
@@ -168,11 +175,11 @@ pub struct CrossingRow {
     pub permit_number: Option<String>,
     pub code_hash: String,
     pub lane: String,
-    pub direction: String,
+    pub direction: Direction,
     pub device: String,
     pub at: NaiveDateTime,
     pub verdict: String,
-    pub reason: String,
+    pub reason: Reason,
     pub cleared_at: Option<NaiveDateTime>,
 }
 

@@ -20,6 +20,8 @@ pub enum DayKind {
 }
 
 impl DayKind {
+    pub const ALL: [DayKind; 2] = [DayKind::Holiday, DayKind::Workday];
+
     pub fn as_str(self) -> &'static str {
         match self {
             DayKind::Holiday => "holiday",
@@ -28,9 +30,7 @@ impl DayKind {
     }
 
     pub fn parse(s: &str) -> Option<DayKind> {
-        [DayKind::Holiday, DayKind::Workday]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 

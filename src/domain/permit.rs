@@ -57,6 +57,15 @@ pub enum PermitStatus {
 }
 
 impl PermitStatus {
+    pub const ALL: [PermitStatus; 6] = [
+        PermitStatus::Issued,
+        PermitStatus::Pending,
+        PermitStatus::Suspended,
+        PermitStatus::Used,
+        PermitStatus::Expired,
+        PermitStatus::Revoked,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             PermitStatus::Issued => "issued",
@@ -69,16 +78,7 @@ impl PermitStatus {
     }
 
     pub fn parse(s: &str) -> Option<PermitStatus> {
-        [
-            PermitStatus::Issued,
-            PermitStatus::Pending,
-            PermitStatus::Suspended,
-            PermitStatus::Used,
-            PermitStatus::Expired,
-            PermitStatus::Revoked,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 

@@ -35,6 +35,8 @@ pub enum Sex {
 }
 
 impl Sex {
+    pub const ALL: [Sex; 3] = [Sex::M, Sex::F, Sex::X];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Sex::M => "M",

@@ -41,7 +41,7 @@ pub enum Reason {
 }
 
 impl Reason {
-    const ALL: [Reason; 15] = [
+    pub const ALL: [Reason; 15] = [
         Reason::Ok,
         Reason::Malformed,
         Reason::BadSignature,
@@ -93,6 +93,8 @@ pub enum Direction {
 }
 
 impl Direction {
+    pub const ALL: [Direction; 2] = [Direction::Exit, Direction::Entry];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Direction::Exit => "exit",

@@ -7,6 +7,7 @@ use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect as PdfRect, Ref, Str};
 use super::font::FontUse;
 use super::layout::{self, ASCENT, LEADING, Rect, Style};
 use super::{PrintError, codes};
+use crate::domain::traveller::Sex;
 
 const MM: f32 = 72.0 / 25.4;
 pub const PAGE_W: f32 = 148.0 * MM;
@@ -26,7 +27,7 @@ pub struct PermitPrint {
     pub name_zh: Option<String>,
     pub name_latin: String,
     pub nationality: String,
-    pub sex: String,
+    pub sex: Sex,
     pub birth_date: NaiveDate,
     /// In full: a travel document is matched against the holder's ID card by its number.
     pub id_number: String,
@@ -255,11 +256,11 @@ fn entries_text(n: i32) -> String {
     }
 }
 
-fn sex_text(sex: &str) -> String {
+fn sex_text(sex: Sex) -> String {
     match sex {
-        "M" => "男 Nam M".to_string(),
-        "F" => "女 Nữ F".to_string(),
-        other => other.to_string(),
+        Sex::M => "男 Nam M".to_string(),
+        Sex::F => "女 Nữ F".to_string(),
+        Sex::X => "X".to_string(),
     }
 }
 
@@ -295,7 +296,7 @@ pub fn fields(p: &PermitPrint) -> Vec<Field> {
         },
         Field {
             label: "性别 Giới tính Sex",
-            value: one(sex_text(&p.sex)),
+            value: one(sex_text(p.sex)),
             frame: mm_box(38.0, 58.0, 33.0, 8.5),
             style: VALUE,
         },
@@ -562,7 +563,7 @@ pub(crate) mod tests {
             name_zh: Some("张伟".into()),
             name_latin: "NGUYỄN THỊ ÁNH".into(),
             nationality: "CHN".into(),
-            sex: "M".into(),
+            sex: Sex::M,
             birth_date: NaiveDate::from_ymd_opt(1990, 3, 7).unwrap(),
             id_number: "450102199003071234".into(),
             valid_from: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),

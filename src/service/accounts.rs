@@ -11,9 +11,10 @@ use sha2::{Digest, Sha256};
 
 use crate::db::models::{ApiTokenRow, OfficerRow, SessionRow};
 use crate::db::schema::{api_tokens, officers, sessions};
+use crate::db::types::Grants;
 use crate::db::{DbConnection, audit, new_id, ts, write_tx};
 use crate::domain::DomainError;
-use crate::domain::auth::{Actor, Role, format_grants};
+use crate::domain::auth::{Actor, Role};
 use crate::domain::permit::PermitKind;
 use crate::domain::policy::Policy;
 use crate::domain::validation::FieldErrors;
@@ -112,8 +113,8 @@ pub fn add_officer(
             .filter(|d| !d.trim().is_empty())
             .unwrap_or_else(|| username.clone()),
         username,
-        role: role.as_str().to_string(),
-        grants: format_grants(&grants),
+        role,
+        grants: Grants(grants),
         office: new.office,
         password_hash: hash_password(&new.password)?,
         disabled: false,
@@ -291,7 +292,7 @@ pub fn actor_for_token(conn: &mut DbConnection, secret: &str) -> Result<Option<A
         .select(OfficerRow::as_select())
         .first(conn)
         .optional()?;
-    Ok(row.and_then(|r| r.actor()))
+    Ok(row.map(|r| r.actor()))
 }
 
 /// A logged-in session: the actor and the CSRF token their forms must carry.
@@ -309,7 +310,10 @@ pub fn actor_for_session(conn: &mut DbConnection, now: DateTime<Utc>, secret: &s
         .select((OfficerRow::as_select(), sessions::csrf_token))
         .first(conn)
         .optional()?;
-    Ok(row.and_then(|(o, csrf_token)| o.actor().map(|actor| Session { actor, csrf_token })))
+    Ok(row.map(|(o, csrf_token)| Session {
+        actor: o.actor(),
+        csrf_token,
+    }))
 }
 
 /// Checks a password and opens a session. None when the username or password is wrong (the

@@ -100,9 +100,9 @@ impl From<&TravellerRow> for TravellerOut {
             name_zh: t.name_zh.clone(),
             name_latin: t.name_latin.clone(),
             nationality: t.nationality.clone(),
-            sex: t.sex.clone(),
+            sex: t.sex.as_str().to_string(),
             birth_date: t.birth_date,
-            id_type: t.id_type.clone(),
+            id_type: t.id_type.as_str().to_string(),
             id_number: mask_id(&t.id_number),
             phone: t.phone.clone(),
             email: t.email.clone(),
@@ -292,22 +292,17 @@ const OPEN_STATES: [ApplicationStatus; 4] = [
     ApplicationStatus::Uploaded,
 ];
 
-fn open_for_document(c: &mut DbConnection, id_type: &str, id_number: &str) -> Result<Option<OpenForDocument>> {
-    let row: Option<(String, Option<String>, String)> = applications::table
+fn open_for_document(c: &mut DbConnection, id_type: IdType, id_number: &str) -> Result<Option<OpenForDocument>> {
+    let row: Option<(String, Option<String>, ApplicationStatus)> = applications::table
         .inner_join(travellers::table)
         .filter(travellers::id_type.eq(id_type))
         .filter(travellers::id_number.eq(id_number))
-        .filter(applications::status.eq_any(OPEN_STATES.map(|s| s.as_str())))
+        .filter(applications::status.eq_any(OPEN_STATES))
         .order(applications::created_at.asc())
         .select((applications::id, applications::number, applications::status))
         .first(c)
         .optional()?;
-    row.map(|(id, number, status)| {
-        let status =
-            ApplicationStatus::parse(&status).ok_or_else(|| Error::Internal(format!("stored status {status}")))?;
-        Ok(OpenForDocument { id, number, status })
-    })
-    .transpose()
+    Ok(row.map(|(id, number, status)| OpenForDocument { id, number, status }))
 }
 
 /// Takes an application, or says which open application the same document already has (the
@@ -394,7 +389,7 @@ pub fn take_application(
     };
 
     if input.confirm_duplicate != Some(true)
-        && let Some(open) = open_for_document(conn, t.id_type.as_str(), &t.id_number)?
+        && let Some(open) = open_for_document(conn, t.id_type, &t.id_number)?
     {
         return Ok(Taken::OpenExists(open));
     }
@@ -404,9 +399,9 @@ pub fn take_application(
         name_zh: t.name_zh,
         name_latin: t.name_latin,
         nationality: t.nationality,
-        sex: t.sex.as_str().to_string(),
+        sex: t.sex,
         birth_date: t.birth_date,
-        id_type: t.id_type.as_str().to_string(),
+        id_type: t.id_type,
         id_number: t.id_number,
         phone: t.phone,
         email: t.email,
@@ -415,10 +410,10 @@ pub fn take_application(
     let is_passport = kp.workflow == Workflow::ExternalReview;
     let mut arow = ApplicationRow {
         id: new_id(),
-        kind: kind.as_str().to_string(),
+        kind,
         traveller_id: trow.id.clone(),
         office: actor.office.clone(),
-        status: ApplicationStatus::Submitted.as_str().to_string(),
+        status: ApplicationStatus::Submitted,
         created_by: actor.id.clone(),
         created_at: ts(now),
         updated_at: ts(now),
@@ -491,8 +486,7 @@ pub(crate) fn load_for(
     // The role's answer does not depend on the kind; any kind will do before the lookup.
     authorize_role(actor, action(PermitKind::BorderTourism, &actor.office))?;
     let (a, t) = load(conn, id)?;
-    let kind = PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal(format!("stored kind {}", a.kind)))?;
-    authorize(actor, action(kind, &a.office))?;
+    authorize(actor, action(a.kind, &a.office))?;
     Ok((a, t))
 }
 
@@ -512,9 +506,7 @@ pub fn view(
     now: DateTime<Utc>,
     policy: &Policy,
 ) -> Result<ApplicationOut> {
-    let kind = PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal(format!("stored kind {}", a.kind)))?;
-    let status =
-        ApplicationStatus::parse(&a.status).ok_or_else(|| Error::Internal(format!("stored status {}", a.status)))?;
+    let (kind, status) = (a.kind, a.status);
     let kp = policy.kind(kind);
     let today = local(now).date_naive();
     let fixed = |t: chrono::NaiveDateTime| local(utc(t)).fixed_offset();
@@ -628,8 +620,7 @@ pub fn queue(conn: &mut DbConnection, office: &str, limit: i64) -> Result<Vec<(A
         ApplicationStatus::Submitted,
         ApplicationStatus::Accepted,
         ApplicationStatus::Approved,
-    ]
-    .map(|s| s.as_str());
+    ];
     Ok(applications::table
         .inner_join(travellers::table)
         .filter(applications::office.eq(office))
@@ -669,21 +660,12 @@ fn step(
     action: ActionOn,
 ) -> Result<(ApplicationRow, ApplicationStatus)> {
     let (a, _) = load_for(c, actor, id, action)?;
-    let kind = PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal(format!("stored kind {}", a.kind)))?;
-    let kp = kind_policy(policy, kind)?;
-    let from =
-        ApplicationStatus::parse(&a.status).ok_or_else(|| Error::Internal(format!("stored status {}", a.status)))?;
+    let kp = kind_policy(policy, a.kind)?;
+    let from = a.status;
     let to = workflow::next(kp.workflow, from, step)?;
-    let n = diesel::update(
-        applications::table
-            .find(&a.id)
-            .filter(applications::status.eq(from.as_str())),
-    )
-    .set((
-        applications::status.eq(to.as_str()),
-        applications::updated_at.eq(ts(now)),
-    ))
-    .execute(c)?;
+    let n = diesel::update(applications::table.find(&a.id).filter(applications::status.eq(from)))
+        .set((applications::status.eq(to), applications::updated_at.eq(ts(now))))
+        .execute(c)?;
     if n == 0 {
         return Err(DomainError::Conflict {
             message: "申请状态已变化 / the application changed meanwhile".into(),
@@ -731,8 +713,7 @@ pub fn accept(
     let cal = calendar::load(conn)?;
     write_tx(conn, |c| {
         let (a, to) = step(c, now, actor, policy, id, Step::Accept, on::handle)?;
-        let kind = PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal("kind".into()))?;
-        let kp = kind_policy(policy, kind)?;
+        let kp = kind_policy(policy, a.kind)?;
         let deferred = workflow::check_acceptance(kp, provided, now, &cal, hours)?;
         for item in &kp.materials {
             let missing = deferred.iter().find(|d| d.item == item.code);
@@ -784,10 +765,9 @@ pub fn approve(
 ) -> Result<ApplicationOut> {
     write_tx(conn, |c| {
         let (a, to) = step(c, now, actor, policy, id, Step::Approve, on::issue)?;
-        let kind = PermitKind::parse(&a.kind).ok_or_else(|| Error::Internal("kind".into()))?;
         let outstanding = materials(c, &a.id)?.iter().filter(|m| !m.provided).count();
         workflow::check_approval(
-            kind_policy(policy, kind)?,
+            kind_policy(policy, a.kind)?,
             &actor.id,
             a.accepted_by.as_deref(),
             outstanding,
@@ -944,7 +924,7 @@ pub fn supply(
 /// actor handles its kind, and it is not closed (rejected or withdrawn).
 pub(crate) fn open_for_supply(c: &mut DbConnection, actor: &Actor, id: &str) -> Result<ApplicationRow> {
     let (a, _) = load_for(c, actor, id, on::handle)?;
-    let status = ApplicationStatus::parse(&a.status).ok_or_else(|| Error::Internal("status".into()))?;
+    let status = a.status;
     if matches!(status, ApplicationStatus::Rejected | ApplicationStatus::Withdrawn) {
         return Err(DomainError::Conflict {
             message: format!("申请已{0} / the application is {0}", status.as_str()),

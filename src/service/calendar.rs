@@ -65,7 +65,7 @@ pub fn seed(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<i32>> {
                 }
                 let row = CalendarDayRow {
                     day: e.date,
-                    kind: e.kind.as_str().into(),
+                    kind: e.kind,
                     name: e.name.clone(),
                     updated_at: ts(now),
                     updated_by: None,
@@ -93,14 +93,11 @@ pub fn seed(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<i32>> {
 }
 
 pub fn load(conn: &mut DbConnection) -> Result<Calendar> {
-    let rows: Vec<(NaiveDate, String)> = calendar_days::table
+    let rows: Vec<(NaiveDate, DayKind)> = calendar_days::table
         .select((calendar_days::day, calendar_days::kind))
         .load(conn)?;
     let published = published_years(conn)?;
-    Ok(Calendar::with_published(
-        rows.into_iter().filter_map(|(d, k)| DayKind::parse(&k).map(|k| (d, k))),
-        published,
-    ))
+    Ok(Calendar::with_published(rows, published))
 }
 
 fn stored(conn: &mut DbConnection, first: NaiveDate, last: NaiveDate) -> Result<Vec<Exception>> {
@@ -111,12 +108,10 @@ fn stored(conn: &mut DbConnection, first: NaiveDate, last: NaiveDate) -> Result<
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|r| {
-            DayKind::parse(&r.kind).map(|kind| Exception {
-                date: r.day,
-                kind,
-                name: r.name,
-            })
+        .map(|r| Exception {
+            date: r.day,
+            kind: r.kind,
+            name: r.name,
         })
         .collect())
 }
@@ -184,7 +179,7 @@ pub fn set_day(
     }
     let row = CalendarDayRow {
         day: date,
-        kind: kind.as_str().into(),
+        kind,
         name: name.clone(),
         updated_at: ts(now),
         updated_by: Some(actor.id.clone()),
@@ -196,9 +191,9 @@ pub fn set_day(
             .first(c)
             .optional()?;
         let current = match &before {
-            Some(b) => DayKind::parse(&b.kind).map(|k| DayView {
+            Some(b) => Some(DayView {
                 date,
-                kind: k,
+                kind: b.kind,
                 name: b.name.clone(),
                 computed: false,
             }),
@@ -292,7 +287,7 @@ pub fn remove_day(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, da
         };
         if before.updated_by.is_none() && !confirm {
             let mut errs = FieldErrors::new();
-            let kind = DayKind::parse(&before.kind).map_or("", DayKind::zh);
+            let kind = before.kind.zh();
             errs.add(
                 "confirm",
                 "confirm_remove",

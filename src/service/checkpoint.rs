@@ -139,7 +139,7 @@ fn facts(r: &PermitRecord, now: DateTime<Utc>) -> Facts {
         valid_from: utc(r.permit.valid_from),
         entries_allowed: r.permit.entries_allowed,
         entries_used: r.permit.entries_used,
-        last_direction: r.permit.last_direction.as_deref().and_then(Direction::parse),
+        last_direction: r.permit.last_direction,
     }
 }
 
@@ -151,12 +151,12 @@ fn apply(c: &mut DbConnection, r: &PermitRecord, effect: Effect, version: i64) -
     let still = permits::table
         .find(&p.number)
         .filter(permits::entries_used.eq(p.entries_used))
-        .filter(permits::status.eq(PermitStatus::Issued.as_str()));
+        .filter(permits::status.eq(PermitStatus::Issued));
     let n = match effect {
         Effect::StartTrip => diesel::update(still)
             .set((
                 permits::entries_used.eq(p.entries_used + 1),
-                permits::last_direction.eq(Some(Direction::Exit.as_str())),
+                permits::last_direction.eq(Some(Direction::Exit)),
                 permits::trust_version.eq(version),
             ))
             .execute(c)?,
@@ -166,10 +166,10 @@ fn apply(c: &mut DbConnection, r: &PermitRecord, effect: Effect, version: i64) -
             } else {
                 PermitStatus::Issued
             };
-            diesel::update(still.filter(permits::last_direction.eq(Direction::Exit.as_str())))
+            diesel::update(still.filter(permits::last_direction.eq(Direction::Exit)))
                 .set((
-                    permits::last_direction.eq(Some(Direction::Entry.as_str())),
-                    permits::status.eq(status.as_str()),
+                    permits::last_direction.eq(Some(Direction::Entry)),
+                    permits::status.eq(status),
                     permits::trust_version.eq(version),
                 ))
                 .execute(c)?
@@ -242,12 +242,12 @@ pub(crate) fn record(
                                 match effect {
                                     Effect::StartTrip => {
                                         p.entries_used += 1;
-                                        p.last_direction = Some(Direction::Exit.as_str().into());
+                                        p.last_direction = Some(Direction::Exit);
                                     }
                                     Effect::EndTrip { used_up } => {
-                                        p.last_direction = Some(Direction::Entry.as_str().into());
+                                        p.last_direction = Some(Direction::Entry);
                                         if used_up {
-                                            p.status = PermitStatus::Used.as_str().into();
+                                            p.status = PermitStatus::Used;
                                         }
                                     }
                                 }
@@ -269,11 +269,11 @@ pub(crate) fn record(
             permit_number: record.as_ref().map(|r| r.permit.number.clone()),
             code_hash: code_hash.to_string(),
             lane: input.lane.clone(),
-            direction: input.direction.as_str().into(),
+            direction: input.direction,
             device: actor.id.clone(),
             at: ts(now),
             verdict: word.into(),
-            reason: verdict.reason.as_str().into(),
+            reason: verdict.reason,
             cleared_at: None,
         };
         diesel::insert_into(crossings::table).values(&row).execute(c)?;
@@ -305,14 +305,12 @@ pub(crate) fn record(
             message: format!("{} / {}", verdict.message_zh, verdict.message_en),
             message_zh: verdict.message_zh,
             message_en: verdict.message_en,
-            permit: after_state.as_ref().and_then(|r| {
-                Some(ScannedPermit {
-                    number: r.permit.number.clone(),
-                    kind: r.kind()?,
-                    valid_until: local(utc(r.permit.valid_until)).fixed_offset(),
-                    entries_allowed: r.permit.entries_allowed,
-                    entries_used: r.permit.entries_used,
-                })
+            permit: after_state.as_ref().map(|r| ScannedPermit {
+                number: r.permit.number.clone(),
+                kind: r.kind(),
+                valid_until: local(utc(r.permit.valid_until)).fixed_offset(),
+                entries_allowed: r.permit.entries_allowed,
+                entries_used: r.permit.entries_used,
             }),
             holder: after_state.as_ref().map(|r| Holder {
                 name_zh: r.traveller.name_zh.clone(),
@@ -481,6 +479,7 @@ pub fn upload(conn: &mut DbConnection, actor: &Actor, keys: &KeyRing, items: &[O
             "每批最多1000条 / at most 1000 crossings per upload",
         );
     }
+    let directions: Vec<Option<Direction>> = items.iter().map(|x| Direction::parse(&x.direction)).collect();
     for (i, x) in items.iter().enumerate() {
         if !plausible_key(&x.client_id) {
             errs.add(
@@ -496,7 +495,7 @@ pub fn upload(conn: &mut DbConnection, actor: &Actor, keys: &KeyRing, items: &[O
                 "1–32 letters, digits, '-' or '_'",
             );
         }
-        if Direction::parse(&x.direction).is_none() {
+        if directions[i].is_none() {
             errs.add(format!("crossings[{i}].direction"), "one_of", "exit or entry");
         }
         if x.verdict != "admit" && x.verdict != "reject" {
@@ -506,13 +505,15 @@ pub fn upload(conn: &mut DbConnection, actor: &Actor, keys: &KeyRing, items: &[O
     if !errs.is_empty() {
         return Err(errs.into());
     }
+    // Every direction parsed (else the upload was refused above), so these stay in step with items.
+    let directions: Vec<Direction> = directions.into_iter().flatten().collect();
     write_tx(conn, |c| {
         let version = super::trust::next_version(c)?;
         let mut out = UploadOut {
             recorded: 0,
             already: 0,
         };
-        for x in items {
+        for (x, &direction) in items.iter().zip(&directions) {
             let seen: i64 = crossings::table
                 .filter(crossings::client_id.eq(&x.client_id))
                 .count()
@@ -522,7 +523,6 @@ pub fn upload(conn: &mut DbConnection, actor: &Actor, keys: &KeyRing, items: &[O
                 continue;
             }
             let at = x.at.trunc_subsecs(6);
-            let direction = Direction::parse(&x.direction).unwrap_or(Direction::Exit);
             // A number that names no permit is recorded as such; a database failure is not
             // mistaken for one: it fails the upload, which the device sends again.
             let record = match read_code(x.code.trim(), keys) {
@@ -550,11 +550,11 @@ pub fn upload(conn: &mut DbConnection, actor: &Actor, keys: &KeyRing, items: &[O
                     permit_number: record.as_ref().map(|r| r.permit.number.clone()),
                     code_hash: hex::encode(Sha256::digest(x.code.trim().as_bytes())),
                     lane: x.lane.trim().to_string(),
-                    direction: direction.as_str().into(),
+                    direction,
                     device: actor.id.clone(),
                     at: ts(at),
                     verdict: x.verdict.clone(),
-                    reason: x.reason.as_str().into(),
+                    reason: x.reason,
                     cleared_at: None,
                 };
                 diesel::insert_into(crossings::table).values(&row).execute(c)?;

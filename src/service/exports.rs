@@ -14,7 +14,9 @@ use crate::db::schema::{applications, export_batches, travellers};
 use crate::db::{DbConnection, audit, new_id, ts, utc, write_tx};
 use crate::domain::auth::{Action, Actor, authorize};
 use crate::domain::calendar::OfficeHours;
+use crate::domain::ids::IdType;
 use crate::domain::permit::{ApplicationStatus, PermitKind};
+use crate::domain::traveller::Sex;
 use crate::domain::validation::plausible_key;
 use crate::domain::{DomainError, local};
 use crate::error::{Error, Result};
@@ -33,9 +35,9 @@ struct ExportedApplication {
     name_zh: Option<String>,
     name_latin: String,
     nationality: String,
-    sex: String,
+    sex: Sex,
     birth_date: String,
-    id_type: String,
+    id_type: IdType,
     id_number: String,
 }
 
@@ -77,7 +79,7 @@ pub fn pull(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, keys: &K
     // Only the supervisor's own office's applications go into the batch.
     write_tx(conn, |c| {
         let open: Option<ExportBatchRow> = export_batches::table
-            .filter(export_batches::kind.eq(PermitKind::Passport.as_str()))
+            .filter(export_batches::kind.eq(PermitKind::Passport))
             .filter(export_batches::acked_at.is_null())
             // A batch is made of one office's applications (its supervisor pulls it):
             // another office's batch answers as a missing one.
@@ -97,9 +99,9 @@ pub fn pull(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, keys: &K
         }
         let rows: Vec<(ApplicationRow, TravellerRow)> = applications::table
             .inner_join(travellers::table)
-            .filter(applications::kind.eq(PermitKind::Passport.as_str()))
+            .filter(applications::kind.eq(PermitKind::Passport))
             .filter(applications::office.eq(&actor.office))
-            .filter(applications::status.eq(ApplicationStatus::Accepted.as_str()))
+            .filter(applications::status.eq(ApplicationStatus::Accepted))
             .filter(applications::export_batch.is_null())
             .order(applications::accepted_at.asc())
             .limit(500)
@@ -126,9 +128,9 @@ pub fn pull(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, keys: &K
                     name_zh: t.name_zh.clone(),
                     name_latin: t.name_latin.clone(),
                     nationality: t.nationality.clone(),
-                    sex: t.sex.clone(),
+                    sex: t.sex,
                     birth_date: t.birth_date.to_string(),
-                    id_type: t.id_type.clone(),
+                    id_type: t.id_type,
                     id_number: t.id_number.clone(),
                 })
                 .collect(),
@@ -138,7 +140,7 @@ pub fn pull(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, keys: &K
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(keys.active().sign(text.as_bytes()).to_bytes());
         let row = ExportBatchRow {
             id: batch_id.clone(),
-            kind: PermitKind::Passport.as_str().into(),
+            kind: PermitKind::Passport,
             created_at: ts(now),
             payload: text,
             signature,
@@ -211,10 +213,10 @@ pub fn acknowledge(
         let n = diesel::update(
             applications::table
                 .filter(applications::export_batch.eq(batch_id))
-                .filter(applications::status.eq(ApplicationStatus::Accepted.as_str())),
+                .filter(applications::status.eq(ApplicationStatus::Accepted)),
         )
         .set((
-            applications::status.eq(ApplicationStatus::Uploaded.as_str()),
+            applications::status.eq(ApplicationStatus::Uploaded),
             applications::due_at.eq(Some(ts(due))),
             applications::updated_at.eq(ts(now)),
         ))

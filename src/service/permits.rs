@@ -62,12 +62,12 @@ pub struct PermitRecord {
 }
 
 impl PermitRecord {
-    pub fn kind(&self) -> Option<PermitKind> {
-        PermitKind::parse(&self.permit.kind)
+    pub fn kind(&self) -> PermitKind {
+        self.permit.kind
     }
 
     pub fn status(&self, now: DateTime<Utc>) -> PermitStatus {
-        let stored = PermitStatus::parse(&self.permit.status).unwrap_or(PermitStatus::Revoked);
+        let stored = self.permit.status;
         let due: Vec<chrono::NaiveDate> = self
             .outstanding
             .iter()
@@ -93,9 +93,7 @@ impl PermitRecord {
         let p = &self.permit;
         Ok(PermitOut {
             number: p.number.clone(),
-            kind: self
-                .kind()
-                .ok_or_else(|| Error::Internal(format!("stored kind {}", p.kind)))?,
+            kind: p.kind,
             status: self.status(now),
             valid_from: local(utc(p.valid_from)).fixed_offset(),
             valid_until: local(utc(p.valid_until)).fixed_offset(),
@@ -223,7 +221,7 @@ fn issue_in_tx(
         .first(c)
         .optional()?
         .ok_or(DomainError::NotFound { what: "application" })?;
-    let kind = PermitKind::parse(&app.kind).ok_or_else(|| Error::Internal(format!("stored kind {}", app.kind)))?;
+    let kind = app.kind;
     authorize(
         actor,
         Action::IssuePermit {
@@ -231,8 +229,7 @@ fn issue_in_tx(
             office: &app.office,
         },
     )?;
-    let status = ApplicationStatus::parse(&app.status)
-        .ok_or_else(|| Error::Internal(format!("stored status {}", app.status)))?;
+    let status = app.status;
     let kp = kind_policy(policy, kind)?;
     let to = workflow::next(kp.workflow, status, Step::Issue)?;
     if !keys.active_signs(kind) {
@@ -269,12 +266,9 @@ fn issue_in_tx(
     let claimed = diesel::update(
         applications::table
             .find(&app.id)
-            .filter(applications::status.eq(status.as_str())),
+            .filter(applications::status.eq(status)),
     )
-    .set((
-        applications::status.eq(to.as_str()),
-        applications::updated_at.eq(ts(now)),
-    ))
+    .set((applications::status.eq(to), applications::updated_at.eq(ts(now))))
     .execute(c)?;
     if claimed == 0 {
         return Err(DomainError::Conflict {
@@ -316,8 +310,8 @@ fn issue_in_tx(
         series,
         serial,
         application_id: app.id.clone(),
-        kind: kind.as_str().to_string(),
-        status: PermitStatus::Issued.as_str().to_string(),
+        kind,
+        status: PermitStatus::Issued,
         traveller_id: trav.id.clone(),
         office: app.office.clone(),
         valid_from: ts(valid_from),
@@ -420,10 +414,7 @@ pub fn read(
 ) -> Result<PermitRecord> {
     authorize_role(actor, action(PermitKind::BorderTourism, &actor.office))?;
     let record = get_permit(conn, number)?;
-    let kind = record
-        .kind()
-        .ok_or_else(|| Error::Internal(format!("stored kind {}", record.permit.kind)))?;
-    authorize(actor, action(kind, &record.permit.office))?;
+    authorize(actor, action(record.permit.kind, &record.permit.office))?;
     Ok(record)
 }
 
@@ -486,10 +477,10 @@ pub fn revoke(
         let n = diesel::update(
             permits::table
                 .find(number)
-                .filter(permits::status.eq(PermitStatus::Issued.as_str())),
+                .filter(permits::status.eq(PermitStatus::Issued)),
         )
         .set((
-            permits::status.eq(PermitStatus::Revoked.as_str()),
+            permits::status.eq(PermitStatus::Revoked),
             permits::revoked_at.eq(Some(ts(now))),
             permits::revoked_by.eq(Some(&actor.id)),
             permits::revoke_reason.eq(Some(&reason)),
@@ -498,7 +489,7 @@ pub fn revoke(
         if n == 0 {
             return Err(DomainError::Conflict {
                 message: "通行证状态已变化 / the permit changed meanwhile".into(),
-                current_state: rec.permit.status.clone(),
+                current_state: rec.permit.status.as_str().into(),
             }
             .into());
         }

@@ -80,9 +80,7 @@ pub fn print_model(
     photo: Option<Vec<u8>>,
     now: DateTime<Utc>,
 ) -> Result<PermitPrint> {
-    let kind = r
-        .kind()
-        .ok_or_else(|| Error::Internal(format!("stored kind {}", r.permit.kind)))?;
+    let kind = r.kind();
     let kp = policy.kind(kind);
     let office = policy.office(&r.permit.office);
     let status = r.status(now);
@@ -109,7 +107,7 @@ pub fn print_model(
         name_zh: r.traveller.name_zh.clone(),
         name_latin: r.traveller.name_latin.clone(),
         nationality: r.traveller.nationality.clone(),
-        sex: r.traveller.sex.clone(),
+        sex: r.traveller.sex,
         birth_date: r.traveller.birth_date,
         // A travel document carries the full number: the guard matches it to the ID card.
         id_number: r.traveller.id_number.clone(),

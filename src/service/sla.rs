@@ -22,8 +22,8 @@ use crate::error::Result;
 pub struct OpenItem {
     pub id: String,
     pub number: Option<String>,
-    pub kind: String,
-    pub status: String,
+    pub kind: PermitKind,
+    pub status: ApplicationStatus,
     pub office: String,
     pub holder: String,
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -36,7 +36,7 @@ pub struct OpenItem {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WeekShare {
-    pub kind: String,
+    pub kind: PermitKind,
     /// Monday of the week (China time).
     pub week: NaiveDate,
     pub decided: u32,
@@ -57,7 +57,7 @@ pub struct PendingItem {
 pub struct PendingPermit {
     pub number: String,
     pub application_id: String,
-    pub kind: String,
+    pub kind: PermitKind,
     pub office: String,
     pub holder: String,
     /// Outstanding items, earliest due first.
@@ -91,7 +91,7 @@ fn pending_permits(conn: &mut DbConnection, now: DateTime<Utc>, office: &str) ->
         .inner_join(travellers::table)
         .filter(permits::application_id.eq_any(&ids))
         .filter(permits::office.eq(office))
-        .filter(permits::status.eq(PermitStatus::Issued.as_str()))
+        .filter(permits::status.eq(PermitStatus::Issued))
         .limit(1000)
         .select((PermitRow::as_select(), TravellerRow::as_select()))
         .load(conn)?;
@@ -104,8 +104,7 @@ fn pending_permits(conn: &mut DbConnection, now: DateTime<Utc>, office: &str) ->
                 .collect();
             items.sort_by_key(|m| m.due_date);
             let due: Vec<NaiveDate> = items.iter().map(|m| m.due_date.unwrap_or(NaiveDate::MIN)).collect();
-            let stored = PermitStatus::parse(&p.status)?;
-            (permit::effective_status(stored, utc(p.valid_until), &due, now) == PermitStatus::Pending).then(|| {
+            (permit::effective_status(p.status, utc(p.valid_until), &due, now) == PermitStatus::Pending).then(|| {
                 PendingPermit {
                     items: items
                         .iter()
@@ -140,8 +139,7 @@ pub fn view(
         ApplicationStatus::Submitted,
         ApplicationStatus::Accepted,
         ApplicationStatus::Uploaded,
-    ]
-    .map(|s| s.as_str());
+    ];
     let rows: Vec<(ApplicationRow, TravellerRow)> = applications::table
         .inner_join(travellers::table)
         .filter(applications::office.eq(&actor.office))
@@ -167,20 +165,16 @@ pub fn view(
         .collect();
     // Overdue first, then by deadline; applications not yet accepted (no deadline) last.
     open.sort_by_key(|o| (!o.overdue, o.due_at.is_none(), o.due_at));
-    let needs_approval = |kind: &str| {
-        PermitKind::parse(kind)
-            .and_then(|k| policy.kind(k))
-            .is_some_and(|k| k.workflow == Workflow::Approval)
-    };
+    let needs_approval = |kind: PermitKind| policy.kind(kind).is_some_and(|k| k.workflow == Workflow::Approval);
     let awaiting_approval = open
         .iter()
-        .filter(|o| o.status == ApplicationStatus::Accepted.as_str() && needs_approval(&o.kind))
+        .filter(|o| o.status == ApplicationStatus::Accepted && needs_approval(o.kind))
         .cloned()
         .collect();
     let pending_permits = pending_permits(conn, now, &actor.office)?;
 
     let since = now - chrono::Duration::days(i64::try_from(weeks * 7).unwrap_or(56));
-    let decided: Vec<(String, chrono::NaiveDateTime, chrono::NaiveDateTime)> = applications::table
+    let decided: Vec<(PermitKind, chrono::NaiveDateTime, chrono::NaiveDateTime)> = applications::table
         .filter(applications::office.eq(&actor.office))
         .filter(applications::decided_at.ge(ts(since)))
         .filter(applications::due_at.is_not_null())
@@ -190,7 +184,7 @@ pub fn view(
             applications::due_at.assume_not_null(),
         ))
         .load(conn)?;
-    let mut weekly: BTreeMap<(String, NaiveDate), (u32, u32)> = BTreeMap::new();
+    let mut weekly: BTreeMap<(PermitKind, NaiveDate), (u32, u32)> = BTreeMap::new();
     for (kind, decided_at, due_at) in decided {
         let day = local(utc(decided_at)).date_naive();
         let monday = day

@@ -66,7 +66,7 @@ pub fn parse_since(raw: Option<&str>) -> Result<Option<i64>> {
     }
 }
 
-type Row = (String, String, Option<String>, NaiveDateTime, String);
+type Row = (String, PermitStatus, Option<Direction>, NaiveDateTime, String);
 
 /// A full bundle (`since` = None), or the changes after `since`. A device whose version is ahead
 /// of the hall's (another database, a restore) gets a full bundle, which replaces its data.
@@ -116,12 +116,12 @@ pub fn bundle(
     let mut listed: Vec<Listed> = rows
         .into_iter()
         .map(|(number, status, last, until, app)| {
-            let (standing, due) = match (PermitStatus::parse(&status), due.get(&app)) {
-                (Some(PermitStatus::Revoked), _) => (Standing::Revoked, None),
-                (Some(PermitStatus::Used), _) => (Standing::Used, None),
+            let (standing, due) = match (status, due.get(&app)) {
+                (PermitStatus::Revoked, _) => (Standing::Revoked, None),
+                (PermitStatus::Used, _) => (Standing::Used, None),
                 (_, Some(Some(d))) if today <= *d => (Standing::Pending, Some(*d)),
                 (_, Some(_)) => (Standing::Suspended, None),
-                _ if last.as_deref().and_then(Direction::parse) == Some(Direction::Exit) => (Standing::Out, None),
+                _ if last == Some(Direction::Exit) => (Standing::Out, None),
                 _ => (Standing::Clear, None),
             };
             Listed {

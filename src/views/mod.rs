@@ -576,26 +576,20 @@ pub struct SlaPage {
 }
 
 impl SlaPage {
-    pub fn kind(&self, code: &str) -> words::Label {
-        words::kind_code(&self.policy, code)
+    pub fn kind(&self, kind: &crate::domain::permit::PermitKind) -> words::Label {
+        words::kind(&self.policy, *kind)
     }
 
-    pub fn status(&self, code: &str) -> words::Label {
-        words::application_status_code(code)
+    pub fn status(&self, status: &crate::domain::permit::ApplicationStatus) -> words::Label {
+        words::application_status(*status)
     }
 
     pub fn office(&self, code: &str) -> words::Label {
         words::office(&self.policy, code)
     }
 
-    pub fn material(&self, kind: &str, code: &str) -> words::Label {
-        crate::domain::permit::PermitKind::parse(kind).map_or_else(
-            || words::Label {
-                zh: code.into(),
-                en: String::new(),
-            },
-            |k| words::material(&self.policy, k, code),
-        )
+    pub fn material(&self, kind: &crate::domain::permit::PermitKind, code: &str) -> words::Label {
+        words::material(&self.policy, *kind, code)
     }
 }
 

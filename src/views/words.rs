@@ -38,11 +38,6 @@ pub fn application_status(s: ApplicationStatus) -> Label {
     }
 }
 
-/// A stored status string (lists read rows, not enums).
-pub fn application_status_code(code: &str) -> Label {
-    ApplicationStatus::parse(code).map_or_else(|| unknown(code), application_status)
-}
-
 pub fn permit_status(s: PermitStatus) -> Label {
     use PermitStatus::*;
     match s {
@@ -80,10 +75,6 @@ pub fn kind(policy: &Policy, k: PermitKind) -> Label {
     policy
         .kind(k)
         .map_or_else(|| unknown(k.as_str()), |p| label(&p.title_zh, &p.title_en))
-}
-
-pub fn kind_code(policy: &Policy, code: &str) -> Label {
-    PermitKind::parse(code).map_or_else(|| unknown(code), |k| kind(policy, k))
 }
 
 /// A trade pass's validity option; None is the kind's default.
@@ -140,9 +131,9 @@ mod tests {
     #[test]
     fn codes_become_words() {
         let p = policy();
-        assert_eq!(application_status_code("submitted").zh, "已登记，待办理");
+        assert_eq!(application_status(ApplicationStatus::Submitted).zh, "已登记，待办理");
         assert_eq!(id_type_code("cn_resident_id").zh, "居民身份证");
-        assert_eq!(kind_code(&p, "border_tourism").zh, "边境旅游通行证");
+        assert_eq!(kind(&p, PermitKind::BorderTourism).zh, "边境旅游通行证");
         let trade = PermitKind::BorderTrade;
         assert_eq!(validity_option(&p, trade, Some("multi_1y")).zh, "一年多次");
         assert_eq!(validity_option(&p, trade, None).en, "12 months, multiple entries");
@@ -156,12 +147,11 @@ mod tests {
     }
 
     #[test]
-    fn every_state_has_words_and_unknown_codes_stay_visible() {
+    fn every_state_has_words_and_unknown_offices_stay_visible() {
         for s in ApplicationStatus::ALL {
             let l = application_status(s);
             assert!(!l.zh.is_empty() && !l.en.is_empty() && l.en != s.as_str(), "{s:?}");
         }
-        assert_eq!(application_status_code("bogus").zh, "bogus");
         assert_eq!(office(&policy(), "XXX").zh, "XXX");
     }
 }

@@ -176,3 +176,29 @@ async fn keys_are_published_and_verify_the_code() {
     tampered.push(if last == 'A' { 'B' } else { 'A' });
     assert!(crate::print::verify_code(&keys, &tampered).is_err());
 }
+
+/// A stored state the code does not know is a fault, shown as one (500, logged with the column
+/// and the value), not read as something else and answered as if it were true (an unknown last
+/// direction used to count as "never left", an unknown permit status as "revoked").
+#[actix_web::test]
+async fn an_unknown_stored_state_is_a_server_error_not_a_guess() {
+    let app = TestApp::spawn().await;
+    let token = app.token("window", "officer", &["border_tourism"]);
+    let permit = app.issued_permit(&token).await;
+    let number = permit["number"].as_str().unwrap().to_string();
+    let res = app.get(&token, &format!("/api/v1/permits/{number}")).await;
+    assert_eq!(res.status(), 200);
+    // The column has no CHECK constraint: what another version (or a hand) wrote stays there.
+    let sql = format!("UPDATE permits SET last_direction = 'north' WHERE number = '{number}'");
+    let changed = app
+        .ctx
+        .db
+        .run_blocking(|c| Ok(diesel::RunQueryDsl::execute(diesel::sql_query(sql), c)?))
+        .unwrap();
+    assert_eq!(changed, 1);
+    let res = app.get(&token, &format!("/api/v1/permits/{number}")).await;
+    assert_eq!(res.status(), 500);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let body = res.text().await.unwrap();
+    assert!(!body.contains("north"), "internals are logged, not sent: {body}");
+}

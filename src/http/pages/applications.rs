@@ -84,8 +84,8 @@ async fn desk_page(
         open: open
             .into_iter()
             .map(|(a, t)| OpenApplication {
-                kind: words::kind_code(&policy, &a.kind),
-                status: words::application_status_code(&a.status),
+                kind: words::kind(&policy, a.kind),
+                status: words::application_status(a.status),
                 id: a.id,
                 name: format!("{} {}", t.name_zh.unwrap_or_default(), t.name_latin),
                 id_number: mask_id(&t.id_number),

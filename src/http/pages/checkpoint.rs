@@ -10,7 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{Page, PageError, PageSession, html};
 use crate::domain::DomainError;
 use crate::domain::local;
-use crate::domain::verdict::{Direction, Reason, reject};
+use crate::domain::verdict::{Direction, reject};
 use crate::error::Error;
 use crate::http::{AppState, State};
 use crate::views::*;
@@ -42,13 +42,12 @@ async fn checkpoint_page(
         .map(|r| RecentScan {
             at: local(crate::db::utc(r.at)).format("%H:%M:%S").to_string(),
             number: r.permit_number.unwrap_or_else(|| "—".into()),
-            direction: match Direction::parse(&r.direction) {
-                Some(Direction::Exit) => "出境".into(),
-                Some(Direction::Entry) => "入境".into(),
-                None => r.direction,
+            direction: match r.direction {
+                Direction::Exit => "出境".into(),
+                Direction::Entry => "入境".into(),
             },
             admit: r.verdict == "admit",
-            reason: Reason::parse(&r.reason).map_or(r.reason, |reason| reject(reason).message_zh.to_string()),
+            reason: reject(r.reason).message_zh.to_string(),
         })
         .collect();
     let stamp = result.as_ref().map(|r| VerdictStamp {
