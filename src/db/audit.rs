@@ -1,4 +1,5 @@
 //! The audit trail: one row per state change, written by the caller inside its own transaction.
+//! Callers pass values with identity numbers already masked.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -8,16 +9,6 @@ use super::models::AuditRow;
 use super::schema::audit_log;
 use super::{DbConnection, new_id, ts};
 use crate::error::Result;
-
-pub struct Change<'a, B: Serialize, A: Serialize> {
-    pub at: DateTime<Utc>,
-    pub actor: Option<&'a str>,
-    pub action: &'a str,
-    pub entity: &'a str,
-    pub entity_id: &'a str,
-    pub before: Option<&'a B>,
-    pub after: Option<&'a A>,
-}
 
 /// One audit row being described: `entry(…)`, then `.before(…)`/`.after(…)`, then `.write(conn)`.
 pub struct Entry<'a> {
@@ -56,6 +47,12 @@ impl Entry<'_> {
         self
     }
 
+    /// The entity as it was, when there was one.
+    pub fn before_if(mut self, before: Option<&impl Serialize>) -> Self {
+        self.before = before.map(to_json);
+        self
+    }
+
     /// The entity as it is now (identity numbers masked).
     pub fn after(mut self, after: &impl Serialize) -> Self {
         self.after = Some(to_json(after));
@@ -77,14 +74,6 @@ impl Entry<'_> {
         diesel::insert_into(audit_log::table).values(&row).execute(conn)?;
         Ok(())
     }
-}
-
-/// Records a change. Callers pass values with identity numbers already masked.
-pub fn record<B: Serialize, A: Serialize>(conn: &mut DbConnection, c: Change<'_, B, A>) -> Result<()> {
-    let mut e = entry(c.at, c.actor, c.action, c.entity, c.entity_id);
-    e.before = c.before.map(to_json);
-    e.after = c.after.map(to_json);
-    e.write(conn)
 }
 
 fn to_json<T: Serialize>(v: &T) -> String {

@@ -133,18 +133,9 @@ pub fn add_officer(
         diesel::insert_into(officers::table).values(&row).execute(c)?;
         let after =
             serde_json::json!({"username": row.username, "role": row.role, "grants": row.grants, "office": row.office});
-        audit::record::<(), _>(
-            c,
-            audit::Change {
-                at: now,
-                actor: None,
-                action: "officer.add",
-                entity: "officer",
-                entity_id: &row.id,
-                before: None,
-                after: Some(&after),
-            },
-        )?;
+        audit::entry(now, None, "officer.add", "officer", &row.id)
+            .after(&after)
+            .write(c)?;
         Ok(())
     })?;
     Ok(row)
@@ -174,18 +165,16 @@ pub fn set_disabled(conn: &mut DbConnection, now: DateTime<Utc>, username: &str,
             serde_json::json!({"disabled": officer.disabled}),
             serde_json::json!({"disabled": disabled}),
         );
-        audit::record(
-            c,
-            audit::Change {
-                at: now,
-                actor: None,
-                action: if disabled { "officer.disable" } else { "officer.enable" },
-                entity: "officer",
-                entity_id: &officer.id,
-                before: Some(&before),
-                after: Some(&after),
-            },
+        audit::entry(
+            now,
+            None,
+            if disabled { "officer.disable" } else { "officer.enable" },
+            "officer",
+            &officer.id,
         )
+        .before(&before)
+        .after(&after)
+        .write(c)
     })
 }
 
@@ -205,18 +194,7 @@ pub fn set_password(conn: &mut DbConnection, now: DateTime<Utc>, username: &str,
         diesel::update(officers::table.find(&officer.id))
             .set(officers::password_hash.eq(&hash))
             .execute(c)?;
-        audit::record::<(), ()>(
-            c,
-            audit::Change {
-                at: now,
-                actor: None,
-                action: "officer.set_password",
-                entity: "officer",
-                entity_id: &officer.id,
-                before: None,
-                after: None,
-            },
-        )
+        audit::entry(now, None, "officer.set_password", "officer", &officer.id).write(c)
     })
 }
 
@@ -240,18 +218,9 @@ pub fn create_token(
         };
         diesel::insert_into(api_tokens::table).values(&row).execute(c)?;
         let after = serde_json::json!({"officer": officer.username, "label": label});
-        audit::record::<(), _>(
-            c,
-            audit::Change {
-                at: now,
-                actor: None,
-                action: "token.create",
-                entity: "api_token",
-                entity_id: &row.id,
-                before: None,
-                after: Some(&after),
-            },
-        )?;
+        audit::entry(now, None, "token.create", "api_token", &row.id)
+            .after(&after)
+            .write(c)?;
         Ok((row.id, secret))
     })
 }
@@ -268,18 +237,7 @@ pub fn revoke_token(conn: &mut DbConnection, now: DateTime<Utc>, token_id: &str)
         if n == 0 {
             return Err(DomainError::NotFound { what: "active token" }.into());
         }
-        audit::record::<(), ()>(
-            c,
-            audit::Change {
-                at: now,
-                actor: None,
-                action: "token.revoke",
-                entity: "api_token",
-                entity_id: token_id,
-                before: None,
-                after: None,
-            },
-        )
+        audit::entry(now, None, "token.revoke", "api_token", token_id).write(c)
     })
 }
 
@@ -340,18 +298,7 @@ pub fn login(
     };
     if !verify_password(password, &officer.password_hash) || officer.disabled {
         write_tx(conn, |c| {
-            audit::record::<(), ()>(
-                c,
-                audit::Change {
-                    at: now,
-                    actor: Some(&officer.id),
-                    action: "session.login_failed",
-                    entity: "officer",
-                    entity_id: &officer.id,
-                    before: None,
-                    after: None,
-                },
-            )
+            audit::entry(now, Some(&officer.id), "session.login_failed", "officer", &officer.id).write(c)
         })?;
         return Ok(None);
     }
@@ -367,18 +314,7 @@ pub fn login(
         // Expired sessions are swept here rather than by a timer: logins are frequent enough.
         diesel::delete(sessions::table.filter(sessions::expires_at.le(ts(now)))).execute(c)?;
         diesel::insert_into(sessions::table).values(&row).execute(c)?;
-        audit::record::<(), ()>(
-            c,
-            audit::Change {
-                at: now,
-                actor: Some(&officer.id),
-                action: "session.login",
-                entity: "officer",
-                entity_id: &officer.id,
-                before: None,
-                after: None,
-            },
-        )
+        audit::entry(now, Some(&officer.id), "session.login", "officer", &officer.id).write(c)
     })?;
     Ok(Some(secret))
 }
@@ -392,18 +328,7 @@ pub fn logout(conn: &mut DbConnection, now: DateTime<Utc>, secret: &str) -> Resu
             .optional()?;
         if let Some(row) = row {
             diesel::delete(sessions::table.find(&row.id_hash)).execute(c)?;
-            audit::record::<(), ()>(
-                c,
-                audit::Change {
-                    at: now,
-                    actor: Some(&row.officer_id),
-                    action: "session.logout",
-                    entity: "officer",
-                    entity_id: &row.officer_id,
-                    before: None,
-                    after: None,
-                },
-            )?;
+            audit::entry(now, Some(&row.officer_id), "session.logout", "officer", &row.officer_id).write(c)?;
         }
         Ok(())
     })

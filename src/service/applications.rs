@@ -445,18 +445,9 @@ pub fn take_application(
         diesel::insert_into(travellers::table).values(&trow).execute(c)?;
         diesel::insert_into(applications::table).values(&arow).execute(c)?;
         let after = serde_json::json!({"number": arow.number, "kind": arow.kind, "status": arow.status, "holder_id": mask_id(&trow.id_number), "enterprise": arow.credit_code, "plates": arow.plates, "confirmed_duplicate": input.confirm_duplicate == Some(true)});
-        audit::record::<(), _>(
-            c,
-            audit::Change {
-                at: now,
-                actor: Some(&actor.id),
-                action: "application.create",
-                entity: "application",
-                entity_id: &arow.id,
-                before: None,
-                after: Some(&after),
-            },
-        )
+        audit::entry(now, Some(&actor.id), "application.create", "application", &arow.id)
+            .after(&after)
+            .write(c)
     })?;
     get_application(conn, &arow.id, now, policy).map(|a| Taken::New(Box::new(a)))
 }
@@ -685,18 +676,10 @@ fn audit_step(
     after: serde_json::Value,
 ) -> Result<()> {
     let before = serde_json::json!({"status": a.status});
-    audit::record(
-        c,
-        audit::Change {
-            at: now,
-            actor: Some(&actor.id),
-            action,
-            entity: "application",
-            entity_id: &a.id,
-            before: Some(&before),
-            after: Some(&after),
-        },
-    )
+    audit::entry(now, Some(&actor.id), action, "application", &a.id)
+        .before(&before)
+        .after(&after)
+        .write(c)
 }
 
 /// 受理: checks the materials presented; deferrable ones may be missing (each gets a due date in
@@ -977,18 +960,9 @@ pub(crate) fn supplied(
         ))
         .execute(c)?;
     let after = serde_json::json!({"item": item, "remaining": remaining});
-    audit::record::<(), _>(
-        c,
-        audit::Change {
-            at: now,
-            actor: Some(&actor.id),
-            action: "application.supply",
-            entity: "application",
-            entity_id: app_id,
-            before: None,
-            after: Some(&after),
-        },
-    )?;
+    audit::entry(now, Some(&actor.id), "application.supply", "application", app_id)
+        .after(&after)
+        .write(c)?;
     Ok(true)
 }
 
@@ -1006,18 +980,9 @@ pub fn acknowledge(
             .set(applications::attention.eq(None::<String>))
             .execute(c)?;
         let before = serde_json::json!({"attention": a.attention});
-        audit::record::<_, ()>(
-            c,
-            audit::Change {
-                at: now,
-                actor: Some(&actor.id),
-                action: "application.acknowledge",
-                entity: "application",
-                entity_id: &a.id,
-                before: Some(&before),
-                after: None,
-            },
-        )
+        audit::entry(now, Some(&actor.id), "application.acknowledge", "application", &a.id)
+            .before(&before)
+            .write(c)
     })?;
     get_application(conn, id, now, policy)
 }

@@ -73,18 +73,9 @@ pub fn seed(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<i32>> {
                 diesel::insert_into(calendar_days::table).values(&row).execute(c)?;
             }
             let after = serde_json::json!({"year": year.year, "source": year.source, "days": year.days.len()});
-            audit::record::<(), _>(
-                c,
-                audit::Change {
-                    at: now,
-                    actor: None,
-                    action: SEED_ACTION,
-                    entity: "calendar",
-                    entity_id: &year.year.to_string(),
-                    before: None,
-                    after: Some(&after),
-                },
-            )?;
+            audit::entry(now, None, SEED_ACTION, "calendar", &year.year.to_string())
+                .after(&after)
+                .write(c)?;
             seeded.push(year.year);
             Ok(())
         })?;
@@ -214,18 +205,10 @@ pub fn set_day(
         } else {
             diesel::insert_into(calendar_days::table).values(&row).execute(c)?;
         }
-        audit::record(
-            c,
-            audit::Change {
-                at: now,
-                actor: Some(&actor.id),
-                action: "calendar.set",
-                entity: "calendar_day",
-                entity_id: &date.to_string(),
-                before: before.as_ref(),
-                after: Some(&row),
-            },
-        )
+        audit::entry(now, Some(&actor.id), "calendar.set", "calendar_day", &date.to_string())
+            .before_if(before.as_ref())
+            .after(&row)
+            .write(c)
     })?;
     Ok(Exception {
         date,
@@ -300,18 +283,15 @@ pub fn remove_day(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, da
             return Err(errs.into());
         }
         diesel::delete(calendar_days::table.find(date)).execute(c)?;
-        audit::record::<_, ()>(
-            c,
-            audit::Change {
-                at: now,
-                actor: Some(&actor.id),
-                action: "calendar.remove",
-                entity: "calendar_day",
-                entity_id: &date.to_string(),
-                before: Some(&before),
-                after: None,
-            },
+        audit::entry(
+            now,
+            Some(&actor.id),
+            "calendar.remove",
+            "calendar_day",
+            &date.to_string(),
         )
+        .before(&before)
+        .write(c)
     })
 }
 

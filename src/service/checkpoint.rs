@@ -284,18 +284,9 @@ pub(crate) fn record(
             if let Some(w) = verdict.warning {
                 after["warning"] = w.as_str().into();
             }
-            audit::record::<(), _>(
-                c,
-                audit::Change {
-                    at: now,
-                    actor: Some(&actor.id),
-                    action: "permit.cross",
-                    entity: "permit",
-                    entity_id: &r.permit.number,
-                    before: None,
-                    after: Some(&after),
-                },
-            )?;
+            audit::entry(now, Some(&actor.id), "permit.cross", "permit", &r.permit.number)
+                .after(&after)
+                .write(c)?;
         }
         let after_state = record;
         Ok(ScanOut {
@@ -364,18 +355,9 @@ pub fn clear(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, crossin
             }
             .into());
         }
-        audit::record::<(), _>(
-            c,
-            audit::Change {
-                at: now,
-                actor: Some(&actor.id),
-                action: "crossing.clear",
-                entity: "crossing",
-                entity_id: crossing_id,
-                before: None,
-                after: Some(&serde_json::json!({"cleared_at": local(now).fixed_offset()})),
-            },
-        )?;
+        audit::entry(now, Some(&actor.id), "crossing.clear", "crossing", crossing_id)
+            .after(&serde_json::json!({"cleared_at": local(now).fixed_offset()}))
+            .write(c)?;
         Ok(())
     })
 }
@@ -570,18 +552,7 @@ pub fn upload(conn: &mut DbConnection, actor: &Actor, keys: &KeyRing, items: &[O
                     if let Some(w) = warning {
                         after["warning"] = w.as_str().into();
                     }
-                    audit::record::<(), _>(
-                        c,
-                        audit::Change {
-                            at,
-                            actor: Some(&actor.id),
-                            action,
-                            entity: "permit",
-                            entity_id: number,
-                            before: None,
-                            after: Some(&after),
-                        },
-                    )?;
+                    audit::entry(at, Some(&actor.id), action, "permit", number).after(&after).write(c)?;
                 }
                 Ok::<_, Error>(())
             });

@@ -152,18 +152,9 @@ pub fn pull(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, keys: &K
             .set(applications::export_batch.eq(Some(&batch_id)))
             .execute(c)?;
         let after = serde_json::json!({"applications": ids.len()});
-        audit::record::<(), _>(
-            c,
-            audit::Change {
-                at: now,
-                actor: Some(&actor.id),
-                action: "export.create",
-                entity: "export_batch",
-                entity_id: &batch_id,
-                before: None,
-                after: Some(&after),
-            },
-        )?;
+        audit::entry(now, Some(&actor.id), "export.create", "export_batch", &batch_id)
+            .after(&after)
+            .write(c)?;
         Ok(Some(out(row, keys.active_id())))
     })
 }
@@ -222,18 +213,9 @@ pub fn acknowledge(
         ))
         .execute(c)?;
         let after = serde_json::json!({"uploaded": n, "review_due": due});
-        audit::record::<(), _>(
-            c,
-            audit::Change {
-                at: now,
-                actor: Some(&actor.id),
-                action: "export.acknowledge",
-                entity: "export_batch",
-                entity_id: batch_id,
-                before: None,
-                after: Some(&after),
-            },
-        )?;
+        audit::entry(now, Some(&actor.id), "export.acknowledge", "export_batch", batch_id)
+            .after(&after)
+            .write(c)?;
         Ok(n)
     })
 }

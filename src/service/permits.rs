@@ -343,31 +343,14 @@ fn issue_in_tx(
     }
     let before = serde_json::json!({"status": app.status});
     let after = serde_json::json!({"status": to.as_str(), "permit": number});
-    audit::record(
-        c,
-        audit::Change {
-            at: now,
-            actor: Some(&actor.id),
-            action: "application.issue",
-            entity: "application",
-            entity_id: &app.id,
-            before: Some(&before),
-            after: Some(&after),
-        },
-    )?;
+    audit::entry(now, Some(&actor.id), "application.issue", "application", &app.id)
+        .before(&before)
+        .after(&after)
+        .write(c)?;
     let permit_after = serde_json::json!({"number": number, "kind": row.kind, "status": row.status, "holder_id": mask_id(&trav.id_number), "valid_from": row.valid_from, "valid_until": row.valid_until, "entries_allowed": row.entries_allowed, "key_id": row.key_id});
-    audit::record::<(), _>(
-        c,
-        audit::Change {
-            at: now,
-            actor: Some(&actor.id),
-            action: "permit.issue",
-            entity: "permit",
-            entity_id: &number,
-            before: None,
-            after: Some(&permit_after),
-        },
-    )?;
+    audit::entry(now, Some(&actor.id), "permit.issue", "permit", &number)
+        .after(&permit_after)
+        .write(c)?;
     Ok(number)
 }
 
@@ -496,18 +479,10 @@ pub fn revoke(
         super::trust::touch(c, number)?;
         let before = serde_json::json!({"status": rec.permit.status});
         let after = serde_json::json!({"status": PermitStatus::Revoked.as_str(), "reason": reason});
-        audit::record(
-            c,
-            audit::Change {
-                at: now,
-                actor: Some(&actor.id),
-                action: "permit.revoke",
-                entity: "permit",
-                entity_id: number,
-                before: Some(&before),
-                after: Some(&after),
-            },
-        )
+        audit::entry(now, Some(&actor.id), "permit.revoke", "permit", number)
+            .before(&before)
+            .after(&after)
+            .write(c)
     })?;
     get_permit(conn, number)
 }

@@ -203,18 +203,10 @@ pub fn store(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, id: &st
         let supplied = super::applications::supplied(c, now, actor, id, "portrait")?;
         let before = before.map(|at| serde_json::json!({"taken_at": at}));
         let after = serde_json::json!({"bytes": p.jpeg.len(), "width": p.width, "height": p.height, "supplied_deferred_item": supplied});
-        audit::record(
-            c,
-            audit::Change {
-                at: now,
-                actor: Some(&actor.id),
-                action: "application.portrait",
-                entity: "application",
-                entity_id: id,
-                before: before.as_ref(),
-                after: Some(&after),
-            },
-        )
+        audit::entry(now, Some(&actor.id), "application.portrait", "application", id)
+            .before_if(before.as_ref())
+            .after(&after)
+            .write(c)
     })
 }
 

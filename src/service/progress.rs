@@ -89,18 +89,10 @@ pub fn issue_code(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, ap
             .execute(c)?;
         let before = before.map(|(at, failures)| serde_json::json!({"code_issued_at": at, "failures": failures}));
         let after = serde_json::json!({"code_issued_at": now, "failures": 0});
-        audit::record(
-            c,
-            audit::Change {
-                at: now,
-                actor: Some(&actor.id),
-                action: "progress.code_issued",
-                entity: "application",
-                entity_id: &a.id,
-                before: before.as_ref(),
-                after: Some(&after),
-            },
-        )?;
+        audit::entry(now, Some(&actor.id), "progress.code_issued", "application", &a.id)
+            .before_if(before.as_ref())
+            .after(&after)
+            .write(c)?;
         Ok(Receipt {
             application_id: a.id.clone(),
             number: a.number.clone().unwrap_or_else(|| a.id.clone()),
@@ -141,18 +133,10 @@ pub fn unlock(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, applic
             .execute(c)?;
         let before = serde_json::json!({"failures": failures, "locked_until": locked_until.map(utc)});
         let after = serde_json::json!({"failures": 0, "locked_until": null});
-        audit::record(
-            c,
-            audit::Change {
-                at: now,
-                actor: Some(&actor.id),
-                action: "progress.unlocked",
-                entity: "application",
-                entity_id: &a.id,
-                before: Some(&before),
-                after: Some(&after),
-            },
-        )?;
+        audit::entry(now, Some(&actor.id), "progress.unlocked", "application", &a.id)
+            .before(&before)
+            .after(&after)
+            .write(c)?;
         Ok(())
     })
 }
@@ -263,18 +247,9 @@ pub fn lookup(
         .execute(c)?;
         if locked == 1 {
             let after = serde_json::json!({"failures": lock.max_failures, "locked_until": until});
-            audit::record::<(), _>(
-                c,
-                audit::Change {
-                    at: now,
-                    actor: None,
-                    action: "progress.locked",
-                    entity: "application",
-                    entity_id: &a.id,
-                    before: None,
-                    after: Some(&after),
-                },
-            )?;
+            audit::entry(now, None, "progress.locked", "application", &a.id)
+                .after(&after)
+                .write(c)?;
         }
         Ok(false)
     })?;
