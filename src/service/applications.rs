@@ -667,19 +667,32 @@ fn step(
     Ok((a, to))
 }
 
-fn audit_step(
-    c: &mut DbConnection,
+/// One workflow step in one transaction: the conditional move out of the current state, what
+/// the step itself changes (`change`, which returns what the audit row records beside the new
+/// state), and the audit row; then the application as it is now.
+#[allow(clippy::too_many_arguments)]
+fn transition(
+    conn: &mut DbConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    a: &ApplicationRow,
-    action: &str,
-    after: serde_json::Value,
-) -> Result<()> {
-    let before = serde_json::json!({"status": a.status});
-    audit::entry(now, Some(&actor.id), action, "application", &a.id)
-        .before(&before)
-        .after(&after)
-        .write(c)
+    policy: &Policy,
+    id: &str,
+    wanted: Step,
+    action: ActionOn,
+    change: impl FnOnce(&mut DbConnection, &ApplicationRow) -> Result<serde_json::Value>,
+) -> Result<ApplicationOut> {
+    write_tx(conn, |c| {
+        let (a, to) = step(c, now, actor, policy, id, wanted, action)?;
+        let mut after = change(c, &a)?;
+        after["status"] = to.as_str().into();
+        let before = serde_json::json!({"status": a.status});
+        let name = format!("application.{}", wanted.as_str());
+        audit::entry(now, Some(&actor.id), &name, "application", &a.id)
+            .before(&before)
+            .after(&after)
+            .write(c)
+    })?;
+    get_application(conn, id, now, policy)
 }
 
 /// 受理: checks the materials presented; deferrable ones may be missing (each gets a due date in
@@ -694,8 +707,7 @@ pub fn accept(
     provided: &[String],
 ) -> Result<ApplicationOut> {
     let cal = calendar::load(conn)?;
-    write_tx(conn, |c| {
-        let (a, to) = step(c, now, actor, policy, id, Step::Accept, on::handle)?;
+    transition(conn, now, actor, policy, id, Step::Accept, on::handle, |c, a| {
         let kp = kind_policy(policy, a.kind)?;
         let deferred = workflow::check_acceptance(kp, provided, now, &cal, hours)?;
         for item in &kp.materials {
@@ -727,16 +739,8 @@ pub fn accept(
             ))
             .execute(c)?;
         let missing: Vec<String> = deferred.iter().map(|d| format!("{} due {}", d.item, d.due)).collect();
-        audit_step(
-            c,
-            now,
-            actor,
-            &a,
-            "application.accept",
-            serde_json::json!({"status": to.as_str(), "deferred": missing, "due_at": due}),
-        )
-    })?;
-    get_application(conn, id, now, policy)
+        Ok(serde_json::json!({"deferred": missing, "due_at": due}))
+    })
 }
 
 pub fn approve(
@@ -746,8 +750,7 @@ pub fn approve(
     policy: &Policy,
     id: &str,
 ) -> Result<ApplicationOut> {
-    write_tx(conn, |c| {
-        let (a, to) = step(c, now, actor, policy, id, Step::Approve, on::issue)?;
+    transition(conn, now, actor, policy, id, Step::Approve, on::issue, |c, a| {
         let outstanding = materials(c, &a.id)?.iter().filter(|m| !m.provided).count();
         workflow::check_approval(
             kind_policy(policy, a.kind)?,
@@ -761,16 +764,8 @@ pub fn approve(
                 applications::decided_by.eq(Some(&actor.id)),
             ))
             .execute(c)?;
-        audit_step(
-            c,
-            now,
-            actor,
-            &a,
-            "application.approve",
-            serde_json::json!({"status": to.as_str(), "outstanding_items": outstanding}),
-        )
-    })?;
-    get_application(conn, id, now, policy)
+        Ok(serde_json::json!({"outstanding_items": outstanding}))
+    })
 }
 
 /// A reason is a sentence or two for the applicant and the audit, not a document.
@@ -797,8 +792,7 @@ pub fn reject(
     reason: Option<&str>,
 ) -> Result<ApplicationOut> {
     let reason = reason_required(reason)?;
-    write_tx(conn, |c| {
-        let (a, to) = step(c, now, actor, policy, id, Step::Reject, on::issue)?;
+    transition(conn, now, actor, policy, id, Step::Reject, on::issue, |c, a| {
         diesel::update(applications::table.find(&a.id))
             .set((
                 applications::decided_at.eq(Some(ts(now))),
@@ -807,16 +801,8 @@ pub fn reject(
                 applications::attention.eq(None::<String>),
             ))
             .execute(c)?;
-        audit_step(
-            c,
-            now,
-            actor,
-            &a,
-            "application.reject",
-            serde_json::json!({"status": to.as_str(), "reason": reason}),
-        )
-    })?;
-    get_application(conn, id, now, policy)
+        Ok(serde_json::json!({"reason": reason}))
+    })
 }
 
 pub fn withdraw(
@@ -826,21 +812,12 @@ pub fn withdraw(
     policy: &Policy,
     id: &str,
 ) -> Result<ApplicationOut> {
-    write_tx(conn, |c| {
-        let (a, to) = step(c, now, actor, policy, id, Step::Withdraw, on::handle)?;
+    transition(conn, now, actor, policy, id, Step::Withdraw, on::handle, |c, a| {
         diesel::update(applications::table.find(&a.id))
             .set(applications::attention.eq(None::<String>))
             .execute(c)?;
-        audit_step(
-            c,
-            now,
-            actor,
-            &a,
-            "application.withdraw",
-            serde_json::json!({"status": to.as_str()}),
-        )
-    })?;
-    get_application(conn, id, now, policy)
+        Ok(serde_json::json!({}))
+    })
 }
 
 /// The holder collected the printed permit.
@@ -851,18 +828,9 @@ pub fn collect(
     policy: &Policy,
     id: &str,
 ) -> Result<ApplicationOut> {
-    write_tx(conn, |c| {
-        let (a, to) = step(c, now, actor, policy, id, Step::Collect, on::print)?;
-        audit_step(
-            c,
-            now,
-            actor,
-            &a,
-            "application.collect",
-            serde_json::json!({"status": to.as_str()}),
-        )
-    })?;
-    get_application(conn, id, now, policy)
+    transition(conn, now, actor, policy, id, Step::Collect, on::print, |_, _| {
+        Ok(serde_json::json!({}))
+    })
 }
 
 /// A deferred item arrives: recorded, and the application goes back to the officers' queue.
@@ -1017,25 +985,25 @@ pub fn review(
     } else {
         Some(reason_required(reason)?)
     };
-    write_tx(conn, |c| {
-        let (a, to) = step(c, now, actor, policy, id, Step::Review(approved), on::handle)?;
-        diesel::update(applications::table.find(&a.id))
-            .set((
-                applications::decided_at.eq(Some(ts(now))),
-                applications::decided_by.eq(Some(&actor.id)),
-                applications::reason.eq(&reason),
-            ))
-            .execute(c)?;
-        audit_step(
-            c,
-            now,
-            actor,
-            &a,
-            "application.review",
-            serde_json::json!({"status": to.as_str(), "reason": reason}),
-        )
-    })?;
-    get_application(conn, id, now, policy)
+    transition(
+        conn,
+        now,
+        actor,
+        policy,
+        id,
+        Step::Review(approved),
+        on::handle,
+        |c, a| {
+            diesel::update(applications::table.find(&a.id))
+                .set((
+                    applications::decided_at.eq(Some(ts(now))),
+                    applications::decided_by.eq(Some(&actor.id)),
+                    applications::reason.eq(&reason),
+                ))
+                .execute(c)?;
+            Ok(serde_json::json!({"reason": reason}))
+        },
+    )
 }
 
 /// One workflow step an officer asks for, from an API route or the application page's form.
