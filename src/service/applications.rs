@@ -670,17 +670,14 @@ fn step(
 /// One workflow step in one transaction: the conditional move out of the current state, what
 /// the step itself changes (`change`, which returns what the audit row records beside the new
 /// state), and the audit row; then the application as it is now.
-#[allow(clippy::too_many_arguments)]
 fn transition(
     conn: &mut DbConnection,
-    now: DateTime<Utc>,
-    actor: &Actor,
-    policy: &Policy,
-    id: &str,
+    m: &Mover<'_>,
     wanted: Step,
     action: ActionOn,
     change: impl FnOnce(&mut DbConnection, &ApplicationRow) -> Result<serde_json::Value>,
 ) -> Result<ApplicationOut> {
+    let Mover { now, actor, policy, id } = *m;
     write_tx(conn, |c| {
         let (a, to) = step(c, now, actor, policy, id, wanted, action)?;
         let mut after = change(c, &a)?;
@@ -697,17 +694,10 @@ fn transition(
 
 /// 受理: checks the materials presented; deferrable ones may be missing (each gets a due date in
 /// working days), others may not. Starts the SLA clock.
-pub fn accept(
-    conn: &mut DbConnection,
-    now: DateTime<Utc>,
-    actor: &Actor,
-    policy: &Policy,
-    hours: &OfficeHours,
-    id: &str,
-    provided: &[String],
-) -> Result<ApplicationOut> {
+fn accept(conn: &mut DbConnection, m: &Mover<'_>, hours: &OfficeHours, provided: &[String]) -> Result<ApplicationOut> {
+    let Mover { now, actor, policy, .. } = *m;
     let cal = calendar::load(conn)?;
-    transition(conn, now, actor, policy, id, Step::Accept, on::handle, |c, a| {
+    transition(conn, m, Step::Accept, on::handle, |c, a| {
         let kp = kind_policy(policy, a.kind)?;
         let deferred = workflow::check_acceptance(kp, provided, now, &cal, hours)?;
         for item in &kp.materials {
@@ -743,14 +733,9 @@ pub fn accept(
     })
 }
 
-pub fn approve(
-    conn: &mut DbConnection,
-    now: DateTime<Utc>,
-    actor: &Actor,
-    policy: &Policy,
-    id: &str,
-) -> Result<ApplicationOut> {
-    transition(conn, now, actor, policy, id, Step::Approve, on::issue, |c, a| {
+fn approve(conn: &mut DbConnection, m: &Mover<'_>) -> Result<ApplicationOut> {
+    let Mover { now, actor, policy, .. } = *m;
+    transition(conn, m, Step::Approve, on::issue, |c, a| {
         let outstanding = materials(c, &a.id)?.iter().filter(|m| !m.provided).count();
         workflow::check_approval(
             kind_policy(policy, a.kind)?,
@@ -783,16 +768,10 @@ fn reason_required(reason: Option<&str>) -> Result<String> {
         .map_err(Error::from)
 }
 
-pub fn reject(
-    conn: &mut DbConnection,
-    now: DateTime<Utc>,
-    actor: &Actor,
-    policy: &Policy,
-    id: &str,
-    reason: Option<&str>,
-) -> Result<ApplicationOut> {
+fn reject(conn: &mut DbConnection, m: &Mover<'_>, reason: Option<&str>) -> Result<ApplicationOut> {
+    let Mover { now, actor, .. } = *m;
     let reason = reason_required(reason)?;
-    transition(conn, now, actor, policy, id, Step::Reject, on::issue, |c, a| {
+    transition(conn, m, Step::Reject, on::issue, |c, a| {
         diesel::update(applications::table.find(&a.id))
             .set((
                 applications::decided_at.eq(Some(ts(now))),
@@ -805,14 +784,8 @@ pub fn reject(
     })
 }
 
-pub fn withdraw(
-    conn: &mut DbConnection,
-    now: DateTime<Utc>,
-    actor: &Actor,
-    policy: &Policy,
-    id: &str,
-) -> Result<ApplicationOut> {
-    transition(conn, now, actor, policy, id, Step::Withdraw, on::handle, |c, a| {
+fn withdraw(conn: &mut DbConnection, m: &Mover<'_>) -> Result<ApplicationOut> {
+    transition(conn, m, Step::Withdraw, on::handle, |c, a| {
         diesel::update(applications::table.find(&a.id))
             .set(applications::attention.eq(None::<String>))
             .execute(c)?;
@@ -821,28 +794,14 @@ pub fn withdraw(
 }
 
 /// The holder collected the printed permit.
-pub fn collect(
-    conn: &mut DbConnection,
-    now: DateTime<Utc>,
-    actor: &Actor,
-    policy: &Policy,
-    id: &str,
-) -> Result<ApplicationOut> {
-    transition(conn, now, actor, policy, id, Step::Collect, on::print, |_, _| {
-        Ok(serde_json::json!({}))
-    })
+fn collect(conn: &mut DbConnection, m: &Mover<'_>) -> Result<ApplicationOut> {
+    transition(conn, m, Step::Collect, on::print, |_, _| Ok(serde_json::json!({})))
 }
 
 /// A deferred item arrives: recorded, and the application goes back to the officers' queue.
 /// When it was the last one, the permit (if printed) is no longer pending.
-pub fn supply(
-    conn: &mut DbConnection,
-    now: DateTime<Utc>,
-    actor: &Actor,
-    policy: &Policy,
-    id: &str,
-    item: &str,
-) -> Result<ApplicationOut> {
+fn supply(conn: &mut DbConnection, m: &Mover<'_>, item: &str) -> Result<ApplicationOut> {
+    let Mover { now, actor, policy, id } = *m;
     write_tx(conn, |c| {
         let a = open_for_supply(c, actor, id)?;
         if !plausible_key(item) {
@@ -935,13 +894,8 @@ pub(crate) fn supplied(
 }
 
 /// An officer has seen why the application came back; it leaves the queue.
-pub fn acknowledge(
-    conn: &mut DbConnection,
-    now: DateTime<Utc>,
-    actor: &Actor,
-    policy: &Policy,
-    id: &str,
-) -> Result<ApplicationOut> {
+fn acknowledge(conn: &mut DbConnection, m: &Mover<'_>) -> Result<ApplicationOut> {
+    let Mover { now, actor, policy, id } = *m;
     write_tx(conn, |c| {
         let (a, _) = load_for(c, actor, id, on::handle)?;
         diesel::update(applications::table.find(&a.id))
@@ -956,15 +910,13 @@ pub fn acknowledge(
 }
 
 /// The external review system's result for an uploaded passport application.
-pub fn review(
+fn review(
     conn: &mut DbConnection,
-    now: DateTime<Utc>,
-    actor: &Actor,
-    policy: &Policy,
-    id: &str,
+    m: &Mover<'_>,
     result: Option<&str>,
     reason: Option<&str>,
 ) -> Result<ApplicationOut> {
+    let Mover { now, actor, .. } = *m;
     let approved = match result.map(str::trim) {
         Some("approved") => true,
         Some("rejected") => false,
@@ -985,25 +937,25 @@ pub fn review(
     } else {
         Some(reason_required(reason)?)
     };
-    transition(
-        conn,
-        now,
-        actor,
-        policy,
-        id,
-        Step::Review(approved),
-        on::handle,
-        |c, a| {
-            diesel::update(applications::table.find(&a.id))
-                .set((
-                    applications::decided_at.eq(Some(ts(now))),
-                    applications::decided_by.eq(Some(&actor.id)),
-                    applications::reason.eq(&reason),
-                ))
-                .execute(c)?;
-            Ok(serde_json::json!({"reason": reason}))
-        },
-    )
+    transition(conn, m, Step::Review(approved), on::handle, |c, a| {
+        diesel::update(applications::table.find(&a.id))
+            .set((
+                applications::decided_at.eq(Some(ts(now))),
+                applications::decided_by.eq(Some(&actor.id)),
+                applications::reason.eq(&reason),
+            ))
+            .execute(c)?;
+        Ok(serde_json::json!({"reason": reason}))
+    })
+}
+
+/// Who moves which application, when, under which policy: what every workflow step takes.
+#[derive(Clone, Copy)]
+struct Mover<'a> {
+    now: DateTime<Utc>,
+    actor: &'a Actor,
+    policy: &'a Policy,
+    id: &'a str,
 }
 
 /// One workflow step an officer asks for, from an API route or the application page's form.
@@ -1097,16 +1049,21 @@ impl super::Ctx {
     /// Moves an application one workflow step.
     pub async fn step(&self, actor: Actor, id: String, step: Move) -> Result<ApplicationOut> {
         self.tx(move |c, ctx, now| {
-            let (a, p, id) = (&actor, &ctx.policy, id.as_str());
+            let m = &Mover {
+                now,
+                actor: &actor,
+                policy: &ctx.policy,
+                id: &id,
+            };
             match step {
-                Move::Accept { provided } => accept(c, now, a, p, &ctx.hours, id, &provided),
-                Move::Approve => approve(c, now, a, p, id),
-                Move::Reject { reason } => reject(c, now, a, p, id, reason.as_deref()),
-                Move::Withdraw => withdraw(c, now, a, p, id),
-                Move::Collect => collect(c, now, a, p, id),
-                Move::Supply { item } => supply(c, now, a, p, id, &item),
-                Move::Acknowledge => acknowledge(c, now, a, p, id),
-                Move::Review { result, reason } => review(c, now, a, p, id, result.as_deref(), reason.as_deref()),
+                Move::Accept { provided } => accept(c, m, &ctx.hours, &provided),
+                Move::Approve => approve(c, m),
+                Move::Reject { reason } => reject(c, m, reason.as_deref()),
+                Move::Withdraw => withdraw(c, m),
+                Move::Collect => collect(c, m),
+                Move::Supply { item } => supply(c, m, &item),
+                Move::Acknowledge => acknowledge(c, m),
+                Move::Review { result, reason } => review(c, m, result.as_deref(), reason.as_deref()),
             }
         })
         .await
