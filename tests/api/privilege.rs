@@ -2,43 +2,21 @@
 //! and of another office, through the API and the pages, with every refusal changing nothing.
 
 use borderdesk::clock::Clock;
-use reqwest::header::COOKIE;
 use serde_json::{Value, json};
 
-use borderdesk::service::accounts;
-
-use crate::support::{Jar, TestApp, hidden, photo_png, scan, traveller};
+use crate::support::{Session, TestApp, photo_png, scan, trade, traveller};
 
 const ALL: [&str; 3] = ["border_tourism", "border_trade", "passport"];
 
 /// Adds an officer of `office` with every grant and returns (token, password).
 fn account(app: &TestApp, username: &str, role: &str, office: &str) -> (String, String) {
-    let password = format!("pw-{username}-0123456789");
-    let grants = if matches!(role, "officer" | "supervisor") {
-        ALL.iter().map(|g| g.to_string()).collect()
+    let grants: &[&str] = if matches!(role, "officer" | "supervisor") {
+        &ALL
     } else {
-        Vec::new()
+        &[]
     };
-    let new = accounts::NewOfficer {
-        username: username.into(),
-        display_name: None,
-        role: role.into(),
-        grants,
-        office: office.into(),
-        password: password.clone(),
-    };
-    let now = app.ctx.clock.now();
-    app.ctx
-        .db
-        .run_blocking(|c| accounts::add_officer(c, now, &app.ctx.policy, new))
-        .expect("add officer");
-    let token = app
-        .ctx
-        .db
-        .run_blocking(|c| accounts::create_token(c, now, username, "test"))
-        .expect("token")
-        .1;
-    (token, password)
+    let (_, password) = app.officer_of(office, username, role, grants);
+    (app.token_for(username), password)
 }
 
 /// One office's work: a tourism application issued as a permit with a portrait, a trade
@@ -51,71 +29,27 @@ struct Office {
     passport: String,
 }
 
-async fn created(res: reqwest::Response) -> Value {
-    assert!(res.status().is_success(), "{}", res.status());
-    res.json().await.expect("json")
-}
-
 async fn office_work(app: &TestApp, officer: &str, n: u32) -> Office {
     let tourism = app.application(officer, traveller(n)).await;
-    let permit = created(app.issue(officer, &tourism, None).await).await["number"]
+    let permit = app.issued(officer, &tourism).await["number"]
         .as_str()
         .expect("number")
         .to_string();
-    let res = app
-        .client
-        .put(app.url(&format!("/api/v1/applications/{tourism}/portrait")))
-        .bearer_auth(officer)
-        .header("Content-Type", "image/png")
-        .body(photo_png())
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(res.status(), 204);
-    let trade = created(
-        app.post_json(
+    app.portrait(officer, &tourism).await;
+    let trade = app
+        .accepted(
             officer,
-            "/api/v1/applications",
-            &json!({"kind": "border_trade", "traveller": traveller(n + 1),
-                "enterprise": {"name": "凭祥市友谊边贸有限公司", "credit_code": "91350100M000100Y43"},
-                "plates": ["桂F 12345"]}),
+            &trade(traveller(n + 1), json!(["桂F 12345"])),
+            &["application_form", "resident_id"],
         )
-        .await,
-    )
-    .await["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    created(
-        app.post_json(
+        .await;
+    let passport = app
+        .accepted(
             officer,
-            &format!("/api/v1/applications/{trade}/accept"),
-            &json!({"materials": ["application_form", "resident_id"]}),
-        )
-        .await,
-    )
-    .await;
-    let passport = created(
-        app.post_json(
-            officer,
-            "/api/v1/applications",
             &json!({"kind": "passport", "traveller": traveller(n + 2), "fee_waived": true, "photo_ref": "PH-1"}),
+            &["application_form", "resident_id", "portrait"],
         )
-        .await,
-    )
-    .await["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    created(
-        app.post_json(
-            officer,
-            &format!("/api/v1/applications/{passport}/accept"),
-            &json!({"materials": ["application_form", "resident_id", "portrait"]}),
-        )
-        .await,
-    )
-    .await;
+        .await;
     Office {
         tourism,
         permit,
@@ -377,7 +311,7 @@ async fn lists_sla_and_exports_hold_the_actors_office_only() {
     let own = office_work(&app, &officer, 1).await;
     let other = office_work(&app, &pxh_officer, 10).await;
 
-    let sla: Value = app.get(&supervisor, "/api/v1/sla").await.json().await.expect("json");
+    let sla = app.get_json(&supervisor, "/api/v1/sla").await;
     let text = sla.to_string();
     assert!(text.contains(&own.trade) && text.contains(&own.passport), "{text}");
     assert!(
@@ -387,23 +321,13 @@ async fn lists_sla_and_exports_hold_the_actors_office_only() {
 
     // The supervisor's batch holds the office's passport applications only; another office's
     // batch is not theirs to acknowledge (404, and it stays unacknowledged).
-    let batch: Value = app
-        .get(&supervisor, "/api/v1/exports/passport")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let batch = app.get_json(&supervisor, "/api/v1/exports/passport").await;
     let payload = batch["payload"].as_str().expect("payload");
     assert!(
         payload.contains(&own.passport) && !payload.contains(&other.passport),
         "{payload}"
     );
-    let theirs: Value = app
-        .get(&pxh_supervisor, "/api/v1/exports/passport")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let theirs = app.get_json(&pxh_supervisor, "/api/v1/exports/passport").await;
     let theirs_id = theirs["batch_id"].as_str().expect("batch id");
     assert_ne!(theirs_id, batch["batch_id"].as_str().expect("batch id"));
     assert!(theirs["payload"].as_str().expect("payload").contains(&other.passport));
@@ -411,16 +335,15 @@ async fn lists_sla_and_exports_hold_the_actors_office_only() {
     let ack = format!("/api/v1/exports/passport/{theirs_id}/ack");
     assert_eq!(app.post_json(&supervisor, &ack, &json!({})).await.status(), 404);
     assert_eq!(app.count("audit_log"), audit);
-    let res = app.get(&pxh_supervisor, "/api/v1/exports/passport").await;
-    let again: Value = res.json().await.expect("json");
+    let again = app.get_json(&pxh_supervisor, "/api/v1/exports/passport").await;
     assert_eq!(again["batch_id"], theirs["batch_id"]);
     assert_eq!(again["acknowledged"], false);
 
     // The desk lists the office's queue and permits; the pages answer another office's items
     // as missing.
     let mut b = Session::new(&app);
-    assert_eq!(b.login("li", &officer_pw).await, 303);
-    let (status, desk) = b.get("/desk").await;
+    assert_eq!(b.login("li", &officer_pw, None).await.0, 303);
+    let (status, desk, _) = b.get("/desk").await;
     assert_eq!(status, 200);
     assert!(desk.contains(&own.trade) && desk.contains(&own.permit), "{desk}");
     assert!(!desk.contains(&other.trade) && !desk.contains(&other.permit), "{desk}");
@@ -456,8 +379,8 @@ async fn admins_and_the_checkpoint_get_no_personal_data_pages_nor_links_to_them(
         ("gate", &gate_pw, "/checkpoint"),
     ] {
         let mut b = Session::new(&app);
-        assert_eq!(b.login(user, pw).await, 303);
-        let (status, page) = b.get(home).await;
+        assert_eq!(b.login(user, pw, None).await.0, 303);
+        let (status, page, _) = b.get(home).await;
         assert_eq!(status, 200, "{user}");
         for link in ["href=\"/desk\"", "href=\"/supervisor/sla\""] {
             assert!(!page.contains(link), "{user} is offered {link}: {page}");
@@ -472,58 +395,13 @@ async fn admins_and_the_checkpoint_get_no_personal_data_pages_nor_links_to_them(
         }
     }
     // The supervisor is offered the SLA view, and it opens.
-    let mut b = Session::new(&app);
-    assert_eq!(b.login("wang", &boss_pw).await, 303);
-    let (status, page) = b.get("/supervisor/sla").await;
+    let mut b = Session::signed_in(&app, "wang", &boss_pw, None).await;
+    let (status, page, _) = b.get("/supervisor/sla").await;
     assert_eq!(status, 200);
     assert!(
         page.contains("href=\"/supervisor/sla\"") && page.contains(&own.trade),
         "{page}"
     );
-}
-
-/// A signed-in page session (cookies kept by hand, redirects not followed).
-struct Session<'a> {
-    app: &'a TestApp,
-    jar: Jar,
-}
-
-impl<'a> Session<'a> {
-    fn new(app: &'a TestApp) -> Self {
-        Session {
-            app,
-            jar: Jar::default(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> (u16, String) {
-        let res = self
-            .app
-            .client
-            .get(self.app.url(path))
-            .header(COOKIE, self.jar.header())
-            .send()
-            .await
-            .expect("request");
-        self.jar.update(res.headers());
-        (res.status().as_u16(), res.text().await.expect("text"))
-    }
-
-    async fn login(&mut self, user: &str, password: &str) -> u16 {
-        let (_, page) = self.get("/login").await;
-        let csrf = hidden(&page, "csrf");
-        let res = self
-            .app
-            .client
-            .post(self.app.url("/login"))
-            .header(COOKIE, self.jar.header())
-            .form(&[("csrf", csrf.as_str()), ("username", user), ("password", password)])
-            .send()
-            .await
-            .expect("request");
-        self.jar.update(res.headers());
-        res.status().as_u16()
-    }
 }
 
 #[actix_web::test]

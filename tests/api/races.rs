@@ -78,7 +78,7 @@ async fn a_handheld_polling_deltas_during_revocations_and_scans_misses_none() {
     for _ in 0..16 {
         permits.push(app.issued_permit(&officer).await);
     }
-    let full: Value = app.get(&gate, "/api/v1/checkpoint/trust").await.json().await.unwrap();
+    let full = app.trust(&gate, None).await;
     let mut held = payload(&full)["version"].as_i64().unwrap();
 
     // Half are revoked, half leave the country, all at once, while the handheld keeps asking
@@ -112,12 +112,7 @@ async fn a_handheld_polling_deltas_during_revocations_and_scans_misses_none() {
     let poll = async {
         loop {
             let last = done.get();
-            let delta: Value = app
-                .get(&gate, &format!("/api/v1/checkpoint/trust?since={held}"))
-                .await
-                .json()
-                .await
-                .unwrap();
+            let delta = app.trust(&gate, Some(held)).await;
             let d = payload(&delta);
             assert_eq!(d["since"].as_i64(), Some(held), "a delta, not a full bundle");
             for p in d["permits"].as_array().unwrap() {
@@ -182,12 +177,7 @@ async fn an_offline_upload_racing_an_online_scan_counts_one_trip() {
     assert_eq!(app.count("crossings"), 16, "every attempt recorded");
     for (p, v) in permits.iter().zip(verdicts) {
         let number = p["number"].as_str().unwrap();
-        let now: Value = app
-            .get(&officer, &format!("/api/v1/permits/{number}"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let now = app.permit(&officer, number).await;
         assert_eq!(now["entries_used"], 1, "one trip out, whoever was first: {now}");
         // The online lane either counted the exit itself or found it already counted.
         assert!(v["reason"] == "ok" || v["reason"] == "wrong_direction", "{v}");

@@ -3,10 +3,10 @@
 //! confirmation asked before a published day is replaced.
 
 use fantoccini::{Client, Locator};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{Browser, axe, js, until};
-use crate::support::{TestApp, china};
+use crate::support::{ALL_TRADE_ITEMS, TestApp, china, trade, traveller};
 
 async fn fill(c: &Client, date: &str, kind: &str, name: &str) {
     // A date input takes its value from script reliably in every locale; typing does not.
@@ -40,12 +40,20 @@ async fn the_calendar_page_works_at_320px_and_asks_before_replacing_a_published_
     // Accepted after closing on the last day of 2026: due in 2027, a provisional year.
     let officer = app.token("li", "officer", &["border_trade"]);
     app.clock.set(china(2026, 12, 31, 18, 0));
-    let id = accepted_trade_application(&app, &officer).await;
-    let Some(c) = Browser::start("calendar_page", (320, 700), &[]).await else {
+    let body = trade(traveller(7), json!(["12C-123.45"]));
+    let id = app.accepted(&officer, &body, &ALL_TRADE_ITEMS).await;
+    let Some(c) = Browser::signed_in_at(
+        &app,
+        "calendar_page",
+        (320, 700),
+        &[],
+        (&user, &password),
+        "/admin/calendar?year=2026",
+    )
+    .await
+    else {
         return;
     };
-    c.login(&app, &user, &password).await;
-    c.goto(&app.url("/admin/calendar?year=2026")).await.unwrap();
     until(&c, "document.querySelector('.days')").await;
     assert_eq!(
         js(&c, no_sideways_scroll()).await,
@@ -174,34 +182,4 @@ async fn the_calendar_page_works_at_320px_and_asks_before_replacing_a_published_
     )
     .await;
     assert!(row.as_str().unwrap().contains("2027-01-05 17:30 暂定"), "{row}");
-}
-
-async fn accepted_trade_application(app: &TestApp, token: &str) -> String {
-    let res = app
-        .post_json(
-            token,
-            "/api/v1/applications",
-            &serde_json::json!({"kind": "border_trade", "traveller": crate::support::traveller(7),
-                "enterprise": {"name": "凭祥市友谊边贸有限公司", "credit_code": "91350100M000100Y43"},
-                "plates": ["12C-123.45"]}),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
-    let materials = [
-        "application_form",
-        "resident_id",
-        "trade_proof",
-        "vehicle_licence",
-        "portrait",
-    ];
-    let res = app
-        .post_json(
-            token,
-            &format!("/api/v1/applications/{id}/accept"),
-            &serde_json::json!({"materials": materials}),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    id
 }

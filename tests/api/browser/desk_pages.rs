@@ -5,10 +5,10 @@
 //! pages; the application, permit and notice pages do not scroll sideways at 320 px.
 
 use fantoccini::{Client, Locator, key::Key};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{Browser, axe, js, until, viewport};
-use crate::support::{TestApp, cn_id, photo_png, traveller};
+use crate::support::{DEFERRING_PORTRAIT, TestApp, cn_id, traveller};
 
 /// Opens `path` and holds it at zero axe-core violations.
 async fn no_violations(c: &Client, app: &TestApp, path: &str, name: &str) {
@@ -53,38 +53,18 @@ async fn roles_land_on_their_work_approve_follows_four_eyes_and_pages_pass_axe()
     app.officer("root", "admin", &[]);
     app.officer("gate", "checkpoint", &[]);
     // A trade pass accepted by li without the portrait (容缺): pending items, a notice.
-    let body: Value = app
-        .post_json(
+    let body = app
+        .take(
             &li,
-            "/api/v1/applications",
             &json!({"kind": "border_trade", "traveller": traveller(1), "validity_option": "multi_1y"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let id = body["id"].as_str().unwrap().to_string();
     let number = body["number"].as_str().unwrap().to_string();
-    let res = app
-        .post_json(
-            &li,
-            &format!("/api/v1/applications/{id}/accept"),
-            &json!({"materials": ["application_form", "resident_id", "trade_proof", "vehicle_licence"]}),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
+    app.accept(&li, &id, &DEFERRING_PORTRAIT).await;
     // A tourism application with its photo, to be issued on the spot.
     let tourist = app.application(&li, traveller(2)).await;
-    let res = app
-        .client
-        .put(app.url(&format!("/api/v1/applications/{tourist}/portrait")))
-        .bearer_auth(&li)
-        .header("Content-Type", "image/png")
-        .body(photo_png())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
+    app.portrait(&li, &tourist).await;
 
     let Some(c) = Browser::start("desk_pages", (1280, 800), &[]).await else {
         return;

@@ -143,6 +143,21 @@ impl Browser {
         })
     }
 
+    /// A browser (as `start`) signed in as `user` and showing `path`.
+    pub async fn signed_in_at(
+        app: &TestApp,
+        test: &str,
+        size: (u32, u32),
+        extra: &[String],
+        (user, password): (&str, &str),
+        path: &str,
+    ) -> Option<Browser> {
+        let c = Browser::start(test, size, extra).await?;
+        c.login(app, user, password).await;
+        c.goto(&app.url(path)).await.expect("page");
+        Some(c)
+    }
+
     /// Logs in through the login page and waits until the browser has left it.
     pub async fn login(&self, app: &TestApp, user: &str, password: &str) {
         self.goto(&app.url("/login")).await.expect("login page");

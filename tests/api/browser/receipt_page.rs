@@ -37,11 +37,18 @@ async fn the_window_prints_the_receipt_and_lifts_a_lock() {
     let id = app.application(&token, traveller(1)).await;
     let last4 = cn_id("19900307", 3)[14..].to_string();
 
-    let Some(c) = Browser::start("receipt_page", (1280, 900), &[]).await else {
+    let Some(c) = Browser::signed_in_at(
+        &app,
+        "receipt_page",
+        (1280, 900),
+        &[],
+        (&user, &password),
+        &format!("/desk/applications/{id}"),
+    )
+    .await
+    else {
         return;
     };
-    c.login(&app, &user, &password).await;
-    c.goto(&app.url(&format!("/desk/applications/{id}"))).await.unwrap();
     assert_eq!(axe(&c, "application without a receipt").await, Vec::<String>::new());
     click(&c, "form[action$='/receipt'] button").await;
     until(&c, "document.getElementById('lookup-code')").await;

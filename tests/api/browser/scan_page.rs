@@ -7,7 +7,7 @@ use fantoccini::{Client, Locator, key::Key};
 use serde_json::{Value, json};
 
 use super::{Browser, axe, js, until};
-use crate::support::{TestApp, traveller};
+use crate::support::{ALL_TRADE_ITEMS, TestApp, trade, traveller};
 
 /// Types a code as a keyboard-wedge scanner does: into whatever has focus, then Enter.
 async fn wedge(c: &Client, code: &str) {
@@ -58,11 +58,18 @@ async fn after_each_verdict_the_field_is_focused_and_empty_and_the_verdict_is_st
     let (user, password) = app.officer("lane2", "checkpoint", &[]);
     let a = app.issued_permit(&officer).await;
     let b = app.issued_permit(&officer).await;
-    let Some(c) = Browser::start("scan_page_focus", (1024, 900), &[]).await else {
+    let Some(c) = Browser::signed_in_at(
+        &app,
+        "scan_page_focus",
+        (1024, 900),
+        &[],
+        (&user, &password),
+        "/checkpoint?lane=YYG-C2",
+    )
+    .await
+    else {
         return;
     };
-    c.login(&app, &user, &password).await;
-    c.goto(&app.url("/checkpoint?lane=YYG-C2")).await.unwrap();
     let live = js(
         &c,
         "[document.getElementById('verdict').getAttribute('role'), document.getElementById('verdict').getAttribute('aria-live')]",
@@ -166,11 +173,18 @@ async fn a_qr_shown_to_the_camera_is_scanned_like_a_typed_code() {
         "--use-fake-ui-for-media-stream".into(),
         format!("--use-file-for-fake-video-capture={}", video.display()),
     ];
-    let Some(c) = Browser::start("scan_page_camera", (390, 844), &flags).await else {
+    let Some(c) = Browser::signed_in_at(
+        &app,
+        "scan_page_camera",
+        (390, 844),
+        &flags,
+        (&user, &password),
+        "/checkpoint?lane=YYG-C3",
+    )
+    .await
+    else {
         return;
     };
-    c.login(&app, &user, &password).await;
-    c.goto(&app.url("/checkpoint?lane=YYG-C3")).await.unwrap();
     until(&c, "!document.getElementById('camera-open').hidden").await;
     assert_eq!(
         js(&c, "typeof window.jsQR").await,
@@ -195,15 +209,7 @@ async fn a_qr_shown_to_the_camera_is_scanned_like_a_typed_code() {
         assert!(decoder == "jsQR" || decoder == "BarcodeDetector", "{decoder}");
     }
     c.c.clone().close().await.unwrap();
-    let p: Value = app
-        .get(
-            &officer,
-            &format!("/api/v1/permits/{}", permit["number"].as_str().unwrap()),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let p = app.permit(&officer, permit["number"].as_str().unwrap()).await;
     assert_eq!(p["entries_used"], 1, "recorded by the hall as a scanned exit");
 }
 
@@ -215,39 +221,14 @@ async fn trade_pass_with_portrait(app: &TestApp) -> Value {
     let mut t = traveller(7);
     t["name_latin"] = json!("HUYNHNGUYENTHITHANHHUONGPHAMLEDANGTRANVO");
     assert_eq!(t["name_latin"].as_str().unwrap().len(), 40);
-    let res = app
-        .post_json(
-            &li,
-            "/api/v1/applications",
-            &json!({"kind": "border_trade", "traveller": t,
-                "enterprise": {"name": "凭祥市友谊边贸有限公司", "credit_code": "91350100M000100Y43"},
-                "plates": ["桂F 12345", "12C-123.45"]}),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
-    let res = app
-        .client
-        .put(app.url(&format!("/api/v1/applications/{id}/portrait")))
-        .bearer_auth(&li)
-        .header("Content-Type", "image/png")
-        .body(crate::support::photo_png())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
-    let items = json!({"materials": ["application_form", "resident_id", "trade_proof", "vehicle_licence", "portrait"]});
-    let res = app
-        .post_json(&li, &format!("/api/v1/applications/{id}/accept"), &items)
-        .await;
-    assert_eq!(res.status(), 200);
-    let res = app
-        .post_json(&wang, &format!("/api/v1/applications/{id}/approve"), &json!({}))
-        .await;
-    assert_eq!(res.status(), 200);
-    let res = app.issue(&wang, &id, None).await;
-    assert_eq!(res.status(), 201);
-    res.json().await.unwrap()
+    let id = app.take(&li, &trade(t, json!(["桂F 12345", "12C-123.45"]))).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.portrait(&li, &id).await;
+    app.accept(&li, &id, &ALL_TRADE_ITEMS).await;
+    app.approve(&wang, &id).await;
+    app.issued(&wang, &id).await
 }
 
 #[actix_web::test]
@@ -255,11 +236,18 @@ async fn the_verdict_card_fits_a_phone_screen_and_the_page_passes_axe() {
     let app = TestApp::spawn().await;
     let permit = trade_pass_with_portrait(&app).await;
     let (user, password) = app.officer("lane4", "checkpoint", &[]);
-    let Some(c) = Browser::start("scan_page_phone", (390, 844), &[]).await else {
+    let Some(c) = Browser::signed_in_at(
+        &app,
+        "scan_page_phone",
+        (390, 844),
+        &[],
+        (&user, &password),
+        "/checkpoint?lane=YYG-C4",
+    )
+    .await
+    else {
         return;
     };
-    c.login(&app, &user, &password).await;
-    c.goto(&app.url("/checkpoint?lane=YYG-C4")).await.unwrap();
     assert_eq!(
         js(&c, "[window.innerWidth, window.innerHeight]").await,
         json!([390, 844])
@@ -321,11 +309,18 @@ async fn offline_a_typed_number_asks_for_the_qr_and_an_expired_pass_lets_its_hol
         permit["code"].as_str().unwrap().to_string(),
         permit["number"].as_str().unwrap().to_string(),
     );
-    let Some(c) = Browser::start("scan_page_offline_rules", (390, 844), &[]).await else {
+    let Some(c) = Browser::signed_in_at(
+        &app,
+        "scan_page_offline_rules",
+        (390, 844),
+        &[],
+        (&user, &password),
+        "/checkpoint?lane=YYG-C6",
+    )
+    .await
+    else {
         return;
     };
-    c.login(&app, &user, &password).await;
-    c.goto(&app.url("/checkpoint?lane=YYG-C6")).await.unwrap();
     until(&c, "localStorage.getItem('bd-trust')").await;
     let outage = app.outage().await;
 
@@ -380,11 +375,7 @@ async fn offline_a_typed_number_asks_for_the_qr_and_an_expired_pass_lets_its_hol
     c.goto(&app.url("/checkpoint?lane=YYG-C6")).await.unwrap();
     until(&c, "JSON.parse(localStorage.getItem('bd-queue') || '[]').length === 0").await;
     c.c.clone().close().await.unwrap();
-    let trail = app
-        .ctx
-        .db
-        .run_blocking(move |db| borderdesk::db::audit::for_entity(db, "permit", &number))
-        .unwrap();
+    let trail = app.audit("permit", &number);
     let overstay: Vec<Value> = trail
         .iter()
         .filter(|r| r.action == "permit.overstay")
