@@ -2,7 +2,7 @@
 //! the hall; with the hall down the page decides from its trust data (a full bundle, then the
 //! delta since its version), queues, and uploads the queue once the hall is back.
 
-use super::{Browser, axe, js, until};
+use super::{Browser, axe, js, text_of, until};
 use crate::support::{TestApp, payload, scan as scan_at_lane};
 use fantoccini::{Client, Locator, key::Key};
 
@@ -34,18 +34,10 @@ async fn the_scan_page_verifies_offline_from_its_bundle_and_delta_and_uploads_on
     let code = |i: usize| permits[i]["code"].as_str().unwrap().to_string();
     let number = |i: usize| permits[i]["number"].as_str().unwrap().to_string();
 
-    let Some(c) = Browser::signed_in_at(
-        &app,
-        "scan_offline",
-        (1024, 900),
-        &[],
-        (&user, &password),
-        "/checkpoint?lane=YYG-C5",
-    )
-    .await
-    else {
+    let Some(c) = Browser::start("scan_offline", (1024, 900), &[]).await else {
         return;
     };
+    c.open_as(&app, &user, &password, "/checkpoint?lane=YYG-C5").await;
     // The page takes a full bundle and the keys while the hall answers.
     until(
         &c,
@@ -91,26 +83,14 @@ async fn the_scan_page_verifies_offline_from_its_bundle_and_delta_and_uploads_on
     for (i, (scanned, verdict, why)) in cases.iter().enumerate() {
         scan(&c, scanned).await;
         until(&c, &format!("{} === {}", queue_len(), i + 1)).await;
-        let shown = c
-            .find(Locator::Id("offline-result"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let shown = text_of(&c, "offline-result").await;
         assert!(
             shown.contains(verdict) && shown.contains(why) && shown.contains("OFFLINE"),
             "case {i}: {shown}"
         );
     }
     assert!(
-        c.find(Locator::Id("offline-result"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-            .contains("bundle v"),
+        text_of(&c, "offline-result").await.contains("bundle v"),
         "the bundle's version and age are shown"
     );
 

@@ -6,7 +6,7 @@
 use fantoccini::{Client, Locator, key::Key};
 use serde_json::{Value, json};
 
-use super::{Browser, axe, js, until};
+use super::{Browser, axe, click, js, until};
 use crate::support::{ALL_TRADE_ITEMS, TestApp, trade, traveller};
 
 /// Types a code as a keyboard-wedge scanner does: into whatever has focus, then Enter.
@@ -58,18 +58,10 @@ async fn after_each_verdict_the_field_is_focused_and_empty_and_the_verdict_is_st
     let (user, password) = app.officer("lane2", "checkpoint", &[]);
     let a = app.issued_permit(&officer).await;
     let b = app.issued_permit(&officer).await;
-    let Some(c) = Browser::signed_in_at(
-        &app,
-        "scan_page_focus",
-        (1024, 900),
-        &[],
-        (&user, &password),
-        "/checkpoint?lane=YYG-C2",
-    )
-    .await
-    else {
+    let Some(c) = Browser::start("scan_page_focus", (1024, 900), &[]).await else {
         return;
     };
+    c.open_as(&app, &user, &password, "/checkpoint?lane=YYG-C2").await;
     let live = js(
         &c,
         "[document.getElementById('verdict').getAttribute('role'), document.getElementById('verdict').getAttribute('aria-live')]",
@@ -173,25 +165,17 @@ async fn a_qr_shown_to_the_camera_is_scanned_like_a_typed_code() {
         "--use-fake-ui-for-media-stream".into(),
         format!("--use-file-for-fake-video-capture={}", video.display()),
     ];
-    let Some(c) = Browser::signed_in_at(
-        &app,
-        "scan_page_camera",
-        (390, 844),
-        &flags,
-        (&user, &password),
-        "/checkpoint?lane=YYG-C3",
-    )
-    .await
-    else {
+    let Some(c) = Browser::start("scan_page_camera", (390, 844), &flags).await else {
         return;
     };
+    c.open_as(&app, &user, &password, "/checkpoint?lane=YYG-C3").await;
     until(&c, "!document.getElementById('camera-open').hidden").await;
     assert_eq!(
         js(&c, "typeof window.jsQR").await,
         "undefined",
         "the decoder is loaded only when the camera is used"
     );
-    c.find(Locator::Id("camera-open")).await.unwrap().click().await.unwrap();
+    click(&c, Locator::Id("camera-open")).await;
     let shown = verdict_for(&c, &code).await;
     assert!(shown.contains("放行 ADMIT") && shown.contains("ZHANG WEI"), "{shown}");
     assert!(focused_and_empty(&c).await, "back to the field after a camera scan");
@@ -236,18 +220,10 @@ async fn the_verdict_card_fits_a_phone_screen_and_the_page_passes_axe() {
     let app = TestApp::spawn().await;
     let permit = trade_pass_with_portrait(&app).await;
     let (user, password) = app.officer("lane4", "checkpoint", &[]);
-    let Some(c) = Browser::signed_in_at(
-        &app,
-        "scan_page_phone",
-        (390, 844),
-        &[],
-        (&user, &password),
-        "/checkpoint?lane=YYG-C4",
-    )
-    .await
-    else {
+    let Some(c) = Browser::start("scan_page_phone", (390, 844), &[]).await else {
         return;
     };
+    c.open_as(&app, &user, &password, "/checkpoint?lane=YYG-C4").await;
     assert_eq!(
         js(&c, "[window.innerWidth, window.innerHeight]").await,
         json!([390, 844])
@@ -309,18 +285,10 @@ async fn offline_a_typed_number_asks_for_the_qr_and_an_expired_pass_lets_its_hol
         permit["code"].as_str().unwrap().to_string(),
         permit["number"].as_str().unwrap().to_string(),
     );
-    let Some(c) = Browser::signed_in_at(
-        &app,
-        "scan_page_offline_rules",
-        (390, 844),
-        &[],
-        (&user, &password),
-        "/checkpoint?lane=YYG-C6",
-    )
-    .await
-    else {
+    let Some(c) = Browser::start("scan_page_offline_rules", (390, 844), &[]).await else {
         return;
     };
+    c.open_as(&app, &user, &password, "/checkpoint?lane=YYG-C6").await;
     until(&c, "localStorage.getItem('bd-trust')").await;
     let outage = app.outage().await;
 
