@@ -369,21 +369,15 @@ async fn offline_verification_from_the_bundle_and_queued_crossings_upload_once()
     std::fs::write(path("keys.json"), keys.to_string()).unwrap();
 
     // Offline: the CLI reads only its files.
-    let (ok, lines, err) = handheld(&[
-        "--lane".as_ref(),
-        "H1".as_ref(),
-        "--direction".as_ref(),
-        "exit".as_ref(),
-        "--bundle".as_ref(),
-        path("bundle.json").as_os_str(),
-        "--anchor".as_ref(),
-        path("keys.json").as_os_str(),
-        "--queue".as_ref(),
-        path("queue.json").as_os_str(),
-        good["code"].as_str().unwrap().as_ref(),
-        revoked["code"].as_str().unwrap().as_ref(),
-        "garbage".as_ref(),
-    ]);
+    let (ok, lines, err) = handheld(
+        dir.path(),
+        "--lane H1 --direction exit --bundle @bundle.json --anchor @keys.json --queue @queue.json",
+        &[
+            good["code"].as_str().unwrap(),
+            revoked["code"].as_str().unwrap(),
+            "garbage",
+        ],
+    );
     assert!(ok, "{err}");
     assert!(
         lines[0].starts_with("ADMIT  ok") && lines[0].contains(" 0h00m old"),
@@ -396,13 +390,11 @@ async fn offline_verification_from_the_bundle_and_queued_crossings_upload_once()
     let mut tampered = bundle.clone();
     tampered["payload"] = json!(bundle["payload"].as_str().unwrap().replace(rn, "BT-YYG-2026-999999"));
     std::fs::write(path("bad.json"), tampered.to_string()).unwrap();
-    let (ok, _, err) = handheld(&[
-        "--bundle".as_ref(),
-        path("bad.json").as_os_str(),
-        "--anchor".as_ref(),
-        path("keys.json").as_os_str(),
-        revoked["code"].as_str().unwrap().as_ref(),
-    ]);
+    let (ok, _, err) = handheld(
+        dir.path(),
+        "--bundle @bad.json --anchor @keys.json",
+        &[revoked["code"].as_str().unwrap()],
+    );
     assert!(!ok);
     assert!(err.contains("does not verify"), "{err}");
 
@@ -485,12 +477,19 @@ async fn rotated_keys_keep_verifying_and_removed_keys_fail_their_permits() {
     );
 }
 
-/// Runs the handheld's `borderdesk verify` and returns its exit status, lines and errors.
-fn handheld(args: &[&std::ffi::OsStr]) -> (bool, Vec<String>, String) {
+/// Runs the handheld's `borderdesk verify` with `flags` (split at spaces; `@name` is that file
+/// in `dir`) and the scanned `codes` (which may hold spaces), and returns its exit status, lines
+/// and errors.
+fn handheld(dir: &std::path::Path, flags: &str, codes: &[&str]) -> (bool, Vec<String>, String) {
+    let flags = flags.split_whitespace().map(|f| match f.strip_prefix('@') {
+        Some(name) => dir.join(name).into_os_string(),
+        None => f.into(),
+    });
     let out = Command::new(env!("CARGO_BIN_EXE_borderdesk"))
         .env("BORDERDESK_LOG", "error")
         .arg("verify")
-        .args(args)
+        .args(flags)
+        .args(codes)
         .output()
         .unwrap();
     let lines = String::from_utf8(out.stdout)
@@ -566,21 +565,15 @@ async fn deltas_since_a_version_carry_only_what_changed_and_the_handheld_merges_
     std::fs::write(path("full.json"), full.to_string()).unwrap();
     std::fs::write(path("delta.json"), delta.to_string()).unwrap();
     std::fs::write(path("keys.json"), keys.to_string()).unwrap();
-    let (ok, lines, err) = handheld(&[
-        "--direction".as_ref(),
-        "exit".as_ref(),
-        "--anchor".as_ref(),
-        path("keys.json").as_os_str(),
-        "--state".as_ref(),
-        path("state.json").as_os_str(),
-        "--bundle".as_ref(),
-        path("full.json").as_os_str(),
-        "--bundle".as_ref(),
-        path("delta.json").as_os_str(),
-        a["code"].as_str().unwrap().as_ref(),
-        b["code"].as_str().unwrap().as_ref(),
-        c["code"].as_str().unwrap().as_ref(),
-    ]);
+    let (ok, lines, err) = handheld(
+        dir.path(),
+        "--direction exit --anchor @keys.json --state @state.json --bundle @full.json --bundle @delta.json",
+        &[
+            a["code"].as_str().unwrap(),
+            b["code"].as_str().unwrap(),
+            c["code"].as_str().unwrap(),
+        ],
+    );
     assert!(ok, "{err}");
     assert!(
         lines[0].starts_with("REJECT wrong_direction"),
@@ -590,35 +583,27 @@ async fn deltas_since_a_version_carry_only_what_changed_and_the_handheld_merges_
     assert!(lines[2].starts_with("ADMIT  ok"), "{lines:?}");
     assert!(lines[2].contains(&format!("bundle v{}", d["version"])), "{lines:?}");
     // Its own offline exit of C is remembered in its state: C cannot leave twice.
-    let (ok, lines, err) = handheld(&[
-        "--anchor".as_ref(),
-        path("keys.json").as_os_str(),
-        "--state".as_ref(),
-        path("state.json").as_os_str(),
-        c["code"].as_str().unwrap().as_ref(),
-    ]);
+    let (ok, lines, err) = handheld(
+        dir.path(),
+        "--anchor @keys.json --state @state.json",
+        &[c["code"].as_str().unwrap()],
+    );
     assert!(ok, "{err}");
     assert!(lines[0].starts_with("REJECT wrong_direction"), "{lines:?}");
     // A delta alone cannot start a device, and one with a gap is refused.
-    let (ok, _, err) = handheld(&[
-        "--anchor".as_ref(),
-        path("keys.json").as_os_str(),
-        "--bundle".as_ref(),
-        path("delta.json").as_os_str(),
-        c["code"].as_str().unwrap().as_ref(),
-    ]);
+    let (ok, _, err) = handheld(
+        dir.path(),
+        "--anchor @keys.json --bundle @delta.json",
+        &[c["code"].as_str().unwrap()],
+    );
     assert!(!ok && err.contains("full bundle"), "{err}");
     let later = app.trust(&gate, Some(v0 + 1)).await;
     std::fs::write(path("later.json"), later.to_string()).unwrap();
-    let (ok, _, err) = handheld(&[
-        "--anchor".as_ref(),
-        path("keys.json").as_os_str(),
-        "--bundle".as_ref(),
-        path("full.json").as_os_str(),
-        "--bundle".as_ref(),
-        path("later.json").as_os_str(),
-        c["code"].as_str().unwrap().as_ref(),
-    ]);
+    let (ok, _, err) = handheld(
+        dir.path(),
+        "--anchor @keys.json --bundle @full.json --bundle @later.json",
+        &[c["code"].as_str().unwrap()],
+    );
     assert!(!ok && err.contains("since="), "a gap of one version: {err}");
 }
 

@@ -113,8 +113,7 @@ async fn login_is_required_checked_and_protected() {
 async fn an_officer_takes_issues_prints_and_a_supervisor_revokes() {
     let app = TestApp::spawn().await;
     let (user, password) = app.officer("window", "officer", &["border_tourism"]);
-    let mut b = Session::new(&app);
-    assert_eq!(b.login(&user, &password, Some("/desk")).await.0, 303);
+    let mut b = Session::signed_in(&app, &user, &password, Some("/desk")).await;
     let (_, desk, _) = b.get("/desk").await;
     let csrf = hidden(&desk, "csrf");
 
@@ -194,8 +193,7 @@ async fn an_officer_takes_issues_prints_and_a_supervisor_revokes() {
     assert_eq!(b.get("/desk").await.0, 303);
 
     let (boss, boss_password) = app.officer("boss", "supervisor", &["border_tourism"]);
-    let mut s = Session::new(&app);
-    assert_eq!(s.login(&boss, &boss_password, Some("/desk")).await.0, 303);
+    let mut s = Session::signed_in(&app, &boss, &boss_password, Some("/desk")).await;
     let (_, page, _) = s.get(&permit_path).await;
     let csrf = hidden(&page, "csrf");
     let revoke_path = format!("{permit_path}/revoke");
@@ -216,8 +214,7 @@ async fn a_trade_pass_through_the_pages_with_deferred_items_sla_and_calendar() {
     let (li, li_pw) = app.officer("li", "officer", &["border_trade"]);
     let (wang, wang_pw) = app.officer("wang", "supervisor", &["border_trade"]);
     let (root, root_pw) = app.officer("root", "admin", &[]);
-    let mut b = Session::new(&app);
-    assert_eq!(b.login(&li, &li_pw, Some("/desk")).await.0, 303);
+    let mut b = Session::signed_in(&app, &li, &li_pw, Some("/desk")).await;
     let (_, desk, _) = b.get("/desk").await;
     let csrf = hidden(&desk, "csrf");
     let id_number = cn_id("19900307", 123);
@@ -297,8 +294,7 @@ async fn a_trade_pass_through_the_pages_with_deferred_items_sla_and_calendar() {
     assert_eq!(status, 403);
     assert!(page.contains("may not approve"));
 
-    let mut s = Session::new(&app);
-    assert_eq!(s.login(&wang, &wang_pw, Some("/desk")).await.0, 303);
+    let mut s = Session::signed_in(&app, &wang, &wang_pw, Some("/desk")).await;
     let (_, page, _) = s.get(&path).await;
     assert!(page.contains("value=\"approve\""), "the supervisor may approve: {page}");
     let csrf_s = hidden(&page, "csrf");
@@ -372,8 +368,7 @@ async fn a_trade_pass_through_the_pages_with_deferred_items_sla_and_calendar() {
     let (_, sla, _) = s.get("/supervisor/sla").await;
     assert!(!sla.contains(&permit_number), "{sla}");
 
-    let mut a = Session::new(&app);
-    assert_eq!(a.login(&root, &root_pw, Some("/desk")).await.0, 303);
+    let mut a = Session::signed_in(&app, &root, &root_pw, Some("/desk")).await;
     let (status, page, _) = a.get("/admin/calendar?year=2026").await;
     assert_eq!(status, 200);
     assert!(
@@ -381,34 +376,22 @@ async fn a_trade_pass_through_the_pages_with_deferred_items_sla_and_calendar() {
         "published schedule listed"
     );
     let csrf_a = hidden(&page, "csrf");
-    let (status, page, _, _) = a
-        .post(
-            "/admin/calendar",
-            &[
-                ("csrf", &csrf_a),
-                ("date", "2026-12-24"),
-                ("kind", "holiday"),
-                ("name", ""),
-            ],
-        )
-        .await;
+    let holiday = |name| {
+        [
+            ("csrf", csrf_a.as_str()),
+            ("date", "2026-12-24"),
+            ("kind", "holiday"),
+            ("name", name),
+        ]
+    };
+    let (status, page, _, _) = a.post("/admin/calendar", &holiday("")).await;
     assert_eq!(status, 422);
     // The name field marked and its rule said beside it (every page contains "name").
     assert!(
         page.contains(r#"id="name-error""#) && page.contains("请填写名称，最多100字"),
         "{page}"
     );
-    let (status, page, _, _) = a
-        .post(
-            "/admin/calendar",
-            &[
-                ("csrf", &csrf_a),
-                ("date", "2026-12-24"),
-                ("kind", "holiday"),
-                ("name", "口岸闭关 port closed"),
-            ],
-        )
-        .await;
+    let (status, page, _, _) = a.post("/admin/calendar", &holiday("口岸闭关 port closed")).await;
     assert_eq!(status, 200);
     assert!(page.contains("2026-12-24"));
     assert_eq!(b.get("/admin/calendar").await.0, 403);
@@ -487,8 +470,7 @@ async fn each_role_lands_where_its_work_is() {
     assert_eq!(land(&app, &a, &apw).await, "/admin/calendar");
     assert_eq!(land(&app, &c, &cpw).await, "/checkpoint");
     // A supervisor or admin sent to the desk without a kind to take goes to their own work.
-    let mut b = Session::new(&app);
-    b.login(&a, &apw, Some("/desk")).await;
+    let mut b = Session::signed_in(&app, &a, &apw, Some("/desk")).await;
     let (status, _, location) = b.get("/desk").await;
     assert_eq!((status, location.as_deref()), (303, Some("/admin/calendar")));
     // Nor is the desk offered to them; the header names the office, not its code.
@@ -504,8 +486,7 @@ async fn each_role_lands_where_its_work_is() {
 async fn the_desk_form_fills_from_the_id_names_fields_by_label_and_warns_of_an_open_application() {
     let app = TestApp::spawn().await;
     let (user, password) = app.officer("window", "officer", &["border_tourism"]);
-    let mut b = Session::new(&app);
-    b.login(&user, &password, Some("/desk")).await;
+    let mut b = Session::signed_in(&app, &user, &password, Some("/desk")).await;
     let (_, desk, _) = b.get("/desk").await;
     let csrf = hidden(&desk, "csrf");
     // A tourism officer sees no trade or passport fields, and the desk serves its script.

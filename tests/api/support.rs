@@ -524,6 +524,16 @@ pub async fn expect_json(res: reqwest::Response, status: u16, step: &str) -> Val
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("{step}: not JSON ({e}): {body}"))
 }
 
+/// The fields a problem's errors name, in its order.
+pub fn error_fields(problem: &Value) -> Vec<&str> {
+    problem["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a problem with errors: {problem}"))
+        .iter()
+        .map(|e| e["field"].as_str().expect("each error names its field"))
+        .collect()
+}
+
 /// A trade pass's application body: the enterprise of every test, the plates given.
 pub fn trade(traveller: Value, plates: Value) -> Value {
     json!({"kind": "border_trade", "traveller": traveller,
@@ -586,16 +596,16 @@ impl<'a> Session<'a> {
         s
     }
 
+    /// Sends a request with the session's cookies, and keeps the cookies it is given.
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> reqwest::Response {
+        let res = req.header(COOKIE, self.jar.header()).send().await.expect("request");
+        self.jar.update(res.headers());
+        res
+    }
+
     /// GETs a page: (status, body, Location).
     pub async fn get(&mut self, path: &str) -> (u16, String, Option<String>) {
-        let res = self
-            .http
-            .get(self.app.url(path))
-            .header(COOKIE, self.jar.header())
-            .send()
-            .await
-            .expect("request");
-        self.jar.update(res.headers());
+        let res = self.send(self.http.get(self.app.url(path))).await;
         let location = location(res.headers());
         (res.status().as_u16(), res.text().await.expect("text"), location)
     }
@@ -617,15 +627,7 @@ impl<'a> Session<'a> {
 
     /// POSTs a form: (status, body, Location, headers).
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (u16, String, Option<String>, HeaderMap) {
-        let res = self
-            .http
-            .post(self.app.url(path))
-            .header(COOKIE, self.jar.header())
-            .form(form)
-            .send()
-            .await
-            .expect("request");
-        self.jar.update(res.headers());
+        let res = self.send(self.http.post(self.app.url(path)).form(form)).await;
         let headers = res.headers().clone();
         (
             res.status().as_u16(),
@@ -644,14 +646,7 @@ impl<'a> Session<'a> {
                 .mime_str("image/png")
                 .expect("mime"),
         );
-        let res = self
-            .http
-            .post(self.app.url(path))
-            .header(COOKIE, self.jar.header())
-            .multipart(form)
-            .send()
-            .await
-            .expect("request");
+        let res = self.send(self.http.post(self.app.url(path)).multipart(form)).await;
         let location = location(res.headers());
         (res.status().as_u16(), res.text().await.expect("text"), location)
     }

@@ -4,7 +4,7 @@
 use borderdesk::clock::Clock;
 use serde_json::{Value, json};
 
-use crate::support::{ALL_TRADE_ITEMS, TestApp, china, trade, traveller};
+use crate::support::{ALL_TRADE_ITEMS, TestApp, china, error_fields, expect_json, trade, traveller};
 
 pub(crate) const ALL_ITEMS: [&str; 5] = ALL_TRADE_ITEMS;
 
@@ -178,16 +178,9 @@ async fn bad_trade_input_is_refused_whole_and_changes_nothing() {
                 "plates": ["桂A1234", "12C-000.00"], "validity_option": "forever"}),
         )
         .await;
-    assert_eq!(res.status(), 422);
-    let body: Value = res.json().await.unwrap();
-    let fields: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let body = expect_json(res, 422, "bad trade input").await;
     assert_eq!(
-        fields,
+        error_fields(&body),
         [
             "enterprise.name",
             "enterprise.credit_code",
@@ -205,15 +198,11 @@ async fn bad_trade_input_is_refused_whole_and_changes_nothing() {
     let res = app
         .step(&token, &id, "accept", &json!({"materials": ["trade_proof"]}))
         .await;
-    assert_eq!(res.status(), 422);
-    let body: Value = res.json().await.unwrap();
-    let fields: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
-    assert_eq!(fields, ["materials.application_form", "materials.resident_id"]);
+    let body = expect_json(res, 422, "accept without the items that cannot wait").await;
+    assert_eq!(
+        error_fields(&body),
+        ["materials.application_form", "materials.resident_id"]
+    );
     let after = app.get_json(&token, &format!("/api/v1/applications/{id}")).await;
     assert_eq!(after["status"], "submitted");
     assert_eq!(app.count("application_materials"), 0);
