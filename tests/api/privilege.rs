@@ -74,12 +74,22 @@ async fn snapshot(app: &TestApp, owner: &str, o: &Office) -> Vec<Value> {
     out
 }
 
-/// A route on one office's items.
-type Route = fn(&Office) -> String;
+/// An API route on one office's items: `{tourism}`, `{permit}`, `{trade}` and `{passport}` stand
+/// for that office's.
+fn on(route: &str, o: &Office) -> String {
+    format!("/api/v1{route}")
+        .replace("{tourism}", &o.tourism)
+        .replace("{permit}", &o.permit)
+        .replace("{trade}", &o.trade)
+        .replace("{passport}", &o.passport)
+}
+
+const WINDOW: &[&str] = &["officer", "supervisor"];
 
 enum Method {
     Get,
     Post(Value),
+    PostEmpty,
     PutPhoto,
 }
 
@@ -87,6 +97,7 @@ async fn send(app: &TestApp, token: &str, method: &Method, path: &str) -> u16 {
     let res = match method {
         Method::Get => app.get(token, path).await,
         Method::Post(body) => app.post_json(token, path, body).await,
+        Method::PostEmpty => app.post_json(token, path, &json!({})).await,
         Method::PutPhoto => app
             .client
             .put(app.url(path))
@@ -127,28 +138,13 @@ async fn each_role_reads_and_acts_on_its_own_office_only_and_refusals_change_not
     // Reads: (path on an office's items, who may read it). Window staff read their own
     // office's records; the checkpoint sees only the photo a verdict links to (any office's:
     // permits of every office cross at the port); the admin no personal data at all.
-    let reads: [(Route, &[&str]); 6] = [
-        (
-            |o| format!("/api/v1/applications/{}", o.trade),
-            &["officer", "supervisor"],
-        ),
-        (
-            |o| format!("/api/v1/applications/{}/notice", o.trade),
-            &["officer", "supervisor"],
-        ),
-        (
-            |o| format!("/api/v1/applications/{}/portrait", o.tourism),
-            &["officer", "supervisor"],
-        ),
-        (|o| format!("/api/v1/permits/{}", o.permit), &["officer", "supervisor"]),
-        (
-            |o| format!("/api/v1/permits/{}/pdf", o.permit),
-            &["officer", "supervisor"],
-        ),
-        (
-            |o| format!("/api/v1/permits/{}/photo", o.permit),
-            &["officer", "supervisor", "checkpoint"],
-        ),
+    let reads: [(&str, &[&str]); 6] = [
+        ("/applications/{trade}", WINDOW),
+        ("/applications/{trade}/notice", WINDOW),
+        ("/applications/{tourism}/portrait", WINDOW),
+        ("/permits/{permit}", WINDOW),
+        ("/permits/{permit}/pdf", WINDOW),
+        ("/permits/{permit}/photo", &["officer", "supervisor", "checkpoint"]),
     ];
     // The checkpoint sees a holder's photo through a verdict: it scans both passes first.
     for number in [&own.permit, &other.permit] {
@@ -159,7 +155,7 @@ async fn each_role_reads_and_acts_on_its_own_office_only_and_refusals_change_not
         for (role, token) in roles {
             let may = allowed.contains(&role);
             let scoped = role != "checkpoint";
-            let (mine, theirs) = (path(&own), path(&other));
+            let (mine, theirs) = (on(path, &own), on(path, &other));
             let expected_own = if may { 200 } else { 403 };
             // Another office's item answers as a missing one would: 404, not 403.
             let expected_other = match (may, scoped) {
@@ -186,73 +182,40 @@ async fn each_role_reads_and_acts_on_its_own_office_only_and_refusals_change_not
     let before_own = snapshot(&app, &officer, &own).await;
     let before_other = snapshot(&app, &pxh_officer, &other).await;
     let audit_before = app.count("audit_log");
-    const WINDOW: &[&str] = &["officer", "supervisor"];
-    let acts: [(Route, Method, &[&str]); 13] = [
+    let acts: [(&str, Method, &[&str]); 13] = [
+        ("/applications/{tourism}/issue", Method::PostEmpty, WINDOW),
         (
-            |o| format!("/api/v1/applications/{}/issue", o.tourism),
-            Method::Post(json!({})),
-            WINDOW,
-        ),
-        (
-            |o| format!("/api/v1/applications/{}/accept", o.trade),
+            "/applications/{trade}/accept",
             Method::Post(json!({"materials": ["application_form", "resident_id"]})),
             WINDOW,
         ),
+        ("/applications/{trade}/approve", Method::PostEmpty, WINDOW),
         (
-            |o| format!("/api/v1/applications/{}/approve", o.trade),
-            Method::Post(json!({})),
-            WINDOW,
-        ),
-        (
-            |o| format!("/api/v1/applications/{}/reject", o.trade),
+            "/applications/{trade}/reject",
             Method::Post(json!({"reason": "测试 test"})),
             WINDOW,
         ),
+        ("/applications/{trade}/withdraw", Method::PostEmpty, WINDOW),
+        ("/applications/{tourism}/collect", Method::PostEmpty, WINDOW),
         (
-            |o| format!("/api/v1/applications/{}/withdraw", o.trade),
-            Method::Post(json!({})),
+            "/applications/{trade}/materials/trade_proof/supply",
+            Method::PostEmpty,
             WINDOW,
         ),
+        ("/applications/{trade}/acknowledge", Method::PostEmpty, WINDOW),
         (
-            |o| format!("/api/v1/applications/{}/collect", o.tourism),
-            Method::Post(json!({})),
-            WINDOW,
-        ),
-        (
-            |o| format!("/api/v1/applications/{}/materials/trade_proof/supply", o.trade),
-            Method::Post(json!({})),
-            WINDOW,
-        ),
-        (
-            |o| format!("/api/v1/applications/{}/acknowledge", o.trade),
-            Method::Post(json!({})),
-            WINDOW,
-        ),
-        (
-            |o| format!("/api/v1/applications/{}/review", o.passport),
+            "/applications/{passport}/review",
             Method::Post(json!({"result": "approved"})),
             WINDOW,
         ),
-        (
-            |o| format!("/api/v1/applications/{}/portrait", o.tourism),
-            Method::PutPhoto,
-            WINDOW,
-        ),
+        ("/applications/{tourism}/portrait", Method::PutPhoto, WINDOW),
         // The receipt's lookup code and the lookup's unlock belong to the window of the
         // application's office, like the application itself.
-        (
-            |o| format!("/api/v1/applications/{}/receipt", o.tourism),
-            Method::Post(json!({})),
-            WINDOW,
-        ),
-        (
-            |o| format!("/api/v1/applications/{}/lookup/unlock", o.tourism),
-            Method::Post(json!({})),
-            WINDOW,
-        ),
+        ("/applications/{tourism}/receipt", Method::PostEmpty, WINDOW),
+        ("/applications/{tourism}/lookup/unlock", Method::PostEmpty, WINDOW),
         // Revoking is the supervisor's, even in the officer's own office.
         (
-            |o| format!("/api/v1/permits/{}/revoke", o.permit),
+            "/permits/{permit}/revoke",
             Method::Post(json!({"reason": "测试 test"})),
             &["supervisor"],
         ),
@@ -260,12 +223,12 @@ async fn each_role_reads_and_acts_on_its_own_office_only_and_refusals_change_not
     for (path, method, who) in &acts {
         for (role, token) in roles {
             let may = who.contains(&role);
-            let theirs = path(&other);
+            let theirs = on(path, &other);
             let expected = if may { 404 } else { 403 };
             assert_eq!(send(&app, token, method, &theirs).await, expected, "{role} {theirs}");
             cases += 1;
             if !may {
-                let mine = path(&own);
+                let mine = on(path, &own);
                 assert_eq!(send(&app, token, method, &mine).await, 403, "{role} {mine}");
                 cases += 1;
             }

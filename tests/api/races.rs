@@ -74,10 +74,7 @@ async fn a_handheld_polling_deltas_during_revocations_and_scans_misses_none() {
     let officer = app.token("window", "officer", &["border_tourism"]);
     let boss = app.token("boss", "supervisor", &[]);
     let gate = app.token("gate", "checkpoint", &[]);
-    let mut permits = Vec::new();
-    for _ in 0..16 {
-        permits.push(app.issued_permit(&officer).await);
-    }
+    let permits = app.issued_permits(&officer, 16).await;
     let full = app.trust(&gate, None).await;
     let mut held = payload(&full)["version"].as_i64().unwrap();
 
@@ -150,10 +147,7 @@ async fn an_offline_upload_racing_an_online_scan_counts_one_trip() {
     let officer = app.token("window", "officer", &["border_tourism"]);
     let gate = app.token("gate", "checkpoint", &[]);
     let hand = app.token("hand", "checkpoint", &[]);
-    let mut permits = Vec::new();
-    for _ in 0..8 {
-        permits.push(app.issued_permit(&officer).await);
-    }
+    let permits = app.issued_permits(&officer, 8).await;
     // Each pass leaves twice at once: a handheld that admitted it offline uploads, and a lane
     // scans it online. One exit is counted; both attempts are on record.
     let at = app.clock.now().to_rfc3339();

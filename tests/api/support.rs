@@ -182,6 +182,12 @@ impl TestApp {
             .expect("request")
     }
 
+    /// POSTs JSON that must be refused as unprocessable (422); returns the problem.
+    pub async fn refused(&self, token: &str, path: &str, body: &Value) -> Value {
+        let res = self.post_json(token, path, body).await;
+        expect_json(res, 422, &format!("POST {path} {body} is refused")).await
+    }
+
     /// `/metrics` as Prometheus reads it (with the token).
     pub async fn metrics(&self) -> String {
         let res = self
@@ -261,6 +267,15 @@ impl TestApp {
         let res = self.issue(token, &app, None).await;
         assert_eq!(res.status(), 201);
         res.json().await.expect("json")
+    }
+
+    /// Issues `n` tourism passes, one after another; returns the permits.
+    pub async fn issued_permits(&self, token: &str, n: usize) -> Vec<Value> {
+        let mut permits = Vec::with_capacity(n);
+        for _ in 0..n {
+            permits.push(self.issued_permit(token).await);
+        }
+        permits
     }
 
     /// Signs in on the pages (login form with its CSRF token) and returns the session's cookies.

@@ -27,10 +27,7 @@ async fn the_scan_page_verifies_offline_from_its_bundle_and_delta_and_uploads_on
     let boss = app.token("boss", "supervisor", &[]);
     let gate = app.token("gate", "checkpoint", &[]);
     let (user, password) = app.officer("lane5", "checkpoint", &[]);
-    let mut permits = Vec::new();
-    for _ in 0..4 {
-        permits.push(app.issued_permit(&officer).await);
-    }
+    let permits = app.issued_permits(&officer, 4).await;
     let code = |i: usize| permits[i]["code"].as_str().unwrap().to_string();
     let number = |i: usize| permits[i]["number"].as_str().unwrap().to_string();
 
