@@ -7,7 +7,7 @@
 use fantoccini::{Client, Locator, key::Key};
 use serde_json::json;
 
-use super::{Browser, axe, click, click_when_shown, js, js_text, type_into, until, viewport};
+use super::{Browser, axe, click, click_when_shown, js, js_text, select, type_into, until, viewport};
 use crate::support::{DEFERRING_PORTRAIT, TestApp, cn_id, traveller};
 
 /// Opens `path` and holds it at zero axe-core violations.
@@ -74,19 +74,9 @@ async fn roles_land_on_their_work_approve_follows_four_eyes_and_pages_pass_axe()
     assert_eq!(axe(&c, "desk").await, Vec::<String>::new(), "desk: WCAG 2.1 A/AA");
     // Only the chosen kind's fields are shown.
     let shown = "!document.getElementById('credit_code').closest('[data-kinds]').hidden";
-    c.find(Locator::Id("kind"))
-        .await
-        .unwrap()
-        .select_by_value("border_trade")
-        .await
-        .unwrap();
+    select(&c, "kind", "border_trade").await;
     until(&c, shown).await;
-    c.find(Locator::Id("kind"))
-        .await
-        .unwrap()
-        .select_by_value("border_tourism")
-        .await
-        .unwrap();
+    select(&c, "kind", "border_tourism").await;
     until(&c, &format!("!({shown})")).await;
     // Typing a resident ID number fills birth date and sex.
     type_into(&c, "id_number", &cn_id("19851224", 122)).await;

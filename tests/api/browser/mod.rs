@@ -172,6 +172,14 @@ pub async fn click_when_shown(c: &Client, at: Locator<'_>) {
     e.click().await.unwrap_or_else(|e| panic!("click {what}: {e}"));
 }
 
+/// Chooses `value` in the select with this id.
+pub async fn select(c: &Client, id: &str, value: &str) {
+    let e = c.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("#{id}: {e}"));
+    e.select_by_value(value)
+        .await
+        .unwrap_or_else(|e| panic!("#{id} = {value}: {e}"));
+}
+
 /// Types `keys` into the element with this id.
 pub async fn type_into(c: &Client, id: &str, keys: &str) {
     let e = c.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("#{id}: {e}"));
