@@ -15,7 +15,7 @@ async fn unchanged(app: &TestApp) {
 #[actix_web::test]
 async fn malformed_json_is_400_oversized_is_413_wrong_type_is_415() {
     let app = TestApp::spawn().await;
-    let token = app.token("window", "officer", &["border_tourism"]);
+    let token = app.window();
     let post = |body: String, ct: &'static str| {
         app.client
             .post(app.url("/api/v1/applications"))
@@ -44,7 +44,7 @@ async fn malformed_json_is_400_oversized_is_413_wrong_type_is_415() {
 #[actix_web::test]
 async fn every_broken_field_is_listed_in_one_422() {
     let app = TestApp::spawn().await;
-    let token = app.token("window", "officer", &["border_tourism"]);
+    let token = app.window();
     let mut bad_check = cn_id("19900307", 123);
     bad_check.replace_range(17..18, if bad_check.ends_with('0') { "1" } else { "0" });
     let body = app
@@ -125,7 +125,7 @@ async fn wrong_types_kinds_and_eligibility_name_the_field() {
 #[actix_web::test]
 async fn unknown_things_are_404_and_bad_keys_are_422() {
     let app = TestApp::spawn().await;
-    let token = app.token("window", "officer", &["border_tourism"]);
+    let token = app.window();
     for path in [
         "/api/v1/permits/BT-YYG-2026-999999",
         "/api/v1/permits/%00%ff/pdf",
@@ -231,7 +231,7 @@ async fn unknown_fields_are_named_and_refused_on_every_json_route() {
     // The other JSON routes: each refuses a stray field before doing anything.
     let id = app.application(&token, traveller(2)).await;
     let admin = app.token("root", "admin", &[]);
-    let gate = app.token("gate", "checkpoint", &[]);
+    let gate = app.gate();
     for (who, path, body) in [
         (
             &token,
@@ -298,7 +298,7 @@ async fn unknown_fields_are_named_and_refused_on_every_json_route() {
 #[actix_web::test]
 async fn an_array_where_an_object_belongs_is_refused() {
     let app = TestApp::spawn().await;
-    let token = app.token("window", "officer", &["border_tourism"]);
+    let token = app.window();
     // Read by position, this was a traveller named 张伟 with a valid ID, stored.
     let by_position = json!([
         "张伟",
@@ -324,7 +324,7 @@ async fn an_array_where_an_object_belongs_is_refused() {
         "{body}"
     );
 
-    let gate = app.token("gate", "checkpoint", &[]);
+    let gate = app.gate();
     let body = app
         .refused(
             &gate,
@@ -384,7 +384,7 @@ async fn text_is_bounded_and_free_of_control_characters_on_every_route() {
     assert_eq!(record["status"], "uploaded", "nothing moved: {record}");
 
     // Everywhere else too, named by path: an escape sequence in a lane, a NUL in a device id.
-    let gate = app.token("gate", "checkpoint", &[]);
+    let gate = app.gate();
     let body = app
         .refused(
             &gate,

@@ -24,8 +24,8 @@ async fn printed_qr(app: &TestApp, token: &str, number: &str) -> String {
 #[actix_web::test]
 async fn a_printed_single_entry_pass_admits_one_trip_then_is_used() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
-    let gate = app.token("gate", "checkpoint", &[]);
+    let officer = app.window();
+    let gate = app.gate();
     let permit = app.issued_permit(&officer).await;
     let number = permit["number"].as_str().unwrap();
     let qr = printed_qr(&app, &officer, number).await;
@@ -64,9 +64,9 @@ async fn a_printed_single_entry_pass_admits_one_trip_then_is_used() {
 #[actix_web::test]
 async fn revoked_expired_not_yet_valid_and_unknown_are_refused_with_their_reason() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
-    let boss = app.token("boss", "supervisor", &[]);
-    let gate = app.token("gate", "checkpoint", &[]);
+    let officer = app.window();
+    let boss = app.boss();
+    let gate = app.gate();
     let revoked = app.issued_permit(&officer).await;
     app.revoke(&boss, revoked["number"].as_str().unwrap(), "lost").await;
     assert_eq!(
@@ -112,7 +112,7 @@ async fn pending_permits_are_refused_at_the_gate() {
     let app = TestApp::spawn().await;
     let li = app.token("li", "officer", &["border_trade"]);
     let wang = app.token("wang", "supervisor", &["border_trade"]);
-    let gate = app.token("gate", "checkpoint", &[]);
+    let gate = app.gate();
     let body = json!({"kind": "border_trade", "traveller": traveller(1), "plates": ["桂F12345"]});
     let permit = app
         .issued_after_approval((&li, &wang), &body, &DEFERRING_PORTRAIT)
@@ -180,7 +180,7 @@ async fn pending_permits_are_refused_at_the_gate() {
 #[actix_web::test]
 async fn portraits_refuse_what_is_not_a_photo_and_change_nothing() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
+    let officer = app.window();
     let id = app.application(&officer, traveller(2)).await;
     let put = |ctype: &'static str, body: Vec<u8>| app.put_portrait(&officer, &id, ctype, body);
     let res = put("text/plain", photo_png()).await;
@@ -210,8 +210,8 @@ async fn portraits_refuse_what_is_not_a_photo_and_change_nothing() {
 #[actix_web::test]
 async fn forged_altered_and_garbage_codes_are_refused_never_500() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
-    let gate = app.token("gate", "checkpoint", &[]);
+    let officer = app.window();
+    let gate = app.gate();
     let code = app.issued_permit(&officer).await["code"].as_str().unwrap().to_string();
     let raw = base45::decode(code.strip_prefix("BD1:").unwrap()).unwrap();
 
@@ -265,8 +265,8 @@ async fn forged_altered_and_garbage_codes_are_refused_never_500() {
 #[actix_web::test]
 async fn one_pass_scanned_at_many_lanes_at_once_is_admitted_once() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
-    let gate = app.token("gate", "checkpoint", &[]);
+    let officer = app.window();
+    let gate = app.gate();
     let code = app.issued_permit(&officer).await["code"].as_str().unwrap().to_string();
     let bodies: Vec<Value> = (0..10)
         .map(|i| json!({"code": code, "lane": format!("L{i}"), "direction": "exit"}))
@@ -291,9 +291,9 @@ async fn one_pass_scanned_at_many_lanes_at_once_is_admitted_once() {
 #[actix_web::test]
 async fn check_times_per_lane_end_at_cleared_or_the_next_scan() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
-    let gate = app.token("gate", "checkpoint", &[]);
-    let boss = app.token("boss", "supervisor", &[]);
+    let officer = app.window();
+    let gate = app.gate();
+    let boss = app.boss();
     let start = app.clock.now();
     let mut ids = Vec::new();
     // Scans at +0 s, +12 s and +30 s; the third vehicle is marked cleared at +40 s.
@@ -346,9 +346,9 @@ async fn check_times_per_lane_end_at_cleared_or_the_next_scan() {
 #[actix_web::test]
 async fn offline_verification_from_the_bundle_and_queued_crossings_upload_once() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
-    let boss = app.token("boss", "supervisor", &[]);
-    let gate = app.token("gate", "checkpoint", &[]);
+    let officer = app.window();
+    let boss = app.boss();
+    let gate = app.gate();
     let good = app.issued_permit(&officer).await;
     let revoked = app.issued_permit(&officer).await;
     let rn = revoked["number"].as_str().unwrap();
@@ -422,7 +422,7 @@ async fn offline_verification_from_the_bundle_and_queued_crossings_upload_once()
 async fn rotated_keys_keep_verifying_and_removed_keys_fail_their_permits() {
     let app = TestApp::spawn().await;
     let officer = app.token("window", "officer", &["border_tourism", "border_trade"]);
-    let gate = app.token("gate", "checkpoint", &[]);
+    let gate = app.gate();
     let old = app.issued_permit(&officer).await;
     let dir = app._dir.path().to_path_buf();
 
@@ -505,9 +505,9 @@ fn handheld(dir: &std::path::Path, flags: &str, codes: &[&str]) -> (bool, Vec<St
 #[actix_web::test]
 async fn deltas_since_a_version_carry_only_what_changed_and_the_handheld_merges_them() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
-    let boss = app.token("boss", "supervisor", &[]);
-    let gate = app.token("gate", "checkpoint", &[]);
+    let officer = app.window();
+    let boss = app.boss();
+    let gate = app.gate();
     let (a, b, c) = (
         app.issued_permit(&officer).await,
         app.issued_permit(&officer).await,
@@ -608,8 +608,8 @@ async fn deltas_since_a_version_carry_only_what_changed_and_the_handheld_merges_
 #[actix_web::test]
 async fn a_permit_never_outlives_its_signing_key() {
     let app = TestApp::spawn_with(|s| s.key_lifetime_days = 30).await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
-    let gate = app.token("gate", "checkpoint", &[]);
+    let officer = app.window();
+    let gate = app.gate();
     let keys: Value = app.public_json("/api/v1/keys").await;
     let parse = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
     assert_eq!(
@@ -652,8 +652,8 @@ async fn a_permit_never_outlives_its_signing_key() {
 #[actix_web::test]
 async fn a_return_on_a_pass_expired_abroad_is_admitted_with_an_overstay_warning() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
-    let gate = app.token("gate", "checkpoint", &[]);
+    let officer = app.window();
+    let gate = app.gate();
     let on_time = app.issued_permit(&officer).await;
     let late = app.issued_permit(&officer).await;
     let stayed = app.issued_permit(&officer).await;
@@ -732,7 +732,7 @@ async fn the_scan_page_route_answers_json_to_its_script_and_html_to_a_plain_form
     use crate::support::{Session, hidden};
     use reqwest::header::COOKIE;
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
+    let officer = app.window();
     let permit = app.issued_permit(&officer).await;
     let (user, password) = app.officer("gate", "checkpoint", &[]);
     let mut b = Session::signed_in(&app, &user, &password, None).await;

@@ -401,7 +401,7 @@ async fn a_trade_pass_through_the_pages_with_deferred_items_sla_and_calendar() {
 async fn the_scan_page_serves_its_script_and_takes_offline_crossings_with_its_token() {
     let app = TestApp::spawn().await;
     let (gate, pw) = app.officer("gate", "checkpoint", &[]);
-    let officer = app.token("window", "officer", &["border_tourism"]);
+    let officer = app.window();
     let code = app.issued_permit(&officer).await["code"].as_str().unwrap().to_string();
     let mut b = Session::new(&app);
     let (status, _, location, _) = b.login(&gate, &pw, Some("/desk")).await;

@@ -9,7 +9,7 @@ use crate::support::{TestApp, traveller};
 #[actix_web::test]
 async fn issue_on_the_spot_with_policy_validity_and_an_audit_trail() {
     let app = TestApp::spawn().await;
-    let token = app.token("window", "officer", &["border_tourism"]);
+    let token = app.window();
     let id = app.application(&token, traveller(1)).await;
     let application = app.get_json(&token, &format!("/api/v1/applications/{id}")).await;
     assert_eq!(application["status"], "submitted");
@@ -68,7 +68,7 @@ async fn issue_on_the_spot_with_policy_validity_and_an_audit_trail() {
 #[actix_web::test]
 async fn expiry_follows_the_clock() {
     let app = TestApp::spawn().await;
-    let token = app.token("window", "officer", &["border_tourism"]);
+    let token = app.window();
     let permit = app.issued_permit(&token).await;
     let path = format!("/api/v1/permits/{}", permit["number"].as_str().unwrap());
     app.clock.set(app.clock.now() + Duration::days(85));
@@ -82,8 +82,8 @@ async fn expiry_follows_the_clock() {
 #[actix_web::test]
 async fn supervisors_revoke_with_a_reason_once() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
-    let supervisor = app.token("boss", "supervisor", &[]);
+    let officer = app.window();
+    let supervisor = app.boss();
     let permit = app.issued_permit(&officer).await;
     let path = format!("/api/v1/permits/{}/revoke", permit["number"].as_str().unwrap());
 
@@ -115,7 +115,7 @@ async fn supervisors_revoke_with_a_reason_once() {
 #[actix_web::test]
 async fn an_idempotency_key_replays_the_same_permit_and_refuses_another_request() {
     let app = TestApp::spawn().await;
-    let token = app.token("window", "officer", &["border_tourism"]);
+    let token = app.window();
     let first = app.application(&token, traveller(1)).await;
     let second = app.application(&token, traveller(2)).await;
 
@@ -138,7 +138,7 @@ async fn an_idempotency_key_replays_the_same_permit_and_refuses_another_request(
 #[actix_web::test]
 async fn keys_are_published_and_verify_the_code() {
     let app = TestApp::spawn().await;
-    let token = app.token("window", "officer", &["border_tourism"]);
+    let token = app.window();
     let permit = app.issued_permit(&token).await;
     let keys: Value = app.public_json("/api/v1/keys").await;
     let body = crate::print::verify_code(&keys, permit["code"].as_str().unwrap()).expect("verifies");

@@ -45,7 +45,7 @@ async fn two_officers_accepting_one_application_at_once_one_wins() {
 #[actix_web::test]
 async fn issues_that_lose_the_race_give_their_serial_back() {
     let app = TestApp::spawn().await;
-    let token = app.token("window", "officer", &["border_tourism"]);
+    let token = app.window();
     let contested = app.application(&token, traveller(1)).await;
     let next = app.application(&token, traveller(2)).await;
     let answers = join_all((0..12).map(|_| app.issue(&token, &contested, None))).await;
@@ -71,9 +71,9 @@ async fn issues_that_lose_the_race_give_their_serial_back() {
 #[actix_web::test]
 async fn a_handheld_polling_deltas_during_revocations_and_scans_misses_none() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
-    let boss = app.token("boss", "supervisor", &[]);
-    let gate = app.token("gate", "checkpoint", &[]);
+    let officer = app.window();
+    let boss = app.boss();
+    let gate = app.gate();
     let permits = app.issued_permits(&officer, 16).await;
     let full = app.trust(&gate, None).await;
     let mut held = payload(&full)["version"].as_i64().unwrap();
@@ -144,8 +144,8 @@ async fn a_handheld_polling_deltas_during_revocations_and_scans_misses_none() {
 #[actix_web::test]
 async fn an_offline_upload_racing_an_online_scan_counts_one_trip() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
-    let gate = app.token("gate", "checkpoint", &[]);
+    let officer = app.window();
+    let gate = app.gate();
     let hand = app.token("hand", "checkpoint", &[]);
     let permits = app.issued_permits(&officer, 8).await;
     // Each pass leaves twice at once: a handheld that admitted it offline uploads, and a lane

@@ -156,6 +156,21 @@ impl TestApp {
         (username.into(), password)
     }
 
+    /// The window officer who takes and issues tourism passes ("window"): their token.
+    pub fn window(&self) -> String {
+        self.token("window", "officer", &["border_tourism"])
+    }
+
+    /// A lane's scanner at the checkpoint ("gate"): its token.
+    pub fn gate(&self) -> String {
+        self.token("gate", "checkpoint", &[])
+    }
+
+    /// A supervisor without a grant, who may revoke ("boss"): their token.
+    pub fn boss(&self) -> String {
+        self.token("boss", "supervisor", &[])
+    }
+
     /// Adds an officer and returns an API token for them.
     pub fn token(&self, username: &str, role: &str, grants: &[&str]) -> String {
         self.officer(username, role, grants);

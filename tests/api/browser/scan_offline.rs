@@ -23,9 +23,9 @@ fn queue_len() -> &'static str {
 #[actix_web::test]
 async fn the_scan_page_verifies_offline_from_its_bundle_and_delta_and_uploads_once() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
-    let boss = app.token("boss", "supervisor", &[]);
-    let gate = app.token("gate", "checkpoint", &[]);
+    let officer = app.window();
+    let boss = app.boss();
+    let gate = app.gate();
     let (user, password) = app.officer("lane5", "checkpoint", &[]);
     let permits = app.issued_permits(&officer, 4).await;
     let code = |i: usize| permits[i]["code"].as_str().unwrap().to_string();

@@ -54,7 +54,7 @@ async fn focused_and_empty(c: &Client) -> bool {
 #[actix_web::test]
 async fn after_each_verdict_the_field_is_focused_and_empty_and_the_verdict_is_stamped_then_cleared() {
     let app = TestApp::spawn_with(|s| s.verdict_clear_seconds = 3).await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
+    let officer = app.window();
     let (user, password) = app.officer("lane2", "checkpoint", &[]);
     let a = app.issued_permit(&officer).await;
     let b = app.issued_permit(&officer).await;
@@ -153,7 +153,7 @@ fn qr_video(code: &str, path: &std::path::Path) {
 #[actix_web::test]
 async fn a_qr_shown_to_the_camera_is_scanned_like_a_typed_code() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
+    let officer = app.window();
     let (user, password) = app.officer("lane3", "checkpoint", &[]);
     let permit = app.issued_permit(&officer).await;
     let code = permit["code"].as_str().unwrap().to_string();
@@ -278,7 +278,7 @@ async fn the_verdict_card_fits_a_phone_screen_and_the_page_passes_axe() {
 #[actix_web::test]
 async fn offline_a_typed_number_asks_for_the_qr_and_an_expired_pass_lets_its_holder_home() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
+    let officer = app.window();
     let (user, password) = app.officer("lane6", "checkpoint", &[]);
     let permit = app.issued_permit(&officer).await;
     let (code, number) = (
