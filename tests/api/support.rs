@@ -239,15 +239,8 @@ impl TestApp {
 
     /// Takes an application and returns its id.
     pub async fn application(&self, token: &str, traveller: Value) -> String {
-        let res = self
-            .post_json(
-                token,
-                "/api/v1/applications",
-                &json!({"kind": "border_tourism", "traveller": traveller}),
-            )
-            .await;
-        assert_eq!(res.status(), 201);
-        res.json::<Value>().await.expect("json")["id"]
+        self.take(token, &json!({"kind": "border_tourism", "traveller": traveller}))
+            .await["id"]
             .as_str()
             .expect("id")
             .to_string()
@@ -258,8 +251,7 @@ impl TestApp {
         let res = self
             .post_json(token, &format!("/api/v1/applications/{app_id}/receipt"), &json!({}))
             .await;
-        assert_eq!(res.status(), 201);
-        res.json::<Value>().await.expect("json")["lookup_code"]
+        expect_json(res, 201, &format!("print the receipt of {app_id}")).await["lookup_code"]
             .as_str()
             .expect("lookup_code")
             .to_string()
@@ -279,9 +271,7 @@ impl TestApp {
     /// Takes and issues a tourism pass; returns the permit JSON.
     pub async fn issued_permit(&self, token: &str) -> Value {
         let app = self.application(token, traveller(1)).await;
-        let res = self.issue(token, &app, None).await;
-        assert_eq!(res.status(), 201);
-        res.json().await.expect("json")
+        self.issued(token, &app).await
     }
 
     /// Issues `n` tourism passes, one after another; returns the permits.
