@@ -35,7 +35,7 @@ async fn an_officer_without_the_tourism_grant_cannot_take_or_issue() {
     let body: Value = res.json().await.unwrap();
     assert!(body["detail"].as_str().unwrap().contains("border_tourism"), "{body}");
 
-    let granted = app.token("window", "officer", &["border_tourism"]);
+    let granted = app.window();
     let id = app.application(&granted, traveller(1)).await;
     assert_eq!(app.issue(&trade_only, &id, None).await.status(), 403);
     let checkpoint = app.token("gate", "checkpoint", &["border_tourism"]);
@@ -48,7 +48,7 @@ async fn an_officer_without_the_tourism_grant_cannot_take_or_issue() {
 #[actix_web::test]
 async fn revoked_tokens_and_disabled_officers_stop_at_once() {
     let app = TestApp::spawn().await;
-    let token = app.token("window", "officer", &["border_tourism"]);
+    let token = app.window();
     assert_eq!(app.get(&token, "/api/v1/keys").await.status(), 200);
     let permit = app.issued_permit(&token).await;
     let path = format!("/api/v1/permits/{}", permit["number"].as_str().unwrap());

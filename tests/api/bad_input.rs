@@ -15,7 +15,7 @@ async fn unchanged(app: &TestApp) {
 #[actix_web::test]
 async fn malformed_json_is_400_oversized_is_413_wrong_type_is_415() {
     let app = TestApp::spawn().await;
-    let token = app.token("window", "officer", &["border_tourism"]);
+    let token = app.window();
     let post = |body: String, ct: &'static str| {
         app.client
             .post(app.url("/api/v1/applications"))
@@ -44,11 +44,11 @@ async fn malformed_json_is_400_oversized_is_413_wrong_type_is_415() {
 #[actix_web::test]
 async fn every_broken_field_is_listed_in_one_422() {
     let app = TestApp::spawn().await;
-    let token = app.token("window", "officer", &["border_tourism"]);
+    let token = app.window();
     let mut bad_check = cn_id("19900307", 123);
     bad_check.replace_range(17..18, if bad_check.ends_with('0') { "1" } else { "0" });
-    let res = app
-        .post_json(
+    let body = app
+        .refused(
             &token,
             "/api/v1/applications",
             &json!({"kind": "border_tourism", "traveller": {
@@ -57,8 +57,6 @@ async fn every_broken_field_is_listed_in_one_422() {
             }}),
         )
         .await;
-    assert_eq!(res.status(), 422);
-    let body: Value = res.json().await.unwrap();
     let errors = body["errors"].as_array().unwrap();
     let has = |field: &str, rule: &str| errors.iter().any(|e| e["field"] == field && e["rule"] == rule);
     assert!(has("traveller.name_zh", "chinese_characters"), "{body}");
@@ -73,15 +71,13 @@ async fn every_broken_field_is_listed_in_one_422() {
 
     let mut nul = traveller(1);
     nul["name_latin"] = json!("ZHANG\u{0}WEI");
-    let res = app
-        .post_json(
+    let body = app
+        .refused(
             &token,
             "/api/v1/applications",
             &json!({"kind": "border_tourism", "traveller": nul}),
         )
         .await;
-    assert_eq!(res.status(), 422);
-    let body: Value = res.json().await.unwrap();
     assert_eq!(body["errors"][0]["rule"], "printable");
     unchanged(&app).await;
 }
@@ -90,43 +86,37 @@ async fn every_broken_field_is_listed_in_one_422() {
 async fn wrong_types_kinds_and_eligibility_name_the_field() {
     let app = TestApp::spawn().await;
     let token = app.token("window", "officer", &["border_tourism", "border_trade"]);
-    let res = app
-        .post_json(
+    let body = app
+        .refused(
             &token,
             "/api/v1/applications",
             &json!({"kind": "border_tourism", "traveller": {"sex": 5}}),
         )
         .await;
-    assert_eq!(res.status(), 422);
-    let body: Value = res.json().await.unwrap();
     assert_eq!(body["errors"][0]["field"], "traveller.sex");
 
     let res = app.post_json(&token, "/api/v1/applications", &json!([1, 2])).await;
     assert_eq!(res.status(), 422);
 
-    let res = app
-        .post_json(
+    let body = app
+        .refused(
             &token,
             "/api/v1/applications",
             &json!({"kind": "visa", "traveller": traveller(1)}),
         )
         .await;
-    assert_eq!(res.status(), 422);
-    let body: Value = res.json().await.unwrap();
     assert_eq!(body["errors"][0]["field"], "kind");
 
     // The tourism pass is for holders of a Chinese resident ID (policy data).
     let vietnamese = json!({"name_latin": "Nguyễn Văn An", "nationality": "VNM", "sex": "M", "birth_date": "1985-01-02",
         "id_type": "vn_citizen_id", "id_number": "020085000123"});
-    let res = app
-        .post_json(
+    let body = app
+        .refused(
             &token,
             "/api/v1/applications",
             &json!({"kind": "border_tourism", "traveller": vietnamese}),
         )
         .await;
-    assert_eq!(res.status(), 422);
-    let body: Value = res.json().await.unwrap();
     assert_eq!(body["errors"][0]["field"], "traveller.id_type");
     assert_eq!(body["errors"][0]["rule"], "eligible");
     unchanged(&app).await;
@@ -135,7 +125,7 @@ async fn wrong_types_kinds_and_eligibility_name_the_field() {
 #[actix_web::test]
 async fn unknown_things_are_404_and_bad_keys_are_422() {
     let app = TestApp::spawn().await;
-    let token = app.token("window", "officer", &["border_tourism"]);
+    let token = app.window();
     for path in [
         "/api/v1/permits/BT-YYG-2026-999999",
         "/api/v1/permits/%00%ff/pdf",
@@ -227,15 +217,13 @@ async fn unknown_fields_are_named_and_refused_on_every_json_route() {
     // Nested and several at once, each with its path.
     let mut t = traveller(1);
     t["surname"] = json!("ZHANG");
-    let res = app
-        .post_json(
+    let body = app
+        .refused(
             &token,
             "/api/v1/applications",
             &json!({"kind": "border_tourism", "traveller": t, "fee_waive": true}),
         )
         .await;
-    assert_eq!(res.status(), 422);
-    let body: Value = res.json().await.unwrap();
     let fields: Vec<String> = rules(&body).into_iter().map(|(f, _)| f).collect();
     assert_eq!(fields, ["fee_waive", "traveller.surname"], "{body}");
     unchanged(&app).await;
@@ -243,7 +231,7 @@ async fn unknown_fields_are_named_and_refused_on_every_json_route() {
     // The other JSON routes: each refuses a stray field before doing anything.
     let id = app.application(&token, traveller(2)).await;
     let admin = app.token("root", "admin", &[]);
-    let gate = app.token("gate", "checkpoint", &[]);
+    let gate = app.gate();
     for (who, path, body) in [
         (
             &token,
@@ -276,9 +264,7 @@ async fn unknown_fields_are_named_and_refused_on_every_json_route() {
             json!({"crossings": [], "device": "d"}),
         ),
     ] {
-        let res = app.post_json(who, &path, &body).await;
-        assert_eq!(res.status(), 422, "{path}");
-        let problem: Value = res.json().await.unwrap();
+        let problem = app.refused(who, &path, &body).await;
         assert!(
             rules(&problem).iter().any(|(_, r)| r == "unknown_field"),
             "{path}: {problem}"
@@ -312,7 +298,7 @@ async fn unknown_fields_are_named_and_refused_on_every_json_route() {
 #[actix_web::test]
 async fn an_array_where_an_object_belongs_is_refused() {
     let app = TestApp::spawn().await;
-    let token = app.token("window", "officer", &["border_tourism"]);
+    let token = app.window();
     // Read by position, this was a traveller named 张伟 with a valid ID, stored.
     let by_position = json!([
         "张伟",
@@ -325,31 +311,27 @@ async fn an_array_where_an_object_belongs_is_refused() {
         "+8613800000000",
         null
     ]);
-    let res = app
-        .post_json(
+    let body = app
+        .refused(
             &token,
             "/api/v1/applications",
             &json!({"kind": "border_tourism", "traveller": by_position}),
         )
         .await;
-    assert_eq!(res.status(), 422);
-    let body: Value = res.json().await.unwrap();
     assert_eq!(rules(&body), [("traveller".to_string(), "type".to_string())], "{body}");
     assert!(
         body["errors"][0]["message"].as_str().unwrap().contains("an object"),
         "{body}"
     );
 
-    let gate = app.token("gate", "checkpoint", &[]);
-    let res = app
-        .post_json(
+    let gate = app.gate();
+    let body = app
+        .refused(
             &gate,
             "/api/v1/checkpoint/crossings",
             &json!({"crossings": [["c-1", "code", "H1", "exit", "2026-11-26T10:00:00Z", "admit", "ok", null]]}),
         )
         .await;
-    assert_eq!(res.status(), 422);
-    let body: Value = res.json().await.unwrap();
     assert_eq!(rules(&body)[0].0, "crossings[0]", "{body}");
     unchanged(&app).await;
     assert_eq!(app.count("crossings"), 0);
@@ -364,25 +346,21 @@ async fn text_is_bounded_and_free_of_control_characters_on_every_route() {
     let review = format!("/api/v1/applications/{id}/review");
 
     // An approval's reason was stored whatever it held: a NUL was a 500 on PostgreSQL.
-    let res = app
-        .post_json(&officer, &review, &json!({"result": "approved", "reason": "ok\u{0}"}))
+    let body = app
+        .refused(&officer, &review, &json!({"result": "approved", "reason": "ok\u{0}"}))
         .await;
-    assert_eq!(res.status(), 422);
-    let body: Value = res.json().await.unwrap();
     assert_eq!(
         rules(&body),
         [("reason".to_string(), "printable".to_string())],
         "{body}"
     );
-    let res = app
-        .post_json(
+    let body = app
+        .refused(
             &officer,
             &review,
             &json!({"result": "approved", "reason": "好".repeat(501)}),
         )
         .await;
-    assert_eq!(res.status(), 422);
-    let body: Value = res.json().await.unwrap();
     assert_eq!(
         rules(&body),
         [("reason".to_string(), "max_length".to_string())],
@@ -406,26 +384,18 @@ async fn text_is_bounded_and_free_of_control_characters_on_every_route() {
     assert_eq!(record["status"], "uploaded", "nothing moved: {record}");
 
     // Everywhere else too, named by path: an escape sequence in a lane, a NUL in a device id.
-    let gate = app.token("gate", "checkpoint", &[]);
-    let res = app
-        .post_json(
+    let gate = app.gate();
+    let body = app
+        .refused(
             &gate,
             "/api/v1/checkpoint/scans",
             &json!({"code": "BT-YYG-2026-000001", "lane": "H1\u{1b}[2J", "direction": "exit"}),
         )
         .await;
-    assert_eq!(res.status(), 422);
-    let body: Value = res.json().await.unwrap();
     assert_eq!(rules(&body), [("lane".to_string(), "printable".to_string())], "{body}");
-    let res = app
-        .post_json(
-            &gate,
+    let body = app.refused(&gate,
             "/api/v1/checkpoint/crossings",
-            &json!({"crossings": [{"client_id": "c\u{0}1", "code": "x", "lane": "H1", "direction": "exit", "at": "2026-11-26T10:00:00Z", "verdict": "admit", "reason": "ok"}]}),
-        )
-        .await;
-    assert_eq!(res.status(), 422);
-    let body: Value = res.json().await.unwrap();
+            &json!({"crossings": [{"client_id": "c\u{0}1", "code": "x", "lane": "H1", "direction": "exit", "at": "2026-11-26T10:00:00Z", "verdict": "admit", "reason": "ok"}]})).await;
     assert_eq!(
         rules(&body)[0],
         ("crossings[0].client_id".to_string(), "printable".to_string()),

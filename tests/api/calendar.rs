@@ -3,13 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, china, cn_id};
-
-fn trade(traveller: Value, plates: Value) -> Value {
-    json!({"kind": "border_trade", "traveller": traveller,
-        "enterprise": {"name": "凭祥市友谊边贸有限公司", "credit_code": "91350100M000100Y43"},
-        "plates": plates})
-}
+use crate::support::{ALL_TRADE_ITEMS, TestApp, china, cn_id, trade};
 
 fn chinese_traveller(seq: u32) -> Value {
     json!({"name_zh": "张伟", "name_latin": "ZHANG WEI", "nationality": "CHN", "sex": "M",
@@ -51,15 +45,12 @@ async fn a_decomposed_vietnamese_name_is_taken_and_stored_composed() {
 async fn vietnamese_plates_typed_any_way_are_stored_canonical_and_impossible_ones_refused() {
     let app = TestApp::spawn().await;
     let token = app.token("li", "officer", &["border_trade"]);
-    let res = app
-        .post_json(
+    let body = app
+        .take(
             &token,
-            "/api/v1/applications",
             &trade(chinese_traveller(1), json!(["12c12345", "12C 1234", "桂F 12345"])),
         )
         .await;
-    assert_eq!(res.status(), 201);
-    let body: Value = res.json().await.unwrap();
     assert_eq!(body["plates"], json!(["12C-123.45", "12C-1234", "桂F12345"]));
 
     for (plate, rule) in [
@@ -69,15 +60,13 @@ async fn vietnamese_plates_typed_any_way_are_stored_canonical_and_impossible_one
         ("12C-123", "plate_format"),
     ] {
         let before = app.count("applications");
-        let res = app
-            .post_json(
+        let body = app
+            .refused(
                 &token,
                 "/api/v1/applications",
                 &trade(chinese_traveller(3), json!([plate])),
             )
             .await;
-        assert_eq!(res.status(), 422, "{plate}");
-        let body: Value = res.json().await.unwrap();
         let errors = body["errors"].as_array().unwrap();
         assert!(
             errors.iter().any(|e| e["field"] == "plates[0]" && e["rule"] == rule),
@@ -91,12 +80,7 @@ async fn vietnamese_plates_typed_any_way_are_stored_canonical_and_impossible_one
 async fn a_year_without_its_schedule_is_provisional_with_statutory_holidays() {
     let app = TestApp::spawn().await;
     let token = app.token("li", "officer", &["border_trade"]);
-    let y27: Value = app
-        .get(&token, "/api/v1/calendar?year=2027")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let y27 = app.get_json(&token, "/api/v1/calendar?year=2027").await;
     assert_eq!(y27["provisional"], true);
     let days = y27["days"].as_array().unwrap();
     for date in [
@@ -114,12 +98,7 @@ async fn a_year_without_its_schedule_is_provisional_with_statutory_holidays() {
         );
     }
     assert!(days.iter().all(|d| d["kind"] == "holiday"), "no make-up days computed");
-    let y26: Value = app
-        .get(&token, "/api/v1/calendar?year=2026")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let y26 = app.get_json(&token, "/api/v1/calendar?year=2026").await;
     assert_eq!(y26["provisional"], false);
     assert!(y26["days"].as_array().unwrap().iter().all(|d| d["computed"] == false));
 
@@ -135,47 +114,21 @@ async fn a_year_without_its_schedule_is_provisional_with_statutory_holidays() {
     // Accepted on Thu 31 Dec 2026 after closing, one working day: not Fri 1 Jan 2027 (New
     // Year's Day) but from Mon 4 Jan, due Tue 5 Jan.
     app.clock.set(china(2026, 12, 31, 18, 0));
-    let res = app
-        .post_json(
-            &token,
-            "/api/v1/applications",
-            &trade(chinese_traveller(5), json!(["12C-123.45"])),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
-    let materials = [
-        "application_form",
-        "resident_id",
-        "trade_proof",
-        "vehicle_licence",
-        "portrait",
-    ];
-    let res = app
-        .post_json(
-            &token,
-            &format!("/api/v1/applications/{id}/accept"),
-            &json!({"materials": materials}),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    assert_eq!(
-        res.json::<Value>().await.unwrap()["due_at"],
-        "2027-01-05T17:30:00+08:00"
-    );
+    let id = app
+        .take(&token, &trade(chinese_traveller(5), json!(["12C-123.45"])))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let accepted = app.accept(&token, &id, &ALL_TRADE_ITEMS).await;
+    assert_eq!(accepted["due_at"], "2027-01-05T17:30:00+08:00");
 }
 
 #[actix_web::test]
 async fn the_calendar_refuses_senseless_days_and_asks_before_replacing_a_published_one() {
     let app = TestApp::spawn().await;
     let admin = app.token("root", "admin", &[]);
-    let put = |date: &str, body: Value| {
-        app.client
-            .put(app.url(&format!("/api/v1/calendar/{date}")))
-            .bearer_auth(&admin)
-            .json(&body)
-            .send()
-    };
+    let put = |date: &'static str, body: Value| app.put_day(&admin, date, body);
     let refused = |res: reqwest::Response| async move {
         assert_eq!(res.status(), 422);
         let body: Value = res.json().await.unwrap();
@@ -187,28 +140,17 @@ async fn the_calendar_refuses_senseless_days_and_asks_before_replacing_a_publish
     };
     let before = app.count("audit_log");
     // Fri 27 Nov 2026 is a working day already.
-    let res = put("2026-11-27", json!({"kind": "workday", "name": "调休"}))
-        .await
-        .unwrap();
+    let res = put("2026-11-27", json!({"kind": "workday", "name": "调休"})).await;
     assert_eq!(refused(res).await, ("kind".into(), "workday_on_weekday".into()));
     // 1 Oct 2026 is National Day already.
-    let res = put("2026-10-01", json!({"kind": "holiday", "name": "x"}))
-        .await
-        .unwrap();
+    let res = put("2026-10-01", json!({"kind": "holiday", "name": "x"})).await;
     assert_eq!(refused(res).await, ("date".into(), "already_holiday".into()));
     // Sat 14 Feb 2026 is a published make-up working day: not replaced without confirmation.
-    let res = put("2026-02-14", json!({"kind": "holiday", "name": "春节"}))
-        .await
-        .unwrap();
+    let res = put("2026-02-14", json!({"kind": "holiday", "name": "春节"})).await;
     assert_eq!(refused(res).await, ("confirm".into(), "confirm_replace".into()));
     assert_eq!(app.count("audit_log"), before, "nothing changed");
     let token = app.token("li", "officer", &[]);
-    let y26: Value = app
-        .get(&token, "/api/v1/calendar?year=2026")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let y26 = app.get_json(&token, "/api/v1/calendar?year=2026").await;
     assert!(
         y26["days"]
             .as_array()
@@ -221,36 +163,22 @@ async fn the_calendar_refuses_senseless_days_and_asks_before_replacing_a_publish
         "2026-02-14",
         json!({"kind": "holiday", "name": "春节", "confirm": true}),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(res.status(), 200);
-    let trail = app
-        .ctx
-        .db
-        .run_blocking(|c| borderdesk::db::audit::for_entity(c, "calendar_day", "2026-02-14"))
-        .unwrap();
+    let trail = app.audit("calendar_day", "2026-02-14");
     assert_eq!(trail.len(), 1);
     assert!(trail[0].before_json.as_deref().unwrap_or("").contains("workday"));
     // Removing a day as published asks first too; an edited day goes at once.
-    let delete = |date: &str, confirm: &str| {
-        app.client
-            .delete(app.url(&format!("/api/v1/calendar/{date}{confirm}")))
-            .bearer_auth(&admin)
-            .send()
-    };
-    let res = delete("2026-10-10", "").await.unwrap();
+    let res = app.delete_day(&admin, "2026-10-10").await;
     assert_eq!(refused(res).await, ("confirm".into(), "confirm_remove".into()));
-    assert_eq!(delete("2026-10-10", "?confirm=true").await.unwrap().status(), 204);
-    assert_eq!(delete("2026-02-14", "").await.unwrap().status(), 204);
+    let res = app.delete_day(&admin, "2026-10-10?confirm=true").await;
+    assert_eq!(res.status(), 204);
+    assert_eq!(app.delete_day(&admin, "2026-02-14").await.status(), 204);
     // A make-up working day on a weekday of a provisional year is refused as anywhere; a
     // weekend make-up day is fine.
-    let res = put("2027-02-10", json!({"kind": "workday", "name": "x"}))
-        .await
-        .unwrap();
+    let res = put("2027-02-10", json!({"kind": "workday", "name": "x"})).await;
     assert_eq!(refused(res).await, ("kind".into(), "workday_on_weekday".into()));
-    let res = put("2027-02-20", json!({"kind": "workday", "name": "春节调休上班"}))
-        .await
-        .unwrap();
+    let res = put("2027-02-20", json!({"kind": "workday", "name": "春节调休上班"})).await;
     assert_eq!(res.status(), 200);
 }
 

@@ -8,7 +8,7 @@ use chrono::Duration;
 use futures::future::join_all;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, payload, scan, traveller};
+use crate::support::{DEFERRING_PORTRAIT, TestApp, payload, photo_png, scan, traveller};
 
 fn reason(v: &Value) -> &str {
     v["reason"].as_str().unwrap()
@@ -16,12 +16,7 @@ fn reason(v: &Value) -> &str {
 
 /// The permit's QR code as a scanner reads it from the printed PDF.
 async fn printed_qr(app: &TestApp, token: &str, number: &str) -> String {
-    let pdf = app
-        .get(token, &format!("/api/v1/permits/{number}/pdf"))
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let pdf = app.permit_pdf(token, number).await;
     let page = crate::tools::rasterise(&pdf, 300.0);
     crate::tools::decode(&page, rxing::BarcodeFormat::QR_CODE).unwrap_or_default()
 }
@@ -29,8 +24,8 @@ async fn printed_qr(app: &TestApp, token: &str, number: &str) -> String {
 #[actix_web::test]
 async fn a_printed_single_entry_pass_admits_one_trip_then_is_used() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
-    let gate = app.token("gate", "checkpoint", &[]);
+    let officer = app.window();
+    let gate = app.gate();
     let permit = app.issued_permit(&officer).await;
     let number = permit["number"].as_str().unwrap();
     let qr = printed_qr(&app, &officer, number).await;
@@ -53,12 +48,7 @@ async fn a_printed_single_entry_pass_admits_one_trip_then_is_used() {
     assert_eq!(v["verdict"], "admit");
     let v = scan(&app, &gate, &qr, "exit").await;
     assert_eq!(reason(&v), "used");
-    let p: Value = app
-        .get(&officer, &format!("/api/v1/permits/{number}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let p = app.permit(&officer, number).await;
     assert_eq!(
         (p["status"].as_str(), p["entries_used"].as_i64()),
         (Some("used"), Some(1))
@@ -74,17 +64,11 @@ async fn a_printed_single_entry_pass_admits_one_trip_then_is_used() {
 #[actix_web::test]
 async fn revoked_expired_not_yet_valid_and_unknown_are_refused_with_their_reason() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
-    let boss = app.token("boss", "supervisor", &[]);
-    let gate = app.token("gate", "checkpoint", &[]);
+    let officer = app.window();
+    let boss = app.boss();
+    let gate = app.gate();
     let revoked = app.issued_permit(&officer).await;
-    let n = revoked["number"].as_str().unwrap();
-    app.post_json(
-        &boss,
-        &format!("/api/v1/permits/{n}/revoke"),
-        &json!({"reason": "lost"}),
-    )
-    .await;
+    app.revoke(&boss, revoked["number"].as_str().unwrap(), "lost").await;
     assert_eq!(
         reason(&scan(&app, &gate, revoked["code"].as_str().unwrap(), "exit").await),
         "revoked"
@@ -113,15 +97,13 @@ async fn revoked_expired_not_yet_valid_and_unknown_are_refused_with_their_reason
         .status(),
         403
     );
-    let res = app
-        .post_json(
+    let body = app
+        .refused(
             &gate,
             "/api/v1/checkpoint/scans",
             &json!({"code": code, "lane": "", "direction": "sideways"}),
         )
         .await;
-    assert_eq!(res.status(), 422);
-    let body: Value = res.json().await.unwrap();
     assert_eq!(body["errors"].as_array().unwrap().len(), 2);
 }
 
@@ -130,24 +112,12 @@ async fn pending_permits_are_refused_at_the_gate() {
     let app = TestApp::spawn().await;
     let li = app.token("li", "officer", &["border_trade"]);
     let wang = app.token("wang", "supervisor", &["border_trade"]);
-    let gate = app.token("gate", "checkpoint", &[]);
-    let res = app
-        .post_json(
-            &li,
-            "/api/v1/applications",
-            &json!({"kind": "border_trade", "traveller": traveller(1), "plates": ["桂F12345"]}),
-        )
+    let gate = app.gate();
+    let body = json!({"kind": "border_trade", "traveller": traveller(1), "plates": ["桂F12345"]});
+    let permit = app
+        .issued_after_approval((&li, &wang), &body, &DEFERRING_PORTRAIT)
         .await;
-    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
-    app.post_json(
-        &li,
-        &format!("/api/v1/applications/{id}/accept"),
-        &json!({"materials": ["application_form", "resident_id", "trade_proof", "vehicle_licence"]}),
-    )
-    .await;
-    app.post_json(&wang, &format!("/api/v1/applications/{id}/approve"), &json!({}))
-        .await;
-    let permit: Value = app.issue(&wang, &id, None).await.json().await.unwrap();
+    let id = permit["application_id"].as_str().unwrap();
     let v = scan(&app, &gate, permit["code"].as_str().unwrap(), "exit").await;
     assert_eq!(reason(&v), "pending");
     assert_eq!(v["message_en"], "materials/portrait pending");
@@ -156,8 +126,7 @@ async fn pending_permits_are_refused_at_the_gate() {
         json!(["桂F12345"]),
         "the vehicle is shown with the verdict"
     );
-    let bundle: Value = app.get(&gate, "/api/v1/checkpoint/trust").await.json().await.unwrap();
-    let payload: Value = serde_json::from_str(bundle["payload"].as_str().unwrap()).unwrap();
+    let payload = payload(&app.trust(&gate, None).await);
     let listed = &payload["permits"];
     assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
     assert_eq!(
@@ -173,30 +142,11 @@ async fn pending_permits_are_refused_at_the_gate() {
     );
     // The portrait is taken and uploaded: that supplies the deferred item, and it is a change
     // offline verifiers get in the next delta.
-    let put = |token: &str, ctype: &str, body: Vec<u8>| {
-        app.client
-            .put(app.url(&format!("/api/v1/applications/{id}/portrait")))
-            .bearer_auth(token)
-            .header("Content-Type", ctype)
-            .body(body)
-            .send()
-    };
-    assert_eq!(
-        put(&gate, "image/png", crate::support::photo_png())
-            .await
-            .unwrap()
-            .status(),
-        403
-    );
-    let res = put(&li, "image/png", crate::support::photo_png()).await.unwrap();
+    let res = app.put_portrait(&gate, id, "image/png", photo_png()).await;
+    assert_eq!(res.status(), 403);
+    let res = app.put_portrait(&li, id, "image/png", photo_png()).await;
     assert_eq!(res.status(), 204);
-    let delta: Value = app
-        .get(&gate, &format!("/api/v1/checkpoint/trust?since={version}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let delta: Value = serde_json::from_str(delta["payload"].as_str().unwrap()).unwrap();
+    let delta = crate::support::payload(&app.trust(&gate, Some(version)).await);
     assert_eq!(delta["since"].as_i64(), Some(version));
     assert_eq!(
         delta["permits"],
@@ -217,15 +167,7 @@ async fn pending_permits_are_refused_at_the_gate() {
     assert_eq!(app.get(&admin, &photo).await.status(), 403);
     assert_eq!(app.client.get(app.url(&photo)).send().await.unwrap().status(), 401);
     // The printed permit carries it.
-    let pdf = app
-        .get(
-            &li,
-            &format!("/api/v1/permits/{}/pdf", permit["number"].as_str().unwrap()),
-        )
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let pdf = app.permit_pdf(&li, permit["number"].as_str().unwrap()).await;
     assert!(
         String::from_utf8_lossy(&pdf).contains("/DCTDecode"),
         "the portrait as its JPEG"
@@ -238,43 +180,24 @@ async fn pending_permits_are_refused_at_the_gate() {
 #[actix_web::test]
 async fn portraits_refuse_what_is_not_a_photo_and_change_nothing() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
+    let officer = app.window();
     let id = app.application(&officer, traveller(2)).await;
-    let url = app.url(&format!("/api/v1/applications/{id}/portrait"));
-    let put = |ctype: &str, body: Vec<u8>| {
-        app.client
-            .put(&url)
-            .bearer_auth(&officer)
-            .header("Content-Type", ctype)
-            .body(body)
-            .send()
-    };
-    let res = put("text/plain", crate::support::photo_png()).await.unwrap();
+    let put = |ctype: &'static str, body: Vec<u8>| app.put_portrait(&officer, &id, ctype, body);
+    let res = put("text/plain", photo_png()).await;
     assert_eq!(res.status(), 415);
     assert!(res.text().await.unwrap().contains("image/jpeg or image/png"));
-    let res = put("image/jpeg", b"\xff\xd8 not really".to_vec()).await.unwrap();
+    let res = put("image/jpeg", b"\xff\xd8 not really".to_vec()).await;
     assert_eq!(res.status(), 422);
     let problem: Value = res.json().await.unwrap();
     assert_eq!(problem["errors"][0]["field"], "photo", "{problem}");
-    let res = put("image/png", vec![0x89; 13 * 1024 * 1024]).await.unwrap();
+    let res = put("image/png", vec![0x89; 13 * 1024 * 1024]).await;
     assert_eq!(res.status(), 413);
     let res = app
-        .client
-        .put(app.url("/api/v1/applications/no-such-application/portrait"))
-        .bearer_auth(&officer)
-        .header("Content-Type", "image/png")
-        .body(crate::support::photo_png())
-        .send()
-        .await
-        .unwrap();
+        .put_portrait(&officer, "no-such-application", "image/png", photo_png())
+        .await;
     assert_eq!(res.status(), 404);
     assert_eq!(app.count("portraits"), 0);
-    let app_json: Value = app
-        .get(&officer, &format!("/api/v1/applications/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let app_json = app.get_json(&officer, &format!("/api/v1/applications/{id}")).await;
     assert!(app_json["portrait_at"].is_null());
     assert_eq!(
         app.get(&officer, &format!("/api/v1/applications/{id}/portrait"))
@@ -287,8 +210,8 @@ async fn portraits_refuse_what_is_not_a_photo_and_change_nothing() {
 #[actix_web::test]
 async fn forged_altered_and_garbage_codes_are_refused_never_500() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
-    let gate = app.token("gate", "checkpoint", &[]);
+    let officer = app.window();
+    let gate = app.gate();
     let code = app.issued_permit(&officer).await["code"].as_str().unwrap().to_string();
     let raw = base45::decode(code.strip_prefix("BD1:").unwrap()).unwrap();
 
@@ -342,8 +265,8 @@ async fn forged_altered_and_garbage_codes_are_refused_never_500() {
 #[actix_web::test]
 async fn one_pass_scanned_at_many_lanes_at_once_is_admitted_once() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
-    let gate = app.token("gate", "checkpoint", &[]);
+    let officer = app.window();
+    let gate = app.gate();
     let code = app.issued_permit(&officer).await["code"].as_str().unwrap().to_string();
     let bodies: Vec<Value> = (0..10)
         .map(|i| json!({"code": code, "lane": format!("L{i}"), "direction": "exit"}))
@@ -368,9 +291,9 @@ async fn one_pass_scanned_at_many_lanes_at_once_is_admitted_once() {
 #[actix_web::test]
 async fn check_times_per_lane_end_at_cleared_or_the_next_scan() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
-    let gate = app.token("gate", "checkpoint", &[]);
-    let boss = app.token("boss", "supervisor", &[]);
+    let officer = app.window();
+    let gate = app.gate();
+    let boss = app.boss();
     let start = app.clock.now();
     let mut ids = Vec::new();
     // Scans at +0 s, +12 s and +30 s; the third vehicle is marked cleared at +40 s.
@@ -407,12 +330,7 @@ async fn check_times_per_lane_end_at_cleared_or_the_next_scan() {
     );
     assert_eq!(app.count("audit_log"), audited + 1, "a refused clear writes nothing");
     // A scan at another lane much later does not count as a long check at YYG-C1.
-    let stats: Value = app
-        .get(&boss, "/api/v1/checkpoint/lanes?window_minutes=30")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let stats = app.get_json(&boss, "/api/v1/checkpoint/lanes?window_minutes=30").await;
     let lane = stats
         .as_array()
         .unwrap()
@@ -428,53 +346,37 @@ async fn check_times_per_lane_end_at_cleared_or_the_next_scan() {
 #[actix_web::test]
 async fn offline_verification_from_the_bundle_and_queued_crossings_upload_once() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
-    let boss = app.token("boss", "supervisor", &[]);
-    let gate = app.token("gate", "checkpoint", &[]);
+    let officer = app.window();
+    let boss = app.boss();
+    let gate = app.gate();
     let good = app.issued_permit(&officer).await;
     let revoked = app.issued_permit(&officer).await;
     let rn = revoked["number"].as_str().unwrap();
-    app.post_json(
-        &boss,
-        &format!("/api/v1/permits/{rn}/revoke"),
-        &json!({"reason": "lost"}),
-    )
-    .await;
+    app.revoke(&boss, rn, "lost").await;
 
     // The device takes the bundle and the keys while online.
-    let bundle: Value = app.get(&gate, "/api/v1/checkpoint/trust").await.json().await.unwrap();
-    let payload: Value = serde_json::from_str(bundle["payload"].as_str().unwrap()).unwrap();
+    let bundle = app.trust(&gate, None).await;
+    let payload = payload(&bundle);
     assert_eq!(payload["permits"][0]["number"], json!(rn));
     assert_eq!(payload["permits"][0]["standing"], "revoked");
     assert_eq!(payload["permits"].as_array().unwrap().len(), 1);
     let keys: Value = app.public_json("/api/v1/keys").await;
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("bundle.json"), bundle.to_string()).unwrap();
-    std::fs::write(dir.path().join("keys.json"), keys.to_string()).unwrap();
-    let queue = dir.path().join("queue.json");
+    let path = |name: &str| dir.path().join(name);
+    std::fs::write(path("bundle.json"), bundle.to_string()).unwrap();
+    std::fs::write(path("keys.json"), keys.to_string()).unwrap();
 
     // Offline: the CLI reads only its files.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_borderdesk"))
-        .env("BORDERDESK_LOG", "error")
-        .args(["verify", "--lane", "H1", "--direction", "exit", "--bundle"])
-        .arg(dir.path().join("bundle.json"))
-        .arg("--anchor")
-        .arg(dir.path().join("keys.json"))
-        .arg("--queue")
-        .arg(&queue)
-        .args([
+    let (ok, lines, err) = handheld(
+        dir.path(),
+        "--lane H1 --direction exit --bundle @bundle.json --anchor @keys.json --queue @queue.json",
+        &[
             good["code"].as_str().unwrap(),
             revoked["code"].as_str().unwrap(),
             "garbage",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let lines: Vec<String> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect();
+        ],
+    );
+    assert!(ok, "{err}");
     assert!(
         lines[0].starts_with("ADMIT  ok") && lines[0].contains(" 0h00m old"),
         "{lines:?}"
@@ -485,50 +387,29 @@ async fn offline_verification_from_the_bundle_and_queued_crossings_upload_once()
     // A tampered bundle is refused outright.
     let mut tampered = bundle.clone();
     tampered["payload"] = json!(bundle["payload"].as_str().unwrap().replace(rn, "BT-YYG-2026-999999"));
-    std::fs::write(dir.path().join("bad.json"), tampered.to_string()).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_borderdesk"))
-        .args(["verify", "--bundle"])
-        .arg(dir.path().join("bad.json"))
-        .arg("--anchor")
-        .arg(dir.path().join("keys.json"))
-        .arg(revoked["code"].as_str().unwrap())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("does not verify"));
+    std::fs::write(path("bad.json"), tampered.to_string()).unwrap();
+    let (ok, _, err) = handheld(
+        dir.path(),
+        "--bundle @bad.json --anchor @keys.json",
+        &[revoked["code"].as_str().unwrap()],
+    );
+    assert!(!ok);
+    assert!(err.contains("does not verify"), "{err}");
 
     // Back online: the queue uploads once, and the admitted trip counts on the permit.
-    let body: Value = serde_json::from_str(&std::fs::read_to_string(&queue).unwrap()).unwrap();
-    let first: Value = app
-        .post_json(&gate, "/api/v1/checkpoint/crossings", &body)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body: Value = serde_json::from_str(&std::fs::read_to_string(path("queue.json")).unwrap()).unwrap();
+    let first = app.upload_crossings(&gate, &body).await;
     assert_eq!(
         (first["recorded"].as_u64(), first["already"].as_u64()),
         (Some(3), Some(0))
     );
-    let again: Value = app
-        .post_json(&gate, "/api/v1/checkpoint/crossings", &body)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let again = app.upload_crossings(&gate, &body).await;
     assert_eq!(
         (again["recorded"].as_u64(), again["already"].as_u64()),
         (Some(0), Some(3))
     );
     assert_eq!(app.count("crossings"), 3);
-    let p: Value = app
-        .get(
-            &officer,
-            &format!("/api/v1/permits/{}", good["number"].as_str().unwrap()),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let p = app.permit(&officer, good["number"].as_str().unwrap()).await;
     assert_eq!(p["entries_used"], 1);
     assert_eq!(
         reason(&scan(&app, &gate, good["code"].as_str().unwrap(), "exit").await),
@@ -541,7 +422,7 @@ async fn offline_verification_from_the_bundle_and_queued_crossings_upload_once()
 async fn rotated_keys_keep_verifying_and_removed_keys_fail_their_permits() {
     let app = TestApp::spawn().await;
     let officer = app.token("window", "officer", &["border_tourism", "border_trade"]);
-    let gate = app.token("gate", "checkpoint", &[]);
+    let gate = app.gate();
     let old = app.issued_permit(&officer).await;
     let dir = app._dir.path().to_path_buf();
 
@@ -569,8 +450,7 @@ async fn rotated_keys_keep_verifying_and_removed_keys_fail_their_permits() {
             .unwrap()
             .contains("rotate")
     );
-    let bundle: Value = app.get(&gate, "/api/v1/checkpoint/trust").await.json().await.unwrap();
-    let payload: Value = serde_json::from_str(bundle["payload"].as_str().unwrap()).unwrap();
+    let payload = payload(&app.trust(&gate, None).await);
     let kids: Vec<&str> = payload["keys"]
         .as_array()
         .unwrap()
@@ -595,12 +475,19 @@ async fn rotated_keys_keep_verifying_and_removed_keys_fail_their_permits() {
     );
 }
 
-/// Runs the handheld's `borderdesk verify` and returns its exit status, lines and errors.
-fn handheld(args: &[&std::ffi::OsStr]) -> (bool, Vec<String>, String) {
+/// Runs the handheld's `borderdesk verify` with `flags` (split at spaces; `@name` is that file
+/// in `dir`) and the scanned `codes` (which may hold spaces), and returns its exit status, lines
+/// and errors.
+fn handheld(dir: &std::path::Path, flags: &str, codes: &[&str]) -> (bool, Vec<String>, String) {
+    let flags = flags.split_whitespace().map(|f| match f.strip_prefix('@') {
+        Some(name) => dir.join(name).into_os_string(),
+        None => f.into(),
+    });
     let out = Command::new(env!("CARGO_BIN_EXE_borderdesk"))
         .env("BORDERDESK_LOG", "error")
         .arg("verify")
-        .args(args)
+        .args(flags)
+        .args(codes)
         .output()
         .unwrap();
     let lines = String::from_utf8(out.stdout)
@@ -618,15 +505,15 @@ fn handheld(args: &[&std::ffi::OsStr]) -> (bool, Vec<String>, String) {
 #[actix_web::test]
 async fn deltas_since_a_version_carry_only_what_changed_and_the_handheld_merges_them() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
-    let boss = app.token("boss", "supervisor", &[]);
-    let gate = app.token("gate", "checkpoint", &[]);
+    let officer = app.window();
+    let boss = app.boss();
+    let gate = app.gate();
     let (a, b, c) = (
         app.issued_permit(&officer).await,
         app.issued_permit(&officer).await,
         app.issued_permit(&officer).await,
     );
-    let full: Value = app.get(&gate, "/api/v1/checkpoint/trust").await.json().await.unwrap();
+    let full = app.trust(&gate, None).await;
     let v0 = payload(&full)["version"].as_i64().unwrap();
     assert_eq!(
         payload(&full)["permits"],
@@ -642,18 +529,8 @@ async fn deltas_since_a_version_carry_only_what_changed_and_the_handheld_merges_
         "admit"
     );
     let bn = b["number"].as_str().unwrap();
-    app.post_json(
-        &boss,
-        &format!("/api/v1/permits/{bn}/revoke"),
-        &json!({"reason": "lost"}),
-    )
-    .await;
-    let delta: Value = app
-        .get(&gate, &format!("/api/v1/checkpoint/trust?since={v0}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    app.revoke(&boss, bn, "lost").await;
+    let delta = app.trust(&gate, Some(v0)).await;
     let d = payload(&delta);
     assert!(d["version"].as_i64().unwrap() > v0);
     assert_eq!(d["since"].as_i64(), Some(v0));
@@ -666,20 +543,10 @@ async fn deltas_since_a_version_carry_only_what_changed_and_the_handheld_merges_
     let mut expected = vec![(a["number"].as_str().unwrap(), "out"), (bn, "revoked")];
     expected.sort();
     assert_eq!(changed, expected, "only what changed since the version held");
-    let nothing: Value = app
-        .get(&gate, &format!("/api/v1/checkpoint/trust?since={}", d["version"]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let nothing = app.trust(&gate, d["version"].as_i64()).await;
     assert_eq!(payload(&nothing)["permits"], json!([]));
     // A version the hall never gave out (another database): a full bundle replaces the device's data.
-    let ahead: Value = app
-        .get(&gate, "/api/v1/checkpoint/trust?since=999999999")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let ahead = app.trust(&gate, Some(999_999_999)).await;
     assert!(payload(&ahead).get("since").is_none());
     assert_eq!(payload(&ahead)["permits"].as_array().unwrap().len(), 2);
     for bad in ["abc", "-1"] {
@@ -696,21 +563,15 @@ async fn deltas_since_a_version_carry_only_what_changed_and_the_handheld_merges_
     std::fs::write(path("full.json"), full.to_string()).unwrap();
     std::fs::write(path("delta.json"), delta.to_string()).unwrap();
     std::fs::write(path("keys.json"), keys.to_string()).unwrap();
-    let (ok, lines, err) = handheld(&[
-        "--direction".as_ref(),
-        "exit".as_ref(),
-        "--anchor".as_ref(),
-        path("keys.json").as_os_str(),
-        "--state".as_ref(),
-        path("state.json").as_os_str(),
-        "--bundle".as_ref(),
-        path("full.json").as_os_str(),
-        "--bundle".as_ref(),
-        path("delta.json").as_os_str(),
-        a["code"].as_str().unwrap().as_ref(),
-        b["code"].as_str().unwrap().as_ref(),
-        c["code"].as_str().unwrap().as_ref(),
-    ]);
+    let (ok, lines, err) = handheld(
+        dir.path(),
+        "--direction exit --anchor @keys.json --state @state.json --bundle @full.json --bundle @delta.json",
+        &[
+            a["code"].as_str().unwrap(),
+            b["code"].as_str().unwrap(),
+            c["code"].as_str().unwrap(),
+        ],
+    );
     assert!(ok, "{err}");
     assert!(
         lines[0].starts_with("REJECT wrong_direction"),
@@ -720,48 +581,35 @@ async fn deltas_since_a_version_carry_only_what_changed_and_the_handheld_merges_
     assert!(lines[2].starts_with("ADMIT  ok"), "{lines:?}");
     assert!(lines[2].contains(&format!("bundle v{}", d["version"])), "{lines:?}");
     // Its own offline exit of C is remembered in its state: C cannot leave twice.
-    let (ok, lines, err) = handheld(&[
-        "--anchor".as_ref(),
-        path("keys.json").as_os_str(),
-        "--state".as_ref(),
-        path("state.json").as_os_str(),
-        c["code"].as_str().unwrap().as_ref(),
-    ]);
+    let (ok, lines, err) = handheld(
+        dir.path(),
+        "--anchor @keys.json --state @state.json",
+        &[c["code"].as_str().unwrap()],
+    );
     assert!(ok, "{err}");
     assert!(lines[0].starts_with("REJECT wrong_direction"), "{lines:?}");
     // A delta alone cannot start a device, and one with a gap is refused.
-    let (ok, _, err) = handheld(&[
-        "--anchor".as_ref(),
-        path("keys.json").as_os_str(),
-        "--bundle".as_ref(),
-        path("delta.json").as_os_str(),
-        c["code"].as_str().unwrap().as_ref(),
-    ]);
+    let (ok, _, err) = handheld(
+        dir.path(),
+        "--anchor @keys.json --bundle @delta.json",
+        &[c["code"].as_str().unwrap()],
+    );
     assert!(!ok && err.contains("full bundle"), "{err}");
-    let later: Value = app
-        .get(&gate, &format!("/api/v1/checkpoint/trust?since={}", v0 + 1))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let later = app.trust(&gate, Some(v0 + 1)).await;
     std::fs::write(path("later.json"), later.to_string()).unwrap();
-    let (ok, _, err) = handheld(&[
-        "--anchor".as_ref(),
-        path("keys.json").as_os_str(),
-        "--bundle".as_ref(),
-        path("full.json").as_os_str(),
-        "--bundle".as_ref(),
-        path("later.json").as_os_str(),
-        c["code"].as_str().unwrap().as_ref(),
-    ]);
+    let (ok, _, err) = handheld(
+        dir.path(),
+        "--anchor @keys.json --bundle @full.json --bundle @later.json",
+        &[c["code"].as_str().unwrap()],
+    );
     assert!(!ok && err.contains("since="), "a gap of one version: {err}");
 }
 
 #[actix_web::test]
 async fn a_permit_never_outlives_its_signing_key() {
     let app = TestApp::spawn_with(|s| s.key_lifetime_days = 30).await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
-    let gate = app.token("gate", "checkpoint", &[]);
+    let officer = app.window();
+    let gate = app.gate();
     let keys: Value = app.public_json("/api/v1/keys").await;
     let parse = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
     assert_eq!(
@@ -789,8 +637,7 @@ async fn a_permit_never_outlives_its_signing_key() {
     let permit: Value = res.json().await.unwrap();
     assert_eq!(permit["key_id"], json!(long));
     // The short-lived key signed nothing in force: the bundle no longer carries it.
-    let bundle: Value = app.get(&gate, "/api/v1/checkpoint/trust").await.json().await.unwrap();
-    let kids: Vec<Value> = payload(&bundle)["keys"]
+    let kids: Vec<Value> = payload(&app.trust(&gate, None).await)["keys"]
         .as_array()
         .unwrap()
         .iter()
@@ -805,8 +652,8 @@ async fn a_permit_never_outlives_its_signing_key() {
 #[actix_web::test]
 async fn a_return_on_a_pass_expired_abroad_is_admitted_with_an_overstay_warning() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
-    let gate = app.token("gate", "checkpoint", &[]);
+    let officer = app.window();
+    let gate = app.gate();
     let on_time = app.issued_permit(&officer).await;
     let late = app.issued_permit(&officer).await;
     let stayed = app.issued_permit(&officer).await;
@@ -840,12 +687,7 @@ async fn a_return_on_a_pass_expired_abroad_is_admitted_with_an_overstay_warning(
     let v = scan(&app, &gate, late["code"].as_str().unwrap(), "exit").await;
     assert_eq!(reason(&v), "used", "the trip is over");
 
-    let number = late["number"].as_str().unwrap().to_string();
-    let trail = app
-        .ctx
-        .db
-        .run_blocking(move |c| borderdesk::db::audit::for_entity(c, "permit", &number))
-        .unwrap();
+    let trail = app.audit("permit", late["number"].as_str().unwrap());
     let crossings: Vec<Value> = trail
         .iter()
         .filter(|r| r.action == "permit.cross")
@@ -873,25 +715,9 @@ async fn the_qr_decoder_is_served_by_the_app_with_its_licence() {
     );
     let js = res.text().await.unwrap();
     assert!(js.starts_with("/*! jsQR 1.4.0") && js.contains("Apache License 2.0"));
-    let licence = app
-        .client
-        .get(app.url("/static/jsqr-1.4.0.LICENSE.txt"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let licence = app.public_text("/static/jsqr-1.4.0.LICENSE.txt").await;
     assert!(licence.contains("Apache License"));
-    let script = app
-        .client
-        .get(app.url("/static/checkpoint.js"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let script = app.public_text("/static/checkpoint.js").await;
     assert!(
         script.contains("\"/static/jsqr-1.4.0.js\""),
         "the page loads it from the app"
@@ -903,35 +729,16 @@ async fn the_qr_decoder_is_served_by_the_app_with_its_licence() {
 /// stamped with the code's tail and the time, never the whole code.
 #[actix_web::test]
 async fn the_scan_page_route_answers_json_to_its_script_and_html_to_a_plain_form() {
-    use crate::support::{Jar, hidden};
+    use crate::support::{Session, hidden};
     use reqwest::header::COOKIE;
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
+    let officer = app.window();
     let permit = app.issued_permit(&officer).await;
     let (user, password) = app.officer("gate", "checkpoint", &[]);
-    let mut jar = Jar::default();
-    let login = app.client.get(app.url("/login")).send().await.unwrap();
-    jar.update(login.headers());
-    let csrf = hidden(&login.text().await.unwrap(), "csrf");
-    let res = app
-        .client
-        .post(app.url("/login"))
-        .header(COOKIE, jar.header())
-        .form(&[("csrf", csrf.as_str()), ("username", &user), ("password", &password)])
-        .send()
-        .await
-        .unwrap();
-    jar.update(res.headers());
-    let page = app
-        .client
-        .get(app.url("/checkpoint"))
-        .header(COOKIE, jar.header())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let mut b = Session::signed_in(&app, &user, &password, None).await;
+    let (status, page, _) = b.get("/checkpoint").await;
+    assert_eq!(status, 200, "the scan page");
+    let jar = b.jar;
     assert!(page.contains(r#"id="verdict" role="status" aria-live="polite""#));
     assert!(page.contains(r#"data-clear-seconds="20""#), "the default setting");
     let csrf = hidden(&page, "csrf");

@@ -11,7 +11,7 @@ use crate::support::{TestApp, traveller};
 #[actix_web::test]
 async fn concurrent_replays_create_one_permit() {
     let app = TestApp::spawn().await;
-    let token = app.token("window", "officer", &["border_tourism"]);
+    let token = app.window();
     let id = app.application(&token, traveller(1)).await;
     let responses = join_all((0..16).map(|_| app.issue(&token, &id, Some("same-key")))).await;
     let mut numbers = BTreeSet::new();
@@ -28,7 +28,7 @@ async fn concurrent_replays_create_one_permit() {
 #[actix_web::test]
 async fn concurrent_issues_of_one_application_give_one_permit() {
     let app = TestApp::spawn().await;
-    let token = app.token("window", "officer", &["border_tourism"]);
+    let token = app.window();
     let id = app.application(&token, traveller(1)).await;
     let responses = join_all((0..12).map(|_| app.issue(&token, &id, None))).await;
     let statuses: Vec<u16> = responses.iter().map(|r| r.status().as_u16()).collect();
@@ -40,7 +40,7 @@ async fn concurrent_issues_of_one_application_give_one_permit() {
 #[actix_web::test]
 async fn concurrent_issuing_gives_gapless_unique_serials() {
     let app = TestApp::spawn().await;
-    let token = app.token("window", "officer", &["border_tourism"]);
+    let token = app.window();
     let n = 24;
     let mut ids = Vec::new();
     for i in 0..n {

@@ -106,7 +106,7 @@ async fn guesses_from_many_addresses_get_five_tries_then_the_lookup_locks() {
     assert!(locked.contains("bring your ID to the permit window"), "{locked}");
 
     // The window lifts it (checkpoint staff may not); audited with the officer.
-    let gate = app.token("gate", "checkpoint", &[]);
+    let gate = app.gate();
     let path = format!("/api/v1/applications/{id}/lookup/unlock");
     assert_eq!(app.post_json(&gate, &path, &serde_json::json!({})).await.status(), 403);
     assert!(

@@ -9,7 +9,7 @@ async fn health_readiness_and_metrics() {
     let app = TestApp::spawn().await;
     assert_eq!(app.client.get(app.url("/healthz")).send().await.unwrap().status(), 200);
     assert_eq!(app.client.get(app.url("/readyz")).send().await.unwrap().status(), 200);
-    let token = app.token("window", "officer", &["border_tourism"]);
+    let token = app.window();
     app.issued_permit(&token).await;
     let metrics = app.metrics().await;
     assert!(metrics.contains("borderdesk_permits_issued_total 1"), "{metrics}");

@@ -2,86 +2,30 @@
 //! then right), issue, print, revoke, log out.
 
 use borderdesk::clock::Clock;
-use reqwest::header::{COOKIE, LOCATION};
+use reqwest::header::COOKIE;
 
-use crate::support::{Jar, TestApp, cn_id, hidden};
+use crate::support::{Session, TestApp, cn_id, hidden};
 
-struct Browser<'a> {
-    app: &'a TestApp,
-    jar: Jar,
-}
-
-impl Browser<'_> {
-    async fn get(&mut self, path: &str) -> (u16, String, Option<String>) {
-        let res = self
-            .app
-            .client
-            .get(self.app.url(path))
-            .header(COOKIE, self.jar.header())
-            .send()
-            .await
-            .unwrap();
-        self.jar.update(res.headers());
-        let location = res.headers().get(LOCATION).map(|l| l.to_str().unwrap().to_string());
-        (res.status().as_u16(), res.text().await.unwrap(), location)
+/// The desk's application form for 张伟, born 1990-03-07, with `fields` replacing or added to
+/// those.
+fn applicant<'a>(csrf: &'a str, kind: &'a str, fields: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut form = vec![
+        ("csrf", csrf),
+        ("kind", kind),
+        ("name_zh", "张伟"),
+        ("name_latin", "ZHANG WEI"),
+        ("nationality", "CHN"),
+        ("sex", "M"),
+        ("birth_date", "1990-03-07"),
+        ("id_type", "cn_resident_id"),
+    ];
+    for (k, v) in fields {
+        match form.iter_mut().find(|(f, _)| f == k) {
+            Some(field) => field.1 = v,
+            None => form.push((k, v)),
+        }
     }
-
-    async fn post(
-        &mut self,
-        path: &str,
-        form: &[(&str, &str)],
-    ) -> (u16, String, Option<String>, reqwest::header::HeaderMap) {
-        let res = self
-            .app
-            .client
-            .post(self.app.url(path))
-            .header(COOKIE, self.jar.header())
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        self.jar.update(res.headers());
-        let headers = res.headers().clone();
-        let location = res.headers().get(LOCATION).map(|l| l.to_str().unwrap().to_string());
-        (res.status().as_u16(), res.text().await.unwrap(), location, headers)
-    }
-
-    /// Submits the portrait form as a browser does (multipart, with the CSRF field).
-    async fn upload(&mut self, path: &str, csrf: &str, photo: Vec<u8>) -> (u16, String, Option<String>) {
-        let form = reqwest::multipart::Form::new().text("csrf", csrf.to_string()).part(
-            "photo",
-            reqwest::multipart::Part::bytes(photo)
-                .file_name("camera.png")
-                .mime_str("image/png")
-                .unwrap(),
-        );
-        let res = self
-            .app
-            .client
-            .post(self.app.url(path))
-            .header(COOKIE, self.jar.header())
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        let location = res.headers().get(LOCATION).map(|l| l.to_str().unwrap().to_string());
-        (res.status().as_u16(), res.text().await.unwrap(), location)
-    }
-
-    async fn login(&mut self, user: &str, password: &str) -> (u16, String, Option<String>, reqwest::header::HeaderMap) {
-        let (_, page, _) = self.get("/login?next=/desk").await;
-        let csrf = hidden(&page, "csrf");
-        self.post(
-            "/login",
-            &[
-                ("csrf", &csrf),
-                ("next", "/desk"),
-                ("username", user),
-                ("password", password),
-            ],
-        )
-        .await
-    }
+    form
 }
 
 #[actix_web::test]
@@ -89,27 +33,32 @@ async fn guessing_a_password_slows_the_guesser_with_backoff_not_the_hall() {
     let app = TestApp::spawn().await;
     let (target, password) = app.officer("target", "officer", &["border_tourism"]);
     let (colleague, colleague_pw) = app.officer("colleague", "officer", &["border_tourism"]);
-    let mut b = Browser {
-        app: &app,
-        jar: Jar::default(),
-    };
+    let mut b = Session::new(&app);
     for i in 0..5 {
-        assert_eq!(b.login(&target, &format!("guess-{i}")).await.0, 401, "try {i}");
+        assert_eq!(
+            b.login(&target, &format!("guess-{i}"), Some("/desk")).await.0,
+            401,
+            "try {i}"
+        );
     }
     // Now each try waits: even the right password, or the guesser would learn it.
-    let (status, page, _, _) = b.login(&target, &password).await;
+    let (status, page, _, _) = b.login(&target, &password, Some("/desk")).await;
     assert_eq!(status, 429);
     assert!(page.contains("too many attempts: try again in 1 seconds"), "{page}");
-    let (status, page, _, _) = b.login(&target.to_uppercase(), &password).await;
+    let (status, page, _, _) = b.login(&target.to_uppercase(), &password, Some("/desk")).await;
     assert_eq!(status, 429, "the same user in capitals: {page}");
     // A colleague at the same address is not held up.
-    assert_eq!(b.login(&colleague, &colleague_pw).await.0, 303);
+    assert_eq!(b.login(&colleague, &colleague_pw, Some("/desk")).await.0, 303);
     // After the wait the officer gets in, and that clears the failures.
     let t0 = app.clock.now();
     app.clock.set(t0 + chrono::Duration::seconds(1));
-    assert_eq!(b.login(&target, &password).await.0, 303);
+    assert_eq!(b.login(&target, &password, Some("/desk")).await.0, 303);
     for i in 0..5 {
-        assert_eq!(b.login(&target, &format!("typo-{i}")).await.0, 401, "typo {i}");
+        assert_eq!(
+            b.login(&target, &format!("typo-{i}"), Some("/desk")).await.0,
+            401,
+            "typo {i}"
+        );
     }
 }
 
@@ -117,29 +66,23 @@ async fn guessing_a_password_slows_the_guesser_with_backoff_not_the_hall() {
 async fn login_is_required_checked_and_protected() {
     let app = TestApp::spawn().await;
     let (user, password) = app.officer("window", "officer", &["border_tourism"]);
-    let mut b = Browser {
-        app: &app,
-        jar: Jar::default(),
-    };
+    let mut b = Session::new(&app);
     let (status, _, location) = b.get("/desk").await;
     assert_eq!(status, 303);
     assert_eq!(location.as_deref(), Some("/login?next=%2Fdesk"));
 
-    let (status, page, _, _) = b.login(&user, "wrong password").await;
+    let (status, page, _, _) = b.login(&user, "wrong password", Some("/desk")).await;
     assert_eq!(status, 401);
     assert!(page.contains("wrong username or password"));
 
     // A login post without the form's token (a cross-site post) is refused.
-    let mut stranger = Browser {
-        app: &app,
-        jar: Jar::default(),
-    };
+    let mut stranger = Session::new(&app);
     let (status, _, _, _) = stranger
         .post("/login", &[("username", &user), ("password", &password)])
         .await;
     assert_eq!(status, 403);
 
-    let (status, _, location, headers) = b.login(&user, &password).await;
+    let (status, _, location, headers) = b.login(&user, &password, Some("/desk")).await;
     assert_eq!(status, 303);
     assert_eq!(location.as_deref(), Some("/desk"));
     let cookie = headers
@@ -170,11 +113,7 @@ async fn login_is_required_checked_and_protected() {
 async fn an_officer_takes_issues_prints_and_a_supervisor_revokes() {
     let app = TestApp::spawn().await;
     let (user, password) = app.officer("window", "officer", &["border_tourism"]);
-    let mut b = Browser {
-        app: &app,
-        jar: Jar::default(),
-    };
-    assert_eq!(b.login(&user, &password).await.0, 303);
+    let mut b = Session::signed_in(&app, &user, &password, Some("/desk")).await;
     let (_, desk, _) = b.get("/desk").await;
     let csrf = hidden(&desk, "csrf");
 
@@ -186,18 +125,11 @@ async fn an_officer_takes_issues_prints_and_a_supervisor_revokes() {
     let (status, page, _, _) = b
         .post(
             "/desk/applications",
-            &[
-                ("csrf", &csrf),
-                ("kind", "border_tourism"),
-                ("name_zh", "张伟"),
-                ("name_latin", "ZHANG WEI"),
-                ("nationality", "CHN"),
-                ("sex", "M"),
-                ("birth_date", "1990-03-07"),
-                ("id_type", "cn_resident_id"),
-                ("id_number", "450681199003071231"),
-                ("phone", "123"),
-            ],
+            &applicant(
+                &csrf,
+                "border_tourism",
+                &[("id_number", "450681199003071231"), ("phone", "123")],
+            ),
         )
         .await;
     assert_eq!(status, 422);
@@ -210,18 +142,15 @@ async fn an_officer_takes_issues_prints_and_a_supervisor_revokes() {
     let (status, _, location, _) = b
         .post(
             "/desk/applications",
-            &[
-                ("csrf", &csrf),
-                ("kind", "border_tourism"),
-                ("name_zh", "张伟"),
-                ("name_latin", "zhang wei"),
-                ("nationality", "CHN"),
-                ("sex", "M"),
-                ("birth_date", "1990-03-07"),
-                ("id_type", "cn_resident_id"),
-                ("id_number", &id_number),
-                ("phone", "+8613800000000"),
-            ],
+            &applicant(
+                &csrf,
+                "border_tourism",
+                &[
+                    ("name_latin", "zhang wei"),
+                    ("id_number", &id_number),
+                    ("phone", "+8613800000000"),
+                ],
+            ),
         )
         .await;
     assert_eq!(status, 303);
@@ -249,13 +178,7 @@ async fn an_officer_takes_issues_prints_and_a_supervisor_revokes() {
     assert!(!page.contains("name=\"reason\""), "officers get no revoke form");
 
     // The print link works with the page session.
-    let res = app
-        .client
-        .get(app.url(&format!("/api/v1/permits/{number}/pdf")))
-        .header(COOKIE, b.jar.header())
-        .send()
-        .await
-        .unwrap();
+    let res = b.http_get(&format!("/api/v1/permits/{number}/pdf")).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "application/pdf");
 
@@ -270,11 +193,7 @@ async fn an_officer_takes_issues_prints_and_a_supervisor_revokes() {
     assert_eq!(b.get("/desk").await.0, 303);
 
     let (boss, boss_password) = app.officer("boss", "supervisor", &["border_tourism"]);
-    let mut s = Browser {
-        app: &app,
-        jar: Jar::default(),
-    };
-    assert_eq!(s.login(&boss, &boss_password).await.0, 303);
+    let mut s = Session::signed_in(&app, &boss, &boss_password, Some("/desk")).await;
     let (_, page, _) = s.get(&permit_path).await;
     let csrf = hidden(&page, "csrf");
     let revoke_path = format!("{permit_path}/revoke");
@@ -295,30 +214,22 @@ async fn a_trade_pass_through_the_pages_with_deferred_items_sla_and_calendar() {
     let (li, li_pw) = app.officer("li", "officer", &["border_trade"]);
     let (wang, wang_pw) = app.officer("wang", "supervisor", &["border_trade"]);
     let (root, root_pw) = app.officer("root", "admin", &[]);
-    let mut b = Browser {
-        app: &app,
-        jar: Jar::default(),
-    };
-    assert_eq!(b.login(&li, &li_pw).await.0, 303);
+    let mut b = Session::signed_in(&app, &li, &li_pw, Some("/desk")).await;
     let (_, desk, _) = b.get("/desk").await;
     let csrf = hidden(&desk, "csrf");
     let id_number = cn_id("19900307", 123);
     let (status, page, _, _) = b
         .post(
             "/desk/applications",
-            &[
-                ("csrf", &csrf),
-                ("kind", "border_trade"),
-                ("name_zh", "张伟"),
-                ("name_latin", "ZHANG WEI"),
-                ("nationality", "CHN"),
-                ("sex", "M"),
-                ("birth_date", "1990-03-07"),
-                ("id_type", "cn_resident_id"),
-                ("id_number", &id_number),
-                ("credit_code", "91350100M000100Y44"),
-                ("plates", "桂A1234"),
-            ],
+            &applicant(
+                &csrf,
+                "border_trade",
+                &[
+                    ("id_number", &id_number),
+                    ("credit_code", "91350100M000100Y44"),
+                    ("plates", "桂A1234"),
+                ],
+            ),
         )
         .await;
     assert_eq!(status, 422);
@@ -329,21 +240,17 @@ async fn a_trade_pass_through_the_pages_with_deferred_items_sla_and_calendar() {
     let (status, _, location, _) = b
         .post(
             "/desk/applications",
-            &[
-                ("csrf", &csrf),
-                ("kind", "border_trade"),
-                ("name_zh", "张伟"),
-                ("name_latin", "ZHANG WEI"),
-                ("nationality", "CHN"),
-                ("sex", "M"),
-                ("birth_date", "1990-03-07"),
-                ("id_type", "cn_resident_id"),
-                ("id_number", &id_number),
-                ("enterprise_name", "凭祥市友谊边贸有限公司"),
-                ("credit_code", "91350100M000100Y43"),
-                ("plates", "桂F12345, 12C-123.45"),
-                ("validity_option", "single_3m"),
-            ],
+            &applicant(
+                &csrf,
+                "border_trade",
+                &[
+                    ("id_number", &id_number),
+                    ("enterprise_name", "凭祥市友谊边贸有限公司"),
+                    ("credit_code", "91350100M000100Y43"),
+                    ("plates", "桂F12345, 12C-123.45"),
+                    ("validity_option", "single_3m"),
+                ],
+            ),
         )
         .await;
     assert_eq!(status, 303);
@@ -387,11 +294,7 @@ async fn a_trade_pass_through_the_pages_with_deferred_items_sla_and_calendar() {
     assert_eq!(status, 403);
     assert!(page.contains("may not approve"));
 
-    let mut s = Browser {
-        app: &app,
-        jar: Jar::default(),
-    };
-    assert_eq!(s.login(&wang, &wang_pw).await.0, 303);
+    let mut s = Session::signed_in(&app, &wang, &wang_pw, Some("/desk")).await;
     let (_, page, _) = s.get(&path).await;
     assert!(page.contains("value=\"approve\""), "the supervisor may approve: {page}");
     let csrf_s = hidden(&page, "csrf");
@@ -453,13 +356,7 @@ async fn a_trade_pass_through_the_pages_with_deferred_items_sla_and_calendar() {
     );
     let src = format!("/api/v1/applications/{}/portrait", path.rsplit('/').next().unwrap());
     assert!(page.contains(&format!("<img src=\"{src}\"")), "{page}");
-    let res = app
-        .client
-        .get(app.url(&src))
-        .header(COOKIE, b.jar.header())
-        .send()
-        .await
-        .unwrap();
+    let res = b.http_get(&src).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "image/jpeg");
     assert_eq!(res.headers()["cache-control"], "private, no-store");
@@ -471,11 +368,7 @@ async fn a_trade_pass_through_the_pages_with_deferred_items_sla_and_calendar() {
     let (_, sla, _) = s.get("/supervisor/sla").await;
     assert!(!sla.contains(&permit_number), "{sla}");
 
-    let mut a = Browser {
-        app: &app,
-        jar: Jar::default(),
-    };
-    assert_eq!(a.login(&root, &root_pw).await.0, 303);
+    let mut a = Session::signed_in(&app, &root, &root_pw, Some("/desk")).await;
     let (status, page, _) = a.get("/admin/calendar?year=2026").await;
     assert_eq!(status, 200);
     assert!(
@@ -483,34 +376,22 @@ async fn a_trade_pass_through_the_pages_with_deferred_items_sla_and_calendar() {
         "published schedule listed"
     );
     let csrf_a = hidden(&page, "csrf");
-    let (status, page, _, _) = a
-        .post(
-            "/admin/calendar",
-            &[
-                ("csrf", &csrf_a),
-                ("date", "2026-12-24"),
-                ("kind", "holiday"),
-                ("name", ""),
-            ],
-        )
-        .await;
+    let holiday = |name| {
+        [
+            ("csrf", csrf_a.as_str()),
+            ("date", "2026-12-24"),
+            ("kind", "holiday"),
+            ("name", name),
+        ]
+    };
+    let (status, page, _, _) = a.post("/admin/calendar", &holiday("")).await;
     assert_eq!(status, 422);
     // The name field marked and its rule said beside it (every page contains "name").
     assert!(
         page.contains(r#"id="name-error""#) && page.contains("请填写名称，最多100字"),
         "{page}"
     );
-    let (status, page, _, _) = a
-        .post(
-            "/admin/calendar",
-            &[
-                ("csrf", &csrf_a),
-                ("date", "2026-12-24"),
-                ("kind", "holiday"),
-                ("name", "口岸闭关 port closed"),
-            ],
-        )
-        .await;
+    let (status, page, _, _) = a.post("/admin/calendar", &holiday("口岸闭关 port closed")).await;
     assert_eq!(status, 200);
     assert!(page.contains("2026-12-24"));
     assert_eq!(b.get("/admin/calendar").await.0, 403);
@@ -520,13 +401,10 @@ async fn a_trade_pass_through_the_pages_with_deferred_items_sla_and_calendar() {
 async fn the_scan_page_serves_its_script_and_takes_offline_crossings_with_its_token() {
     let app = TestApp::spawn().await;
     let (gate, pw) = app.officer("gate", "checkpoint", &[]);
-    let officer = app.token("window", "officer", &["border_tourism"]);
+    let officer = app.window();
     let code = app.issued_permit(&officer).await["code"].as_str().unwrap().to_string();
-    let mut b = Browser {
-        app: &app,
-        jar: Jar::default(),
-    };
-    let (status, _, location, _) = b.login(&gate, &pw).await;
+    let mut b = Session::new(&app);
+    let (status, _, location, _) = b.login(&gate, &pw, Some("/desk")).await;
     assert_eq!(status, 303);
     let (status, _, location) = b.get(&location.unwrap()).await;
     assert_eq!(
@@ -565,23 +443,9 @@ async fn the_scan_page_serves_its_script_and_takes_offline_crossings_with_its_to
 
 /// Logs in without a `next`, as an officer typing the address would, and follows `/`.
 async fn land(app: &TestApp, user: &str, password: &str) -> String {
-    let mut b = Browser {
-        app,
-        jar: Jar::default(),
-    };
-    let (_, page, _) = b.get("/login").await;
-    let csrf = hidden(&page, "csrf");
-    let (status, _, location, _) = b
-        .post(
-            "/login",
-            &[
-                ("csrf", &csrf),
-                ("next", &hidden(&page, "next")),
-                ("username", user),
-                ("password", password),
-            ],
-        )
-        .await;
+    let mut b = Session::new(app);
+    // The form's own `next`, as the browser sends it.
+    let (status, _, location, _) = b.login(user, password, None).await;
     assert_eq!(status, 303);
     assert_eq!(location.as_deref(), Some("/"));
     let (status, _, location) = b.get("/").await;
@@ -606,11 +470,7 @@ async fn each_role_lands_where_its_work_is() {
     assert_eq!(land(&app, &a, &apw).await, "/admin/calendar");
     assert_eq!(land(&app, &c, &cpw).await, "/checkpoint");
     // A supervisor or admin sent to the desk without a kind to take goes to their own work.
-    let mut b = Browser {
-        app: &app,
-        jar: Jar::default(),
-    };
-    b.login(&a, &apw).await;
+    let mut b = Session::signed_in(&app, &a, &apw, Some("/desk")).await;
     let (status, _, location) = b.get("/desk").await;
     assert_eq!((status, location.as_deref()), (303, Some("/admin/calendar")));
     // Nor is the desk offered to them; the header names the office, not its code.
@@ -626,11 +486,7 @@ async fn each_role_lands_where_its_work_is() {
 async fn the_desk_form_fills_from_the_id_names_fields_by_label_and_warns_of_an_open_application() {
     let app = TestApp::spawn().await;
     let (user, password) = app.officer("window", "officer", &["border_tourism"]);
-    let mut b = Browser {
-        app: &app,
-        jar: Jar::default(),
-    };
-    b.login(&user, &password).await;
+    let mut b = Session::signed_in(&app, &user, &password, Some("/desk")).await;
     let (_, desk, _) = b.get("/desk").await;
     let csrf = hidden(&desk, "csrf");
     // A tourism officer sees no trade or passport fields, and the desk serves its script.

@@ -5,27 +5,14 @@ use base64::Engine;
 use ed25519_dalek::Verifier;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, china, cn_id, traveller};
+use crate::support::{TestApp, china, cn_id, expect_json, traveller};
 
 async fn accepted_passport(app: &TestApp, token: &str, n: u32) -> String {
-    let res = app
-        .post_json(
-            token,
-            "/api/v1/applications",
-            &json!({"kind": "passport", "traveller": traveller(n), "fee_waived": true, "photo_ref": "PH-0001"}),
-        )
+    let body = json!({"kind": "passport", "traveller": traveller(n), "fee_waived": true, "photo_ref": "PH-0001"});
+    let id = app.take(token, &body).await["id"].as_str().unwrap().to_string();
+    let body = app
+        .accept(token, &id, &["application_form", "resident_id", "portrait"])
         .await;
-    assert_eq!(res.status(), 201);
-    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
-    let res = app
-        .post_json(
-            token,
-            &format!("/api/v1/applications/{id}/accept"),
-            &json!({"materials": ["application_form", "resident_id", "portrait"]}),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    let body: Value = res.json().await.unwrap();
     assert_eq!(body["status"], "accepted");
     assert!(body["due_at"].is_null(), "the review clock starts at upload");
     id
@@ -40,21 +27,14 @@ async fn accepted_exported_acknowledged_reviewed_and_overdue_flagged() {
     let supervisor = app.token("wang", "supervisor", &["passport"]);
 
     // The portrait may not be deferred for a passport.
-    let res = app
-        .post_json(
-            &officer,
-            "/api/v1/applications",
-            &json!({"kind": "passport", "traveller": traveller(9)}),
-        )
-        .await;
-    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
-    let res = app
-        .post_json(
-            &officer,
-            &format!("/api/v1/applications/{id}/accept"),
-            &json!({"materials": ["application_form", "resident_id"]}),
-        )
-        .await;
+    let id = app
+        .take(&officer, &json!({"kind": "passport", "traveller": traveller(9)}))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let materials = json!({"materials": ["application_form", "resident_id"]});
+    let res = app.step(&officer, &id, "accept", &materials).await;
     assert_eq!(res.status(), 422);
     assert_eq!(
         res.json::<Value>().await.unwrap()["errors"][0]["field"],
@@ -65,9 +45,7 @@ async fn accepted_exported_acknowledged_reviewed_and_overdue_flagged() {
     let second = accepted_passport(&app, &officer, 2).await;
 
     assert_eq!(app.get(&officer, "/api/v1/exports/passport").await.status(), 403);
-    let res = app.get(&supervisor, "/api/v1/exports/passport").await;
-    assert_eq!(res.status(), 200);
-    let batch: Value = res.json().await.unwrap();
+    let batch = app.get_json(&supervisor, "/api/v1/exports/passport").await;
     let payload: Value = serde_json::from_str(batch["payload"].as_str().unwrap()).unwrap();
     let ids: Vec<&str> = payload["applications"]
         .as_array()
@@ -96,36 +74,15 @@ async fn accepted_exported_acknowledged_reviewed_and_overdue_flagged() {
     assert!(key.verify(batch["payload"].as_str().unwrap().as_bytes(), &sig).is_ok());
 
     // Pulling again before acknowledging gives the same batch.
-    let again: Value = app
-        .get(&supervisor, "/api/v1/exports/passport")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let again = app.get_json(&supervisor, "/api/v1/exports/passport").await;
     assert_eq!(again["batch_id"], batch["batch_id"]);
     let ack_path = format!("/api/v1/exports/passport/{}/ack", batch["batch_id"].as_str().unwrap());
-    let ack: Value = app
-        .post_json(&supervisor, &ack_path, &json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(ack["uploaded"], 2);
-    let ack: Value = app
-        .post_json(&supervisor, &ack_path, &json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(ack["uploaded"], 0, "acknowledging twice changes nothing");
+    let ack = || async { expect_json(app.post_json(&supervisor, &ack_path, &json!({})).await, 200, "ack").await };
+    assert_eq!(ack().await["uploaded"], 2);
+    assert_eq!(ack().await["uploaded"], 0, "acknowledging twice changes nothing");
     assert_eq!(app.get(&supervisor, "/api/v1/exports/passport").await.status(), 204);
 
-    let body: Value = app
-        .get(&officer, &format!("/api/v1/applications/{first}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = app.get_json(&officer, &format!("/api/v1/applications/{first}")).await;
     assert_eq!(body["status"], "uploaded");
     assert_eq!(body["due_at"], "2026-11-27T17:30:00+08:00");
 
@@ -153,15 +110,10 @@ async fn accepted_exported_acknowledged_reviewed_and_overdue_flagged() {
 
     // Monday 30 Nov: the second review is overdue, and leads the supervisors' list.
     app.clock.set(china(2026, 11, 30, 9, 0));
-    let body: Value = app
-        .get(&officer, &format!("/api/v1/applications/{second}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = app.get_json(&officer, &format!("/api/v1/applications/{second}")).await;
     assert_eq!(body["overdue"], true);
     assert_eq!(app.get(&officer, "/api/v1/sla").await.status(), 403);
-    let sla: Value = app.get(&supervisor, "/api/v1/sla").await.json().await.unwrap();
+    let sla = app.get_json(&supervisor, "/api/v1/sla").await;
     assert_eq!(sla["open"][0]["id"], second.as_str());
     assert_eq!(sla["open"][0]["overdue"], true);
     let week = &sla["weekly"][0];

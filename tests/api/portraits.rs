@@ -70,7 +70,7 @@ async fn image_bombs_four_at_once_are_refused_within_bounded_memory() {
         ("image/png", png_bomb(false)),
     ];
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
+    let officer = app.window();
     let id = app.application(&officer, traveller(3)).await;
     let url = app.url(&format!("/api/v1/applications/{id}/portrait"));
     // Within the upload limit (12 MB): what stops them must be their declared size.
@@ -118,7 +118,7 @@ async fn image_bombs_four_at_once_are_refused_within_bounded_memory() {
 #[actix_web::test]
 async fn a_cut_off_jpeg_is_refused_and_nothing_is_stored() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
+    let officer = app.window();
     let id = app.application(&officer, traveller(4)).await;
     let url = app.url(&format!("/api/v1/applications/{id}/portrait"));
     let whole = jpeg(600, 800);

@@ -64,7 +64,7 @@ fn holder(name_zh: &str, name_latin: &str, seq: u32) -> Value {
 #[actix_web::test]
 async fn printed_codes_decode_and_verify() {
     let app = TestApp::spawn().await;
-    let token = app.token("window", "officer", &["border_tourism"]);
+    let token = app.window();
     let (permit, application_number, pdf) = printed(&app, &token, holder("阮氏英", "Nguyễn Thị Ánh", 24)).await;
     let number = permit["number"].as_str().unwrap();
     let keys: Value = app.public_json("/api/v1/keys").await;
@@ -159,7 +159,7 @@ fn bbox_words(html: &str) -> ((f32, f32), Vec<Word>) {
 #[actix_web::test]
 async fn long_names_are_printed_whole_and_inside_the_card() {
     let app = TestApp::spawn().await;
-    let token = app.token("window", "officer", &["border_tourism"]);
+    let token = app.window();
     let cases = [
         // 40 characters, the field trial's longest Latin name.
         ("阮氏英", "MUHAMMAD ABDURRAHMAN NGUYEN THI HOANG AN"),
@@ -271,7 +271,7 @@ fn spread(img: &GrayImage) -> GrayImage {
 #[actix_web::test]
 async fn codes_survive_rotation_blur_creases_and_shadow() {
     let app = TestApp::spawn().await;
-    let token = app.token("window", "officer", &["border_tourism"]);
+    let token = app.window();
     let (permit, _, pdf) = printed(&app, &token, holder("张伟", "ZHANG WEI", 40)).await;
     let number = permit["number"].as_str().unwrap();
     let code = permit["code"].as_str().unwrap();
@@ -331,8 +331,8 @@ async fn codes_survive_rotation_blur_creases_and_shadow() {
 #[actix_web::test]
 async fn a_revoked_pass_prints_with_a_banner_in_three_languages() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
-    let boss = app.token("boss", "supervisor", &[]);
+    let officer = app.window();
+    let boss = app.boss();
     let permit = app.issued_permit(&officer).await;
     let number = permit["number"].as_str().unwrap();
     let before = app

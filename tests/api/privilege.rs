@@ -2,43 +2,21 @@
 //! and of another office, through the API and the pages, with every refusal changing nothing.
 
 use borderdesk::clock::Clock;
-use reqwest::header::COOKIE;
 use serde_json::{Value, json};
 
-use borderdesk::service::accounts;
-
-use crate::support::{Jar, TestApp, hidden, photo_png, scan, traveller};
+use crate::support::{Session, TestApp, photo_png, scan, trade, traveller};
 
 const ALL: [&str; 3] = ["border_tourism", "border_trade", "passport"];
 
 /// Adds an officer of `office` with every grant and returns (token, password).
 fn account(app: &TestApp, username: &str, role: &str, office: &str) -> (String, String) {
-    let password = format!("pw-{username}-0123456789");
-    let grants = if matches!(role, "officer" | "supervisor") {
-        ALL.iter().map(|g| g.to_string()).collect()
+    let grants: &[&str] = if matches!(role, "officer" | "supervisor") {
+        &ALL
     } else {
-        Vec::new()
+        &[]
     };
-    let new = accounts::NewOfficer {
-        username: username.into(),
-        display_name: None,
-        role: role.into(),
-        grants,
-        office: office.into(),
-        password: password.clone(),
-    };
-    let now = app.ctx.clock.now();
-    app.ctx
-        .db
-        .run_blocking(|c| accounts::add_officer(c, now, &app.ctx.policy, new))
-        .expect("add officer");
-    let token = app
-        .ctx
-        .db
-        .run_blocking(|c| accounts::create_token(c, now, username, "test"))
-        .expect("token")
-        .1;
-    (token, password)
+    let (_, password) = app.officer_of(office, username, role, grants);
+    (app.token_for(username), password)
 }
 
 /// One office's work: a tourism application issued as a permit with a portrait, a trade
@@ -51,71 +29,27 @@ struct Office {
     passport: String,
 }
 
-async fn created(res: reqwest::Response) -> Value {
-    assert!(res.status().is_success(), "{}", res.status());
-    res.json().await.expect("json")
-}
-
 async fn office_work(app: &TestApp, officer: &str, n: u32) -> Office {
     let tourism = app.application(officer, traveller(n)).await;
-    let permit = created(app.issue(officer, &tourism, None).await).await["number"]
+    let permit = app.issued(officer, &tourism).await["number"]
         .as_str()
         .expect("number")
         .to_string();
-    let res = app
-        .client
-        .put(app.url(&format!("/api/v1/applications/{tourism}/portrait")))
-        .bearer_auth(officer)
-        .header("Content-Type", "image/png")
-        .body(photo_png())
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(res.status(), 204);
-    let trade = created(
-        app.post_json(
+    app.portrait(officer, &tourism).await;
+    let trade = app
+        .accepted(
             officer,
-            "/api/v1/applications",
-            &json!({"kind": "border_trade", "traveller": traveller(n + 1),
-                "enterprise": {"name": "凭祥市友谊边贸有限公司", "credit_code": "91350100M000100Y43"},
-                "plates": ["桂F 12345"]}),
+            &trade(traveller(n + 1), json!(["桂F 12345"])),
+            &["application_form", "resident_id"],
         )
-        .await,
-    )
-    .await["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    created(
-        app.post_json(
+        .await;
+    let passport = app
+        .accepted(
             officer,
-            &format!("/api/v1/applications/{trade}/accept"),
-            &json!({"materials": ["application_form", "resident_id"]}),
-        )
-        .await,
-    )
-    .await;
-    let passport = created(
-        app.post_json(
-            officer,
-            "/api/v1/applications",
             &json!({"kind": "passport", "traveller": traveller(n + 2), "fee_waived": true, "photo_ref": "PH-1"}),
+            &["application_form", "resident_id", "portrait"],
         )
-        .await,
-    )
-    .await["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    created(
-        app.post_json(
-            officer,
-            &format!("/api/v1/applications/{passport}/accept"),
-            &json!({"materials": ["application_form", "resident_id", "portrait"]}),
-        )
-        .await,
-    )
-    .await;
+        .await;
     Office {
         tourism,
         permit,
@@ -140,12 +74,22 @@ async fn snapshot(app: &TestApp, owner: &str, o: &Office) -> Vec<Value> {
     out
 }
 
-/// A route on one office's items.
-type Route = fn(&Office) -> String;
+/// An API route on one office's items: `{tourism}`, `{permit}`, `{trade}` and `{passport}` stand
+/// for that office's.
+fn on(route: &str, o: &Office) -> String {
+    format!("/api/v1{route}")
+        .replace("{tourism}", &o.tourism)
+        .replace("{permit}", &o.permit)
+        .replace("{trade}", &o.trade)
+        .replace("{passport}", &o.passport)
+}
+
+const WINDOW: &[&str] = &["officer", "supervisor"];
 
 enum Method {
     Get,
     Post(Value),
+    PostEmpty,
     PutPhoto,
 }
 
@@ -153,6 +97,7 @@ async fn send(app: &TestApp, token: &str, method: &Method, path: &str) -> u16 {
     let res = match method {
         Method::Get => app.get(token, path).await,
         Method::Post(body) => app.post_json(token, path, body).await,
+        Method::PostEmpty => app.post_json(token, path, &json!({})).await,
         Method::PutPhoto => app
             .client
             .put(app.url(path))
@@ -193,28 +138,13 @@ async fn each_role_reads_and_acts_on_its_own_office_only_and_refusals_change_not
     // Reads: (path on an office's items, who may read it). Window staff read their own
     // office's records; the checkpoint sees only the photo a verdict links to (any office's:
     // permits of every office cross at the port); the admin no personal data at all.
-    let reads: [(Route, &[&str]); 6] = [
-        (
-            |o| format!("/api/v1/applications/{}", o.trade),
-            &["officer", "supervisor"],
-        ),
-        (
-            |o| format!("/api/v1/applications/{}/notice", o.trade),
-            &["officer", "supervisor"],
-        ),
-        (
-            |o| format!("/api/v1/applications/{}/portrait", o.tourism),
-            &["officer", "supervisor"],
-        ),
-        (|o| format!("/api/v1/permits/{}", o.permit), &["officer", "supervisor"]),
-        (
-            |o| format!("/api/v1/permits/{}/pdf", o.permit),
-            &["officer", "supervisor"],
-        ),
-        (
-            |o| format!("/api/v1/permits/{}/photo", o.permit),
-            &["officer", "supervisor", "checkpoint"],
-        ),
+    let reads: [(&str, &[&str]); 6] = [
+        ("/applications/{trade}", WINDOW),
+        ("/applications/{trade}/notice", WINDOW),
+        ("/applications/{tourism}/portrait", WINDOW),
+        ("/permits/{permit}", WINDOW),
+        ("/permits/{permit}/pdf", WINDOW),
+        ("/permits/{permit}/photo", &["officer", "supervisor", "checkpoint"]),
     ];
     // The checkpoint sees a holder's photo through a verdict: it scans both passes first.
     for number in [&own.permit, &other.permit] {
@@ -225,7 +155,7 @@ async fn each_role_reads_and_acts_on_its_own_office_only_and_refusals_change_not
         for (role, token) in roles {
             let may = allowed.contains(&role);
             let scoped = role != "checkpoint";
-            let (mine, theirs) = (path(&own), path(&other));
+            let (mine, theirs) = (on(path, &own), on(path, &other));
             let expected_own = if may { 200 } else { 403 };
             // Another office's item answers as a missing one would: 404, not 403.
             let expected_other = match (may, scoped) {
@@ -252,73 +182,40 @@ async fn each_role_reads_and_acts_on_its_own_office_only_and_refusals_change_not
     let before_own = snapshot(&app, &officer, &own).await;
     let before_other = snapshot(&app, &pxh_officer, &other).await;
     let audit_before = app.count("audit_log");
-    const WINDOW: &[&str] = &["officer", "supervisor"];
-    let acts: [(Route, Method, &[&str]); 13] = [
+    let acts: [(&str, Method, &[&str]); 13] = [
+        ("/applications/{tourism}/issue", Method::PostEmpty, WINDOW),
         (
-            |o| format!("/api/v1/applications/{}/issue", o.tourism),
-            Method::Post(json!({})),
-            WINDOW,
-        ),
-        (
-            |o| format!("/api/v1/applications/{}/accept", o.trade),
+            "/applications/{trade}/accept",
             Method::Post(json!({"materials": ["application_form", "resident_id"]})),
             WINDOW,
         ),
+        ("/applications/{trade}/approve", Method::PostEmpty, WINDOW),
         (
-            |o| format!("/api/v1/applications/{}/approve", o.trade),
-            Method::Post(json!({})),
-            WINDOW,
-        ),
-        (
-            |o| format!("/api/v1/applications/{}/reject", o.trade),
+            "/applications/{trade}/reject",
             Method::Post(json!({"reason": "测试 test"})),
             WINDOW,
         ),
+        ("/applications/{trade}/withdraw", Method::PostEmpty, WINDOW),
+        ("/applications/{tourism}/collect", Method::PostEmpty, WINDOW),
         (
-            |o| format!("/api/v1/applications/{}/withdraw", o.trade),
-            Method::Post(json!({})),
+            "/applications/{trade}/materials/trade_proof/supply",
+            Method::PostEmpty,
             WINDOW,
         ),
+        ("/applications/{trade}/acknowledge", Method::PostEmpty, WINDOW),
         (
-            |o| format!("/api/v1/applications/{}/collect", o.tourism),
-            Method::Post(json!({})),
-            WINDOW,
-        ),
-        (
-            |o| format!("/api/v1/applications/{}/materials/trade_proof/supply", o.trade),
-            Method::Post(json!({})),
-            WINDOW,
-        ),
-        (
-            |o| format!("/api/v1/applications/{}/acknowledge", o.trade),
-            Method::Post(json!({})),
-            WINDOW,
-        ),
-        (
-            |o| format!("/api/v1/applications/{}/review", o.passport),
+            "/applications/{passport}/review",
             Method::Post(json!({"result": "approved"})),
             WINDOW,
         ),
-        (
-            |o| format!("/api/v1/applications/{}/portrait", o.tourism),
-            Method::PutPhoto,
-            WINDOW,
-        ),
+        ("/applications/{tourism}/portrait", Method::PutPhoto, WINDOW),
         // The receipt's lookup code and the lookup's unlock belong to the window of the
         // application's office, like the application itself.
-        (
-            |o| format!("/api/v1/applications/{}/receipt", o.tourism),
-            Method::Post(json!({})),
-            WINDOW,
-        ),
-        (
-            |o| format!("/api/v1/applications/{}/lookup/unlock", o.tourism),
-            Method::Post(json!({})),
-            WINDOW,
-        ),
+        ("/applications/{tourism}/receipt", Method::PostEmpty, WINDOW),
+        ("/applications/{tourism}/lookup/unlock", Method::PostEmpty, WINDOW),
         // Revoking is the supervisor's, even in the officer's own office.
         (
-            |o| format!("/api/v1/permits/{}/revoke", o.permit),
+            "/permits/{permit}/revoke",
             Method::Post(json!({"reason": "测试 test"})),
             &["supervisor"],
         ),
@@ -326,12 +223,12 @@ async fn each_role_reads_and_acts_on_its_own_office_only_and_refusals_change_not
     for (path, method, who) in &acts {
         for (role, token) in roles {
             let may = who.contains(&role);
-            let theirs = path(&other);
+            let theirs = on(path, &other);
             let expected = if may { 404 } else { 403 };
             assert_eq!(send(&app, token, method, &theirs).await, expected, "{role} {theirs}");
             cases += 1;
             if !may {
-                let mine = path(&own);
+                let mine = on(path, &own);
                 assert_eq!(send(&app, token, method, &mine).await, 403, "{role} {mine}");
                 cases += 1;
             }
@@ -377,7 +274,7 @@ async fn lists_sla_and_exports_hold_the_actors_office_only() {
     let own = office_work(&app, &officer, 1).await;
     let other = office_work(&app, &pxh_officer, 10).await;
 
-    let sla: Value = app.get(&supervisor, "/api/v1/sla").await.json().await.expect("json");
+    let sla = app.get_json(&supervisor, "/api/v1/sla").await;
     let text = sla.to_string();
     assert!(text.contains(&own.trade) && text.contains(&own.passport), "{text}");
     assert!(
@@ -387,23 +284,13 @@ async fn lists_sla_and_exports_hold_the_actors_office_only() {
 
     // The supervisor's batch holds the office's passport applications only; another office's
     // batch is not theirs to acknowledge (404, and it stays unacknowledged).
-    let batch: Value = app
-        .get(&supervisor, "/api/v1/exports/passport")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let batch = app.get_json(&supervisor, "/api/v1/exports/passport").await;
     let payload = batch["payload"].as_str().expect("payload");
     assert!(
         payload.contains(&own.passport) && !payload.contains(&other.passport),
         "{payload}"
     );
-    let theirs: Value = app
-        .get(&pxh_supervisor, "/api/v1/exports/passport")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let theirs = app.get_json(&pxh_supervisor, "/api/v1/exports/passport").await;
     let theirs_id = theirs["batch_id"].as_str().expect("batch id");
     assert_ne!(theirs_id, batch["batch_id"].as_str().expect("batch id"));
     assert!(theirs["payload"].as_str().expect("payload").contains(&other.passport));
@@ -411,16 +298,15 @@ async fn lists_sla_and_exports_hold_the_actors_office_only() {
     let ack = format!("/api/v1/exports/passport/{theirs_id}/ack");
     assert_eq!(app.post_json(&supervisor, &ack, &json!({})).await.status(), 404);
     assert_eq!(app.count("audit_log"), audit);
-    let res = app.get(&pxh_supervisor, "/api/v1/exports/passport").await;
-    let again: Value = res.json().await.expect("json");
+    let again = app.get_json(&pxh_supervisor, "/api/v1/exports/passport").await;
     assert_eq!(again["batch_id"], theirs["batch_id"]);
     assert_eq!(again["acknowledged"], false);
 
     // The desk lists the office's queue and permits; the pages answer another office's items
     // as missing.
     let mut b = Session::new(&app);
-    assert_eq!(b.login("li", &officer_pw).await, 303);
-    let (status, desk) = b.get("/desk").await;
+    assert_eq!(b.login("li", &officer_pw, None).await.0, 303);
+    let (status, desk, _) = b.get("/desk").await;
     assert_eq!(status, 200);
     assert!(desk.contains(&own.trade) && desk.contains(&own.permit), "{desk}");
     assert!(!desk.contains(&other.trade) && !desk.contains(&other.permit), "{desk}");
@@ -456,8 +342,8 @@ async fn admins_and_the_checkpoint_get_no_personal_data_pages_nor_links_to_them(
         ("gate", &gate_pw, "/checkpoint"),
     ] {
         let mut b = Session::new(&app);
-        assert_eq!(b.login(user, pw).await, 303);
-        let (status, page) = b.get(home).await;
+        assert_eq!(b.login(user, pw, None).await.0, 303);
+        let (status, page, _) = b.get(home).await;
         assert_eq!(status, 200, "{user}");
         for link in ["href=\"/desk\"", "href=\"/supervisor/sla\""] {
             assert!(!page.contains(link), "{user} is offered {link}: {page}");
@@ -472,58 +358,13 @@ async fn admins_and_the_checkpoint_get_no_personal_data_pages_nor_links_to_them(
         }
     }
     // The supervisor is offered the SLA view, and it opens.
-    let mut b = Session::new(&app);
-    assert_eq!(b.login("wang", &boss_pw).await, 303);
-    let (status, page) = b.get("/supervisor/sla").await;
+    let mut b = Session::signed_in(&app, "wang", &boss_pw, None).await;
+    let (status, page, _) = b.get("/supervisor/sla").await;
     assert_eq!(status, 200);
     assert!(
         page.contains("href=\"/supervisor/sla\"") && page.contains(&own.trade),
         "{page}"
     );
-}
-
-/// A signed-in page session (cookies kept by hand, redirects not followed).
-struct Session<'a> {
-    app: &'a TestApp,
-    jar: Jar,
-}
-
-impl<'a> Session<'a> {
-    fn new(app: &'a TestApp) -> Self {
-        Session {
-            app,
-            jar: Jar::default(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> (u16, String) {
-        let res = self
-            .app
-            .client
-            .get(self.app.url(path))
-            .header(COOKIE, self.jar.header())
-            .send()
-            .await
-            .expect("request");
-        self.jar.update(res.headers());
-        (res.status().as_u16(), res.text().await.expect("text"))
-    }
-
-    async fn login(&mut self, user: &str, password: &str) -> u16 {
-        let (_, page) = self.get("/login").await;
-        let csrf = hidden(&page, "csrf");
-        let res = self
-            .app
-            .client
-            .post(self.app.url("/login"))
-            .header(COOKIE, self.jar.header())
-            .form(&[("csrf", csrf.as_str()), ("username", user), ("password", password)])
-            .send()
-            .await
-            .expect("request");
-        self.jar.update(res.headers());
-        res.status().as_u16()
-    }
 }
 
 #[actix_web::test]

@@ -1,9 +1,9 @@
 //! The public progress query: three languages, one answer for any mismatch, a rate limit.
 //! (Its lookup code and the lock after wrong tries: tests/api/hardening.rs.)
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::support::{TestApp, cn_id, traveller};
+use crate::support::{DEFERRING_PORTRAIT, TestApp, cn_id, traveller};
 
 async fn lookup(app: &TestApp, number: &str, last4: &str, code: &str, lang: &str) -> (u16, String) {
     let res = app
@@ -20,26 +20,14 @@ async fn lookup(app: &TestApp, number: &str, last4: &str, code: &str, lang: &str
 async fn applicants_see_status_and_missing_items_in_three_languages() {
     let app = TestApp::spawn().await;
     let token = app.token("li", "officer", &["border_trade"]);
-    let res = app
-        .post_json(
-            &token,
-            "/api/v1/applications",
-            &json!({"kind": "border_trade", "traveller": traveller(1)}),
-        )
+    let body = app
+        .take(&token, &json!({"kind": "border_trade", "traveller": traveller(1)}))
         .await;
-    let body: Value = res.json().await.unwrap();
     let (id, number) = (
         body["id"].as_str().unwrap().to_string(),
         body["number"].as_str().unwrap().to_string(),
     );
-    let res = app
-        .post_json(
-            &token,
-            &format!("/api/v1/applications/{id}/accept"),
-            &json!({"materials": ["application_form", "resident_id", "trade_proof", "vehicle_licence"]}),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
+    app.accept(&token, &id, &DEFERRING_PORTRAIT).await;
     let last4 = &cn_id("19900307", 3)[14..];
     let code = app.receipt(&token, &id).await;
 
@@ -81,15 +69,7 @@ async fn lookups_are_rate_limited_per_address() {
     }
     assert_eq!(&statuses[..10], [404; 10]);
     assert_eq!(statuses[10], 429);
-    let page = app
-        .client
-        .get(app.url("/progress?lang=vi"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.public_text("/progress?lang=vi").await;
     assert!(page.contains("Tra cứu tiến độ hồ sơ"));
 }
 
@@ -144,32 +124,11 @@ async fn a_pending_pass_is_printed_not_valid_and_found_by_its_permit_number() {
     let app = TestApp::spawn().await;
     let li = app.token("li", "officer", &["border_trade"]);
     let wang = app.token("wang", "supervisor", &["border_trade"]);
-    let body: Value = app
-        .post_json(
-            &li,
-            "/api/v1/applications",
-            &json!({"kind": "border_trade", "traveller": traveller(1)}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = body["id"].as_str().unwrap().to_string();
-    let res = app
-        .post_json(
-            &li,
-            &format!("/api/v1/applications/{id}/accept"),
-            &json!({"materials": ["application_form", "resident_id", "trade_proof", "vehicle_licence"]}),
-        )
+    let body = json!({"kind": "border_trade", "traveller": traveller(1)});
+    let permit = app
+        .issued_after_approval((&li, &wang), &body, &DEFERRING_PORTRAIT)
         .await;
-    assert_eq!(res.status(), 200);
-    let res = app
-        .post_json(&wang, &format!("/api/v1/applications/{id}/approve"), &json!({}))
-        .await;
-    assert_eq!(res.status(), 200);
-    let res = app.issue(&wang, &id, None).await;
-    assert_eq!(res.status(), 201);
-    let permit: Value = res.json().await.unwrap();
+    let id = permit["application_id"].as_str().unwrap();
     assert_eq!(permit["status"], "pending");
     let number = permit["number"].as_str().unwrap();
     let due = permit["outstanding"][0]
@@ -181,7 +140,7 @@ async fn a_pending_pass_is_printed_not_valid_and_found_by_its_permit_number() {
         .trim_end_matches(')')
         .to_string();
     let last4 = &cn_id("19900307", 3)[14..];
-    let code = app.receipt(&li, &id).await;
+    let code = app.receipt(&li, id).await;
 
     let (status, zh) = lookup(&app, number, last4, &code, "zh").await;
     assert_eq!(status, 200, "the permit number finds the application");
@@ -202,14 +161,7 @@ async fn a_pending_pass_is_printed_not_valid_and_found_by_its_permit_number() {
     // A wrong suffix with the permit number: the same answer as for anything unknown.
     assert_eq!(lookup(&app, number, "0000", &code, "en").await.0, 404);
     // Revoked: said so, not "ready to collect".
-    let res = app
-        .post_json(
-            &wang,
-            &format!("/api/v1/permits/{number}/revoke"),
-            &json!({"reason": "lost"}),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
+    app.revoke(&wang, number, "lost").await;
     let (_, en) = lookup(&app, number, last4, &code, "en").await;
     assert!(
         en.contains("The permit was revoked") && !en.contains("ready to collect"),

@@ -45,7 +45,7 @@ async fn two_officers_accepting_one_application_at_once_one_wins() {
 #[actix_web::test]
 async fn issues_that_lose_the_race_give_their_serial_back() {
     let app = TestApp::spawn().await;
-    let token = app.token("window", "officer", &["border_tourism"]);
+    let token = app.window();
     let contested = app.application(&token, traveller(1)).await;
     let next = app.application(&token, traveller(2)).await;
     let answers = join_all((0..12).map(|_| app.issue(&token, &contested, None))).await;
@@ -71,14 +71,11 @@ async fn issues_that_lose_the_race_give_their_serial_back() {
 #[actix_web::test]
 async fn a_handheld_polling_deltas_during_revocations_and_scans_misses_none() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
-    let boss = app.token("boss", "supervisor", &[]);
-    let gate = app.token("gate", "checkpoint", &[]);
-    let mut permits = Vec::new();
-    for _ in 0..16 {
-        permits.push(app.issued_permit(&officer).await);
-    }
-    let full: Value = app.get(&gate, "/api/v1/checkpoint/trust").await.json().await.unwrap();
+    let officer = app.window();
+    let boss = app.boss();
+    let gate = app.gate();
+    let permits = app.issued_permits(&officer, 16).await;
+    let full = app.trust(&gate, None).await;
     let mut held = payload(&full)["version"].as_i64().unwrap();
 
     // Half are revoked, half leave the country, all at once, while the handheld keeps asking
@@ -112,12 +109,7 @@ async fn a_handheld_polling_deltas_during_revocations_and_scans_misses_none() {
     let poll = async {
         loop {
             let last = done.get();
-            let delta: Value = app
-                .get(&gate, &format!("/api/v1/checkpoint/trust?since={held}"))
-                .await
-                .json()
-                .await
-                .unwrap();
+            let delta = app.trust(&gate, Some(held)).await;
             let d = payload(&delta);
             assert_eq!(d["since"].as_i64(), Some(held), "a delta, not a full bundle");
             for p in d["permits"].as_array().unwrap() {
@@ -152,13 +144,10 @@ async fn a_handheld_polling_deltas_during_revocations_and_scans_misses_none() {
 #[actix_web::test]
 async fn an_offline_upload_racing_an_online_scan_counts_one_trip() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
-    let gate = app.token("gate", "checkpoint", &[]);
+    let officer = app.window();
+    let gate = app.gate();
     let hand = app.token("hand", "checkpoint", &[]);
-    let mut permits = Vec::new();
-    for _ in 0..8 {
-        permits.push(app.issued_permit(&officer).await);
-    }
+    let permits = app.issued_permits(&officer, 8).await;
     // Each pass leaves twice at once: a handheld that admitted it offline uploads, and a lane
     // scans it online. One exit is counted; both attempts are on record.
     let at = app.clock.now().to_rfc3339();
@@ -182,12 +171,7 @@ async fn an_offline_upload_racing_an_online_scan_counts_one_trip() {
     assert_eq!(app.count("crossings"), 16, "every attempt recorded");
     for (p, v) in permits.iter().zip(verdicts) {
         let number = p["number"].as_str().unwrap();
-        let now: Value = app
-            .get(&officer, &format!("/api/v1/permits/{number}"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let now = app.permit(&officer, number).await;
         assert_eq!(now["entries_used"], 1, "one trip out, whoever was first: {now}");
         // The online lane either counted the exit itself or found it already counted.
         assert!(v["reason"] == "ok" || v["reason"] == "wrong_direction", "{v}");

@@ -2,65 +2,9 @@
 //! and forms posted from another origin.
 
 use borderdesk::clock::Clock;
-use reqwest::header::{COOKIE, LOCATION, ORIGIN};
+use reqwest::header::{COOKIE, ORIGIN};
 
-use crate::support::{Jar, TestApp, hidden};
-
-/// A browser at some client address: its own connection and cookies.
-struct Client<'a> {
-    app: &'a TestApp,
-    http: reqwest::Client,
-    jar: Jar,
-}
-
-impl<'a> Client<'a> {
-    fn at(app: &'a TestApp, address: [u8; 4]) -> Self {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .local_address(std::net::IpAddr::from(address))
-            .build()
-            .unwrap();
-        Client {
-            app,
-            http,
-            jar: Jar::default(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> String {
-        let res = self
-            .http
-            .get(self.app.url(path))
-            .header(COOKIE, self.jar.header())
-            .send()
-            .await
-            .unwrap();
-        self.jar.update(res.headers());
-        res.text().await.unwrap()
-    }
-
-    /// Logs in with `next` as sent in the form; returns the status and the Location.
-    async fn login(&mut self, user: &str, password: &str, next: &str) -> (u16, Option<String>) {
-        let page = self.get("/login").await;
-        let csrf = hidden(&page, "csrf");
-        let res = self
-            .http
-            .post(self.app.url("/login"))
-            .header(COOKIE, self.jar.header())
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("next", next),
-                ("username", user),
-                ("password", password),
-            ])
-            .send()
-            .await
-            .unwrap();
-        self.jar.update(res.headers());
-        let location = res.headers().get(LOCATION).map(|l| l.to_str().unwrap().to_string());
-        (res.status().as_u16(), location)
-    }
-}
+use crate::support::{Session, TestApp, hidden};
 
 #[actix_web::test]
 async fn after_login_next_leads_only_to_this_service() {
@@ -83,9 +27,9 @@ async fn after_login_next_leads_only_to_this_service() {
         "///evil.example/",
         long.as_str(),
     ];
-    let mut c = Client::at(&app, [127, 0, 0, 1]);
+    let mut c = Session::at(&app, [127, 0, 0, 1]);
     for next in tricks {
-        let (status, location) = c.login(&user, &password, next).await;
+        let (status, _, location, _) = c.login(&user, &password, Some(next)).await;
         assert_eq!(status, 303, "{next:?}");
         let location = location.unwrap_or_default();
         // What the browser does with the Location header.
@@ -93,7 +37,7 @@ async fn after_login_next_leads_only_to_this_service() {
         assert_eq!(target.origin(), base.origin(), "{next:?} led to {location:?}");
         assert!(location.len() < 2100, "{next:?}");
         // The login form carries the same rule in its hidden field.
-        let page = c
+        let (_, page, _) = c
             .get(&format!(
                 "/login?{}",
                 serde_urlencoded::to_string([("next", next)]).unwrap()
@@ -107,7 +51,7 @@ async fn after_login_next_leads_only_to_this_service() {
         );
     }
     // A path of the service, with its query, is kept.
-    let (_, location) = c.login(&user, &password, "/desk?kind=border_trade").await;
+    let (_, _, location, _) = c.login(&user, &password, Some("/desk?kind=border_trade")).await;
     assert_eq!(location.as_deref(), Some("/desk?kind=border_trade"));
 }
 
@@ -115,22 +59,22 @@ async fn after_login_next_leads_only_to_this_service() {
 async fn a_guesser_elsewhere_does_not_lock_the_officer_out() {
     let app = TestApp::spawn().await;
     let (target, password) = app.officer("target", "officer", &["border_tourism"]);
-    let mut guesser = Client::at(&app, [127, 0, 0, 1]);
+    let mut guesser = Session::at(&app, [127, 0, 0, 1]);
     for i in 0..5 {
-        assert_eq!(guesser.login(&target, &format!("guess-{i}"), "/").await.0, 401);
+        assert_eq!(guesser.login(&target, &format!("guess-{i}"), Some("/")).await.0, 401);
     }
-    assert_eq!(guesser.login(&target, "guess-6", "/").await.0, 429);
+    assert_eq!(guesser.login(&target, "guess-6", Some("/")).await.0, 429);
     // The officer at the hall, another address, signs in at once.
-    let mut officer = Client::at(&app, [127, 0, 0, 2]);
-    assert_eq!(officer.login(&target, &password, "/").await.0, 303);
+    let mut officer = Session::at(&app, [127, 0, 0, 2]);
+    assert_eq!(officer.login(&target, &password, Some("/")).await.0, 303);
     // And the guesser's wait doubles with each try after the free ones.
     let t0 = app.clock.now();
     app.clock.set(t0 + chrono::Duration::seconds(1));
-    assert_eq!(guesser.login(&target, "guess-7", "/").await.0, 401);
+    assert_eq!(guesser.login(&target, "guess-7", Some("/")).await.0, 401);
     app.clock.set(t0 + chrono::Duration::seconds(2));
-    assert_eq!(guesser.login(&target, "guess-8", "/").await.0, 429);
+    assert_eq!(guesser.login(&target, "guess-8", Some("/")).await.0, 429);
     app.clock.set(t0 + chrono::Duration::seconds(3));
-    assert_eq!(guesser.login(&target, "guess-9", "/").await.0, 401);
+    assert_eq!(guesser.login(&target, "guess-9", Some("/")).await.0, 401);
 }
 
 /// Every POST page route with its own body kind. The origin check runs before anything else,
@@ -155,10 +99,10 @@ const FORMS: [&str; 13] = [
 async fn forms_posted_from_another_origin_are_refused_and_change_nothing() {
     let app = TestApp::spawn().await;
     let (user, password) = app.officer("root", "admin", &[]);
-    let mut c = Client::at(&app, [127, 0, 0, 1]);
-    assert_eq!(c.login(&user, &password, "/").await.0, 303);
-    let csrf = hidden(&c.get("/admin/calendar").await, "csrf");
-    let login_csrf = hidden(&c.get("/login").await, "csrf");
+    let mut c = Session::at(&app, [127, 0, 0, 1]);
+    assert_eq!(c.login(&user, &password, Some("/")).await.0, 303);
+    let csrf = c.csrf("/admin/calendar").await;
+    let login_csrf = c.csrf("/login").await;
     let ours = app.url("");
     let audit = app.count("audit_log");
     let (http, cookie) = (c.http.clone(), c.jar.header());
@@ -203,7 +147,7 @@ async fn forms_posted_from_another_origin_are_refused_and_change_nothing() {
     }
     assert_eq!(app.count("audit_log"), audit, "nothing changed");
     // Still signed in: the foreign logout did nothing.
-    assert!(c.get("/admin/calendar").await.contains(&csrf));
+    assert!(c.get("/admin/calendar").await.1.contains(&csrf));
 
     // Without Origin and Sec-Fetch-Site (curl, old browsers) the token alone decides; with our
     // own origin, or a navigation the user typed, the form goes through.
@@ -248,16 +192,16 @@ async fn forms_posted_from_another_origin_are_refused_and_change_nothing() {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 303);
-    assert!(!c.get("/admin/calendar").await.contains(&csrf), "signed out");
+    assert!(!c.get("/admin/calendar").await.1.contains(&csrf), "signed out");
 }
 
 #[actix_web::test]
 async fn behind_a_proxy_the_configured_public_origin_is_ours() {
     let app = TestApp::spawn_with(|s| s.public_origin = Some("https://desk.example.cn".into())).await;
     let (user, password) = app.officer("root", "admin", &[]);
-    let mut c = Client::at(&app, [127, 0, 0, 1]);
-    assert_eq!(c.login(&user, &password, "/").await.0, 303);
-    let csrf = hidden(&c.get("/admin/calendar").await, "csrf");
+    let mut c = Session::at(&app, [127, 0, 0, 1]);
+    assert_eq!(c.login(&user, &password, Some("/")).await.0, 303);
+    let csrf = c.csrf("/admin/calendar").await;
     let logout = |origin: String| {
         c.http
             .post(app.url("/logout"))

@@ -9,7 +9,7 @@ use borderdesk::config::Settings;
 use borderdesk::service::{Ctx, accounts};
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
-use reqwest::header::{HeaderMap, SET_COOKIE};
+use reqwest::header::{COOKIE, HeaderMap, SET_COOKIE};
 use serde_json::{Value, json};
 
 pub struct TestApp {
@@ -134,13 +134,18 @@ impl TestApp {
 
     /// Adds an officer and returns (username, password).
     pub fn officer(&self, username: &str, role: &str, grants: &[&str]) -> (String, String) {
+        self.officer_of("YYG", username, role, grants)
+    }
+
+    /// Adds an officer of `office` and returns (username, password).
+    pub fn officer_of(&self, office: &str, username: &str, role: &str, grants: &[&str]) -> (String, String) {
         let password = format!("pw-{username}-0123456789");
         let new = accounts::NewOfficer {
             username: username.into(),
             display_name: None,
             role: role.into(),
             grants: grants.iter().map(|g| g.to_string()).collect(),
-            office: "YYG".into(),
+            office: office.into(),
             password: password.clone(),
         };
         let now = self.ctx.clock.now();
@@ -151,9 +156,29 @@ impl TestApp {
         (username.into(), password)
     }
 
+    /// The window officer who takes and issues tourism passes ("window"): their token.
+    pub fn window(&self) -> String {
+        self.token("window", "officer", &["border_tourism"])
+    }
+
+    /// A lane's scanner at the checkpoint ("gate"): its token.
+    pub fn gate(&self) -> String {
+        self.token("gate", "checkpoint", &[])
+    }
+
+    /// A supervisor without a grant, who may revoke ("boss"): their token.
+    pub fn boss(&self) -> String {
+        self.token("boss", "supervisor", &[])
+    }
+
     /// Adds an officer and returns an API token for them.
     pub fn token(&self, username: &str, role: &str, grants: &[&str]) -> String {
         self.officer(username, role, grants);
+        self.token_for(username)
+    }
+
+    /// A new API token for an officer already added.
+    pub fn token_for(&self, username: &str) -> String {
         let now = self.ctx.clock.now();
         self.ctx
             .db
@@ -170,6 +195,12 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+
+    /// POSTs JSON that must be refused as unprocessable (422); returns the problem.
+    pub async fn refused(&self, token: &str, path: &str, body: &Value) -> Value {
+        let res = self.post_json(token, path, body).await;
+        expect_json(res, 422, &format!("POST {path} {body} is refused")).await
     }
 
     /// `/metrics` as Prometheus reads it (with the token).
@@ -208,15 +239,8 @@ impl TestApp {
 
     /// Takes an application and returns its id.
     pub async fn application(&self, token: &str, traveller: Value) -> String {
-        let res = self
-            .post_json(
-                token,
-                "/api/v1/applications",
-                &json!({"kind": "border_tourism", "traveller": traveller}),
-            )
-            .await;
-        assert_eq!(res.status(), 201);
-        res.json::<Value>().await.expect("json")["id"]
+        self.take(token, &json!({"kind": "border_tourism", "traveller": traveller}))
+            .await["id"]
             .as_str()
             .expect("id")
             .to_string()
@@ -227,8 +251,7 @@ impl TestApp {
         let res = self
             .post_json(token, &format!("/api/v1/applications/{app_id}/receipt"), &json!({}))
             .await;
-        assert_eq!(res.status(), 201);
-        res.json::<Value>().await.expect("json")["lookup_code"]
+        expect_json(res, 201, &format!("print the receipt of {app_id}")).await["lookup_code"]
             .as_str()
             .expect("lookup_code")
             .to_string()
@@ -248,38 +271,169 @@ impl TestApp {
     /// Takes and issues a tourism pass; returns the permit JSON.
     pub async fn issued_permit(&self, token: &str) -> Value {
         let app = self.application(token, traveller(1)).await;
-        let res = self.issue(token, &app, None).await;
-        assert_eq!(res.status(), 201);
-        res.json().await.expect("json")
+        self.issued(token, &app).await
+    }
+
+    /// Issues `n` tourism passes, one after another; returns the permits.
+    pub async fn issued_permits(&self, token: &str, n: usize) -> Vec<Value> {
+        let mut permits = Vec::with_capacity(n);
+        for _ in 0..n {
+            permits.push(self.issued_permit(token).await);
+        }
+        permits
     }
 
     /// Signs in on the pages (login form with its CSRF token) and returns the session's cookies.
     pub async fn page_login(&self, user: &str, password: &str, next: &str) -> Jar {
-        let mut jar = Jar::default();
+        Session::signed_in(self, user, password, Some(next)).await.jar
+    }
+
+    /// GETs a JSON resource with a token: it must answer 200.
+    pub async fn get_json(&self, token: &str, path: &str) -> Value {
+        expect_json(self.get(token, path).await, 200, &format!("GET {path}")).await
+    }
+
+    /// A permit as its API shows it.
+    pub async fn permit(&self, token: &str, number: &str) -> Value {
+        self.get_json(token, &format!("/api/v1/permits/{number}")).await
+    }
+
+    /// The signed trust bundle a checkpoint device takes: full, or the delta since a version.
+    pub async fn trust(&self, token: &str, since: Option<i64>) -> Value {
+        let path = match since {
+            Some(v) => format!("/api/v1/checkpoint/trust?since={v}"),
+            None => "/api/v1/checkpoint/trust".to_string(),
+        };
+        self.get_json(token, &path).await
+    }
+
+    /// Takes an application from a whole JSON body: it must be created (201); returns it.
+    pub async fn take(&self, token: &str, body: &Value) -> Value {
+        let res = self.post_json(token, "/api/v1/applications", body).await;
+        expect_json(res, 201, "take an application").await
+    }
+
+    /// One workflow step on an application (`accept`, `approve`, `materials/x/supply`…), as sent.
+    pub async fn step(&self, token: &str, id: &str, step: &str, body: &Value) -> reqwest::Response {
+        self.post_json(token, &format!("/api/v1/applications/{id}/{step}"), body)
+            .await
+    }
+
+    /// Accepts an application with the materials handed in: it must succeed (200).
+    pub async fn accept(&self, token: &str, id: &str, materials: &[&str]) -> Value {
+        let res = self.step(token, id, "accept", &json!({ "materials": materials })).await;
+        expect_json(res, 200, &format!("accept {id}")).await
+    }
+
+    /// Approves an application: it must succeed (200).
+    pub async fn approve(&self, token: &str, id: &str) -> Value {
+        let res = self.step(token, id, "approve", &json!({})).await;
+        expect_json(res, 200, &format!("approve {id}")).await
+    }
+
+    /// Issues an application's permit: it must be created (201); returns the permit.
+    pub async fn issued(&self, token: &str, id: &str) -> Value {
+        expect_json(self.issue(token, id, None).await, 201, &format!("issue {id}")).await
+    }
+
+    /// Takes an application from `body` and accepts it with `materials`; returns its id.
+    pub async fn accepted(&self, token: &str, body: &Value, materials: &[&str]) -> String {
+        let id = self.take(token, body).await["id"].as_str().expect("id").to_string();
+        self.accept(token, &id, materials).await;
+        id
+    }
+
+    /// Takes a (trade) application from `body`, accepts it with `materials`, has a supervisor
+    /// approve it and issues it; returns the permit.
+    pub async fn issued_after_approval(
+        &self,
+        (officer, supervisor): (&str, &str),
+        body: &Value,
+        materials: &[&str],
+    ) -> Value {
+        let id = self.accepted(officer, body, materials).await;
+        self.approve(supervisor, &id).await;
+        self.issued(supervisor, &id).await
+    }
+
+    /// Revokes a permit: it must succeed (200); returns the permit.
+    pub async fn revoke(&self, token: &str, number: &str, reason: &str) -> Value {
         let res = self
-            .client
-            .get(self.url(&format!("/login?next={next}")))
+            .post_json(
+                token,
+                &format!("/api/v1/permits/{number}/revoke"),
+                &json!({ "reason": reason }),
+            )
+            .await;
+        expect_json(res, 200, &format!("revoke {number}")).await
+    }
+
+    /// PUTs a portrait as sent, with its content type.
+    pub async fn put_portrait(&self, token: &str, id: &str, ctype: &str, body: Vec<u8>) -> reqwest::Response {
+        self.client
+            .put(self.url(&format!("/api/v1/applications/{id}/portrait")))
+            .bearer_auth(token)
+            .header("Content-Type", ctype)
+            .body(body)
             .send()
             .await
-            .expect("login page");
-        jar.update(res.headers());
-        let csrf = hidden(&res.text().await.expect("login page"), "csrf");
-        let res = self
-            .client
-            .post(self.url("/login"))
-            .header(reqwest::header::COOKIE, jar.header())
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("next", next),
-                ("username", user),
-                ("password", password),
-            ])
+            .expect("request")
+    }
+
+    /// Uploads a camera's photo as an application's portrait: it must be taken (204).
+    pub async fn portrait(&self, token: &str, id: &str) {
+        let res = self.put_portrait(token, id, "image/png", photo_png()).await;
+        assert_eq!(res.status(), 204, "upload the portrait of {id}");
+    }
+
+    /// A permit's printable PDF: it must answer 200.
+    pub async fn permit_pdf(&self, token: &str, number: &str) -> Vec<u8> {
+        let res = self.get(token, &format!("/api/v1/permits/{number}/pdf")).await;
+        assert_eq!(res.status(), 200, "the PDF of {number}");
+        res.bytes().await.expect("pdf").to_vec()
+    }
+
+    /// Uploads a handheld's queued crossings: it must answer 200; returns the counts.
+    pub async fn upload_crossings(&self, token: &str, queue: &Value) -> Value {
+        let res = self.post_json(token, "/api/v1/checkpoint/crossings", queue).await;
+        expect_json(res, 200, "upload queued crossings").await
+    }
+
+    /// Sets a calendar day as sent (the admin's API).
+    pub async fn put_day(&self, token: &str, date: &str, body: Value) -> reqwest::Response {
+        self.client
+            .put(self.url(&format!("/api/v1/calendar/{date}")))
+            .bearer_auth(token)
+            .json(&body)
             .send()
             .await
-            .expect("login");
-        assert_eq!(res.status(), 303, "signed in");
-        jar.update(res.headers());
-        jar
+            .expect("request")
+    }
+
+    /// Removes a calendar day; `date` may carry a query (`2026-10-10?confirm=true`).
+    pub async fn delete_day(&self, token: &str, date: &str) -> reqwest::Response {
+        self.client
+            .delete(self.url(&format!("/api/v1/calendar/{date}")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// A public page or file (no token, no cookie): it must answer 200; returns its text.
+    pub async fn public_text(&self, path: &str) -> String {
+        let res = self.client.get(self.url(path)).send().await.expect("request");
+        assert_eq!(res.status(), 200, "GET {path}");
+        res.text().await.expect("text")
+    }
+
+    /// The audit trail of one entity, oldest first.
+    pub fn audit(&self, entity: &'static str, id: &str) -> Vec<borderdesk::db::models::AuditRow> {
+        let id = id.to_string();
+        self.ctx
+            .db
+            .run_blocking(move |c| borderdesk::db::audit::for_entity(c, entity, &id))
+            .expect("audit trail")
     }
 
     /// Runs a count query: how many rows a table holds.
@@ -380,6 +534,165 @@ pub fn china(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<chron
 /// The payload of a signed trust bundle.
 pub fn payload(signed: &Value) -> Value {
     serde_json::from_str(signed["payload"].as_str().expect("payload")).expect("payload JSON")
+}
+
+/// Checks an answer's status, naming the step in the message, and reads its JSON body.
+pub async fn expect_json(res: reqwest::Response, status: u16, step: &str) -> Value {
+    let got = res.status();
+    let body = res.text().await.expect("body");
+    assert_eq!(got, status, "{step}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{step}: not JSON ({e}): {body}"))
+}
+
+/// The fields a problem's errors name, in its order.
+pub fn error_fields(problem: &Value) -> Vec<&str> {
+    problem["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a problem with errors: {problem}"))
+        .iter()
+        .map(|e| e["field"].as_str().expect("each error names its field"))
+        .collect()
+}
+
+/// A trade pass's application body: the enterprise of every test, the plates given.
+pub fn trade(traveller: Value, plates: Value) -> Value {
+    json!({"kind": "border_trade", "traveller": traveller,
+        "enterprise": {"name": "凭祥市友谊边贸有限公司", "credit_code": "91350100M000100Y43"},
+        "plates": plates})
+}
+
+/// Every item a trade pass asks for; `DEFERRING_PORTRAIT` leaves out the portrait (容缺).
+pub const ALL_TRADE_ITEMS: [&str; 5] = [
+    "application_form",
+    "resident_id",
+    "trade_proof",
+    "vehicle_licence",
+    "portrait",
+];
+pub const DEFERRING_PORTRAIT: [&str; 4] = ["application_form", "resident_id", "trade_proof", "vehicle_licence"];
+
+/// A page session as a browser without script keeps it: its own cookies (kept by hand, so tests
+/// see each one) and redirects not followed.
+pub struct Session<'a> {
+    pub app: &'a TestApp,
+    pub http: reqwest::Client,
+    pub jar: Jar,
+}
+
+fn location(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(reqwest::header::LOCATION)
+        .map(|l| l.to_str().expect("Location").to_string())
+}
+
+impl<'a> Session<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        Session {
+            app,
+            http: app.client.clone(),
+            jar: Jar::default(),
+        }
+    }
+
+    /// A session from another client address (its own connection), as throttling sees it.
+    pub fn at(app: &'a TestApp, address: [u8; 4]) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .local_address(std::net::IpAddr::from(address))
+            .build()
+            .expect("client");
+        Session {
+            app,
+            http,
+            jar: Jar::default(),
+        }
+    }
+
+    /// A session signed in through the login form: the login must answer 303.
+    pub async fn signed_in(app: &'a TestApp, user: &str, password: &str, next: Option<&str>) -> Self {
+        let mut s = Session::new(app);
+        let (status, page, _, _) = s.login(user, password, next).await;
+        assert_eq!(status, 303, "sign in as {user}: {page}");
+        s
+    }
+
+    /// Sends a request with the session's cookies, and keeps the cookies it is given.
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> reqwest::Response {
+        let res = req.header(COOKIE, self.jar.header()).send().await.expect("request");
+        self.jar.update(res.headers());
+        res
+    }
+
+    /// GETs a page: (status, body, Location).
+    pub async fn get(&mut self, path: &str) -> (u16, String, Option<String>) {
+        let res = self.send(self.http.get(self.app.url(path))).await;
+        let location = location(res.headers());
+        (res.status().as_u16(), res.text().await.expect("text"), location)
+    }
+
+    /// GETs with the session's cookies and gives the whole answer (for files and headers).
+    pub async fn http_get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(self.app.url(path))
+            .header(COOKIE, self.jar.header())
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// The CSRF token of the form on a page.
+    pub async fn csrf(&mut self, path: &str) -> String {
+        hidden(&self.get(path).await.1, "csrf")
+    }
+
+    /// POSTs a form: (status, body, Location, headers).
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (u16, String, Option<String>, HeaderMap) {
+        let res = self.send(self.http.post(self.app.url(path)).form(form)).await;
+        let headers = res.headers().clone();
+        (
+            res.status().as_u16(),
+            res.text().await.expect("text"),
+            location(&headers),
+            headers,
+        )
+    }
+
+    /// Submits the portrait form as a browser does (multipart, with the CSRF field).
+    pub async fn upload(&mut self, path: &str, csrf: &str, photo: Vec<u8>) -> (u16, String, Option<String>) {
+        let form = reqwest::multipart::Form::new().text("csrf", csrf.to_string()).part(
+            "photo",
+            reqwest::multipart::Part::bytes(photo)
+                .file_name("camera.png")
+                .mime_str("image/png")
+                .expect("mime"),
+        );
+        let res = self.send(self.http.post(self.app.url(path)).multipart(form)).await;
+        let location = location(res.headers());
+        (res.status().as_u16(), res.text().await.expect("text"), location)
+    }
+
+    /// Fills in the login form with its CSRF token; `next` as sent, or (None) the form's own
+    /// hidden field, as a browser sends it.
+    pub async fn login(
+        &mut self,
+        user: &str,
+        password: &str,
+        next: Option<&str>,
+    ) -> (u16, String, Option<String>, HeaderMap) {
+        let (_, page, _) = self.get("/login").await;
+        let csrf = hidden(&page, "csrf");
+        let next = next.map_or_else(|| hidden(&page, "next"), str::to_string);
+        self.post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("next", &next),
+                ("username", user),
+                ("password", password),
+            ],
+        )
+        .await
+    }
 }
 
 /// One online scan at lane YYG-C1: a rejection is an answer (200), never an error.

@@ -4,37 +4,29 @@
 use borderdesk::clock::Clock;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, china, traveller};
+use crate::support::{ALL_TRADE_ITEMS, TestApp, china, error_fields, expect_json, trade, traveller};
 
-pub(crate) const ALL_ITEMS: [&str; 5] = [
-    "application_form",
-    "resident_id",
-    "trade_proof",
-    "vehicle_licence",
-    "portrait",
-];
+pub(crate) const ALL_ITEMS: [&str; 5] = ALL_TRADE_ITEMS;
 
 pub(crate) async fn trade_application(app: &TestApp, token: &str) -> String {
-    let res = app
-        .post_json(
-            token,
-            "/api/v1/applications",
-            // Tests here take several applications for one traveller: confirmed, not warned.
-            &json!({"kind": "border_trade", "traveller": traveller(1), "confirm_duplicate": true,
-                "enterprise": {"name": "凭祥市友谊边贸有限公司", "credit_code": "91350100M000100Y43"},
-                "plates": ["桂F 12345", "12C-123.45"]}),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    let body: Value = res.json().await.unwrap();
+    let mut body = trade(traveller(1), json!(["桂F 12345", "12C-123.45"]));
+    // Tests here take several applications for one traveller: confirmed, not warned.
+    body["confirm_duplicate"] = json!(true);
+    let body = app.take(token, &body).await;
     assert_eq!(body["plates"], json!(["桂F12345", "12C-123.45"]));
     assert!(body["number"].as_str().unwrap().starts_with("YYG"));
     body["id"].as_str().unwrap().to_string()
 }
 
-async fn step(app: &TestApp, token: &str, id: &str, step: &str, body: Value) -> reqwest::Response {
-    app.post_json(token, &format!("/api/v1/applications/{id}/{step}"), &body)
-        .await
+/// The verdict a gate would give the permit now, read from the database.
+fn verdict_now(app: &TestApp, number: &str) -> borderdesk::domain::verdict::Verdict {
+    let number = number.to_string();
+    let record = app
+        .ctx
+        .db
+        .run_blocking(move |c| borderdesk::service::permits::get_permit(c, &number))
+        .unwrap();
+    record.verdict(app.clock.now())
 }
 
 #[actix_web::test]
@@ -46,17 +38,19 @@ async fn accept_approve_issue_print_collect_with_four_eyes() {
     let approving = app.token("wang", "supervisor", &["border_trade"]);
     let id = trade_application(&app, &accepting).await;
 
-    let res = step(&app, &accepting, &id, "approve", json!({})).await;
+    let res = app.step(&accepting, &id, "approve", &json!({})).await;
     assert_eq!(res.status(), 409, "approve before accept");
     assert_eq!(res.json::<Value>().await.unwrap()["current_state"], "submitted");
 
-    let res = step(&app, &accepting, &id, "accept", json!({"materials": ALL_ITEMS})).await;
+    let res = app
+        .step(&accepting, &id, "accept", &json!({"materials": ALL_ITEMS}))
+        .await;
     assert_eq!(res.status(), 200);
     let accepted: Value = res.json().await.unwrap();
     assert_eq!(accepted["status"], "accepted");
     assert_eq!(accepted["due_at"], "2026-09-30T17:30:00+08:00");
 
-    let res = step(&app, &accepting, &id, "approve", json!({})).await;
+    let res = app.step(&accepting, &id, "approve", &json!({})).await;
     assert_eq!(res.status(), 403, "the accepting officer may not approve (four eyes)");
     assert!(
         res.json::<Value>().await.unwrap()["detail"]
@@ -64,7 +58,7 @@ async fn accept_approve_issue_print_collect_with_four_eyes() {
             .unwrap()
             .contains("accepted")
     );
-    let res = step(&app, &approving, &id, "approve", json!({})).await;
+    let res = app.step(&approving, &id, "approve", &json!({})).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>().await.unwrap()["status"], "approved");
 
@@ -79,9 +73,7 @@ async fn accept_approve_issue_print_collect_with_four_eyes() {
     assert_eq!(permit["plates"], json!(["桂F12345", "12C-123.45"]));
 
     let number = permit["number"].as_str().unwrap();
-    let pdf = app.get(&approving, &format!("/api/v1/permits/{number}/pdf")).await;
-    assert_eq!(pdf.status(), 200);
-    let pdf = pdf.bytes().await.unwrap();
+    let pdf = app.permit_pdf(&approving, number).await;
     if let Some(text) = crate::tools::pdftotext(&pdf, &[], "the trade pass text check") {
         assert!(
             text.contains("凭祥市友谊边贸有限公司") && text.contains("桂F12345") && text.contains("多次"),
@@ -89,10 +81,10 @@ async fn accept_approve_issue_print_collect_with_four_eyes() {
         );
     }
 
-    let res = step(&app, &accepting, &id, "collect", json!({})).await;
+    let res = app.step(&accepting, &id, "collect", &json!({})).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>().await.unwrap()["status"], "collected");
-    assert_eq!(step(&app, &accepting, &id, "collect", json!({})).await.status(), 409);
+    assert_eq!(app.step(&accepting, &id, "collect", &json!({})).await.status(), 409);
 }
 
 #[actix_web::test]
@@ -102,7 +94,7 @@ async fn deadlines_land_on_working_days_across_golden_week() {
     // Wed 30 Sep 2026 after closing: counts from Thu 8 Oct (1–7 Oct off); due Fri 9 Oct.
     app.clock.set(china(2026, 9, 30, 18, 0));
     let id = trade_application(&app, &token).await;
-    let res = step(&app, &token, &id, "accept", json!({"materials": ALL_ITEMS})).await;
+    let res = app.step(&token, &id, "accept", &json!({"materials": ALL_ITEMS})).await;
     assert_eq!(
         res.json::<Value>().await.unwrap()["due_at"],
         "2026-10-09T17:30:00+08:00"
@@ -111,17 +103,12 @@ async fn deadlines_land_on_working_days_across_golden_week() {
     // Fri 9 Oct in office hours: the next working day is the make-up Saturday, 10 Oct.
     app.clock.set(china(2026, 10, 9, 9, 0));
     let id = trade_application(&app, &token).await;
-    let res = step(&app, &token, &id, "accept", json!({"materials": ALL_ITEMS})).await;
+    let res = app.step(&token, &id, "accept", &json!({"materials": ALL_ITEMS})).await;
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["due_at"], "2026-10-10T17:30:00+08:00");
     assert_eq!(body["overdue"], false);
     app.clock.set(china(2026, 10, 10, 17, 31));
-    let body: Value = app
-        .get(&token, &format!("/api/v1/applications/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = app.get_json(&token, &format!("/api/v1/applications/{id}")).await;
     assert_eq!(body["overdue"], true);
 }
 
@@ -130,53 +117,29 @@ async fn an_admin_edits_the_calendar_and_deadlines_follow() {
     let app = TestApp::spawn().await;
     let token = app.token("li", "officer", &["border_trade"]);
     let admin = app.token("root", "admin", &[]);
-    let put = |t: &str, date: &str, body: Value| {
-        app.client
-            .put(app.url(&format!("/api/v1/calendar/{date}")))
-            .bearer_auth(t.to_string())
-            .json(&body)
-            .send()
-    };
-    assert_eq!(
-        put(&token, "2026-12-01", json!({"kind": "holiday", "name": "x"}))
-            .await
-            .unwrap()
-            .status(),
-        403
-    );
-    let res = put(&admin, "2026-13-01", json!({"kind": "day off", "name": ""}))
-        .await
-        .unwrap();
+    let res = app
+        .put_day(&token, "2026-12-01", json!({"kind": "holiday", "name": "x"}))
+        .await;
+    assert_eq!(res.status(), 403);
+    let res = app
+        .put_day(&admin, "2026-13-01", json!({"kind": "day off", "name": ""}))
+        .await;
     assert_eq!(res.status(), 422);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["errors"].as_array().unwrap().len(), 3, "{body}");
-    assert_eq!(
-        put(
-            &admin,
-            "2026-12-01",
-            json!({"kind": "holiday", "name": "边境口岸临时闭关 port closed"})
-        )
-        .await
-        .unwrap()
-        .status(),
-        200
-    );
+    let closed = json!({"kind": "holiday", "name": "边境口岸临时闭关 port closed"});
+    assert_eq!(app.put_day(&admin, "2026-12-01", closed).await.status(), 200);
 
     // Mon 30 Nov 10:00 + 1 working day: Tue 1 Dec is now a holiday, so Wed 2 Dec.
     app.clock.set(china(2026, 11, 30, 10, 0));
     let id = trade_application(&app, &token).await;
-    let res = step(&app, &token, &id, "accept", json!({"materials": ALL_ITEMS})).await;
+    let res = app.step(&token, &id, "accept", &json!({"materials": ALL_ITEMS})).await;
     assert_eq!(
         res.json::<Value>().await.unwrap()["due_at"],
         "2026-12-02T17:30:00+08:00"
     );
 
-    let days: Value = app
-        .get(&token, "/api/v1/calendar?year=2026")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let days = app.get_json(&token, "/api/v1/calendar?year=2026").await;
     assert_eq!(days["provisional"], false);
     assert!(
         days["days"]
@@ -193,19 +156,9 @@ async fn an_admin_edits_the_calendar_and_deadlines_follow() {
             .any(|d| d["date"] == "2026-02-14" && d["kind"] == "workday"),
         "published schedule seeded"
     );
-    let res = app
-        .client
-        .delete(app.url("/api/v1/calendar/2026-12-01"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+    let res = app.delete_day(&admin, "2026-12-01").await;
     assert_eq!(res.status(), 204);
-    let trail = app
-        .ctx
-        .db
-        .run_blocking(|c| borderdesk::db::audit::for_entity(c, "calendar_day", "2026-12-01"))
-        .unwrap();
+    let trail = app.audit("calendar_day", "2026-12-01");
     assert_eq!(
         trail.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(),
         ["calendar.set", "calendar.remove"]
@@ -225,16 +178,9 @@ async fn bad_trade_input_is_refused_whole_and_changes_nothing() {
                 "plates": ["桂A1234", "12C-000.00"], "validity_option": "forever"}),
         )
         .await;
-    assert_eq!(res.status(), 422);
-    let body: Value = res.json().await.unwrap();
-    let fields: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let body = expect_json(res, 422, "bad trade input").await;
     assert_eq!(
-        fields,
+        error_fields(&body),
         [
             "enterprise.name",
             "enterprise.credit_code",
@@ -249,30 +195,23 @@ async fn bad_trade_input_is_refused_whole_and_changes_nothing() {
 
     // A missing item that cannot be deferred blocks acceptance, naming each one.
     let id = trade_application(&app, &token).await;
-    let res = step(&app, &token, &id, "accept", json!({"materials": ["trade_proof"]})).await;
-    assert_eq!(res.status(), 422);
-    let body: Value = res.json().await.unwrap();
-    let fields: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
-    assert_eq!(fields, ["materials.application_form", "materials.resident_id"]);
-    let after: Value = app
-        .get(&token, &format!("/api/v1/applications/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let res = app
+        .step(&token, &id, "accept", &json!({"materials": ["trade_proof"]}))
+        .await;
+    let body = expect_json(res, 422, "accept without the items that cannot wait").await;
+    assert_eq!(
+        error_fields(&body),
+        ["materials.application_form", "materials.resident_id"]
+    );
+    let after = app.get_json(&token, &format!("/api/v1/applications/{id}")).await;
     assert_eq!(after["status"], "submitted");
     assert_eq!(app.count("application_materials"), 0);
 
-    let res = step(&app, &token, &id, "reject", json!({"reason": " "})).await;
+    let res = app.step(&token, &id, "reject", &json!({"reason": " "})).await;
     assert_eq!(res.status(), 422);
-    let res = step(&app, &token, &id, "withdraw", json!({})).await;
+    let res = app.step(&token, &id, "withdraw", &json!({})).await;
     assert_eq!(res.json::<Value>().await.unwrap()["status"], "withdrawn");
-    let res = step(&app, &token, &id, "accept", json!({"materials": ALL_ITEMS})).await;
+    let res = app.step(&token, &id, "accept", &json!({"materials": ALL_ITEMS})).await;
     assert_eq!(res.status(), 409);
 }
 
@@ -284,14 +223,14 @@ async fn deferred_items_print_pending_then_activate_or_suspend() {
     let officer = app.token("li", "officer", &["border_trade"]);
     let boss = app.token("wang", "supervisor", &["border_trade"]);
     let id = trade_application(&app, &officer).await;
-    let res = step(
-        &app,
-        &officer,
-        &id,
-        "accept",
-        json!({"materials": ["application_form", "resident_id", "trade_proof"]}),
-    )
-    .await;
+    let res = app
+        .step(
+            &officer,
+            &id,
+            "accept",
+            &json!({"materials": ["application_form", "resident_id", "trade_proof"]}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     let missing: Vec<(&str, &str)> = body["materials"]
@@ -308,16 +247,11 @@ async fn deferred_items_print_pending_then_activate_or_suspend() {
     assert_eq!(notice.status(), 200);
     assert_eq!(notice.headers()["content-type"], "application/pdf");
 
-    assert_eq!(step(&app, &boss, &id, "approve", json!({})).await.status(), 200);
-    let permit: Value = app.issue(&boss, &id, None).await.json().await.unwrap();
+    assert_eq!(app.step(&boss, &id, "approve", &json!({})).await.status(), 200);
+    let permit = app.issued(&boss, &id).await;
     assert_eq!(permit["status"], "pending");
     let number = permit["number"].as_str().unwrap().to_string();
-    let record = app
-        .ctx
-        .db
-        .run_blocking(|c| borderdesk::service::permits::get_permit(c, &number))
-        .unwrap();
-    let verdict = record.verdict(app.clock.now());
+    let verdict = verdict_now(&app, &number);
     assert!(!verdict.admit);
     assert_eq!(verdict.message_en, "materials/portrait pending");
     assert_eq!(
@@ -329,61 +263,38 @@ async fn deferred_items_print_pending_then_activate_or_suspend() {
     );
 
     // Supplying an item puts the application back in the queue; the last one activates the permit.
-    let res = step(&app, &officer, &id, "materials/portrait/supply", json!({})).await;
+    let res = app.step(&officer, &id, "materials/portrait/supply", &json!({})).await;
     let body: Value = res.json().await.unwrap();
     assert!(body["attention"].as_str().unwrap().contains("portrait"));
     assert_eq!(
-        step(&app, &officer, &id, "materials/portrait/supply", json!({}))
+        app.step(&officer, &id, "materials/portrait/supply", &json!({}))
             .await
             .status(),
         409
     );
     assert_eq!(
-        step(&app, &officer, &id, "materials/nothing/supply", json!({}))
+        app.step(&officer, &id, "materials/nothing/supply", &json!({}))
             .await
             .status(),
         404
     );
-    let p: Value = app
-        .get(&officer, &format!("/api/v1/permits/{number}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let p = app.permit(&officer, &number).await;
     assert_eq!(p["status"], "pending");
 
     // Past the licence's due date (Fri 20 Nov) the permit is suspended...
     app.clock.set(china(2026, 11, 21, 9, 0));
-    let p: Value = app
-        .get(&officer, &format!("/api/v1/permits/{number}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let p = app.permit(&officer, &number).await;
     assert_eq!(p["status"], "suspended");
     // ...and supplying it late brings it into force.
-    step(&app, &officer, &id, "materials/vehicle_licence/supply", json!({})).await;
-    let p: Value = app
-        .get(&officer, &format!("/api/v1/permits/{number}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    app.step(&officer, &id, "materials/vehicle_licence/supply", &json!({}))
+        .await;
+    let p = app.permit(&officer, &number).await;
     assert_eq!(p["status"], "issued");
-    let record = app
-        .ctx
-        .db
-        .run_blocking(|c| borderdesk::service::permits::get_permit(c, &number))
-        .unwrap();
-    assert!(record.verdict(app.clock.now()).admit);
-    let body: Value = app
-        .get(&officer, &format!("/api/v1/applications/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    assert!(verdict_now(&app, &number).admit);
+    let body = app.get_json(&officer, &format!("/api/v1/applications/{id}")).await;
     assert!(body["attention"].as_str().unwrap().contains("all materials supplied"));
-    let body: Value = step(&app, &officer, &id, "acknowledge", json!({}))
+    let body: Value = app
+        .step(&officer, &id, "acknowledge", &json!({}))
         .await
         .json()
         .await

@@ -3,10 +3,10 @@
 //! confirmation asked before a published day is replaced.
 
 use fantoccini::{Client, Locator};
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use super::{Browser, axe, js, until};
-use crate::support::{TestApp, china};
+use super::{Browser, axe, click, js, js_text, until};
+use crate::support::{ALL_TRADE_ITEMS, TestApp, china, trade, traveller};
 
 async fn fill(c: &Client, date: &str, kind: &str, name: &str) {
     // A date input takes its value from script reliably in every locale; typing does not.
@@ -20,12 +20,7 @@ async fn fill(c: &Client, date: &str, kind: &str, name: &str) {
 }
 
 async fn submit(c: &Client) {
-    c.find(Locator::Css("form[action='/admin/calendar'] button[type=submit]"))
-        .await
-        .expect("save button")
-        .click()
-        .await
-        .expect("click");
+    click(c, Locator::Css("form[action='/admin/calendar'] button[type=submit]")).await;
 }
 
 fn no_sideways_scroll() -> &'static str {
@@ -40,12 +35,12 @@ async fn the_calendar_page_works_at_320px_and_asks_before_replacing_a_published_
     // Accepted after closing on the last day of 2026: due in 2027, a provisional year.
     let officer = app.token("li", "officer", &["border_trade"]);
     app.clock.set(china(2026, 12, 31, 18, 0));
-    let id = accepted_trade_application(&app, &officer).await;
+    let body = trade(traveller(7), json!(["12C-123.45"]));
+    let id = app.accepted(&officer, &body, &ALL_TRADE_ITEMS).await;
     let Some(c) = Browser::start("calendar_page", (320, 700), &[]).await else {
         return;
     };
-    c.login(&app, &user, &password).await;
-    c.goto(&app.url("/admin/calendar?year=2026")).await.unwrap();
+    c.open_as(&app, &user, &password, "/admin/calendar?year=2026").await;
     until(&c, "document.querySelector('.days')").await;
     assert_eq!(
         js(&c, no_sideways_scroll()).await,
@@ -91,15 +86,13 @@ async fn the_calendar_page_works_at_320px_and_asks_before_replacing_a_published_
     let why = js(&c, "document.getElementById('confirm-error').textContent").await;
     assert!(why.as_str().unwrap().contains("调休上班"), "{why}");
     assert!(
-        js(&c, "document.querySelector('.days').textContent.replace(/\\s+/g, '')")
+        js_text(&c, "document.querySelector('.days').textContent.replace(/\\s+/g, '')")
             .await
-            .as_str()
-            .unwrap()
             .contains("2026-02-14（星期六）调休上班"),
         "the day still listed as published"
     );
     assert_eq!(axe(&c, "calendar asking to confirm").await, Vec::<String>::new());
-    c.find(Locator::Id("confirm")).await.unwrap().click().await.unwrap();
+    click(&c, Locator::Id("confirm")).await;
     submit(&c).await;
     until(
         &c,
@@ -107,29 +100,22 @@ async fn the_calendar_page_works_at_320px_and_asks_before_replacing_a_published_
     )
     .await;
     assert!(
-        js(&c, "document.querySelector('.days').textContent.replace(/\\s+/g, '')")
+        js_text(&c, "document.querySelector('.days').textContent.replace(/\\s+/g, '')")
             .await
-            .as_str()
-            .unwrap()
             .contains("2026-02-14（星期六）放假"),
         "replaced after confirming"
     );
 
     // Removing a day as published asks first, in the alert at the top.
-    c.find(Locator::Css(
-        "form[action='/admin/calendar/remove'] input[value='2026-10-10'] ~ button",
-    ))
-    .await
-    .expect("remove button of 10 Oct")
-    .click()
-    .await
-    .unwrap();
+    click(
+        &c,
+        Locator::Css("form[action='/admin/calendar/remove'] input[value='2026-10-10'] ~ button"),
+    )
+    .await;
     until(&c, "document.getElementById('confirm-remove')").await;
     assert!(
-        js(&c, "document.getElementById('remove-question').textContent")
+        js_text(&c, "document.getElementById('remove-question').textContent")
             .await
-            .as_str()
-            .unwrap()
             .contains("2026-10-10（星期六）调休上班")
     );
     assert_eq!(js(&c, no_sideways_scroll()).await, Value::Bool(true));
@@ -137,22 +123,15 @@ async fn the_calendar_page_works_at_320px_and_asks_before_replacing_a_published_
         axe(&c, "calendar asking to confirm a removal").await,
         Vec::<String>::new()
     );
-    c.find(Locator::Id("confirm-remove"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Id("confirm-remove")).await;
     until(
         &c,
         "document.querySelector('.ok') && !document.getElementById('confirm-remove')",
     )
     .await;
     assert!(
-        !js(&c, "document.querySelector('.days').textContent")
+        !js_text(&c, "document.querySelector('.days').textContent")
             .await
-            .as_str()
-            .unwrap()
             .contains("2026-10-10")
     );
 
@@ -174,34 +153,4 @@ async fn the_calendar_page_works_at_320px_and_asks_before_replacing_a_published_
     )
     .await;
     assert!(row.as_str().unwrap().contains("2027-01-05 17:30 暂定"), "{row}");
-}
-
-async fn accepted_trade_application(app: &TestApp, token: &str) -> String {
-    let res = app
-        .post_json(
-            token,
-            "/api/v1/applications",
-            &serde_json::json!({"kind": "border_trade", "traveller": crate::support::traveller(7),
-                "enterprise": {"name": "凭祥市友谊边贸有限公司", "credit_code": "91350100M000100Y43"},
-                "plates": ["12C-123.45"]}),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
-    let materials = [
-        "application_form",
-        "resident_id",
-        "trade_proof",
-        "vehicle_licence",
-        "portrait",
-    ];
-    let res = app
-        .post_json(
-            token,
-            &format!("/api/v1/applications/{id}/accept"),
-            &serde_json::json!({"materials": materials}),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    id
 }

@@ -5,10 +5,10 @@
 //! pages; the application, permit and notice pages do not scroll sideways at 320 px.
 
 use fantoccini::{Client, Locator, key::Key};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{Browser, axe, js, until, viewport};
-use crate::support::{TestApp, cn_id, photo_png, traveller};
+use super::{Browser, axe, click, click_when_shown, js, js_text, select, type_into, until, viewport};
+use crate::support::{DEFERRING_PORTRAIT, TestApp, cn_id, traveller};
 
 /// Opens `path` and holds it at zero axe-core violations.
 async fn no_violations(c: &Client, app: &TestApp, path: &str, name: &str) {
@@ -31,12 +31,7 @@ async fn reflows(c: &Client, app: &TestApp, path: &str) {
 }
 
 async fn log_out(c: &Client) {
-    c.find(Locator::Css("header form button"))
-        .await
-        .expect("log-out button")
-        .click()
-        .await
-        .expect("click");
+    click(c, Locator::Css("header form button")).await;
     // A script cannot wait across a page load; the driver waits for the next page's element.
     c.wait().for_element(Locator::Id("password")).await.expect("login page");
 }
@@ -53,38 +48,18 @@ async fn roles_land_on_their_work_approve_follows_four_eyes_and_pages_pass_axe()
     app.officer("root", "admin", &[]);
     app.officer("gate", "checkpoint", &[]);
     // A trade pass accepted by li without the portrait (容缺): pending items, a notice.
-    let body: Value = app
-        .post_json(
+    let body = app
+        .take(
             &li,
-            "/api/v1/applications",
             &json!({"kind": "border_trade", "traveller": traveller(1), "validity_option": "multi_1y"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let id = body["id"].as_str().unwrap().to_string();
     let number = body["number"].as_str().unwrap().to_string();
-    let res = app
-        .post_json(
-            &li,
-            &format!("/api/v1/applications/{id}/accept"),
-            &json!({"materials": ["application_form", "resident_id", "trade_proof", "vehicle_licence"]}),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
+    app.accept(&li, &id, &DEFERRING_PORTRAIT).await;
     // A tourism application with its photo, to be issued on the spot.
     let tourist = app.application(&li, traveller(2)).await;
-    let res = app
-        .client
-        .put(app.url(&format!("/api/v1/applications/{tourist}/portrait")))
-        .bearer_auth(&li)
-        .header("Content-Type", "image/png")
-        .body(photo_png())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
+    app.portrait(&li, &tourist).await;
 
     let Some(c) = Browser::start("desk_pages", (1280, 800), &[]).await else {
         return;
@@ -99,39 +74,19 @@ async fn roles_land_on_their_work_approve_follows_four_eyes_and_pages_pass_axe()
     assert_eq!(axe(&c, "desk").await, Vec::<String>::new(), "desk: WCAG 2.1 A/AA");
     // Only the chosen kind's fields are shown.
     let shown = "!document.getElementById('credit_code').closest('[data-kinds]').hidden";
-    c.find(Locator::Id("kind"))
-        .await
-        .unwrap()
-        .select_by_value("border_trade")
-        .await
-        .unwrap();
+    select(&c, "kind", "border_trade").await;
     until(&c, shown).await;
-    c.find(Locator::Id("kind"))
-        .await
-        .unwrap()
-        .select_by_value("border_tourism")
-        .await
-        .unwrap();
+    select(&c, "kind", "border_tourism").await;
     until(&c, &format!("!({shown})")).await;
     // Typing a resident ID number fills birth date and sex.
-    c.find(Locator::Id("id_number"))
-        .await
-        .unwrap()
-        .send_keys(&cn_id("19851224", 122))
-        .await
-        .unwrap();
+    type_into(&c, "id_number", &cn_id("19851224", 122)).await;
     until(
         &c,
         "document.getElementById('birth_date').value === '1985-12-24' && document.getElementById('sex').value === 'F'",
     )
     .await;
     // A mistake: focus lands on the first bad field, named by its label in the summary.
-    c.find(Locator::Id("id_number"))
-        .await
-        .unwrap()
-        .send_keys(&format!("9{}", char::from(Key::Enter)))
-        .await
-        .unwrap();
+    type_into(&c, "id_number", &format!("9{}", char::from(Key::Enter))).await;
     c.wait().for_element(Locator::Id("error-summary")).await.unwrap();
     assert_eq!(js(&c, "document.activeElement.id").await, "id_number");
     assert_eq!(axe(&c, "desk with errors").await, Vec::<String>::new());
@@ -164,21 +119,10 @@ async fn roles_land_on_their_work_approve_follows_four_eyes_and_pages_pass_axe()
     let queue = js(&c, "document.querySelector('section').innerText").await;
     assert!(queue.as_str().unwrap().contains(&number), "approval queue: {queue}");
     c.goto(&app.url(&path)).await.unwrap();
-    c.find(Locator::Css("input[name=step][value=approve] + button"))
-        .await
-        .expect("Approve offered to the supervisor")
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::XPath("//button[contains(., 'Issue and print')]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Css("input[name=step][value=approve] + button")).await;
+    click_when_shown(&c, Locator::XPath("//button[contains(., 'Issue and print')]")).await;
     c.wait().for_element(Locator::Css("a[href$='/pdf']")).await.unwrap();
-    let permit_path = js(&c, "location.pathname").await.as_str().unwrap().to_string();
+    let permit_path = js_text(&c, "location.pathname").await;
     assert_eq!(axe(&c, "permit").await, Vec::<String>::new(), "permit: WCAG 2.1 A/AA");
     // The pending pass stays on the supervisors' view.
     c.goto(&app.url("/supervisor/sla")).await.unwrap();
@@ -238,24 +182,9 @@ async fn the_progress_page_speaks_the_phones_language_and_shows_the_result_first
         Vec::<String>::new(),
         "progress: WCAG 2.1 A/AA"
     );
-    c.find(Locator::Id("number"))
-        .await
-        .unwrap()
-        .send_keys(&number)
-        .await
-        .unwrap();
-    c.find(Locator::Id("last4"))
-        .await
-        .unwrap()
-        .send_keys(&last4)
-        .await
-        .unwrap();
-    c.find(Locator::Id("code"))
-        .await
-        .unwrap()
-        .send_keys(&format!("{code}{}", char::from(Key::Enter)))
-        .await
-        .unwrap();
+    type_into(&c, "number", &number).await;
+    type_into(&c, "last4", &last4).await;
+    type_into(&c, "code", &format!("{code}{}", char::from(Key::Enter))).await;
     c.wait().for_element(Locator::Id("result")).await.unwrap();
     // The result is on the first screen of the phone, in Vietnamese.
     assert_eq!(
@@ -270,12 +199,7 @@ async fn the_progress_page_speaks_the_phones_language_and_shows_the_result_first
     assert!(text.as_str().unwrap().contains("Đã cấp"), "{text}");
     assert_eq!(axe(&c, "progress result").await, Vec::<String>::new());
     // The reader picks English: it stays English.
-    c.find(Locator::Css("a[href=\"/progress?lang=en\"]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Css("a[href=\"/progress?lang=en\"]")).await;
     c.wait().for_element(Locator::Css("html[lang=en]")).await.unwrap();
     c.goto(&app.url("/progress")).await.unwrap();
     assert_eq!(js(&c, "document.documentElement.lang").await, "en");

@@ -143,23 +143,63 @@ impl Browser {
         })
     }
 
+    /// Signs in as `user` and opens `path`.
+    pub async fn open_as(&self, app: &TestApp, user: &str, password: &str, path: &str) {
+        self.login(app, user, password).await;
+        self.goto(&app.url(path)).await.expect("page");
+    }
+
     /// Logs in through the login page and waits until the browser has left it.
     pub async fn login(&self, app: &TestApp, user: &str, password: &str) {
         self.goto(&app.url("/login")).await.expect("login page");
-        self.find(Locator::Id("username"))
-            .await
-            .expect("username field")
-            .send_keys(user)
-            .await
-            .expect("typing");
-        self.find(Locator::Id("password"))
-            .await
-            .expect("password field")
-            .send_keys(&format!("{password}{}", char::from(Key::Enter)))
-            .await
-            .expect("typing");
+        type_into(self, "username", user).await;
+        type_into(self, "password", &format!("{password}{}", char::from(Key::Enter))).await;
         until(self, "location.pathname !== '/login'").await;
     }
+}
+
+/// Clicks the element `at` finds.
+pub async fn click(c: &Client, at: Locator<'_>) {
+    let what = format!("{at:?}");
+    let e = c.find(at).await.unwrap_or_else(|e| panic!("{what}: {e}"));
+    e.click().await.unwrap_or_else(|e| panic!("click {what}: {e}"));
+}
+
+/// Waits for the element `at` finds to appear, then clicks it.
+pub async fn click_when_shown(c: &Client, at: Locator<'_>) {
+    let what = format!("{at:?}");
+    let e = c.wait().for_element(at).await.unwrap_or_else(|e| panic!("{what}: {e}"));
+    e.click().await.unwrap_or_else(|e| panic!("click {what}: {e}"));
+}
+
+/// Chooses `value` in the select with this id.
+pub async fn select(c: &Client, id: &str, value: &str) {
+    let e = c.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("#{id}: {e}"));
+    e.select_by_value(value)
+        .await
+        .unwrap_or_else(|e| panic!("#{id} = {value}: {e}"));
+}
+
+/// Types `keys` into the element with this id.
+pub async fn type_into(c: &Client, id: &str, keys: &str) {
+    let e = c.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("#{id}: {e}"));
+    e.send_keys(keys)
+        .await
+        .unwrap_or_else(|e| panic!("typing into #{id}: {e}"));
+}
+
+/// The text of the element with this id.
+pub async fn text_of(c: &Client, id: &str) -> String {
+    let e = c.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("#{id}: {e}"));
+    e.text().await.unwrap_or_else(|e| panic!("text of #{id}: {e}"))
+}
+
+/// The value of a JS expression that gives a string.
+pub async fn js_text(c: &Client, expr: &str) -> String {
+    let v = js(c, expr).await;
+    v.as_str()
+        .unwrap_or_else(|| panic!("{expr} is not a string: {v}"))
+        .to_string()
 }
 
 /// Resolves once `condition` (a JS expression) is true in the page, or fails after 10 s.

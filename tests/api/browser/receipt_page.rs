@@ -4,29 +4,21 @@
 
 use fantoccini::{Client, Locator};
 
-use super::{Browser, axe, js, until};
+use super::{Browser, axe, click, js, js_text, type_into, until};
 use crate::support::{TestApp, cn_id, traveller};
-
-async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
-}
 
 async fn look_up(c: &Client, app: &TestApp, number: &str, last4: &str, code: &str) -> String {
     c.goto(&app.url("/progress?lang=en")).await.unwrap();
     for (id, text) in [("number", number), ("last4", last4), ("code", code)] {
-        c.find(Locator::Id(id)).await.unwrap().send_keys(text).await.unwrap();
+        type_into(c, id, text).await;
     }
-    click(c, "form[action='/progress'] button").await;
+    click(c, Locator::Css("form[action='/progress'] button")).await;
     until(
         c,
         "document.getElementById('result') || document.getElementById('progress-message')",
     )
     .await;
-    js(c, "document.querySelector('main, body').innerText")
-        .await
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
+    js_text(c, "document.querySelector('main, body').innerText").await
 }
 
 #[actix_web::test]
@@ -40,16 +32,14 @@ async fn the_window_prints_the_receipt_and_lifts_a_lock() {
     let Some(c) = Browser::start("receipt_page", (1280, 900), &[]).await else {
         return;
     };
-    c.login(&app, &user, &password).await;
-    c.goto(&app.url(&format!("/desk/applications/{id}"))).await.unwrap();
+    c.open_as(&app, &user, &password, &format!("/desk/applications/{id}"))
+        .await;
     assert_eq!(axe(&c, "application without a receipt").await, Vec::<String>::new());
-    click(&c, "form[action$='/receipt'] button").await;
+    click(&c, Locator::Css("form[action$='/receipt'] button")).await;
     until(&c, "document.getElementById('lookup-code')").await;
     assert_eq!(axe(&c, "receipt").await, Vec::<String>::new(), "WCAG 2.1 A/AA");
-    let code = js(&c, "document.getElementById('lookup-code').innerText.trim()").await;
-    let code = code.as_str().unwrap().to_string();
-    let number = js(&c, "document.getElementById('receipt-number').innerText.trim()").await;
-    let number = number.as_str().unwrap().to_string();
+    let code = js_text(&c, "document.getElementById('lookup-code').innerText.trim()").await;
+    let number = js_text(&c, "document.getElementById('receipt-number').innerText.trim()").await;
     // Printed, the receipt is the receipt: no navigation, no buttons.
     assert_eq!(
         js(
@@ -71,7 +61,7 @@ async fn the_window_prints_the_receipt_and_lifts_a_lock() {
     c.goto(&app.url(&format!("/desk/applications/{id}"))).await.unwrap();
     until(&c, "document.getElementById('lookup-locked')").await;
     assert_eq!(axe(&c, "application with a locked lookup").await, Vec::<String>::new());
-    click(&c, "form[action$='/unlock'] button").await;
+    click(&c, Locator::Css("form[action$='/unlock'] button")).await;
     until(
         &c,
         "document.getElementById('lookup') && !document.getElementById('lookup-locked')",

@@ -2,11 +2,9 @@
 //! the hall; with the hall down the page decides from its trust data (a full bundle, then the
 //! delta since its version), queues, and uploads the queue once the hall is back.
 
+use super::{Browser, axe, js, text_of, until};
+use crate::support::{TestApp, payload, scan as scan_at_lane};
 use fantoccini::{Client, Locator, key::Key};
-use serde_json::{Value, json};
-
-use super::{Browser, axe, js, until};
-use crate::support::TestApp;
 
 /// Types a code as a keyboard-wedge scanner does: the characters, then Enter.
 async fn scan(c: &Client, code: &str) {
@@ -25,22 +23,18 @@ fn queue_len() -> &'static str {
 #[actix_web::test]
 async fn the_scan_page_verifies_offline_from_its_bundle_and_delta_and_uploads_once() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
-    let boss = app.token("boss", "supervisor", &[]);
-    let gate = app.token("gate", "checkpoint", &[]);
+    let officer = app.window();
+    let boss = app.boss();
+    let gate = app.gate();
     let (user, password) = app.officer("lane5", "checkpoint", &[]);
-    let mut permits = Vec::new();
-    for _ in 0..4 {
-        permits.push(app.issued_permit(&officer).await);
-    }
+    let permits = app.issued_permits(&officer, 4).await;
     let code = |i: usize| permits[i]["code"].as_str().unwrap().to_string();
     let number = |i: usize| permits[i]["number"].as_str().unwrap().to_string();
 
     let Some(c) = Browser::start("scan_offline", (1024, 900), &[]).await else {
         return;
     };
-    c.login(&app, &user, &password).await;
-    c.goto(&app.url("/checkpoint?lane=YYG-C5")).await.unwrap();
+    c.open_as(&app, &user, &password, "/checkpoint?lane=YYG-C5").await;
     // The page takes a full bundle and the keys while the hall answers.
     until(
         &c,
@@ -57,22 +51,9 @@ async fn the_scan_page_verifies_offline_from_its_bundle_and_delta_and_uploads_on
 
     // Meanwhile permit 2 is revoked and permit 3 leaves at another lane; the page takes the delta.
     let n2 = number(2);
-    app.post_json(
-        &boss,
-        &format!("/api/v1/permits/{n2}/revoke"),
-        &json!({"reason": "lost"}),
-    )
-    .await;
-    let res = app
-        .post_json(
-            &gate,
-            "/api/v1/checkpoint/scans",
-            &json!({"code": code(3), "lane": "YYG-C1", "direction": "exit"}),
-        )
-        .await;
-    assert_eq!(res.json::<Value>().await.unwrap()["verdict"], "admit");
-    let hall: Value = app.get(&gate, "/api/v1/checkpoint/trust").await.json().await.unwrap();
-    let hall: Value = serde_json::from_str(hall["payload"].as_str().unwrap()).unwrap();
+    app.revoke(&boss, &n2, "lost").await;
+    assert_eq!(scan_at_lane(&app, &gate, &code(3), "exit").await["verdict"], "admit");
+    let hall = payload(&app.trust(&gate, None).await);
     let v1 = hall["version"].as_i64().unwrap();
     assert!(v1 > v0.as_i64().unwrap());
     c.goto(&app.url("/checkpoint?lane=YYG-C5")).await.unwrap();
@@ -99,26 +80,14 @@ async fn the_scan_page_verifies_offline_from_its_bundle_and_delta_and_uploads_on
     for (i, (scanned, verdict, why)) in cases.iter().enumerate() {
         scan(&c, scanned).await;
         until(&c, &format!("{} === {}", queue_len(), i + 1)).await;
-        let shown = c
-            .find(Locator::Id("offline-result"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let shown = text_of(&c, "offline-result").await;
         assert!(
             shown.contains(verdict) && shown.contains(why) && shown.contains("OFFLINE"),
             "case {i}: {shown}"
         );
     }
     assert!(
-        c.find(Locator::Id("offline-result"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-            .contains("bundle v"),
+        text_of(&c, "offline-result").await.contains("bundle v"),
         "the bundle's version and age are shown"
     );
 
@@ -132,11 +101,6 @@ async fn the_scan_page_verifies_offline_from_its_bundle_and_delta_and_uploads_on
         2 + 5,
         "two online scans, five offline, none twice"
     );
-    let p1: Value = app
-        .get(&officer, &format!("/api/v1/permits/{}", number(1)))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let p1 = app.permit(&officer, &number(1)).await;
     assert_eq!(p1["entries_used"], 1, "the offline exit counts on the permit");
 }

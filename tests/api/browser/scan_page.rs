@@ -6,8 +6,8 @@
 use fantoccini::{Client, Locator, key::Key};
 use serde_json::{Value, json};
 
-use super::{Browser, axe, js, until};
-use crate::support::{TestApp, traveller};
+use super::{Browser, axe, click, js, until};
+use crate::support::{ALL_TRADE_ITEMS, TestApp, trade, traveller};
 
 /// Types a code as a keyboard-wedge scanner does: into whatever has focus, then Enter.
 async fn wedge(c: &Client, code: &str) {
@@ -54,15 +54,14 @@ async fn focused_and_empty(c: &Client) -> bool {
 #[actix_web::test]
 async fn after_each_verdict_the_field_is_focused_and_empty_and_the_verdict_is_stamped_then_cleared() {
     let app = TestApp::spawn_with(|s| s.verdict_clear_seconds = 3).await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
+    let officer = app.window();
     let (user, password) = app.officer("lane2", "checkpoint", &[]);
     let a = app.issued_permit(&officer).await;
     let b = app.issued_permit(&officer).await;
     let Some(c) = Browser::start("scan_page_focus", (1024, 900), &[]).await else {
         return;
     };
-    c.login(&app, &user, &password).await;
-    c.goto(&app.url("/checkpoint?lane=YYG-C2")).await.unwrap();
+    c.open_as(&app, &user, &password, "/checkpoint?lane=YYG-C2").await;
     let live = js(
         &c,
         "[document.getElementById('verdict').getAttribute('role'), document.getElementById('verdict').getAttribute('aria-live')]",
@@ -154,7 +153,7 @@ fn qr_video(code: &str, path: &std::path::Path) {
 #[actix_web::test]
 async fn a_qr_shown_to_the_camera_is_scanned_like_a_typed_code() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
+    let officer = app.window();
     let (user, password) = app.officer("lane3", "checkpoint", &[]);
     let permit = app.issued_permit(&officer).await;
     let code = permit["code"].as_str().unwrap().to_string();
@@ -169,15 +168,14 @@ async fn a_qr_shown_to_the_camera_is_scanned_like_a_typed_code() {
     let Some(c) = Browser::start("scan_page_camera", (390, 844), &flags).await else {
         return;
     };
-    c.login(&app, &user, &password).await;
-    c.goto(&app.url("/checkpoint?lane=YYG-C3")).await.unwrap();
+    c.open_as(&app, &user, &password, "/checkpoint?lane=YYG-C3").await;
     until(&c, "!document.getElementById('camera-open').hidden").await;
     assert_eq!(
         js(&c, "typeof window.jsQR").await,
         "undefined",
         "the decoder is loaded only when the camera is used"
     );
-    c.find(Locator::Id("camera-open")).await.unwrap().click().await.unwrap();
+    click(&c, Locator::Id("camera-open")).await;
     let shown = verdict_for(&c, &code).await;
     assert!(shown.contains("放行 ADMIT") && shown.contains("ZHANG WEI"), "{shown}");
     assert!(focused_and_empty(&c).await, "back to the field after a camera scan");
@@ -195,15 +193,7 @@ async fn a_qr_shown_to_the_camera_is_scanned_like_a_typed_code() {
         assert!(decoder == "jsQR" || decoder == "BarcodeDetector", "{decoder}");
     }
     c.c.clone().close().await.unwrap();
-    let p: Value = app
-        .get(
-            &officer,
-            &format!("/api/v1/permits/{}", permit["number"].as_str().unwrap()),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let p = app.permit(&officer, permit["number"].as_str().unwrap()).await;
     assert_eq!(p["entries_used"], 1, "recorded by the hall as a scanned exit");
 }
 
@@ -215,39 +205,14 @@ async fn trade_pass_with_portrait(app: &TestApp) -> Value {
     let mut t = traveller(7);
     t["name_latin"] = json!("HUYNHNGUYENTHITHANHHUONGPHAMLEDANGTRANVO");
     assert_eq!(t["name_latin"].as_str().unwrap().len(), 40);
-    let res = app
-        .post_json(
-            &li,
-            "/api/v1/applications",
-            &json!({"kind": "border_trade", "traveller": t,
-                "enterprise": {"name": "凭祥市友谊边贸有限公司", "credit_code": "91350100M000100Y43"},
-                "plates": ["桂F 12345", "12C-123.45"]}),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
-    let res = app
-        .client
-        .put(app.url(&format!("/api/v1/applications/{id}/portrait")))
-        .bearer_auth(&li)
-        .header("Content-Type", "image/png")
-        .body(crate::support::photo_png())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
-    let items = json!({"materials": ["application_form", "resident_id", "trade_proof", "vehicle_licence", "portrait"]});
-    let res = app
-        .post_json(&li, &format!("/api/v1/applications/{id}/accept"), &items)
-        .await;
-    assert_eq!(res.status(), 200);
-    let res = app
-        .post_json(&wang, &format!("/api/v1/applications/{id}/approve"), &json!({}))
-        .await;
-    assert_eq!(res.status(), 200);
-    let res = app.issue(&wang, &id, None).await;
-    assert_eq!(res.status(), 201);
-    res.json().await.unwrap()
+    let id = app.take(&li, &trade(t, json!(["桂F 12345", "12C-123.45"]))).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.portrait(&li, &id).await;
+    app.accept(&li, &id, &ALL_TRADE_ITEMS).await;
+    app.approve(&wang, &id).await;
+    app.issued(&wang, &id).await
 }
 
 #[actix_web::test]
@@ -258,8 +223,7 @@ async fn the_verdict_card_fits_a_phone_screen_and_the_page_passes_axe() {
     let Some(c) = Browser::start("scan_page_phone", (390, 844), &[]).await else {
         return;
     };
-    c.login(&app, &user, &password).await;
-    c.goto(&app.url("/checkpoint?lane=YYG-C4")).await.unwrap();
+    c.open_as(&app, &user, &password, "/checkpoint?lane=YYG-C4").await;
     assert_eq!(
         js(&c, "[window.innerWidth, window.innerHeight]").await,
         json!([390, 844])
@@ -314,7 +278,7 @@ async fn the_verdict_card_fits_a_phone_screen_and_the_page_passes_axe() {
 #[actix_web::test]
 async fn offline_a_typed_number_asks_for_the_qr_and_an_expired_pass_lets_its_holder_home() {
     let app = TestApp::spawn().await;
-    let officer = app.token("window", "officer", &["border_tourism"]);
+    let officer = app.window();
     let (user, password) = app.officer("lane6", "checkpoint", &[]);
     let permit = app.issued_permit(&officer).await;
     let (code, number) = (
@@ -324,8 +288,7 @@ async fn offline_a_typed_number_asks_for_the_qr_and_an_expired_pass_lets_its_hol
     let Some(c) = Browser::start("scan_page_offline_rules", (390, 844), &[]).await else {
         return;
     };
-    c.login(&app, &user, &password).await;
-    c.goto(&app.url("/checkpoint?lane=YYG-C6")).await.unwrap();
+    c.open_as(&app, &user, &password, "/checkpoint?lane=YYG-C6").await;
     until(&c, "localStorage.getItem('bd-trust')").await;
     let outage = app.outage().await;
 
@@ -380,11 +343,7 @@ async fn offline_a_typed_number_asks_for_the_qr_and_an_expired_pass_lets_its_hol
     c.goto(&app.url("/checkpoint?lane=YYG-C6")).await.unwrap();
     until(&c, "JSON.parse(localStorage.getItem('bd-queue') || '[]').length === 0").await;
     c.c.clone().close().await.unwrap();
-    let trail = app
-        .ctx
-        .db
-        .run_blocking(move |db| borderdesk::db::audit::for_entity(db, "permit", &number))
-        .unwrap();
+    let trail = app.audit("permit", &number);
     let overstay: Vec<Value> = trail
         .iter()
         .filter(|r| r.action == "permit.overstay")
