@@ -27,6 +27,37 @@ pub struct UnknownValue {
     pub value: String,
 }
 
+/// A type read from one TEXT column as itself (its `FromSql` does the work).
+macro_rules! queryable_text {
+    ($ty:ty) => {
+        impl<DB> Queryable<Text, DB> for $ty
+        where
+            DB: Backend,
+            Self: FromSql<Text, DB>,
+        {
+            type Row = Self;
+
+            fn build(row: Self) -> deserialize::Result<Self> {
+                Ok(row)
+            }
+        }
+    };
+}
+
+/// `$target` usable as an SQL `$sql` expression, bound as the `$bind` that `$text` makes of it.
+macro_rules! text_expression {
+    ($target:ty, $sql:ty, $bind:ty, |$v:ident| $text:expr) => {
+        impl AsExpression<$sql> for $target {
+            type Expression = <$bind as AsExpression<$sql>>::Expression;
+
+            fn as_expression(self) -> Self::Expression {
+                let $v = self;
+                <$bind as AsExpression<$sql>>::as_expression($text)
+            }
+        }
+    };
+}
+
 /// For each enum: read through `parse` (an unknown text is an error), written through `as_str`,
 /// and usable wherever a TEXT expression is (filters, `set`, inserts, `Option` for nullable
 /// columns). Binding goes through the `&'static str` the variant names, so what is stored is
@@ -60,65 +91,13 @@ macro_rules! text_enum {
             }
         }
 
-        impl<DB> Queryable<Text, DB> for $ty
-        where
-            DB: Backend,
-            Self: FromSql<Text, DB>,
-        {
-            type Row = Self;
-
-            fn build(row: Self) -> deserialize::Result<Self> {
-                Ok(row)
-            }
-        }
-
-        impl AsExpression<Text> for $ty {
-            type Expression = <&'static str as AsExpression<Text>>::Expression;
-
-            fn as_expression(self) -> Self::Expression {
-                <&'static str as AsExpression<Text>>::as_expression(self.as_str())
-            }
-        }
-
-        impl AsExpression<Nullable<Text>> for $ty {
-            type Expression = <&'static str as AsExpression<Nullable<Text>>>::Expression;
-
-            fn as_expression(self) -> Self::Expression {
-                <&'static str as AsExpression<Nullable<Text>>>::as_expression(self.as_str())
-            }
-        }
-
-        impl AsExpression<Text> for &$ty {
-            type Expression = <&'static str as AsExpression<Text>>::Expression;
-
-            fn as_expression(self) -> Self::Expression {
-                <&'static str as AsExpression<Text>>::as_expression(self.as_str())
-            }
-        }
-
-        impl AsExpression<Nullable<Text>> for &$ty {
-            type Expression = <&'static str as AsExpression<Nullable<Text>>>::Expression;
-
-            fn as_expression(self) -> Self::Expression {
-                <&'static str as AsExpression<Nullable<Text>>>::as_expression(self.as_str())
-            }
-        }
-
-        impl AsExpression<Text> for &&$ty {
-            type Expression = <&'static str as AsExpression<Text>>::Expression;
-
-            fn as_expression(self) -> Self::Expression {
-                <&'static str as AsExpression<Text>>::as_expression(self.as_str())
-            }
-        }
-
-        impl AsExpression<Nullable<Text>> for &&$ty {
-            type Expression = <&'static str as AsExpression<Nullable<Text>>>::Expression;
-
-            fn as_expression(self) -> Self::Expression {
-                <&'static str as AsExpression<Nullable<Text>>>::as_expression(self.as_str())
-            }
-        }
+        queryable_text!($ty);
+        text_expression!($ty, Text, &'static str, |v| v.as_str());
+        text_expression!($ty, Nullable<Text>, &'static str, |v| v.as_str());
+        text_expression!(&$ty, Text, &'static str, |v| v.as_str());
+        text_expression!(&$ty, Nullable<Text>, &'static str, |v| v.as_str());
+        text_expression!(&&$ty, Text, &'static str, |v| v.as_str());
+        text_expression!(&&$ty, Nullable<Text>, &'static str, |v| v.as_str());
     )*};
 }
 
@@ -183,34 +162,10 @@ where
     }
 }
 
-impl<DB> Queryable<Text, DB> for Grants
-where
-    DB: Backend,
-    Self: FromSql<Text, DB>,
-{
-    type Row = Self;
-
-    fn build(row: Self) -> deserialize::Result<Self> {
-        Ok(row)
-    }
-}
-
+queryable_text!(Grants);
 // The text is built, so the expression owns it (a `String` bind), for the row and a borrow of it.
-impl AsExpression<Text> for Grants {
-    type Expression = <String as AsExpression<Text>>::Expression;
-
-    fn as_expression(self) -> Self::Expression {
-        <String as AsExpression<Text>>::as_expression(self.text())
-    }
-}
-
-impl AsExpression<Text> for &Grants {
-    type Expression = <String as AsExpression<Text>>::Expression;
-
-    fn as_expression(self) -> Self::Expression {
-        <String as AsExpression<Text>>::as_expression(self.text())
-    }
-}
+text_expression!(Grants, Text, String, |v| v.text());
+text_expression!(&Grants, Text, String, |v| v.text());
 
 #[cfg(test)]
 mod tests {

@@ -641,22 +641,18 @@ mod tests {
             Some(SetProblem::WorkdayOnWeekday)
         );
         assert_eq!(check_set(sat, DayKind::Workday, None, false), None);
-        let holiday = DayView {
+        let edited = |kind, name: &str| DayView {
             date: sat,
-            kind: DayKind::Holiday,
-            name: "春节".into(),
+            kind,
+            name: name.into(),
             computed: false,
         };
+        let holiday = edited(DayKind::Holiday, "春节");
         assert!(matches!(
             check_set(sat, DayKind::Holiday, Some(&holiday), true),
             Some(SetProblem::AlreadyHoliday { .. })
         ));
-        let workday = DayView {
-            date: sat,
-            kind: DayKind::Workday,
-            name: "调休".into(),
-            computed: false,
-        };
+        let workday = edited(DayKind::Workday, "调休");
         assert!(matches!(
             check_set(sat, DayKind::Holiday, Some(&workday), false),
             Some(SetProblem::Replaces {

@@ -107,6 +107,15 @@ fn stored(conn: &mut DbConnection, first: NaiveDate, last: NaiveDate) -> Result<
         .collect())
 }
 
+/// What the calendar holds for one date, if anything.
+fn stored_day(c: &mut DbConnection, date: NaiveDate) -> Result<Option<CalendarDayRow>> {
+    Ok(calendar_days::table
+        .find(date)
+        .select(CalendarDayRow::as_select())
+        .first(c)
+        .optional()?)
+}
+
 /// A year's exceptions to Monday–Friday, computed ones included while it is provisional.
 pub fn year(conn: &mut DbConnection, year: i32) -> Result<YearView> {
     let (Some(first), Some(last)) = (
@@ -176,11 +185,7 @@ pub fn set_day(
         updated_by: Some(actor.id.clone()),
     };
     write_tx(conn, |c| {
-        let before: Option<CalendarDayRow> = calendar_days::table
-            .find(date)
-            .select(CalendarDayRow::as_select())
-            .first(c)
-            .optional()?;
+        let before = stored_day(c, date)?;
         let current = match &before {
             Some(b) => Some(DayView {
                 date,
@@ -257,11 +262,7 @@ pub fn remove_day(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, da
         Error::from(errs)
     })?;
     write_tx(conn, |c| {
-        let before: Option<CalendarDayRow> = calendar_days::table
-            .find(date)
-            .select(CalendarDayRow::as_select())
-            .first(c)
-            .optional()?;
+        let before = stored_day(c, date)?;
         let Some(before) = before else {
             return Err(DomainError::NotFound {
                 what: "calendar exception",
