@@ -3,11 +3,13 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod openapi;
 pub mod ops;
 pub mod pages;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
+use openapi::Truth;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
@@ -70,7 +72,7 @@ pub struct AppState {
     // The bundle's payload is JSON inside a string (so its signature covers exact bytes): its
     // schema is listed here for device makers.
     components(schemas(crate::domain::offline::TrustBundle)),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &Truth)
 )]
 pub struct ApiDoc;
 
