@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 
 use actix_web::http::Method;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
+use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::{Content, OpenApi, Ref, RefOr, ResponseBuilder};
+
+use crate::domain::validation::MAX_TEXT_CHARS;
 
 use super::error::ApiError;
 
@@ -91,6 +94,87 @@ pub fn make_true(doc: &mut OpenApi) {
             }
             problem_media_type(op);
         }
+    }
+    strict_request_bodies(doc);
+}
+
+/// The JSON body reader's rules (`extract::decode`), stated in the schemas of what it reads:
+/// a field the type does not have is refused (`additionalProperties: false`), and every text
+/// value but a scanned `code` is held to `validation::text_problem` (no control characters
+/// other than tab and line breaks, at most `MAX_TEXT_CHARS` characters). A field with its own
+/// pattern, format or list of values keeps it, being narrower.
+fn strict_request_bodies(doc: &mut OpenApi) {
+    let mut pending = Vec::new();
+    for item in doc.paths.paths.values_mut() {
+        for op in operations(item) {
+            let Some(body) = op.request_body.as_mut() else { continue };
+            if let Some(schema) = body.content.get_mut("application/json").and_then(|c| c.schema.as_mut()) {
+                strict(schema, "", &mut pending);
+            }
+        }
+    }
+    let mut done = std::collections::BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if !done.insert(name.clone()) {
+            continue;
+        }
+        if let Some(schema) = doc.components.as_mut().and_then(|c| c.schemas.get_mut(&name)) {
+            strict(schema, "", &mut pending);
+        }
+    }
+}
+
+/// The control characters `validation::text_problem` refuses (`char::is_control` but tab, LF
+/// and CR), as inclusive ranges.
+const REFUSED: [(u32, u32); 4] = [(0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F), (0x7F, 0x9F)];
+
+/// A string with none of [`REFUSED`] (an ECMA-262 pattern, as JSON Schema has them).
+fn printable() -> String {
+    let ranges: String = REFUSED
+        .iter()
+        .map(|(from, to)| format!("\\u{from:04X}-\\u{to:04X}"))
+        .collect();
+    format!("^[^{ranges}]*$")
+}
+
+fn strict(schema: &mut RefOr<Schema>, field: &str, pending: &mut Vec<String>) {
+    use utoipa::openapi::schema::{AdditionalProperties, ArrayItems};
+    match schema {
+        RefOr::Ref(r) => {
+            if let Some(name) = r.ref_location.strip_prefix("#/components/schemas/") {
+                pending.push(name.to_string());
+            }
+        }
+        RefOr::T(Schema::Object(o)) => {
+            if has_type(&o.schema_type, Type::Object) || !o.properties.is_empty() {
+                o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+            }
+            let free_text = o.enum_values.is_none() && o.pattern.is_none() && o.format.is_none();
+            if has_type(&o.schema_type, Type::String) && free_text && field != "code" {
+                o.pattern = Some(printable());
+                o.max_length = Some(o.max_length.unwrap_or(MAX_TEXT_CHARS).min(MAX_TEXT_CHARS));
+            }
+            for (name, property) in o.properties.iter_mut() {
+                strict(property, name, pending);
+            }
+        }
+        RefOr::T(Schema::Array(a)) => {
+            if let ArrayItems::RefOrSchema(items) = &mut a.items {
+                strict(items, field, pending);
+            }
+        }
+        RefOr::T(Schema::OneOf(one)) => one.items.iter_mut().for_each(|s| strict(s, field, pending)),
+        RefOr::T(Schema::AllOf(all)) => all.items.iter_mut().for_each(|s| strict(s, field, pending)),
+        RefOr::T(Schema::AnyOf(any)) => any.items.iter_mut().for_each(|s| strict(s, field, pending)),
+        RefOr::T(_) => {}
+    }
+}
+
+fn has_type(t: &SchemaType, wanted: Type) -> bool {
+    match t {
+        SchemaType::Type(t) => *t == wanted,
+        SchemaType::Array(ts) => ts.contains(&wanted),
+        SchemaType::AnyValue => false,
     }
 }
 
@@ -196,7 +280,7 @@ fn is_empty_requirement(req: &utoipa::openapi::security::SecurityRequirement) ->
     serde_json::to_value(req).is_ok_and(|v| v.as_object().is_some_and(|o| o.is_empty()))
 }
 
-fn problem_ref() -> RefOr<utoipa::openapi::schema::Schema> {
+fn problem_ref() -> RefOr<Schema> {
     RefOr::Ref(Ref::from_schema_name("Problem"))
 }
 
@@ -205,7 +289,7 @@ fn add(op: &mut Operation, status: u16, description: &str, media_type: &str) {
     let content = if media_type == PROBLEM_JSON {
         Content::new(Some(problem_ref()))
     } else {
-        Content::new(None::<RefOr<utoipa::openapi::schema::Schema>>)
+        Content::new(None::<RefOr<Schema>>)
     };
     op.responses.responses.entry(status.to_string()).or_insert_with(|| {
         RefOr::T(
@@ -330,6 +414,34 @@ mod tests {
             panic!("401 declared by the handler")
         };
         assert_eq!(unauth.description, "No valid token");
+    }
+
+    #[test]
+    fn request_bodies_refuse_unknown_fields_and_hold_text_to_the_rule() {
+        let json = serde_json::to_value(doc()).expect("document serialises");
+        let schemas = &json["components"]["schemas"];
+        let scan = &schemas["ScanRequest"];
+        assert_eq!(scan["additionalProperties"], false);
+        assert_eq!(scan["properties"]["lane"]["maxLength"], MAX_TEXT_CHARS);
+        assert!(scan["properties"]["lane"]["pattern"].is_string());
+        // A scanned code is machine input, left to the code parser.
+        assert!(scan["properties"]["code"].get("pattern").is_none());
+        // Reached through a reference: the traveller inside a new application.
+        assert_eq!(schemas["TravellerInput"]["additionalProperties"], false);
+        assert_eq!(
+            scan["properties"]["lane"]["pattern"],
+            "^[^\\u0000-\\u0008\\u000B-\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+        );
+    }
+
+    #[test]
+    fn the_refused_ranges_are_the_text_rule() {
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let refused = REFUSED.iter().any(|(from, to)| (*from..=*to).contains(&(c as u32)));
+            let mut s = [0u8; 4];
+            let refused_by_rule = crate::domain::validation::text_problem(c.encode_utf8(&mut s), 10).is_some();
+            assert_eq!(refused, refused_by_rule, "{c:?}");
+        }
     }
 
     #[test]
