@@ -196,7 +196,8 @@ impl Methods {
                 let segments = path.split('/').map(str::to_string).collect();
                 let methods: Vec<Method> = [
                     (item.get.is_some(), Method::GET),
-                    (item.get.is_some() || item.head.is_some(), Method::HEAD),
+                    // actix's GET routes do not answer HEAD: only a documented HEAD is allowed.
+                    (item.head.is_some(), Method::HEAD),
                     (item.post.is_some(), Method::POST),
                     (item.put.is_some(), Method::PUT),
                     (item.delete.is_some(), Method::DELETE),
@@ -245,12 +246,29 @@ impl Methods {
     }
 
     /// The 405 for `method` on `path` when the path is documented without that method; None
-    /// when the method is documented (so something else went wrong) or the path is unknown (404).
+    /// when the method is documented (so something else went wrong), the path is unknown (404),
+    /// or the method is not one HTTP defines (a made-up token: 501, RFC 9110 §15.6.2).
     pub fn not_allowed(&self, method: &Method, path: &str) -> Option<ApiError> {
+        if !STANDARD_METHODS.contains(method) {
+            return None;
+        }
         let allowed = self.allowed(path)?;
         (!allowed.contains(method)).then_some(ApiError::MethodNotAllowed(allowed))
     }
 }
+
+/// The methods HTTP itself defines (RFC 9110 §9, RFC 5789).
+const STANDARD_METHODS: [Method; 9] = [
+    Method::GET,
+    Method::HEAD,
+    Method::POST,
+    Method::PUT,
+    Method::DELETE,
+    Method::CONNECT,
+    Method::OPTIONS,
+    Method::TRACE,
+    Method::PATCH,
+];
 
 fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
     [
@@ -451,10 +469,7 @@ mod tests {
             methods.allowed("/api/v1/calendar/2026-10-01"),
             Some(vec![Method::PUT, Method::DELETE])
         );
-        assert_eq!(
-            methods.allowed("/api/v1/calendar"),
-            Some(vec![Method::GET, Method::HEAD])
-        );
+        assert_eq!(methods.allowed("/api/v1/calendar"), Some(vec![Method::GET]));
         assert_eq!(methods.allowed("/api/v1/nothing"), None);
         assert_eq!(methods.allowed("/api/v1/calendar/"), None, "an empty segment is no id");
         let ApiError::MethodNotAllowed(allow) = methods
@@ -463,8 +478,10 @@ mod tests {
         else {
             panic!("a 405")
         };
-        assert_eq!(allow, [Method::GET, Method::HEAD]);
+        assert_eq!(allow, [Method::GET]);
         assert!(methods.not_allowed(&Method::GET, "/api/v1/keys").is_none());
+        let made_up = Method::from_bytes(b"BREW").expect("a token");
+        assert!(methods.not_allowed(&made_up, "/api/v1/keys").is_none(), "501, not 405");
         assert!(methods.not_allowed(&Method::DELETE, "/no/such/path").is_none());
     }
 }
