@@ -128,16 +128,26 @@ fn strict_request_bodies(doc: &mut OpenApi) {
 /// and CR), as inclusive ranges.
 const REFUSED: [(u32, u32); 4] = [(0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F), (0x7F, 0x9F)];
 
-/// A string with none of [`REFUSED`] (an ECMA-262 pattern, as JSON Schema has them).
-fn printable() -> String {
+/// A string with none of [`REFUSED`] (an ECMA-262 pattern, as JSON Schema has them); `blank`
+/// false: with something besides white space, as a required text field is trimmed
+/// (`validation::clean`) and then missing if empty.
+fn printable(blank: bool) -> String {
     let ranges: String = REFUSED
         .iter()
         .map(|(from, to)| format!("\\u{from:04X}-\\u{to:04X}"))
         .collect();
-    format!("^[^{ranges}]*$")
+    if blank {
+        format!("^[^{ranges}]*$")
+    } else {
+        format!("^[^{ranges}]*[^{ranges}\\s][^{ranges}]*$")
+    }
 }
 
 fn strict(schema: &mut RefOr<Schema>, field: &str, pending: &mut Vec<String>) {
+    strict_field(schema, field, false, pending);
+}
+
+fn strict_field(schema: &mut RefOr<Schema>, field: &str, required: bool, pending: &mut Vec<String>) {
     use utoipa::openapi::schema::{AdditionalProperties, ArrayItems};
     match schema {
         RefOr::Ref(r) => {
@@ -150,22 +160,37 @@ fn strict(schema: &mut RefOr<Schema>, field: &str, pending: &mut Vec<String>) {
                 o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
             }
             let free_text = o.enum_values.is_none() && o.pattern.is_none() && o.format.is_none();
-            if has_type(&o.schema_type, Type::String) && free_text && field != "code" {
-                o.pattern = Some(printable());
-                o.max_length = Some(o.max_length.unwrap_or(MAX_TEXT_CHARS).min(MAX_TEXT_CHARS));
+            if has_type(&o.schema_type, Type::String) && free_text {
+                if field != "code" {
+                    o.pattern = Some(printable(!required));
+                    o.max_length = Some(o.max_length.unwrap_or(MAX_TEXT_CHARS).min(MAX_TEXT_CHARS));
+                } else if required {
+                    // A scanned code is any text, but not none (JSON Schema patterns search).
+                    o.pattern = Some("\\S".to_string());
+                }
             }
+            let required_fields = o.required.clone();
             for (name, property) in o.properties.iter_mut() {
-                strict(property, name, pending);
+                strict_field(property, name, required_fields.contains(name), pending);
             }
         }
         RefOr::T(Schema::Array(a)) => {
             if let ArrayItems::RefOrSchema(items) = &mut a.items {
-                strict(items, field, pending);
+                strict_field(items, field, false, pending);
             }
         }
-        RefOr::T(Schema::OneOf(one)) => one.items.iter_mut().for_each(|s| strict(s, field, pending)),
-        RefOr::T(Schema::AllOf(all)) => all.items.iter_mut().for_each(|s| strict(s, field, pending)),
-        RefOr::T(Schema::AnyOf(any)) => any.items.iter_mut().for_each(|s| strict(s, field, pending)),
+        RefOr::T(Schema::OneOf(one)) => one
+            .items
+            .iter_mut()
+            .for_each(|s| strict_field(s, field, required, pending)),
+        RefOr::T(Schema::AllOf(all)) => all
+            .items
+            .iter_mut()
+            .for_each(|s| strict_field(s, field, required, pending)),
+        RefOr::T(Schema::AnyOf(any)) => any
+            .items
+            .iter_mut()
+            .for_each(|s| strict_field(s, field, required, pending)),
         RefOr::T(_) => {}
     }
 }
@@ -247,9 +272,9 @@ impl Methods {
 
     /// The 405 for `method` on `path` when the path is documented without that method; None
     /// when the method is documented (so something else went wrong), the path is unknown (404),
-    /// or the method is not one HTTP defines (a made-up token: 501, RFC 9110 §15.6.2).
+    /// or the method is not one the server recognises (a made-up token: 501, RFC 9110 §15.6.2).
     pub fn not_allowed(&self, method: &Method, path: &str) -> Option<ApiError> {
-        if !STANDARD_METHODS.contains(method) {
+        if !RECOGNISED_METHODS.contains(&method.as_str()) {
             return None;
         }
         let allowed = self.allowed(path)?;
@@ -257,17 +282,11 @@ impl Methods {
     }
 }
 
-/// The methods HTTP itself defines (RFC 9110 §9, RFC 5789).
-const STANDARD_METHODS: [Method; 9] = [
-    Method::GET,
-    Method::HEAD,
-    Method::POST,
-    Method::PUT,
-    Method::DELETE,
-    Method::CONNECT,
-    Method::OPTIONS,
-    Method::TRACE,
-    Method::PATCH,
+/// The methods this server recognises: those HTTP itself defines (RFC 9110 §9, RFC 5789) and
+/// QUERY (httpbis' safe method with a body, which API testers send). Any other token is a
+/// method nobody here implements: 501 rather than 405.
+const RECOGNISED_METHODS: [&str; 10] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "QUERY",
 ];
 
 fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
@@ -453,6 +472,23 @@ mod tests {
     }
 
     #[test]
+    fn required_text_must_not_be_blank() {
+        #[derive(utoipa::ToSchema)]
+        #[allow(dead_code)]
+        struct Probe {
+            #[schema(required = true, nullable = false)]
+            reason: Option<String>,
+            note: Option<String>,
+        }
+        let mut schema = <Probe as utoipa::PartialSchema>::schema();
+        strict(&mut schema, "", &mut Vec::new());
+        let json = serde_json::to_value(&schema).expect("schema serialises");
+        assert_eq!(json["properties"]["reason"]["pattern"], printable(false));
+        assert_eq!(json["properties"]["note"]["pattern"], printable(true));
+        assert_eq!(json["additionalProperties"], false);
+    }
+
+    #[test]
     fn the_refused_ranges_are_the_text_rule() {
         for c in (0..=0x10FFFF).filter_map(char::from_u32) {
             let refused = REFUSED.iter().any(|(from, to)| (*from..=*to).contains(&(c as u32)));
@@ -480,6 +516,8 @@ mod tests {
         };
         assert_eq!(allow, [Method::GET]);
         assert!(methods.not_allowed(&Method::GET, "/api/v1/keys").is_none());
+        let query = Method::from_bytes(b"QUERY").expect("a token");
+        assert!(methods.not_allowed(&query, "/api/v1/keys").is_some());
         let made_up = Method::from_bytes(b"BREW").expect("a token");
         assert!(methods.not_allowed(&made_up, "/api/v1/keys").is_none(), "501, not 405");
         assert!(methods.not_allowed(&Method::DELETE, "/no/such/path").is_none());
