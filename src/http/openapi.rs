@@ -160,14 +160,10 @@ fn strict_field(schema: &mut RefOr<Schema>, field: &str, required: bool, pending
                 o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
             }
             let free_text = o.enum_values.is_none() && o.pattern.is_none() && o.format.is_none();
-            if has_type(&o.schema_type, Type::String) && free_text {
-                if field != "code" {
-                    o.pattern = Some(printable(!required));
-                    o.max_length = Some(o.max_length.unwrap_or(MAX_TEXT_CHARS).min(MAX_TEXT_CHARS));
-                } else if required {
-                    // A scanned code is any text, but not none (JSON Schema patterns search).
-                    o.pattern = Some("\\S".to_string());
-                }
+            // A scanned code is left alone: any text (an offline crossing's may even be blank).
+            if has_type(&o.schema_type, Type::String) && free_text && field != "code" {
+                o.pattern = Some(printable(!required));
+                o.max_length = Some(o.max_length.unwrap_or(MAX_TEXT_CHARS).min(MAX_TEXT_CHARS));
             }
             let required_fields = o.required.clone();
             for (name, property) in o.properties.iter_mut() {
