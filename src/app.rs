@@ -145,11 +145,20 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
         },
     });
     let body_limit = settings.body_limit;
+    let methods = web::Data::new(crate::http::openapi::Methods::new(crate::http::api_doc()));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(body_limit))
-            .app_data(web::FormConfig::default().limit(body_limit))
+            .app_data(
+                web::FormConfig::default()
+                    .limit(body_limit)
+                    .error_handler(crate::http::error::extractors::form),
+            )
+            .app_data(web::QueryConfig::default().error_handler(crate::http::error::extractors::query))
+            .app_data(web::PathConfig::default().error_handler(crate::http::error::extractors::path))
+            // The documented methods per path: a known path asked with another method is 405.
+            .app_data(methods.clone())
             // Only the portrait form is multipart: room for one phone photo and the CSRF field.
             .app_data(
                 actix_multipart::form::MultipartFormConfig::default()

@@ -45,6 +45,36 @@ pub enum ApiError {
     Unauthenticated,
     #[error("no such route")]
     NoRoute,
+    /// A documented path asked with a method it does not have (`openapi::Methods`).
+    #[error("method not allowed")]
+    MethodNotAllowed(Vec<actix_web::http::Method>),
+    /// A query string that is not the handler's parameters (`QueryConfig`).
+    #[error("bad query parameter: {}", .0.field)]
+    BadQuery(FieldError),
+    /// A path segment that is not the handler's parameter (`PathConfig`).
+    #[error("bad path parameter: {0}")]
+    BadPath(String),
+    /// A form body that cannot be read (`FormConfig`): size, content type or fields.
+    #[error("bad form: {0}")]
+    BadForm(FormProblem),
+}
+
+/// What is wrong with a form body, by the status it earns.
+#[derive(Debug)]
+pub enum FormProblem {
+    TooLarge,
+    NotUrlEncoded,
+    Fields(String),
+}
+
+impl std::fmt::Display for FormProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FormProblem::TooLarge => f.write_str("over the size limit"),
+            FormProblem::NotUrlEncoded => f.write_str("not application/x-www-form-urlencoded"),
+            FormProblem::Fields(why) => f.write_str(why),
+        }
+    }
 }
 
 impl From<DomainError> for ApiError {
@@ -166,6 +196,48 @@ impl ApiError {
                 "未找到 / not found",
                 "no such endpoint".into(),
             ),
+            ApiError::MethodNotAllowed(allowed) => p(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "不支持的请求方法 / method not allowed",
+                format!("this path answers {}", allow_header(allowed)),
+            ),
+            ApiError::BadQuery(field) => {
+                let mut problem = p(
+                    StatusCode::BAD_REQUEST,
+                    "bad-query-parameter",
+                    "查询参数无效 / malformed query parameter",
+                    format!("{}: {}", field.field, field.message),
+                );
+                problem.errors = vec![field.clone()];
+                problem
+            }
+            // actix answers a path that does not deserialize as a missing resource; so do we,
+            // in the API's own shape.
+            ApiError::BadPath(why) => p(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "未找到 / not found",
+                format!("no such resource: {why}"),
+            ),
+            ApiError::BadForm(FormProblem::TooLarge) => p(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                "请求体过大 / body too large",
+                "the form exceeds the limit".into(),
+            ),
+            ApiError::BadForm(FormProblem::NotUrlEncoded) => p(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "不支持的内容类型 / unsupported content type",
+                "send Content-Type: application/x-www-form-urlencoded".into(),
+            ),
+            ApiError::BadForm(FormProblem::Fields(why)) => p(
+                StatusCode::BAD_REQUEST,
+                "bad-form",
+                "表单无法读取 / the form could not be read",
+                why.clone(),
+            ),
         }
     }
 }
@@ -188,6 +260,89 @@ impl ResponseError for ApiError {
         if matches!(self, ApiError::Unauthenticated) {
             res.insert_header(("WWW-Authenticate", "Bearer"));
         }
+        if let ApiError::MethodNotAllowed(allowed) = self {
+            res.insert_header((actix_web::http::header::ALLOW, allow_header(allowed)));
+        }
         res.json(problem)
+    }
+}
+
+fn allow_header(methods: &[actix_web::http::Method]) -> String {
+    methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// The error handlers of actix's extractor configurations (`app.rs`), so a query, path or form
+/// that does not deserialize is a problem document naming what broke, not actix's text/plain.
+pub mod extractors {
+    use actix_web::error::{PathError, QueryPayloadError, UrlencodedError};
+    use actix_web::{HttpRequest, web};
+
+    use super::{ApiError, FormProblem};
+    use crate::domain::validation::FieldError;
+
+    pub fn query(err: QueryPayloadError, req: &HttpRequest) -> actix_web::Error {
+        let QueryPayloadError::Deserialize(why) = &err else {
+            return ApiError::BadQuery(field("query", "malformed", err.to_string())).into();
+        };
+        let why = why.to_string();
+        ApiError::BadQuery(name_parameter(req, &why)).into()
+    }
+
+    pub fn path(err: PathError, _req: &HttpRequest) -> actix_web::Error {
+        let PathError::Deserialize(why) = err else {
+            return ApiError::BadPath("the path".into()).into();
+        };
+        ApiError::BadPath(why.to_string()).into()
+    }
+
+    pub fn form(err: UrlencodedError, _req: &HttpRequest) -> actix_web::Error {
+        let problem = match err {
+            UrlencodedError::Overflow { .. } => FormProblem::TooLarge,
+            UrlencodedError::ContentType => FormProblem::NotUrlEncoded,
+            other => FormProblem::Fields(other.to_string()),
+        };
+        ApiError::BadForm(problem).into()
+    }
+
+    fn field(name: &str, rule: &str, message: String) -> FieldError {
+        FieldError {
+            field: name.into(),
+            rule: rule.into(),
+            message,
+        }
+    }
+
+    /// serde_urlencoded names a field only for some errors (`duplicate field `year``); for a value
+    /// of the wrong type it says only what the value is not. The query string says which.
+    fn name_parameter(req: &HttpRequest, why: &str) -> FieldError {
+        let pairs: Vec<(String, String)> = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+            .map(|q| q.into_inner())
+            .unwrap_or_default();
+        if let Some(name) = why.split('`').nth(1).filter(|n| pairs.iter().any(|(k, _)| k == n)) {
+            let rule = if why.starts_with("duplicate field") {
+                "duplicate"
+            } else {
+                "type"
+            };
+            return field(name, rule, why.to_string());
+        }
+        // Given twice: the handler's parameters are single values.
+        for (i, (k, _)) in pairs.iter().enumerate() {
+            if pairs[..i].iter().any(|(earlier, _)| earlier == k) {
+                return field(k, "duplicate", format!("`{k}` given more than once"));
+            }
+        }
+        // Wrong type: with one parameter, that one; else the ones that are neither numbers nor
+        // booleans (a string parameter takes anything), else every one given.
+        let suspects: Vec<&str> = pairs
+            .iter()
+            .filter(|(_, v)| pairs.len() == 1 || (v.parse::<i64>().is_err() && v.parse::<bool>().is_err()))
+            .map(|(k, _)| k.as_str())
+            .collect();
+        let name = match suspects.as_slice() {
+            [one] => (*one).to_string(),
+            _ => pairs.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", "),
+        };
+        field(if name.is_empty() { "query" } else { &name }, "type", why.to_string())
     }
 }

@@ -78,6 +78,15 @@ pub async fn screen(
     if private && req.path() != "/metrics" {
         return Ok(req.into_response(ApiError::NoRoute.error_response()));
     }
+    // A method the document does not give a known path (TRACE on any, DELETE on /api/v1/keys):
+    // 405 with what the path answers. Decided here, before routing, because a scope's default
+    // service cannot tell an unknown path from a known one asked the wrong way.
+    if let Some(not_allowed) = req
+        .app_data::<web::Data<super::openapi::Methods>>()
+        .and_then(|m| m.not_allowed(req.method(), req.path()))
+    {
+        return Ok(req.into_response(not_allowed.error_response()));
+    }
     if !KNOWN_METHODS.contains(req.method()) {
         let res = HttpResponse::NotImplemented()
             .content_type("application/problem+json")

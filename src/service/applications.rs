@@ -33,7 +33,11 @@ pub struct EnterpriseInput {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct NewApplication {
     /// border_tourism, border_trade or passport.
+    // Optional in Rust so that a missing kind is one of the 422's errors, not a parse failure;
+    // the server requires it all the same.
+    #[schema(required = true, nullable = false, value_type = crate::domain::permit::PermitKind)]
     pub kind: Option<String>,
+    #[schema(required = true, nullable = false)]
     pub traveller: Option<TravellerInput>,
     /// Border trade: the enterprise the applicant acts for (absent for an individual trader).
     pub enterprise: Option<EnterpriseInput>,

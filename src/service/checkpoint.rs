@@ -426,14 +426,19 @@ pub fn lane_stats(
 #[derive(Debug, Clone, serde::Deserialize, Serialize, utoipa::ToSchema)]
 pub struct OfflineCrossing {
     /// Unique per crossing on the device: a batch sent twice is recorded once.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub client_id: String,
     pub code: String,
+    /// The lane: 1–32 letters, digits, '-' or '_' (surrounding spaces are trimmed).
+    #[schema(pattern = "^[ \\t\\r\\n]*[A-Za-z0-9_-]+[ \\t\\r\\n]*$", max_length = 32)]
     pub lane: String,
+    #[schema(pattern = "^(exit|entry)$")]
     pub direction: String,
     /// When the device decided (RFC 3339).
     #[schema(value_type = String, format = DateTime)]
     pub at: DateTime<Utc>,
     /// admit or reject, as the device decided.
+    #[schema(pattern = "^(admit|reject)$")]
     pub verdict: String,
     pub reason: Reason,
     /// The device's warning on an admit (`overstay`); the hall also works it out itself.

@@ -514,3 +514,113 @@ async fn every_json_route_documents_its_body_answers() {
     }
     assert!(checked >= 9, "{checked}");
 }
+
+/// A query string the handler cannot read is a 400 problem naming the parameter, not actix's
+/// text/plain "Query deserialize error".
+#[actix_web::test]
+async fn a_malformed_query_parameter_is_a_problem_naming_it() {
+    let app = TestApp::spawn().await;
+    let token = app.token("gate", "checkpoint", &[]);
+    for (path, parameter, rule) in [
+        ("/api/v1/checkpoint/lanes?window_minutes=soon", "window_minutes", "type"),
+        ("/api/v1/calendar?year=2147483648", "year", "type"),
+        ("/api/v1/calendar?year=false&year=false", "year", "duplicate"),
+        ("/api/v1/calendar/2026-10-01?confirm=maybe", "confirm", "type"),
+    ] {
+        let method = if path.starts_with("/api/v1/calendar/") {
+            reqwest::Method::DELETE
+        } else {
+            reqwest::Method::GET
+        };
+        let res = app
+            .client
+            .request(method, app.url(path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "{path}");
+        assert_eq!(res.headers()["content-type"], "application/problem+json", "{path}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["type"], "/problems/bad-query-parameter", "{path}");
+        assert_eq!(body["errors"][0]["field"], parameter, "{path}");
+        assert_eq!(body["errors"][0]["rule"], rule, "{path}");
+    }
+}
+
+/// A form the page cannot read (wrong content type, over the limit) is a problem document too.
+#[actix_web::test]
+async fn an_unreadable_form_is_a_problem() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .client
+        .post(app.url("/login"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 415);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["type"], "/problems/unsupported-media-type");
+    assert!(body["detail"].as_str().unwrap().contains("x-www-form-urlencoded"));
+    let res = app
+        .client
+        .post(app.url("/progress"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("number={}", "9".repeat(80 * 1024)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+}
+
+/// A documented path asked with a method it does not have is 405 with `Allow` (what the
+/// document lists for it), not a 404 as if the path did not exist; an unknown path stays 404.
+#[actix_web::test]
+async fn a_method_the_path_does_not_have_is_405_with_allow() {
+    let app = TestApp::spawn().await;
+    let token = app.token("window", "officer", &["border_tourism"]);
+    for (method, path, allow) in [
+        ("TRACE", "/api/v1/keys", "GET"),
+        ("DELETE", "/api/v1/keys", "GET"),
+        ("PATCH", "/api/v1/calendar/2026-10-01", "PUT, DELETE"),
+        ("GET", "/api/v1/checkpoint/scans", "POST"),
+        ("PUT", "/login", "GET, POST"),
+    ] {
+        let res = app
+            .client
+            .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), app.url(path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 405, "{method} {path}");
+        assert_eq!(res.headers()["allow"], allow, "{method} {path}");
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["type"], "/problems/method-not-allowed");
+    }
+    let res = app
+        .client
+        .delete(app.url("/api/v1/no-such-thing"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    // GET routes do not answer HEAD, and the answer says so.
+    let res = app.client.head(app.url("/api/v1/keys")).send().await.unwrap();
+    assert_eq!(res.status(), 405);
+    assert_eq!(res.headers()["allow"], "GET");
+    // A method HTTP does not define is not implemented anywhere: 501, as before.
+    let res = app
+        .client
+        .request(reqwest::Method::from_bytes(b"BREW").unwrap(), app.url("/api/v1/keys"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 501);
+}
