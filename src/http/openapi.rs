@@ -34,8 +34,24 @@ pub fn make_true(doc: &mut OpenApi) {
             params.extend(op.parameters.clone().unwrap_or_default());
             // Pages answer their own errors as pages; everything else (and every extractor
             // error, which happens before a page is involved) as problem details.
-            let page = is_page(op);
+            // Signed-in pages (tag `pages`) read the session before anything else; public pages
+            // (tag `public`) have none to read.
+            let session = tagged(op, "pages");
+            let page = session || tagged(op, "public") || is_page(op);
             let own_error_type = if page { HTML } else { PROBLEM_JSON };
+            if session {
+                // `PageSession`: no cookie, or an expired or ended session.
+                add(op, 303, "没有会话：转到登录页 / no session: to the login page", "");
+                // Every post of a signed-in page checks the form's token and the Origin.
+                if op.request_body.is_some() {
+                    add(
+                        op,
+                        403,
+                        "表单已过期或来自其他网站 / form expired or from another site",
+                        HTML,
+                    );
+                }
+            }
 
             let secured = match &op.security {
                 Some(reqs) => reqs.iter().any(|r| !is_empty_requirement(r)),
@@ -82,6 +98,11 @@ pub fn make_true(doc: &mut OpenApi) {
             if form {
                 // `FormConfig`'s handler (`ApiError::BadForm`).
                 add(op, 400, "表单无法读取 / the form could not be read", PROBLEM_JSON);
+                // A signed-in page reads its form after the session: without one the answer is
+                // the login redirect whatever the body. The body is not required of the request.
+                if session && let Some(body) = op.request_body.as_mut() {
+                    body.required = Some(utoipa::openapi::Required::False);
+                }
             }
             problem_media_type(op);
         }
@@ -299,6 +320,10 @@ fn is_page(op: &Operation) -> bool {
     })
 }
 
+fn tagged(op: &Operation, tag: &str) -> bool {
+    op.tags.as_ref().is_some_and(|tags| tags.iter().any(|t| t == tag))
+}
+
 /// `{}`: the operation may be called without credentials.
 fn is_empty_requirement(req: &utoipa::openapi::security::SecurityRequirement) -> bool {
     serde_json::to_value(req).is_ok_and(|v| v.as_object().is_some_and(|o| o.is_empty()))
@@ -316,12 +341,13 @@ fn add(op: &mut Operation, status: u16, description: &str, media_type: &str) {
         Content::new(None::<RefOr<Schema>>)
     };
     op.responses.responses.entry(status.to_string()).or_insert_with(|| {
-        RefOr::T(
-            ResponseBuilder::new()
-                .description(description)
-                .content(media_type, content)
-                .build(),
-        )
+        let response = ResponseBuilder::new().description(description);
+        // A redirect has no body.
+        RefOr::T(if media_type.is_empty() {
+            response.build()
+        } else {
+            response.content(media_type, content).build()
+        })
     });
 }
 
@@ -431,10 +457,12 @@ mod tests {
             panic!("409 declared by the handler")
         };
         assert!(conflict.description.contains("confirm_duplicate"));
-        let Some(RefOr::T(unauth)) = create.responses.responses.get("401") else {
-            panic!("401 declared by the handler")
+        let Some(RefOr::T(refused)) = create.responses.responses.get("403") else {
+            panic!("403 declared by the handler")
         };
-        assert_eq!(unauth.description, "No valid token");
+        assert_eq!(refused.description, "Role or grant missing");
+        // The rule's own 401 beside it.
+        assert!(create.responses.responses.contains_key("401"));
     }
 
     #[test]
@@ -443,14 +471,15 @@ mod tests {
         let schemas = &json["components"]["schemas"];
         let scan = &schemas["ScanRequest"];
         assert_eq!(scan["additionalProperties"], false);
-        assert_eq!(scan["properties"]["lane"]["maxLength"], MAX_TEXT_CHARS);
-        assert!(scan["properties"]["lane"]["pattern"].is_string());
-        // A scanned code is machine input, left to the code parser.
-        assert!(scan["properties"]["code"].get("pattern").is_none());
+        // A field with its own, narrower pattern keeps it; a scanned code is left to the parser.
+        assert!(scan["properties"]["lane"]["pattern"].as_str().is_some_and(|p| p.contains("A-Za-z0-9")));
+        assert_eq!(scan["properties"]["code"]["pattern"], "\\S");
         // Reached through a reference: the traveller inside a new application.
-        assert_eq!(schemas["TravellerInput"]["additionalProperties"], false);
+        let traveller = &schemas["TravellerInput"];
+        assert_eq!(traveller["additionalProperties"], false);
+        assert_eq!(traveller["properties"]["phone"]["maxLength"], MAX_TEXT_CHARS);
         assert_eq!(
-            scan["properties"]["lane"]["pattern"],
+            traveller["properties"]["phone"]["pattern"],
             "^[^\\u0000-\\u0008\\u000B-\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
         );
     }

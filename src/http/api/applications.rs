@@ -34,12 +34,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     request_body = NewApplication,
     responses(
         (status = 201, description = "Application taken", body = ApplicationOut),
-        (status = 400, description = "Malformed JSON", body = Problem),
-        (status = 401, description = "No valid token", body = Problem),
-        (status = 403, description = "Role or grant missing", body = Problem),
-        (status = 413, description = "Body too large", body = Problem),
-        (status = 415, description = "Not application/json", body = Problem),
-        (status = 409, description = "An open application exists for the same identity document: the problem's detail names it (current_state is its state). Send `confirm_duplicate: true` to take another all the same", body = Problem),
+                        (status = 403, description = "Role or grant missing", body = Problem),
+                        (status = 409, description = "An open application exists for the same identity document: the problem's detail names it (current_state is its state). Send `confirm_duplicate: true` to take another all the same", body = Problem),
         (status = 422, description = "Every field that broke a rule, including fields the request does not have and arrays where an object belongs", body = Problem),
     ),
     security(("bearer" = []))
@@ -55,7 +51,7 @@ pub async fn create_application(state: State, actor: ApiActor, body: JsonBody<Ne
 #[utoipa::path(
     tag = "applications",
     params(("id" = String, Path, description = "Application id")),
-    responses((status = 200, body = ApplicationOut), (status = 404, body = Problem)),
+    responses((status = 200, body = ApplicationOut)),
     security(("bearer" = []))
 )]
 #[get("/api/v1/applications/{id}")]
@@ -73,12 +69,14 @@ pub struct AcceptRequest {
 
 #[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct ReasonRequest {
+    #[schema(required = true, nullable = false, max_length = 500)]
     pub reason: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct ReviewRequest {
     /// approved or rejected.
+    #[schema(required = true, nullable = false, pattern = "^(approved|rejected)$")]
     pub result: Option<String>,
     /// Required when rejected.
     pub reason: Option<String>,
@@ -93,7 +91,7 @@ async fn step(state: &AppState, actor: ApiActor, id: web::Path<String>, step: Mo
 #[utoipa::path(
     tag = "applications",
     params(("id" = String, Path, description = "Application id")), request_body = AcceptRequest,
-    responses((status = 400, description = "Malformed JSON", body = Problem), (status = 413, description = "Body over the limit", body = Problem), (status = 415, description = "Not application/json", body = Problem), (status = 200, description = "Accepted (受理); deferred items have due dates", body = ApplicationOut), (status = 409, body = Problem), (status = 422, description = "A required item is missing", body = Problem)),
+    responses((status = 200, description = "Accepted (受理); deferred items have due dates", body = ApplicationOut), (status = 409, body = Problem), (status = 422, description = "A required item is missing", body = Problem)),
     security(("bearer" = []))
 )]
 #[post("/api/v1/applications/{id}/accept")]
@@ -116,7 +114,7 @@ pub async fn approve(state: State, actor: ApiActor, id: web::Path<String>) -> Re
 #[utoipa::path(
     tag = "applications",
     params(("id" = String, Path, description = "Application id")), request_body = ReasonRequest,
-    responses((status = 400, description = "Malformed JSON", body = Problem), (status = 413, description = "Body over the limit", body = Problem), (status = 415, description = "Not application/json", body = Problem), (status = 200, body = ApplicationOut), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = ApplicationOut), (status = 409, body = Problem)),
     security(("bearer" = []))
 )]
 #[post("/api/v1/applications/{id}/reject")]
@@ -149,7 +147,7 @@ pub async fn collect(state: State, actor: ApiActor, id: web::Path<String>) -> Re
 #[utoipa::path(
     tag = "applications",
     params(("id" = String, Path, description = "Application id"), ("item" = String, Path, description = "Checklist item code")),
-    responses((status = 200, description = "Recorded; the application is back in the officers' queue", body = ApplicationOut), (status = 404, body = Problem), (status = 409, body = Problem)),
+    responses((status = 200, description = "Recorded; the application is back in the officers' queue", body = ApplicationOut), (status = 409, body = Problem)),
     security(("bearer" = []))
 )]
 #[post("/api/v1/applications/{id}/materials/{item}/supply")]
@@ -173,7 +171,7 @@ pub async fn acknowledge(state: State, actor: ApiActor, id: web::Path<String>) -
 #[utoipa::path(
     tag = "applications",
     params(("id" = String, Path, description = "Application id")), request_body = ReviewRequest,
-    responses((status = 400, description = "Malformed JSON", body = Problem), (status = 413, description = "Body over the limit", body = Problem), (status = 415, description = "Not application/json", body = Problem), (status = 200, description = "Review result recorded", body = ApplicationOut), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, description = "Review result recorded", body = ApplicationOut), (status = 409, body = Problem)),
     security(("bearer" = []))
 )]
 #[post("/api/v1/applications/{id}/review")]
@@ -185,7 +183,7 @@ pub async fn review(state: State, actor: ApiActor, id: web::Path<String>, body: 
 #[utoipa::path(
     tag = "applications",
     params(("id" = String, Path, description = "Application id")),
-    responses((status = 201, description = "A new lookup code for the applicant's receipt, in clear this once (stored only hashed); any earlier code stops working and a lock is lifted", body = crate::service::progress::Receipt), (status = 403, body = Problem), (status = 404, body = Problem)),
+    responses((status = 201, description = "A new lookup code for the applicant's receipt, in clear this once (stored only hashed); any earlier code stops working and a lock is lifted", body = crate::service::progress::Receipt)),
     security(("bearer" = []))
 )]
 #[post("/api/v1/applications/{id}/receipt")]
@@ -197,7 +195,7 @@ pub async fn receipt(state: State, actor: ApiActor, id: web::Path<String>) -> Re
 #[utoipa::path(
     tag = "applications",
     params(("id" = String, Path, description = "Application id")),
-    responses((status = 204, description = "The progress lookup is open again (audited); the code stays"), (status = 403, body = Problem), (status = 409, description = "No receipt printed yet", body = Problem)),
+    responses((status = 204, description = "The progress lookup is open again (audited); the code stays"), (status = 409, description = "No receipt printed yet", body = Problem)),
     security(("bearer" = []))
 )]
 #[post("/api/v1/applications/{id}/lookup/unlock")]
@@ -209,7 +207,7 @@ pub async fn unlock_lookup(state: State, actor: ApiActor, id: web::Path<String>)
 #[utoipa::path(
     tag = "applications",
     params(("id" = String, Path, description = "Application id")),
-    responses((status = 200, description = "一次性告知书: every missing item and its due date, as PDF", content_type = "application/pdf"), (status = 404, body = Problem), (status = 409, description = "Nothing is missing", body = Problem)),
+    responses((status = 200, description = "一次性告知书: every missing item and its due date, as PDF", content_type = "application/pdf"), (status = 409, description = "Nothing is missing", body = Problem)),
     security(("bearer" = []))
 )]
 #[get("/api/v1/applications/{id}/notice")]
@@ -222,9 +220,7 @@ pub async fn notice(state: State, actor: ApiActor, id: web::Path<String>) -> Rep
     params(("id" = String, Path, description = "Application id")),
     request_body(content = Vec<u8>, description = "The photo taken at the hall (JPEG or PNG, at least 240×320, at most 12 MB); stored cropped to 33×48 and re-encoded without metadata", content_type = "image/jpeg"),
     responses(
-        (status = 204, description = "Stored (a deferred portrait is supplied by it)"),
-        (status = 404, body = Problem), (status = 409, body = Problem),
-        (status = 413, body = Problem), (status = 415, body = Problem),
+        (status = 204, description = "Stored (a deferred portrait is supplied by it)"), (status = 409, body = Problem),
         (status = 422, description = "Not a readable photo of the required size (field `photo`)", body = Problem),
     ),
     security(("bearer" = []))
@@ -254,7 +250,7 @@ pub async fn put_portrait(
 #[utoipa::path(
     tag = "applications",
     params(("id" = String, Path, description = "Application id")),
-    responses((status = 200, description = "The stored portrait", content_type = "image/jpeg"), (status = 403, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, description = "The stored portrait", content_type = "image/jpeg")),
     security(("bearer" = []))
 )]
 #[get("/api/v1/applications/{id}/portrait")]

@@ -34,7 +34,9 @@ pub async fn calendar_year(state: State, actor: ApiActor, q: web::Query<YearQuer
 #[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct CalendarDay {
     /// holiday or workday (a weekend day worked, 调休).
+    #[schema(required = true, nullable = false, pattern = "^(holiday|workday)$")]
     pub kind: Option<String>,
+    #[schema(required = true, nullable = false, max_length = 100)]
     pub name: Option<String>,
     /// true to replace what the calendar already says about the date (a published, computed
     /// or edited day); without it such a change is refused naming the day it would replace.
@@ -43,8 +45,8 @@ pub struct CalendarDay {
 
 #[utoipa::path(
     tag = "calendar",
-    params(("date" = String, Path, description = "YYYY-MM-DD")), request_body = CalendarDay,
-    responses((status = 400, description = "Malformed JSON", body = Problem), (status = 413, description = "Body over the limit", body = Problem), (status = 415, description = "Not application/json", body = Problem), (status = 200, body = crate::domain::calendar::Exception), (status = 403, body = Problem), (status = 422, body = Problem)),
+    params(("date" = chrono::NaiveDate, Path, description = "YYYY-MM-DD, 2000 to 2100")), request_body = CalendarDay,
+    responses((status = 200, body = crate::domain::calendar::Exception)),
     security(("bearer" = []))
 )]
 #[put("/api/v1/calendar/{date}")]
@@ -69,8 +71,8 @@ pub struct ConfirmQuery {
 
 #[utoipa::path(
     tag = "calendar",
-    params(("date" = String, Path, description = "YYYY-MM-DD"), ("confirm" = Option<bool>, Query, description = "true to remove a day as published")),
-    responses((status = 204, description = "Back to the Monday–Friday default"), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, description = "A published day, without confirm=true", body = Problem)),
+    params(("date" = chrono::NaiveDate, Path, description = "YYYY-MM-DD, 2000 to 2100"), ("confirm" = Option<bool>, Query, description = "true to remove a day as published")),
+    responses((status = 204, description = "Back to the Monday–Friday default"), (status = 422, description = "A published day, without confirm=true", body = Problem)),
     security(("bearer" = []))
 )]
 #[delete("/api/v1/calendar/{date}")]

@@ -22,18 +22,24 @@ pub fn routes(cfg: &mut ServiceConfig) {
 #[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct ScanRequest {
     /// The scanned text: a permit's Code128 number or its signed 2D code.
+    #[schema(required = true, nullable = false, pattern = "\\S")]
     pub code: Option<String>,
     /// Lane id, e.g. `YYG-C3`.
+    #[schema(
+        required = true,
+        nullable = false,
+        pattern = "^[ \\t\\r\\n]*[A-Za-z0-9_-]{1,32}[ \\t\\r\\n]*$"
+    )]
     pub lane: Option<String>,
     /// exit or entry.
+    #[schema(required = true, nullable = false, pattern = "^(exit|entry)$")]
     pub direction: Option<String>,
 }
 
 #[utoipa::path(
     tag = "checkpoint",
     request_body = ScanRequest,
-    responses((status = 400, description = "Malformed JSON", body = Problem), (status = 413, description = "Body over the limit", body = Problem), (status = 415, description = "Not application/json", body = Problem),
-        (status = 200, description = "The verdict (admit or reject with a reason code); the attempt is recorded either way. Overstay: a pass that expired (per China date, Asia/Shanghai) while its holder was abroad — last crossing an exit — does not refuse the return: the entry is admitted with reason `ok` and `warning: \"overstay\"`, recorded with the crossing's audit entry for follow-up. An exit on an expired pass, or an entry with no exit on record, is rejected as `expired`. Offline verifiers admit every entry on an expired pass with the same warning (they cannot know the exit), and answer `unverifiable_offline` to a bare permit number.", body = crate::service::checkpoint::ScanOut),
+    responses(        (status = 200, description = "The verdict (admit or reject with a reason code); the attempt is recorded either way. Overstay: a pass that expired (per China date, Asia/Shanghai) while its holder was abroad — last crossing an exit — does not refuse the return: the entry is admitted with reason `ok` and `warning: \"overstay\"`, recorded with the crossing's audit entry for follow-up. An exit on an expired pass, or an entry with no exit on record, is rejected as `expired`. Offline verifiers admit every entry on an expired pass with the same warning (they cannot know the exit), and answer `unverifiable_offline` to a bare permit number.", body = crate::service::checkpoint::ScanOut),
         (status = 403, description = "Not a checkpoint account", body = Problem),
         (status = 422, description = "Lane or direction missing or malformed", body = Problem),
     ),
@@ -53,7 +59,7 @@ pub async fn scan(state: State, actor: ApiActor, body: JsonBody<ScanRequest>) ->
 #[utoipa::path(
     tag = "checkpoint",
     params(("id" = String, Path, description = "crossing_id of the scan")),
-    responses((status = 204, description = "The check's time ends now"), (status = 404, body = Problem)),
+    responses((status = 204, description = "The check's time ends now")),
     security(("bearer" = []))
 )]
 #[post("/api/v1/checkpoint/scans/{id}/cleared")]
@@ -85,7 +91,7 @@ pub struct TrustQuery {
 
 #[utoipa::path(
     tag = "checkpoint",
-    params(("since" = Option<i64>, Query, description = "The version the device holds: only permits changed after it are sent (`clear` undoes an earlier standing). Absent: the full bundle.")),
+    params(("since" = Option<String>, Query, pattern = "^\\s*[0-9]{0,18}\\s*$", description = "The version the device holds: only permits changed after it are sent (`clear` undoes an earlier standing). Absent or blank: the full bundle.")),
     responses(
         (status = 200, description = "Signed trust bundle for offline verification (verify the signature over `payload` with a key from /api/v1/keys installed on the device; the payload is a TrustBundle)", body = crate::domain::offline::SignedBundle),
         (status = 422, description = "`since` is not a version", body = Problem),
@@ -108,7 +114,7 @@ pub struct UploadRequest {
 #[utoipa::path(
     tag = "checkpoint",
     request_body = UploadRequest,
-    responses((status = 400, description = "Malformed JSON", body = Problem), (status = 413, description = "Body over the limit", body = Problem), (status = 415, description = "Not application/json", body = Problem), (status = 200, description = "Recorded; crossings already uploaded are counted, not recorded again", body = crate::service::checkpoint::UploadOut), (status = 422, body = Problem)),
+    responses((status = 200, description = "Recorded; crossings already uploaded are counted, not recorded again", body = crate::service::checkpoint::UploadOut)),
     security(("bearer" = []))
 )]
 #[post("/api/v1/checkpoint/crossings")]

@@ -6,7 +6,6 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::Reply;
 use crate::http::State;
-use crate::http::error::Problem;
 use crate::http::extract::ApiActor;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -15,7 +14,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 
 #[utoipa::path(
     tag = "exports",
-    responses((status = 200, description = "The batch to hand to the review system (the same one until acknowledged)", body = crate::service::exports::Batch), (status = 204, description = "Nothing to send"), (status = 403, body = Problem)),
+    responses((status = 200, description = "The batch to hand to the review system (the same one until acknowledged)", body = crate::service::exports::Batch), (status = 204, description = "Nothing to send")),
     security(("bearer" = []))
 )]
 #[get("/api/v1/exports/passport")]
@@ -36,7 +35,7 @@ pub struct AckOut {
 #[utoipa::path(
     tag = "exports",
     params(("batch" = String, Path, description = "Batch id")),
-    responses((status = 200, description = "Acknowledged: the applications are uploaded and their review is due", body = AckOut), (status = 404, body = Problem)),
+    responses((status = 200, description = "Acknowledged: the applications are uploaded and their review is due", body = AckOut)),
     security(("bearer" = []))
 )]
 #[post("/api/v1/exports/passport/{batch}/ack")]

@@ -24,12 +24,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
     tag = "permits",
     params(
         ("id" = String, Path, description = "Application id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the same permit"),
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Retries with the same key return the same permit (1–255 visible ASCII characters)"),
     ),
     request_body(content = Option<String>, content_type = "application/octet-stream", description = "Optional and not read; with an Idempotency-Key, a retry must send the same bytes"),
     responses(
         (status = 201, description = "Permit issued (or the earlier permit, on a replay)", body = PermitOut),
-        (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, description = "Already issued", body = Problem),
         (status = 422, description = "Key reused with a different request", body = Problem),
     ),
@@ -55,7 +54,7 @@ pub async fn issue(state: State, req: HttpRequest, actor: ApiActor, id: web::Pat
 #[utoipa::path(
     tag = "permits",
     params(("number" = String, Path, description = "Permit number")),
-    responses((status = 200, body = PermitOut), (status = 404, body = Problem)),
+    responses((status = 200, body = PermitOut)),
     security(("bearer" = []))
 )]
 #[get("/api/v1/permits/{number}")]
@@ -67,7 +66,7 @@ pub async fn get_permit(state: State, actor: ApiActor, number: web::Path<String>
 #[utoipa::path(
     tag = "permits",
     params(("number" = String, Path, description = "Permit number")),
-    responses((status = 200, description = "The permit as PDF", content_type = "application/pdf"), (status = 404, body = Problem)),
+    responses((status = 200, description = "The permit as PDF", content_type = "application/pdf")),
     security(("bearer" = []))
 )]
 #[get("/api/v1/permits/{number}/pdf")]
@@ -78,7 +77,7 @@ pub async fn permit_pdf(state: State, actor: ApiActor, number: web::Path<String>
 #[utoipa::path(
     tag = "permits",
     params(("number" = String, Path, description = "Permit number")),
-    responses((status = 200, description = "The holder's portrait: for window staff of the permit's office, and for a checkpoint device that scanned the permit in the last 30 minutes (its verdict links here); anyone else 403, or 404 as if there were no photo", content_type = "image/jpeg"), (status = 403, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, description = "The holder's portrait: for window staff of the permit's office, and for a checkpoint device that scanned the permit in the last 30 minutes (its verdict links here); anyone else 403, or 404 as if there were no photo", content_type = "image/jpeg")),
     security(("bearer" = []))
 )]
 #[get("/api/v1/permits/{number}/photo")]
@@ -89,6 +88,7 @@ pub async fn permit_photo(state: State, actor: ApiActor, number: web::Path<Strin
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct RevokeRequest {
     /// Why the permit is revoked (required).
+    #[schema(required = true, nullable = false, max_length = 500)]
     pub reason: Option<String>,
 }
 
@@ -96,7 +96,7 @@ pub struct RevokeRequest {
     tag = "permits",
     params(("number" = String, Path, description = "Permit number")),
     request_body = RevokeRequest,
-    responses((status = 400, description = "Malformed JSON", body = Problem), (status = 413, description = "Body over the limit", body = Problem), (status = 415, description = "Not application/json", body = Problem), (status = 200, body = PermitOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = PermitOut), (status = 409, body = Problem)),
     security(("bearer" = []))
 )]
 #[post("/api/v1/permits/{number}/revoke")]

@@ -5,7 +5,6 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::Reply;
 use crate::http::State;
-use crate::http::error::Problem;
 use crate::http::extract::ApiActor;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -14,7 +13,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 
 #[utoipa::path(
     tag = "supervision",
-    responses((status = 200, description = "What awaits approval, open applications (overdue first), permits pending their outstanding items with the items' due dates, and the weekly share decided on time", body = crate::service::sla::SlaView), (status = 403, body = Problem)),
+    responses((status = 200, description = "What awaits approval, open applications (overdue first), permits pending their outstanding items with the items' due dates, and the weekly share decided on time", body = crate::service::sla::SlaView)),
     security(("bearer" = []))
 )]
 #[get("/api/v1/sla")]

@@ -28,7 +28,7 @@ fn asset(
 
 /// The scan page's script: offline verification from the last trust bundle, and the upload of
 /// crossings decided offline. Served by the app (no build step; the CSP allows only 'self').
-#[utoipa::path(tag = "pages", responses((status = 200, description = "Scan page script", content_type = "application/javascript")))]
+#[utoipa::path(tag = "assets", responses((status = 200, description = "Scan page script", content_type = "application/javascript")))]
 #[get("/static/checkpoint.js")]
 pub async fn checkpoint_js() -> HttpResponse {
     asset(JS, "no-cache", include_str!("../../../templates/static/checkpoint.js"))
@@ -37,7 +37,7 @@ pub async fn checkpoint_js() -> HttpResponse {
 /// The QR decoder for camera scanning where the browser has no `BarcodeDetector` (jsQR,
 /// Apache-2.0, vendored unchanged with its notice). The version is in the path, so it is cached
 /// for a year; the scan page loads it only when the camera is used.
-#[utoipa::path(tag = "pages", responses((status = 200, description = "jsQR 1.4.0, the scan page's QR decoder", content_type = "application/javascript")))]
+#[utoipa::path(tag = "assets", responses((status = 200, description = "jsQR 1.4.0, the scan page's QR decoder", content_type = "application/javascript")))]
 #[get("/static/jsqr-1.4.0.js")]
 pub async fn jsqr_js() -> HttpResponse {
     asset(
@@ -48,7 +48,7 @@ pub async fn jsqr_js() -> HttpResponse {
 }
 
 /// jsQR's licence, as its notice asks.
-#[utoipa::path(tag = "pages", responses((status = 200, description = "The Apache License 2.0 of jsQR", content_type = "text/plain")))]
+#[utoipa::path(tag = "assets", responses((status = 200, description = "The Apache License 2.0 of jsQR", content_type = "text/plain")))]
 #[get("/static/jsqr-1.4.0.LICENSE.txt")]
 pub async fn jsqr_license() -> HttpResponse {
     asset(
@@ -60,7 +60,7 @@ pub async fn jsqr_license() -> HttpResponse {
 
 /// The desk form's script: shows the fields of the chosen kind, and fills birth date and sex
 /// from a resident ID number as it is typed. Served by the app like the scan page's script.
-#[utoipa::path(tag = "pages", responses((status = 200, description = "Desk form script", content_type = "application/javascript")))]
+#[utoipa::path(tag = "assets", responses((status = 200, description = "Desk form script", content_type = "application/javascript")))]
 #[get("/static/desk.js")]
 pub async fn desk_js() -> HttpResponse {
     asset(JS, "no-cache", include_str!("../../../templates/static/desk.js"))

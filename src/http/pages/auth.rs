@@ -28,7 +28,7 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-#[utoipa::path(tag = "pages", responses((status = 200, description = "Login form", content_type = "text/html")))]
+#[utoipa::path(tag = "public", responses((status = 200, description = "Login form", content_type = "text/html")))]
 #[get("/login")]
 pub async fn login_form(state: State, query: web::Query<NextQuery>) -> Page {
     let csrf = accounts::random_secret("")?;
@@ -65,7 +65,7 @@ pub struct LoginForm {
     password: String,
 }
 
-#[utoipa::path(tag = "pages", responses((status = 303, description = "Logged in"), (status = 401, description = "Wrong username or password", content_type = "text/html")))]
+#[utoipa::path(tag = "public", responses((status = 303, description = "Logged in"), (status = 401, description = "Wrong username or password", content_type = "text/html"), (status = 403, description = "The form expired (CSRF) or came from another site", content_type = "text/html"), (status = 429, description = "Too many failed logins from this address or for this username: the form says how long to wait", content_type = "text/html")))]
 #[post("/login")]
 pub async fn login(state: State, req: HttpRequest, form: web::Form<LoginForm>) -> Page {
     let form = form.into_inner();

@@ -172,9 +172,15 @@ pub async fn checkpoint_upload(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     session.check_csrf(sent)?;
-    let out = state
-        .ctx
-        .upload_crossings(session.actor.clone(), body.0.crossings)
-        .await?;
-    Ok(HttpResponse::Ok().json(out))
+    // The scan page's script reads the answer: problem+json like the API, not an error page.
+    Ok(
+        match state
+            .ctx
+            .upload_crossings(session.actor.clone(), body.0.crossings)
+            .await
+        {
+            Ok(out) => HttpResponse::Ok().json(out),
+            Err(e) => crate::http::error::ApiError::App(e).error_response(),
+        },
+    )
 }

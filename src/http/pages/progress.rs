@@ -73,7 +73,7 @@ fn progress_page(
     }
 }
 
-#[utoipa::path(tag = "pages", params(("lang" = Option<String>, Query, description = "zh, vi or en: the reader's choice, remembered in a cookie; without it (or the cookie) the page follows Accept-Language")), responses((status = 200, description = "Public progress query form", content_type = "text/html")))]
+#[utoipa::path(tag = "public", params(("lang" = Option<String>, Query, description = "zh, vi or en: the reader's choice, remembered in a cookie; without it (or the cookie) the page follows Accept-Language")), responses((status = 200, description = "Public progress query form", content_type = "text/html")))]
 #[get("/progress")]
 pub async fn progress_form(state: State, req: HttpRequest, q: web::Query<LangQuery>) -> Page {
     let chosen = q.lang.as_deref().and_then(crate::views::progress::Lang::from_code);
@@ -98,7 +98,7 @@ pub struct ProgressForm {
     lang: String,
 }
 
-#[utoipa::path(tag = "pages", responses((status = 200, description = "The application's progress, found by the application number or the permit number", content_type = "text/html"), (status = 404, description = "No match: the same answer for an unknown number, a wrong ID suffix or lookup code, and a lookup locked after 5 wrong tries (30 minutes, or until the window unlocks it)", content_type = "text/html"), (status = 429, description = "Too many look-ups from this address", content_type = "text/html")))]
+#[utoipa::path(tag = "public", responses((status = 200, description = "The application's progress, found by the application number or the permit number", content_type = "text/html"), (status = 404, description = "No match: the same answer for an unknown number, a wrong ID suffix or lookup code, and a lookup locked after 5 wrong tries (30 minutes, or until the window unlocks it)", content_type = "text/html"), (status = 429, description = "Too many look-ups from this address", content_type = "text/html")))]
 #[post("/progress")]
 pub async fn progress_lookup(state: State, req: HttpRequest, form: web::Form<ProgressForm>) -> Page {
     use crate::domain::permit::PermitStatus;
