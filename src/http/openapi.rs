@@ -472,7 +472,11 @@ mod tests {
         let scan = &schemas["ScanRequest"];
         assert_eq!(scan["additionalProperties"], false);
         // A field with its own, narrower pattern keeps it; a scanned code is left to the parser.
-        assert!(scan["properties"]["lane"]["pattern"].as_str().is_some_and(|p| p.contains("A-Za-z0-9")));
+        assert!(
+            scan["properties"]["lane"]["pattern"]
+                .as_str()
+                .is_some_and(|p| p.contains("A-Za-z0-9"))
+        );
         assert_eq!(scan["properties"]["code"]["pattern"], "\\S");
         // Reached through a reference: the traveller inside a new application.
         let traveller = &schemas["TravellerInput"];
