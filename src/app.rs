@@ -53,7 +53,10 @@ pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
     }
     let keys = Arc::new(keys);
     let scans = crate::service::scan_writer::ScanWriter::start(db.clone(), keys.clone())?;
+    let mailer = settings.mailer()?;
+    tracing::info!(transport = mailer.describe(), "mail");
     Ok(Ctx {
+        mailer: Arc::new(mailer),
         scans,
         db,
         clock,
@@ -117,6 +120,9 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
         .build()
         .map_err(|e| Error::Internal(format!("metrics: {e}")))?;
 
+    if settings.mail_poll_seconds > 0 {
+        crate::service::outbox::start_worker(ctx.clone(), std::time::Duration::from_secs(settings.mail_poll_seconds));
+    }
     let workers = if settings.workers == 0 {
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
     } else {

@@ -83,6 +83,34 @@ pub struct Settings {
     /// without a token and nothing else. Port 0 picks a free port.
     #[arg(long, env = "BORDERDESK_METRICS_ADDR", global = true)]
     pub metrics_addr: Option<String>,
+
+    /// Where mail goes: `smtp://host[:port]` (STARTTLS required; 587), `smtps://host[:port]`
+    /// (465), `smtp://127.0.0.1:PORT?tls=none` (a relay on this machine only), or `file:DIR`.
+    /// Unset: `.eml` files in the folder `mail` of the data directory.
+    #[arg(long, env = "BORDERDESK_MAIL", global = true)]
+    pub mail: Option<String>,
+
+    /// SMTP user name (with `BORDERDESK_SMTP_PASSWORD`); unset: no authentication.
+    #[arg(long, env = "BORDERDESK_SMTP_USER", global = true)]
+    pub smtp_user: Option<String>,
+
+    /// SMTP password.
+    #[arg(long, env = "BORDERDESK_SMTP_PASSWORD", hide_env_values = true, global = true)]
+    pub smtp_password: Option<String>,
+
+    /// The sender of the service's mail.
+    #[arg(
+        long,
+        env = "BORDERDESK_MAIL_FROM",
+        default_value = "borderdesk <noreply@localhost>",
+        global = true
+    )]
+    pub mail_from: String,
+
+    /// Seconds between the outbox worker's looks for mail to send (`serve`); 0 = no worker
+    /// in this instance (another instance sends).
+    #[arg(long, env = "BORDERDESK_MAIL_POLL_SECONDS", default_value_t = 5, global = true)]
+    pub mail_poll_seconds: u64,
 }
 
 impl Default for Settings {
@@ -106,6 +134,11 @@ impl Default for Settings {
 
             metrics_token: None,
             metrics_addr: None,
+            mail: None,
+            smtp_user: None,
+            smtp_password: None,
+            mail_from: "borderdesk <noreply@localhost>".into(),
+            mail_poll_seconds: 5,
         }
     }
 }
@@ -116,6 +149,16 @@ impl Settings {
             Some(url) if !url.trim().is_empty() => url.clone(),
             _ => format!("sqlite:{}", self.data_dir.join("borderdesk.db").display()),
         }
+    }
+
+    pub fn mailer(&self) -> crate::error::Result<crate::mail::Mailer> {
+        crate::mail::Mailer::from_settings(&crate::mail::MailSettings {
+            url: self.mail.as_deref(),
+            user: self.smtp_user.as_deref(),
+            password: self.smtp_password.as_deref(),
+            from: &self.mail_from,
+            data_dir: &self.data_dir,
+        })
     }
 
     pub fn public_origin(&self) -> crate::error::Result<Option<url::Origin>> {

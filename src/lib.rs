@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod keys;
+pub mod mail;
 pub mod print;
 pub mod service;
 pub mod views;

@@ -213,6 +213,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mail_outbox (id) {
+        id -> Text,
+        kind -> Text,
+        subject_id -> Nullable<Text>,
+        recipient -> Text,
+        lang -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        created_at -> Timestamp,
+        next_attempt_at -> Timestamp,
+        attempts -> Integer,
+        claimed_by -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamp>,
+        sent_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(sessions -> officers (officer_id));
 diesel::joinable!(api_tokens -> officers (officer_id));
 diesel::joinable!(applications -> travellers (traveller_id));
@@ -236,4 +256,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     application_materials,
     export_batches,
     crossings,
+    mail_outbox,
 );

@@ -733,8 +733,77 @@ fn accept(conn: &mut DbConnection, m: &Mover<'_>, hours: &OfficeHours, provided:
             ))
             .execute(c)?;
         let missing: Vec<String> = deferred.iter().map(|d| format!("{} due {}", d.item, d.due)).collect();
-        Ok(serde_json::json!({"deferred": missing, "due_at": due}))
+        let mut after = serde_json::json!({"deferred": missing, "due_at": due});
+        // The notice by mail commits with the acceptance, or neither happens.
+        if let Some(mail) = mail_missing_items(c, now, policy, a, &deferred)? {
+            after["mail"] = mail.into();
+        }
+        Ok(after)
     })
+}
+
+/// Queues the notice of missing items for the traveller, in their language, when anything was
+/// deferred and they gave an e-mail address; returns the outbox row's id.
+fn mail_missing_items(
+    c: &mut DbConnection,
+    now: DateTime<Utc>,
+    policy: &Policy,
+    a: &ApplicationRow,
+    deferred: &[workflow::Deferred],
+) -> Result<Option<String>> {
+    use crate::mail::{Lang, MissingItem, MissingItems};
+    if deferred.is_empty() {
+        return Ok(None);
+    }
+    let t: TravellerRow = travellers::table
+        .find(&a.traveller_id)
+        .select(TravellerRow::as_select())
+        .first(c)?;
+    let Some(email) = t.email.as_deref().map(str::trim).filter(|e| crate::mail::is_address(e)) else {
+        return Ok(None);
+    };
+    let lang = Lang::for_nationality(&t.nationality);
+    let kp = kind_policy(policy, a.kind)?;
+    let items: Vec<MissingItem> = deferred
+        .iter()
+        .map(|d| MissingItem {
+            name: kp
+                .materials
+                .iter()
+                .find(|m| m.code == d.item)
+                .map(|m| match lang {
+                    Lang::Zh => m.name_zh.clone(),
+                    Lang::Vi => m.name_vi.clone(),
+                    Lang::En => m.name_en.clone(),
+                })
+                .unwrap_or_else(|| d.item.clone()),
+            due: d.due,
+        })
+        .collect();
+    let office = policy
+        .office(&a.office)
+        .map(|o| {
+            if lang == Lang::Zh {
+                o.name_zh.clone()
+            } else {
+                o.name_en.clone()
+            }
+        })
+        .unwrap_or_else(|| a.office.clone());
+    let holder = match (lang, &t.name_zh) {
+        (Lang::Zh, Some(zh)) => zh.clone(),
+        _ => t.name_latin.clone(),
+    };
+    let number = a.number.clone().unwrap_or_else(|| a.id.clone());
+    let message = MissingItems {
+        lang,
+        holder: &holder,
+        application_number: &number,
+        office: &office,
+        items: &items,
+    }
+    .render()?;
+    super::outbox::enqueue(c, now, "missing_items", Some(&a.id), email, lang, message).map(Some)
 }
 
 fn approve(conn: &mut DbConnection, m: &Mover<'_>) -> Result<ApplicationOut> {

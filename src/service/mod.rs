@@ -9,6 +9,7 @@ pub mod applications;
 pub mod calendar;
 pub mod checkpoint;
 pub mod exports;
+pub mod outbox;
 pub mod permits;
 pub mod portraits;
 pub mod printing;
@@ -37,6 +38,7 @@ pub struct Ctx {
     pub hours: crate::domain::calendar::OfficeHours,
     pub scans: scan_writer::ScanWriter,
     pub limits: Arc<Limits>,
+    pub mailer: Arc<crate::mail::Mailer>,
 }
 
 /// What one instance holds in memory to protect itself and its users: counted per instance,

@@ -11,6 +11,7 @@ mod calendar;
 mod checkpoint;
 mod concurrency;
 mod hardening;
+mod mail;
 mod ops;
 mod pages;
 mod passport;

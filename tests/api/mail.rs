@@ -1,0 +1,153 @@
+//! Mail through the outbox: the notice of missing items is queued with the acceptance and sent
+//! as an `.eml` file (the default transport), in the traveller's language; two workers racing
+//! on one database send each message once.
+
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// The `.eml` files the folder transport wrote, parsed: (subject, text body, html body).
+fn mails(app: &TestApp) -> Vec<(String, String, String, String)> {
+    let dir = app._dir.path().join("mail");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("mail folder") {
+        let path = entry.expect("entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("eml") {
+            continue;
+        }
+        let raw = std::fs::read(&path).expect("eml");
+        let parsed = mailparse::parse_mail(&raw).expect("a parseable message");
+        let header = |name: &str| {
+            use mailparse::MailHeaderMap;
+            parsed.headers.get_first_value(name).unwrap_or_default()
+        };
+        let part = |mime: &str| {
+            parsed
+                .subparts
+                .iter()
+                .find(|p| p.ctype.mimetype == mime)
+                .unwrap_or_else(|| panic!("a {mime} part"))
+                .get_body()
+                .expect("body")
+        };
+        out.push((header("To"), header("Subject"), part("text/plain"), part("text/html")));
+    }
+    out
+}
+
+/// A Vietnamese citizen, with an e-mail address.
+fn vietnamese(email: &str) -> Value {
+    json!({"name_latin": "Nguyễn Văn An", "nationality": "VNM", "sex": "M", "birth_date": "1985-01-02",
+        "id_type": "vn_citizen_id", "id_number": "020085000123", "email": email})
+}
+
+/// The shipped policy, with Vietnamese citizens eligible for a trade pass (the fixture has
+/// only Chinese residents eligible for every kind, and nothing else defers items).
+fn policy_with_vietnamese_traders(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut policy: Value =
+        serde_json::from_str(&std::fs::read_to_string("fixtures/policy.json").expect("policy")).expect("json");
+    policy["kinds"]["border_trade"]["eligible_id_types"] = json!(["cn_resident_id", "vn_citizen_id"]);
+    let path = dir.join("policy.json");
+    std::fs::write(&path, policy.to_string()).expect("write policy");
+    path
+}
+
+#[actix_web::test]
+async fn accepting_with_deferred_items_mails_the_notice_in_the_travellers_language() {
+    let policy_dir = tempfile::tempdir().expect("dir");
+    let policy = policy_with_vietnamese_traders(policy_dir.path());
+    // No background worker: the test runs the passes itself, so it knows when one has ended.
+    let app = TestApp::spawn_with(|s| {
+        s.mail_poll_seconds = 0;
+        s.policy_file = Some(policy);
+    })
+    .await;
+    app.clock.set(china(2026, 11, 13, 10, 0));
+    let officer = app.token("li", "officer", &["border_trade"]);
+
+    let mut zh = traveller(1);
+    zh["email"] = json!("zhang.wei@example.cn");
+    app.accepted(&officer, &trade(zh, json!(["桂F 12345"])), &DEFERRING_PORTRAIT)
+        .await;
+    app.accepted(
+        &officer,
+        &trade(vietnamese("an.nguyen@example.vn"), json!(["12C-123.45"])),
+        &["application_form", "resident_id"],
+    )
+    .await;
+    // Nothing missing, or no address: no mail.
+    let mut all = traveller(2);
+    all["email"] = json!("li@example.cn");
+    app.accepted(&officer, &trade(all, json!(["桂F 22345"])), &ALL_TRADE_ITEMS)
+        .await;
+    app.accepted(
+        &officer,
+        &trade(traveller(3), json!(["桂F 32345"])),
+        &DEFERRING_PORTRAIT,
+    )
+    .await;
+
+    let stats = app.ctx.outbox_stats().await.expect("stats");
+    assert_eq!((stats.queued, stats.sent), (2, 0));
+    let done = app.ctx.deliver_due("test").await.expect("deliver");
+    assert_eq!((done.sent, done.failed), (2, 0));
+
+    let mut got = mails(&app);
+    got.sort();
+    assert_eq!(got.len(), 2, "{got:?}");
+    let (to, subject, text, html) = &got[0];
+    assert_eq!(to, "an.nguyen@example.vn");
+    assert!(subject.starts_with("Thông báo bổ sung giấy tờ"), "{subject}");
+    // Five working days for the licences, three for the portrait, from Fri 13 Nov.
+    for line in [
+        "Kính gửi NGUYỄN VĂN AN,",
+        "Giấy chứng nhận kinh doanh thương mại biên giới: trước ngày 2026-11-20",
+        "Giấy đăng ký xe (lái xe): trước ngày 2026-11-20",
+        "Ảnh chân dung: trước ngày 2026-11-18",
+    ] {
+        assert!(text.contains(line), "{line:?} in {text}");
+    }
+    assert!(
+        html.contains("<li>Ảnh chân dung: trước ngày <strong>2026-11-18</strong></li>"),
+        "{html}"
+    );
+    let (to, subject, text, _) = &got[1];
+    assert_eq!(to, "zhang.wei@example.cn");
+    assert!(subject.starts_with("补正材料告知"), "{subject}");
+    assert!(text.starts_with("张伟："), "{text}");
+    assert!(text.contains("证件照片：2026-11-18 前"), "{text}");
+    assert!(!text.contains("车辆行驶证"), "only what is missing: {text}");
+
+    let stats = app.ctx.outbox_stats().await.expect("stats");
+    assert_eq!((stats.queued, stats.failing, stats.sent), (0, 0, 2));
+    // A second pass finds nothing to send.
+    assert_eq!(app.ctx.deliver_due("test").await.expect("deliver").sent, 0);
+    assert_eq!(mails(&app).len(), 2);
+}
+
+#[actix_web::test]
+async fn two_workers_racing_on_one_database_send_each_message_once() {
+    let app = TestApp::spawn_with(|s| s.mail_poll_seconds = 0).await;
+    app.clock.set(china(2026, 11, 13, 10, 0));
+    let officer = app.token("li", "officer", &["border_trade"]);
+    const N: u32 = 12;
+    for n in 0..N {
+        let mut t = traveller(10 + n);
+        t["email"] = json!(format!("t{n}@example.cn"));
+        let plates = json!([format!("桂F {}", 10000 + n)]);
+        app.accepted(&officer, &trade(t, plates), &DEFERRING_PORTRAIT).await;
+    }
+    // Two workers (as two instances would: their own ids, their own connections) at once.
+    let (a, b) = futures::join!(app.ctx.deliver_due("instance-a"), app.ctx.deliver_due("instance-b"));
+    let (a, b) = (a.expect("a"), b.expect("b"));
+    assert_eq!(a.sent + b.sent, N as usize, "a {a:?} b {b:?}");
+    assert_eq!(a.failed + b.failed, 0);
+    let got = mails(&app);
+    assert_eq!(got.len(), N as usize);
+    let mut to: Vec<_> = got.iter().map(|m| m.0.clone()).collect();
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), N as usize, "each recipient once");
+    let stats = app.ctx.outbox_stats().await.expect("stats");
+    assert_eq!((stats.queued, stats.sent), (0, i64::from(N)));
+}
