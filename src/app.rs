@@ -111,6 +111,17 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
     )
     .map_err(Error::internal)?;
     registry.register(Box::new(scans.clone())).map_err(Error::internal)?;
+    let gauge = |name: &str, help: &str| -> Result<prometheus::IntGauge> {
+        let g = prometheus::IntGauge::new(name, help).map_err(Error::internal)?;
+        registry.register(Box::new(g.clone())).map_err(Error::internal)?;
+        Ok(g)
+    };
+    let mail_queued = gauge("borderdesk_mail_queued", "Mails in the outbox not sent yet")?;
+    let mail_failing = gauge("borderdesk_mail_failing", "Unsent mails whose last try failed")?;
+    let mail_oldest_queued_seconds = gauge(
+        "borderdesk_mail_oldest_queued_seconds",
+        "Age of the oldest unsent mail (0 when none)",
+    )?;
     // No `.endpoint()`: the middleware would answer /metrics itself, past any check; the
     // route in `http::ops` serves it instead. Every path no route matches is counted under one
     // label, so unknown paths cannot grow the series.
@@ -139,7 +150,13 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
     }
     let state = web::Data::new(AppState {
         ctx: ctx.clone(),
-        metrics: Metrics { permits_issued, scans },
+        metrics: Metrics {
+            permits_issued,
+            scans,
+            mail_queued,
+            mail_failing,
+            mail_oldest_queued_seconds,
+        },
         session_ttl: chrono::Duration::hours(i64::from(settings.session_hours)),
         secure_cookies: settings.secure_cookies,
         verdict_clear_seconds: settings.verdict_clear_seconds,

@@ -18,9 +18,31 @@ pub fn mask_id(id: &str) -> String {
         .collect()
 }
 
+/// `an.nguyen@example.vn` → `a*******@example.vn`: enough for an operator to tell messages
+/// apart and see the domain a relay refused, not enough to write to the person.
+pub fn mask_email(address: &str) -> String {
+    match address.rsplit_once('@') {
+        Some((local, domain)) => {
+            let mut chars = local.chars();
+            let first = chars.next().map(String::from).unwrap_or_default();
+            format!("{first}{}@{domain}", "*".repeat(chars.count()))
+        }
+        // Not an address: nothing of it says whose it is safely.
+        None => "*".repeat(address.chars().count()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mails_keep_the_first_letter_and_the_domain() {
+        assert_eq!(mask_email("an.nguyen@example.vn"), "a********@example.vn");
+        assert_eq!(mask_email("x@example.cn"), "x@example.cn");
+        assert_eq!(mask_email("陈@例子.中国"), "陈@例子.中国");
+        assert_eq!(mask_email("nobody"), "******");
+    }
 
     #[test]
     fn keeps_only_edges() {

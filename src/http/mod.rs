@@ -25,6 +25,10 @@ pub struct Metrics {
     pub permits_issued: prometheus::IntCounter,
     /// Checkpoint scans by verdict and reason code.
     pub scans: prometheus::IntCounterVec,
+    /// The mail outbox, read from the database at each scrape (all instances share it).
+    pub mail_queued: prometheus::IntGauge,
+    pub mail_failing: prometheus::IntGauge,
+    pub mail_oldest_queued_seconds: prometheus::IntGauge,
 }
 
 impl Metrics {

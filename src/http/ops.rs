@@ -128,6 +128,16 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let access = &state.metrics_access;
     access.may_read(&req)?;
+    let outbox = state.ctx.outbox_stats().await?;
+    let m = &state.metrics;
+    m.mail_queued.set(outbox.queued);
+    m.mail_failing.set(outbox.failing);
+    m.mail_oldest_queued_seconds.set(
+        outbox
+            .oldest_queued
+            .map(|t| (state.ctx.clock.now() - crate::db::utc(t)).num_seconds().max(0))
+            .unwrap_or(0),
+    );
     let text = prometheus::TextEncoder::new()
         .encode_to_string(&access.registry.gather())
         .map_err(crate::error::Error::internal)?;

@@ -253,7 +253,57 @@ pub fn start_worker(ctx: Ctx, every: std::time::Duration) {
     });
 }
 
+/// A message as the supervisors' page lists it: the recipient masked.
+#[derive(Debug, Clone)]
+pub struct OutboxLine {
+    pub created_at: NaiveDateTime,
+    pub kind: String,
+    pub recipient: String,
+    pub lang: String,
+    pub subject: String,
+    pub attempts: i32,
+    pub sent_at: Option<NaiveDateTime>,
+    pub next_attempt_at: NaiveDateTime,
+    pub last_error: Option<String>,
+}
+
+impl From<OutboxRow> for OutboxLine {
+    fn from(r: OutboxRow) -> Self {
+        OutboxLine {
+            created_at: r.created_at,
+            kind: r.kind,
+            recipient: crate::domain::mask::mask_email(&r.recipient),
+            lang: r.lang,
+            subject: r.subject,
+            attempts: r.attempts,
+            sent_at: r.sent_at,
+            next_attempt_at: r.next_attempt_at,
+            last_error: r.last_error,
+        }
+    }
+}
+
+/// The supervisors' view of the outbox.
+pub struct OutboxView {
+    pub stats: Stats,
+    pub latest: Vec<OutboxLine>,
+}
+
 impl Ctx {
+    /// The outbox for a supervisor: its counts and the latest 50 messages. The outbox is the
+    /// service's, not an office's: every supervisor sees it whole (recipients masked).
+    pub async fn outbox_view(&self, actor: crate::domain::auth::Actor) -> Result<OutboxView> {
+        crate::domain::auth::authorize(&actor, crate::domain::auth::Action::Supervise)?;
+        self.db
+            .run(|c| {
+                Ok(OutboxView {
+                    stats: stats(c)?,
+                    latest: latest(c, 50)?.into_iter().map(OutboxLine::from).collect(),
+                })
+            })
+            .await
+    }
+
     /// One pass of the outbox worker `worker`: claims, sends and records until nothing is due.
     /// No connection is held while a message is sent.
     pub async fn deliver_due(&self, worker: &str) -> Result<Delivered> {

@@ -568,6 +568,20 @@ pub struct ProgressPage {
 }
 
 #[derive(Template)]
+#[template(path = "mail_outbox.html")]
+pub struct MailPage {
+    pub nav: Option<Nav>,
+    pub view: crate::service::outbox::OutboxView,
+}
+
+impl MailPage {
+    /// A stored UTC time on the office's clock (UTC+08:00), as the other pages show times.
+    pub fn local(&self, t: &chrono::NaiveDateTime) -> String {
+        (*t + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
+#[derive(Template)]
 #[template(path = "sla.html")]
 pub struct SlaPage {
     pub nav: Option<Nav>,

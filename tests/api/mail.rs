@@ -89,6 +89,32 @@ async fn accepting_with_deferred_items_mails_the_notice_in_the_travellers_langua
 
     let stats = app.ctx.outbox_stats().await.expect("stats");
     assert_eq!((stats.queued, stats.sent), (2, 0));
+    // Operators see the queue: in /metrics (its age by the clock) and on the supervisors' page.
+    app.clock.set(china(2026, 11, 13, 10, 1));
+    let metrics = app.metrics().await;
+    for line in [
+        "borderdesk_mail_queued 2",
+        "borderdesk_mail_failing 0",
+        "borderdesk_mail_oldest_queued_seconds 60",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
+    let (boss, password) = app.officer("wang", "supervisor", &["border_trade"]);
+    let mut s = Session::signed_in(&app, &boss, &password, None).await;
+    let (status, page, _) = s.get("/supervisor/mail").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains(r#"href="/supervisor/mail""#),
+        "linked from the nav: {page}"
+    );
+    assert!(page.contains(r#"<strong id="mail-queued">2</strong>"#), "{page}");
+    assert!(
+        page.contains("a********@example.vn") && !page.contains("an.nguyen@"),
+        "masked: {page}"
+    );
+    let (desk, desk_password) = app.officer("zhao", "officer", &["border_trade"]);
+    let mut officer_page = Session::signed_in(&app, &desk, &desk_password, None).await;
+    assert_eq!(officer_page.get("/supervisor/mail").await.0, 403);
     let done = app.ctx.deliver_due("test").await.expect("deliver");
     assert_eq!((done.sent, done.failed), (2, 0));
 
@@ -120,6 +146,12 @@ async fn accepting_with_deferred_items_mails_the_notice_in_the_travellers_langua
 
     let stats = app.ctx.outbox_stats().await.expect("stats");
     assert_eq!((stats.queued, stats.failing, stats.sent), (0, 0, 2));
+    let metrics = app.metrics().await;
+    for line in ["borderdesk_mail_queued 0", "borderdesk_mail_oldest_queued_seconds 0"] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
+    let (_, page, _) = s.get("/supervisor/mail").await;
+    assert!(page.contains(r#"<strong id="mail-sent">2</strong>"#), "{page}");
     // A second pass finds nothing to send.
     assert_eq!(app.ctx.deliver_due("test").await.expect("deliver").sent, 0);
     assert_eq!(mails(&app).len(), 2);

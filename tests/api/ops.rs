@@ -71,6 +71,7 @@ async fn openapi_lists_every_route() {
         ("/static/jsqr-1.4.0.LICENSE.txt", "get"),
         ("/static/desk.js", "get"),
         ("/supervisor/sla", "get"),
+        ("/supervisor/mail", "get"),
         ("/admin/calendar", "get"),
         ("/admin/calendar", "post"),
         ("/admin/calendar/remove", "post"),
