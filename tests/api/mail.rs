@@ -6,11 +6,15 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-/// The `.eml` files the folder transport wrote, parsed: (subject, text body, html body).
+/// The `.eml` files the folder transport wrote, parsed: (to, subject, text body, html body).
 fn mails(app: &TestApp) -> Vec<(String, String, String, String)> {
-    let dir = app._dir.path().join("mail");
+    read_mails(&app._dir.path().join("mail"))
+}
+
+/// The `.eml` files in `dir`, parsed: (to, subject, text body, html body).
+fn read_mails(dir: &std::path::Path) -> Vec<(String, String, String, String)> {
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(&dir).expect("mail folder") {
+    for entry in std::fs::read_dir(dir).expect("mail folder") {
         let path = entry.expect("entry").path();
         if path.extension().and_then(|e| e.to_str()) != Some("eml") {
             continue;
@@ -182,4 +186,100 @@ async fn two_workers_racing_on_one_database_send_each_message_once() {
     assert_eq!(to.len(), N as usize, "each recipient once");
     let stats = app.ctx.outbox_stats().await.expect("stats");
     assert_eq!((stats.queued, stats.sent), (0, i64::from(N)));
+}
+
+/// The loopback SMTP receiver (ops/smtp/receiver.py) as a child process.
+struct Receiver {
+    child: std::process::Child,
+}
+
+impl Receiver {
+    fn start(script: &str, port: u16, dir: &std::path::Path) -> Receiver {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new("python3")
+            .arg(script)
+            .arg(port.to_string())
+            .arg(dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the SMTP receiver");
+        // It says "ready" once it listens: no guessing how long that takes.
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read the receiver");
+        assert_eq!(
+            line.trim(),
+            "ready",
+            "the receiver did not start (is aiosmtpd installed?)"
+        );
+        Receiver { child }
+    }
+
+    fn stop(mut self) {
+        self.child.kill().expect("stop the receiver");
+        self.child.wait().expect("wait for the receiver");
+    }
+}
+
+/// A real SMTP receiver (aiosmtpd) on loopback: a mail goes out over SMTP; with the receiver
+/// down the acceptance still succeeds and its mail waits, failing; once it is back, every mail
+/// arrives, each once. Runs when BORDERDESK_TEST_SMTP names the receiver script (CI sets it).
+#[actix_web::test]
+async fn with_smtp_down_mail_waits_and_every_message_arrives_once_it_is_back() {
+    let Ok(script) = std::env::var("BORDERDESK_TEST_SMTP") else {
+        eprintln!("skipped: set BORDERDESK_TEST_SMTP=ops/smtp/receiver.py (needs python3 -m pip install aiosmtpd)");
+        return;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let inbox = tempfile::tempdir().expect("inbox");
+    let receiver = Receiver::start(&script, port, inbox.path());
+    let app = TestApp::spawn_with(|s| {
+        s.mail_poll_seconds = 0;
+        s.mail = Some(format!("smtp://127.0.0.1:{port}?tls=none"));
+    })
+    .await;
+    app.clock.set(china(2026, 11, 13, 10, 0));
+    let officer = app.token("li", "officer", &["border_trade"]);
+    let accept = |n: u32| {
+        let mut t = traveller(n);
+        t["email"] = json!(format!("t{n}@example.cn"));
+        let body = trade(t, json!([format!("桂F {}", 10000 + n)]));
+        let (app, officer) = (&app, officer.clone());
+        async move { app.accepted(&officer, &body, &DEFERRING_PORTRAIT).await }
+    };
+
+    accept(1).await;
+    assert_eq!(app.ctx.deliver_due("w").await.expect("deliver").sent, 1);
+    let got = read_mails(inbox.path());
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].0, "t1@example.cn");
+    assert!(got[0].1.starts_with("补正材料告知"), "{:?}", got[0].1);
+
+    receiver.stop();
+    accept(2).await;
+    accept(3).await;
+    let down = app.ctx.deliver_due("w").await.expect("deliver");
+    assert_eq!((down.sent, down.failed), (0, 2));
+    let stats = app.ctx.outbox_stats().await.expect("stats");
+    assert_eq!((stats.queued, stats.failing, stats.sent), (2, 2, 1));
+    assert!(app.metrics().await.contains("borderdesk_mail_failing 2"));
+
+    let receiver = Receiver::start(&script, port, inbox.path());
+    // Not before the backoff has passed, then all of it.
+    assert_eq!(app.ctx.deliver_due("w").await.expect("deliver").sent, 0);
+    app.clock.set(china(2026, 11, 13, 10, 1));
+    let back = app.ctx.deliver_due("w").await.expect("deliver");
+    assert_eq!((back.sent, back.failed), (2, 0));
+    assert_eq!(app.ctx.deliver_due("w").await.expect("deliver").sent, 0);
+    let mut to: Vec<String> = read_mails(inbox.path()).into_iter().map(|m| m.0).collect();
+    to.sort();
+    assert_eq!(to, ["t1@example.cn", "t2@example.cn", "t3@example.cn"]);
+    let stats = app.ctx.outbox_stats().await.expect("stats");
+    assert_eq!((stats.queued, stats.failing, stats.sent), (0, 0, 3));
+    receiver.stop();
 }
