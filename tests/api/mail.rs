@@ -91,6 +91,18 @@ async fn accepting_with_deferred_items_mails_the_notice_in_the_travellers_langua
     )
     .await;
 
+    // An acceptance refused (a missing item that may not be deferred) queues nothing either:
+    // the mail commits with the acceptance or not at all.
+    let mut refused = traveller(4);
+    refused["email"] = json!("wu@example.cn");
+    let id = app.take(&officer, &trade(refused, json!(["桂F 42345"]))).await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let res = app
+        .step(&officer, &id, "accept", &json!({"materials": ["application_form"]}))
+        .await;
+    assert_eq!(res.status(), 422);
     let stats = app.ctx.outbox_stats().await.expect("stats");
     assert_eq!((stats.queued, stats.sent), (2, 0));
     // Operators see the queue: in /metrics (its age by the clock) and on the supervisors' page.
@@ -186,6 +198,32 @@ async fn two_workers_racing_on_one_database_send_each_message_once() {
     assert_eq!(to.len(), N as usize, "each recipient once");
     let stats = app.ctx.outbox_stats().await.expect("stats");
     assert_eq!((stats.queued, stats.sent), (0, i64::from(N)));
+}
+
+/// The worker `app::start` runs sends on its own (here every second), with no one asking.
+#[actix_web::test]
+async fn the_instances_worker_sends_by_itself() {
+    let app = TestApp::spawn_with(|s| s.mail_poll_seconds = 1).await;
+    let officer = app.token("li", "officer", &["border_trade"]);
+    let mut t = traveller(1);
+    t["email"] = json!("zhang.wei@example.cn");
+    app.accepted(&officer, &trade(t, json!(["桂F 12345"])), &DEFERRING_PORTRAIT)
+        .await;
+    // Waits for the outcome (sent), bounded; the worker's own tick is what is being tested.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let stats = app.ctx.outbox_stats().await.expect("stats");
+        if stats.sent == 1 {
+            assert_eq!(stats.queued, 0);
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker sent nothing: {stats:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(mails(&app).len(), 1);
 }
 
 /// The loopback SMTP receiver (ops/smtp/receiver.py) as a child process.
