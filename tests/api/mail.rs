@@ -185,8 +185,14 @@ async fn two_workers_racing_on_one_database_send_each_message_once() {
         let plates = json!([format!("桂F {}", 10000 + n)]);
         app.accepted(&officer, &trade(t, plates), &DEFERRING_PORTRAIT).await;
     }
-    // Two workers (as two instances would: their own ids, their own connections) at once.
-    let (a, b) = futures::join!(app.ctx.deliver_due("instance-a"), app.ctx.deliver_due("instance-b"));
+    // A second instance on the same database and data directory: its own pool and worker id.
+    let settings = borderdesk::config::Settings {
+        data_dir: app._dir.path().to_path_buf(),
+        database_url: app.database_url.clone(),
+        ..borderdesk::config::Settings::default()
+    };
+    let other = borderdesk::app::context(&settings, app.clock.clone()).expect("a second instance");
+    let (a, b) = futures::join!(app.ctx.deliver_due("instance-a"), other.deliver_due("instance-b"));
     let (a, b) = (a.expect("a"), b.expect("b"));
     assert_eq!(a.sent + b.sent, N as usize, "a {a:?} b {b:?}");
     assert_eq!(a.failed + b.failed, 0);
