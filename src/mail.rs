@@ -13,32 +13,8 @@ use lettre::{FileTransport, Message, SmtpTransport, Transport as _};
 
 use crate::error::{Error, Result};
 
-/// The recipient's language: 中文, Tiếng Việt or English.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    Zh,
-    Vi,
-    En,
-}
-
-impl Lang {
-    /// Vietnamese nationals read Vietnamese, Chinese nationals Chinese, everyone else English.
-    pub fn for_nationality(alpha3: &str) -> Lang {
-        match alpha3 {
-            "VNM" => Lang::Vi,
-            "CHN" => Lang::Zh,
-            _ => Lang::En,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Lang::Zh => "zh",
-            Lang::Vi => "vi",
-            Lang::En => "en",
-        }
-    }
-}
+/// The recipient's language: 中文, Tiếng Việt or English (the public pages' three).
+pub use crate::views::progress::Lang;
 
 /// Whether `text` is an address mail can be sent to (anything else is not queued: it would only
 /// fail on every retry).
@@ -86,40 +62,29 @@ struct MissingText<'a> {
     items: &'a [MissingItem],
 }
 
+/// The same letter as HTML (escaped as HTML): the template reads the text one's fields.
 #[derive(Template)]
 #[template(path = "mail/missing_items.html")]
 struct MissingHtml<'a> {
     lang: &'a str,
-    holder: &'a str,
-    number: &'a str,
-    office: &'a str,
-    items: &'a [MissingItem],
+    m: &'a MissingText<'a>,
 }
 
 impl MissingItems<'_> {
     pub fn render(&self) -> Result<Rendered> {
-        let lang = self.lang.as_str();
+        let lang = self.lang.code();
         let (holder, number, office, items) = (self.holder, self.application_number, self.office, self.items);
+        let text = MissingText {
+            lang,
+            holder,
+            number,
+            office,
+            items,
+        };
         Ok(Rendered {
             subject: one_line(&MissingSubject { lang, number }.render().map_err(Error::internal)?),
-            text: MissingText {
-                lang,
-                holder,
-                number,
-                office,
-                items,
-            }
-            .render()
-            .map_err(Error::internal)?,
-            html: MissingHtml {
-                lang,
-                holder,
-                number,
-                office,
-                items,
-            }
-            .render()
-            .map_err(Error::internal)?,
+            text: text.render().map_err(Error::internal)?,
+            html: MissingHtml { lang, m: &text }.render().map_err(Error::internal)?,
         })
     }
 }

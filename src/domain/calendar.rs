@@ -254,27 +254,20 @@ impl DayView {
 /// holidays on dates without a stored one.
 pub fn year_view(year: i32, provisional: bool, stored: Vec<Exception>) -> YearView {
     let mut days: BTreeMap<NaiveDate, DayView> = BTreeMap::new();
-    if provisional {
-        for e in statutory::year(year) {
-            days.insert(
-                e.date,
-                DayView {
-                    date: e.date,
-                    kind: e.kind,
-                    name: e.name,
-                    computed: true,
-                },
-            );
-        }
-    }
-    for e in stored {
+    // Computed days first, so a stored day for the same date replaces its computed one.
+    let computed = if provisional { statutory::year(year) } else { Vec::new() };
+    for (e, computed) in computed
+        .into_iter()
+        .map(|e| (e, true))
+        .chain(stored.into_iter().map(|e| (e, false)))
+    {
         days.insert(
             e.date,
             DayView {
                 date: e.date,
                 kind: e.kind,
                 name: e.name,
-                computed: false,
+                computed,
             },
         );
     }

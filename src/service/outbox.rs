@@ -28,28 +28,45 @@ pub struct OutboxRow {
     pub id: String,
     pub kind: String,
     pub subject_id: Option<String>,
+    #[diesel(embed)]
+    pub letter: Letter,
+    pub created_at: NaiveDateTime,
+    pub next_attempt_at: NaiveDateTime,
+    pub attempts: i32,
+    /// The worker holding it and until when (a lease, so a dead worker's rows come back).
+    #[diesel(embed)]
+    pub lease: Lease,
+    pub sent_at: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Queryable, Selectable, Insertable)]
+#[diesel(table_name = mail_outbox)]
+pub struct Lease {
+    pub claimed_by: Option<String>,
+    pub claimed_until: Option<NaiveDateTime>,
+}
+
+/// The message itself, rendered when it was queued: what the recipient receives.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = mail_outbox)]
+pub struct Letter {
     pub recipient: String,
     pub lang: String,
     pub subject: String,
     pub body_text: String,
     pub body_html: String,
-    pub created_at: NaiveDateTime,
-    pub next_attempt_at: NaiveDateTime,
-    pub attempts: i32,
-    pub claimed_by: Option<String>,
-    pub claimed_until: Option<NaiveDateTime>,
-    pub sent_at: Option<NaiveDateTime>,
-    pub last_error: Option<String>,
 }
 
 impl OutboxRow {
     fn outgoing(&self) -> Outgoing<'_> {
+        let l = &self.letter;
         Outgoing {
             id: &self.id,
-            recipient: &self.recipient,
-            subject: &self.subject,
-            text: &self.body_text,
-            html: &self.body_html,
+            recipient: &l.recipient,
+            subject: &l.subject,
+            text: &l.body_text,
+            html: &l.body_html,
         }
     }
 }
@@ -68,16 +85,17 @@ pub fn enqueue(
         id: new_id(),
         kind: kind.into(),
         subject_id: subject_id.map(Into::into),
-        recipient: recipient.into(),
-        lang: lang.as_str().into(),
-        subject: message.subject,
-        body_text: message.text,
-        body_html: message.html,
+        letter: Letter {
+            recipient: recipient.into(),
+            lang: lang.code().into(),
+            subject: message.subject,
+            body_text: message.text,
+            body_html: message.html,
+        },
         created_at: ts(now),
         next_attempt_at: ts(now),
         attempts: 0,
-        claimed_by: None,
-        claimed_until: None,
+        lease: Lease::default(),
         sent_at: None,
         last_error: None,
     };
@@ -91,40 +109,39 @@ pub fn backoff(attempts: i32) -> Duration {
     Duration::seconds((FIRST_BACKOFF_SECONDS << doublings).min(MAX_BACKOFF_SECONDS))
 }
 
+/// Unsent, its retry time come, and no live lease on it (a macro: diesel's expression type for
+/// it is long and said twice below).
+macro_rules! due {
+    ($at:expr) => {
+        mail_outbox::sent_at
+            .is_null()
+            .and(mail_outbox::next_attempt_at.le($at))
+            .and(
+                mail_outbox::claimed_until
+                    .is_null()
+                    .or(mail_outbox::claimed_until.lt($at)),
+            )
+    };
+}
+
 /// Claims one due row for `worker`, or None when nothing is due. A row is due when unsent, its
 /// retry time has come and no live lease holds it; the conditional update decides between
 /// workers (PostgreSQL re-checks the condition on the row it waited for).
 pub fn claim_next(c: &mut DbConnection, now: DateTime<Utc>, worker: &str) -> Result<Option<OutboxRow>> {
     let at = ts(now);
     let candidates: Vec<String> = mail_outbox::table
-        .filter(mail_outbox::sent_at.is_null())
-        .filter(mail_outbox::next_attempt_at.le(at))
-        .filter(
-            mail_outbox::claimed_until
-                .is_null()
-                .or(mail_outbox::claimed_until.lt(at)),
-        )
+        .filter(due!(at))
         .order((mail_outbox::next_attempt_at.asc(), mail_outbox::id.asc()))
         .select(mail_outbox::id)
         .limit(16)
         .load(c)?;
     for id in candidates {
-        let n = diesel::update(
-            mail_outbox::table
-                .find(&id)
-                .filter(mail_outbox::sent_at.is_null())
-                .filter(mail_outbox::next_attempt_at.le(at))
-                .filter(
-                    mail_outbox::claimed_until
-                        .is_null()
-                        .or(mail_outbox::claimed_until.lt(at)),
-                ),
-        )
-        .set((
-            mail_outbox::claimed_by.eq(worker),
-            mail_outbox::claimed_until.eq(ts(now + Duration::seconds(LEASE_SECONDS))),
-        ))
-        .execute(c)?;
+        let n = diesel::update(mail_outbox::table.find(&id).filter(due!(at)))
+            .set((
+                mail_outbox::claimed_by.eq(worker),
+                mail_outbox::claimed_until.eq(ts(now + Duration::seconds(LEASE_SECONDS))),
+            ))
+            .execute(c)?;
         if n == 1 {
             return Ok(Some(
                 mail_outbox::table.find(&id).select(OutboxRow::as_select()).first(c)?,
@@ -272,9 +289,9 @@ impl From<OutboxRow> for OutboxLine {
         OutboxLine {
             created_at: r.created_at,
             kind: r.kind,
-            recipient: crate::domain::mask::mask_email(&r.recipient),
-            lang: r.lang,
-            subject: r.subject,
+            recipient: crate::domain::mask::mask_email(&r.letter.recipient),
+            lang: r.letter.lang,
+            subject: r.letter.subject,
             attempts: r.attempts,
             sent_at: r.sent_at,
             next_attempt_at: r.next_attempt_at,
@@ -383,7 +400,7 @@ mod tests {
         assert_eq!(row.attempts, 1);
         assert!(row.last_error.as_deref().unwrap_or("").starts_with("stub"));
         assert_eq!(row.next_attempt_at, ts(at(30)));
-        assert_eq!(row.claimed_by, None);
+        assert_eq!(row.lease.claimed_by, None);
 
         let up = StubTransport::new_ok();
         let mailer = Mailer::stub(up.clone()).unwrap();
@@ -411,7 +428,7 @@ mod tests {
         db.run_blocking(|c| enqueue(c, at(0), "test", None, "a@example.cn", Lang::Zh, message(1)))
             .unwrap();
         let row = db.run_blocking(|c| claim_next(c, at(0), "w1")).unwrap().unwrap();
-        assert_eq!(row.claimed_by.as_deref(), Some("w1"));
+        assert_eq!(row.lease.claimed_by.as_deref(), Some("w1"));
         assert!(
             db.run_blocking(|c| claim_next(c, at(LEASE_SECONDS), "w2"))
                 .unwrap()
@@ -422,7 +439,7 @@ mod tests {
             .run_blocking(|c| claim_next(c, at(LEASE_SECONDS + 1), "w2"))
             .unwrap()
             .unwrap();
-        assert_eq!(again.claimed_by.as_deref(), Some("w2"));
+        assert_eq!(again.lease.claimed_by.as_deref(), Some("w2"));
         assert!(
             !db.run_blocking(|c| record(c, at(LEASE_SECONDS + 2), "w1", &row, Ok(())))
                 .unwrap()

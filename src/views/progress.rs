@@ -42,6 +42,16 @@ impl Lang {
         })
     }
 
+    /// A mail's language: Vietnamese nationals read Vietnamese, Chinese nationals Chinese,
+    /// everyone else English.
+    pub fn for_nationality(alpha3: &str) -> Lang {
+        match alpha3 {
+            "VNM" => Lang::Vi,
+            "CHN" => Lang::Zh,
+            _ => Lang::En,
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Lang::Zh => "zh",
