@@ -516,24 +516,32 @@ impl super::Ctx {
         id: String,
         idempotency_key: Option<String>,
         body: impl AsRef<[u8]>,
-    ) -> Result<(PermitRecord, bool)> {
+    ) -> Result<(PermitOut, bool)> {
         let idem = match idempotency_key {
             Some(key) => Some(Idempotency::new(&key, &id, body.as_ref())?),
             None => None,
         };
-        self.tx(move |c, ctx, now| issue(c, now, &actor, &ctx.policy, &ctx.keys, &id, idem.as_ref()))
-            .await
+        self.tx(move |c, ctx, now| {
+            let (record, replayed) = issue(c, now, &actor, &ctx.policy, &ctx.keys, &id, idem.as_ref())?;
+            Ok((record.out(now)?, replayed))
+        })
+        .await
     }
 
     /// One permit, for staff who may see it.
-    pub async fn permit(&self, actor: Actor, number: String) -> Result<PermitRecord> {
-        self.tx(move |c, _, _| read(c, &actor, &number, crate::domain::auth::on::view_permit))
-            .await
+    /// One permit, for staff who may see it: the record, and its view as of now.
+    pub async fn permit(&self, actor: Actor, number: String) -> Result<(PermitRecord, PermitOut)> {
+        self.tx(move |c, _, now| {
+            let record = read(c, &actor, &number, crate::domain::auth::on::view_permit)?;
+            let out = record.out(now)?;
+            Ok((record, out))
+        })
+        .await
     }
 
     /// Revokes a permit in force, with the reason (required).
-    pub async fn revoke_permit(&self, actor: Actor, number: String, reason: Option<String>) -> Result<PermitRecord> {
-        self.tx(move |c, _, now| revoke(c, now, &actor, &number, reason.as_deref()))
+    pub async fn revoke_permit(&self, actor: Actor, number: String, reason: Option<String>) -> Result<PermitOut> {
+        self.tx(move |c, _, now| revoke(c, now, &actor, &number, reason.as_deref())?.out(now))
             .await
     }
 

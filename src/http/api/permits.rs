@@ -40,11 +40,10 @@ pub async fn issue(state: State, req: HttpRequest, actor: ApiActor, id: web::Pat
         .headers()
         .get("Idempotency-Key")
         .map(|v| v.to_str().unwrap_or("").to_string());
-    let (record, replayed) = state.ctx.issue_permit(actor.0, id.into_inner(), key, body).await?;
+    let (out, replayed) = state.ctx.issue_permit(actor.0, id.into_inner(), key, body).await?;
     if !replayed {
         state.metrics.permits_issued.inc();
     }
-    let out = record.out(state.ctx.clock.now())?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/permits/{}", out.number)))
         .insert_header(("Idempotent-Replayed", if replayed { "true" } else { "false" }))
@@ -59,8 +58,8 @@ pub async fn issue(state: State, req: HttpRequest, actor: ApiActor, id: web::Pat
 )]
 #[get("/api/v1/permits/{number}")]
 pub async fn get_permit(state: State, actor: ApiActor, number: web::Path<String>) -> Reply {
-    let record = state.ctx.permit(actor.0, number.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(record.out(state.ctx.clock.now())?))
+    let (_, out) = state.ctx.permit(actor.0, number.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(out))
 }
 
 #[utoipa::path(
@@ -101,11 +100,11 @@ pub struct RevokeRequest {
 )]
 #[post("/api/v1/permits/{number}/revoke")]
 pub async fn revoke(state: State, actor: ApiActor, number: web::Path<String>, body: JsonBody<RevokeRequest>) -> Reply {
-    let record = state
+    let out = state
         .ctx
         .revoke_permit(actor.0, number.into_inner(), body.0.reason)
         .await?;
-    Ok(HttpResponse::Ok().json(record.out(state.ctx.clock.now())?))
+    Ok(HttpResponse::Ok().json(out))
 }
 
 #[utoipa::path(

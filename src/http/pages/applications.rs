@@ -438,11 +438,11 @@ pub async fn issue(state: State, session: PageSession, id: web::Path<String>, fo
         .issue_permit(session.actor.clone(), id.clone(), key, b"")
         .await
     {
-        Ok((record, replayed)) => {
+        Ok((out, replayed)) => {
             if !replayed {
                 state.metrics.permits_issued.inc();
             }
-            Ok(redirect(&format!("/desk/permits/{}", record.permit.number)))
+            Ok(redirect(&format!("/desk/permits/{}", out.number)))
         }
         Err(Error::Domain(DomainError::Conflict { message, .. })) => Ok(html(
             StatusCode::CONFLICT,

@@ -24,8 +24,7 @@ async fn permit_page(
     errors: Vec<FieldError>,
     notice: Option<String>,
 ) -> Result<PermitPage, PageError> {
-    let record = state.ctx.permit(session.actor.clone(), number).await?;
-    let out = record.out(state.ctx.clock.now())?;
+    let (record, out) = state.ctx.permit(session.actor.clone(), number).await?;
     let policy = &state.ctx.policy;
     let outstanding = record
         .outstanding
