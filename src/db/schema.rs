@@ -233,11 +233,125 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    drivers (id) {
+        id -> Text,
+        email -> Text,
+        lang -> Text,
+        name_zh -> Nullable<Text>,
+        name_latin -> Nullable<Text>,
+        nationality -> Nullable<Text>,
+        id_type -> Nullable<Text>,
+        id_number -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        trade_pass -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    driver_codes (id) {
+        id -> Text,
+        email -> Text,
+        code_hash -> Text,
+        client -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        attempts -> Integer,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    driver_sessions (id_hash) {
+        id_hash -> Text,
+        driver_id -> Text,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    vehicles (id) {
+        id -> Text,
+        driver_id -> Text,
+        plate -> Text,
+        country -> Text,
+        trailer_plate -> Nullable<Text>,
+        vehicle_type -> Text,
+        created_at -> Timestamp,
+        removed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    slots (id) {
+        id -> Text,
+        port -> Text,
+        direction -> Text,
+        lane_type -> Text,
+        starts_at -> Timestamp,
+        capacity -> Integer,
+        booked -> Integer,
+        note -> Nullable<Text>,
+        updated_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bookings (id) {
+        id -> Text,
+        number -> Text,
+        driver_id -> Nullable<Text>,
+        vehicle_id -> Nullable<Text>,
+        plate -> Text,
+        trailer_plate -> Nullable<Text>,
+        slot_id -> Text,
+        port -> Text,
+        direction -> Text,
+        lane_type -> Text,
+        starts_at -> Timestamp,
+        trade_pass -> Nullable<Text>,
+        cargo_category -> Text,
+        cargo_weight_kg -> Integer,
+        customs_ref -> Nullable<Text>,
+        status -> Text,
+        walk_up -> Bool,
+        moves -> Integer,
+        queued_at -> Nullable<Timestamp>,
+        called_at -> Nullable<Timestamp>,
+        report_by -> Nullable<Timestamp>,
+        cleared_at -> Nullable<Timestamp>,
+        crossing_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    driver_strikes (id) {
+        id -> Text,
+        driver_id -> Text,
+        booking_id -> Text,
+        at -> Timestamp,
+        lifted_at -> Nullable<Timestamp>,
+        lifted_by -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(sessions -> officers (officer_id));
 diesel::joinable!(api_tokens -> officers (officer_id));
 diesel::joinable!(applications -> travellers (traveller_id));
 diesel::joinable!(permits -> travellers (traveller_id));
 diesel::joinable!(application_materials -> applications (application_id));
+diesel::joinable!(driver_sessions -> drivers (driver_id));
+diesel::joinable!(vehicles -> drivers (driver_id));
+diesel::joinable!(bookings -> slots (slot_id));
+diesel::joinable!(driver_strikes -> drivers (driver_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     officers,
@@ -257,4 +371,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     export_batches,
     crossings,
     mail_outbox,
+    drivers,
+    driver_codes,
+    driver_sessions,
+    vehicles,
+    slots,
+    bookings,
+    driver_strikes,
 );

@@ -13,6 +13,7 @@ use diesel::sql_types::{Nullable, Text};
 
 use crate::domain::auth::{Role, format_grants};
 use crate::domain::calendar::DayKind;
+use crate::domain::freight::{BookingStatus, CargoCategory, LaneType, VehicleType};
 use crate::domain::ids::IdType;
 use crate::domain::permit::{ApplicationStatus, PermitKind, PermitStatus};
 use crate::domain::traveller::Sex;
@@ -111,6 +112,10 @@ text_enum!(
     DayKind,
     IdType,
     Sex,
+    LaneType,
+    BookingStatus,
+    CargoCategory,
+    VehicleType,
 );
 
 /// An officer's per-kind grants, stored as the kinds' names separated by commas (empty for

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod calendar;
+pub mod freight;
 pub mod ids;
 pub mod lookup;
 pub mod mask;

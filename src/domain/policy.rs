@@ -104,6 +104,9 @@ impl KindPolicy {
 pub struct Policy {
     pub offices: Vec<Office>,
     pub kinds: BTreeMap<PermitKind, KindPolicy>,
+    /// Freight ports, lanes and the booking rules; none: no freight booking.
+    #[serde(default)]
+    pub freight: super::freight::FreightPolicy,
 }
 
 /// The policy shipped with the project; deployments may point `BORDERDESK_POLICY_FILE` elsewhere.
