@@ -52,7 +52,8 @@ pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
         }
     }
     let keys = Arc::new(keys);
-    let scans = crate::service::scan_writer::ScanWriter::start(db.clone(), keys.clone())?;
+    let policy = Arc::new(policy);
+    let scans = crate::service::scan_writer::ScanWriter::start(db.clone(), keys.clone(), policy.clone())?;
     let mailer = settings.mailer()?;
     tracing::info!(transport = mailer.describe(), "mail");
     Ok(Ctx {
@@ -60,7 +61,7 @@ pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
         scans,
         db,
         clock,
-        policy: Arc::new(policy),
+        policy,
         keys,
         hours: settings.office_hours()?,
         limits: Arc::new(crate::service::Limits::new(settings.portrait_slots)),
@@ -133,6 +134,9 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
 
     if settings.mail_poll_seconds > 0 {
         crate::service::outbox::start_worker(ctx.clone(), std::time::Duration::from_secs(settings.mail_poll_seconds));
+        // Late calls and no-shows happen with nobody at a page: the same instances that send
+        // mail look for them once a minute.
+        crate::service::yard::start_sweeper(ctx.clone(), std::time::Duration::from_secs(60));
     }
     let workers = if settings.workers == 0 {
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)

@@ -89,6 +89,118 @@ impl MissingItems<'_> {
     }
 }
 
+/// What happened to a booking, as its driver is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookingEvent {
+    Confirmed,
+    Moved,
+    Cancelled,
+    /// Its slot was closed or reduced.
+    Bumped,
+    /// Called to the border, with a time to report by.
+    Called,
+    NoShow,
+}
+
+impl BookingEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BookingEvent::Confirmed => "confirmed",
+            BookingEvent::Moved => "moved",
+            BookingEvent::Cancelled => "cancelled",
+            BookingEvent::Bumped => "bumped",
+            BookingEvent::Called => "called",
+            BookingEvent::NoShow => "no_show",
+        }
+    }
+
+    /// The outbox kind of its mail.
+    pub fn kind(self) -> &'static str {
+        match self {
+            BookingEvent::Confirmed => "booking.confirmed",
+            BookingEvent::Moved => "booking.moved",
+            BookingEvent::Cancelled => "booking.cancelled",
+            BookingEvent::Bumped => "booking.bumped",
+            BookingEvent::Called => "booking.called",
+            BookingEvent::NoShow => "booking.no_show",
+        }
+    }
+}
+
+/// A booking's news, in the driver's language.
+pub struct BookingLetter<'a> {
+    pub lang: Lang,
+    pub event: BookingEvent,
+    pub number: &'a str,
+    pub plate: &'a str,
+    pub slot: &'a str,
+    pub lane: &'a str,
+    pub direction: &'a str,
+    /// Local HH:MM, for a call.
+    pub report_by: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/booking_subject.txt")]
+struct BookingSubject<'a> {
+    lang: &'a str,
+    event: &'a str,
+    number: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/booking.txt")]
+struct BookingText<'a> {
+    lang: &'a str,
+    event: &'a str,
+    number: &'a str,
+    plate: &'a str,
+    slot: &'a str,
+    lane: &'a str,
+    direction: &'a str,
+    report_by: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/booking.html")]
+struct BookingHtml<'a> {
+    lang: &'a str,
+    event: &'a str,
+    m: &'a BookingText<'a>,
+}
+
+impl BookingLetter<'_> {
+    pub fn render(&self) -> Result<Rendered> {
+        let lang = self.lang.code();
+        let event = self.event.as_str();
+        let text = BookingText {
+            lang,
+            event,
+            number: self.number,
+            plate: self.plate,
+            slot: self.slot,
+            lane: self.lane,
+            direction: self.direction,
+            report_by: self.report_by.clone(),
+        };
+        Ok(Rendered {
+            subject: one_line(
+                &BookingSubject {
+                    lang,
+                    event,
+                    number: self.number,
+                }
+                .render()
+                .map_err(Error::internal)?,
+            ),
+            text: text.render().map_err(Error::internal)?,
+            html: BookingHtml { lang, event, m: &text }
+                .render()
+                .map_err(Error::internal)?,
+        })
+    }
+}
+
 /// A subject is one header line: the template's line breaks and indentation are not part of it.
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")

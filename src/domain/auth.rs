@@ -83,6 +83,10 @@ pub enum Action<'a> {
     ReadCalendar,
     /// Edit the working-day calendar (holidays and make-up working days).
     EditCalendar,
+    /// The freight waiting area: check vehicles in, book walk-ups, call them to the border.
+    Yard,
+    /// Close or reduce a clearance slot (a lane down) and lift drivers' no-show restrictions.
+    ManageSlots,
 }
 
 impl<'a> Action<'a> {
@@ -104,7 +108,9 @@ impl<'a> Action<'a> {
             | Action::Scan
             | Action::VerdictPhoto
             | Action::ReadCalendar
-            | Action::EditCalendar => None,
+            | Action::EditCalendar
+            | Action::Yard
+            | Action::ManageSlots => None,
         }
     }
 
@@ -163,6 +169,8 @@ fn role_may(role: Role, action: Action<'_>) -> bool {
         Action::Scan | Action::VerdictPhoto => role == Role::Checkpoint,
         Action::ReadCalendar => true,
         Action::EditCalendar => role == Role::Admin,
+        Action::Yard => matches!(role, Role::Checkpoint | Role::Supervisor),
+        Action::ManageSlots => role == Role::Supervisor,
     }
 }
 
@@ -342,7 +350,7 @@ mod tests {
     /// PXH.
     fn matrix() -> String {
         let k = PermitKind::BorderTrade;
-        let rows: [(&str, ActionOn); 14] = [
+        let rows: [(&str, ActionOn); 16] = [
             ("受理申请 Take an application", |kind, _| {
                 Action::CreateApplication(kind)
             }),
@@ -377,6 +385,14 @@ mod tests {
             ("工作日历 Edit the working-day calendar", |_, _| {
                 Action::EditCalendar
             }),
+            (
+                "候检区 Check in, book walk-ups, call vehicles to the border",
+                |_, _| Action::Yard,
+            ),
+            (
+                "通关时段 Close or reduce a slot, lift no-show restrictions",
+                |_, _| Action::ManageSlots,
+            ),
         ];
         let mut out = String::from("| action |");
         for r in Role::ALL {

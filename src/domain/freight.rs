@@ -199,6 +199,16 @@ impl Default for FreightPolicy {
     }
 }
 
+/// A slot with free places, offered when the one asked for is full.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct SlotOffer {
+    #[schema(value_type = String, format = DateTime)]
+    pub starts_at: DateTime<Utc>,
+    /// Local start, `2026-12-01 09:00`.
+    pub label: String,
+    pub free: i32,
+}
+
 /// The measured check times of one lane (from the checkpoint's recorded scans).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Measured {
@@ -342,6 +352,60 @@ impl FreightPolicy {
         }
         let seconds = self.mean_check_seconds(measured) * ahead as f64 / open_lanes as f64;
         (seconds / 60.0).ceil().min(f64::from(u32::MAX)) as u32
+    }
+}
+
+/// What the checkpoint knows of a vehicle's booking when it scans at a freight lane.
+#[derive(Debug, Clone, Copy)]
+pub struct BookingFacts<'a> {
+    pub status: BookingStatus,
+    pub plate: &'a str,
+    pub direction: Direction,
+    pub lane_type: LaneType,
+}
+
+/// Why a booking does not let a vehicle through this lane: the words name what differs.
+pub fn booking_mismatch(b: Option<BookingFacts<'_>>, lane: &Lane, plates: &[String]) -> Option<Words> {
+    let Some(b) = b else {
+        return Some(Words::new(
+            "预约不符：没有预约（请到候检区签到或现场排队）",
+            "Không có lượt đặt chỗ (hãy đăng ký ở khu chờ)",
+            "booking mismatch: no booking (send the vehicle to the waiting area)",
+        ));
+    };
+    if b.direction != lane.direction {
+        return Some(Words::new(
+            "预约不符：方向不同",
+            "Lượt đặt chỗ sai hướng",
+            "booking mismatch: the booking is for the other direction",
+        ));
+    }
+    if b.lane_type != lane.lane_type {
+        return Some(Words::new(
+            "预约不符：通道类型不同",
+            "Lượt đặt chỗ cho loại làn khác",
+            "booking mismatch: the booking is for another lane type",
+        ));
+    }
+    if !plates.is_empty() && !plates.iter().any(|p| p == b.plate) {
+        return Some(Words::new(
+            "预约不符：车牌不在通行证上",
+            "Biển số xe đặt chỗ không có trên giấy thông hành",
+            "booking mismatch: the booked plate is not on the pass",
+        ));
+    }
+    match b.status {
+        BookingStatus::Called => None,
+        BookingStatus::Booked | BookingStatus::Waiting => Some(Words::new(
+            "预约不符：尚未叫号",
+            "Chưa được gọi vào cửa khẩu",
+            "booking mismatch: not called yet",
+        )),
+        _ => Some(Words::new(
+            "预约不符：预约已不在有效状态",
+            "Lượt đặt chỗ không còn hiệu lực",
+            "booking mismatch: the booking is no longer active",
+        )),
     }
 }
 
@@ -529,6 +593,47 @@ mod tests {
         }
         assert_eq!(LaneType::Fresh.words().pick("vi"), "Làn xanh nông sản tươi");
         assert!(BookingStatus::Called.is_active() && !BookingStatus::NoShow.is_active());
+    }
+
+    #[test]
+    fn a_freight_lane_admits_only_a_called_booking_for_this_plate_direction_and_lane_type() {
+        let lane = Lane {
+            id: "F-OUT-1".into(),
+            direction: Direction::Exit,
+            lane_type: LaneType::General,
+        };
+        let ok = BookingFacts {
+            status: BookingStatus::Called,
+            plate: "桂F12345",
+            direction: Direction::Exit,
+            lane_type: LaneType::General,
+        };
+        let plates = vec!["桂F12345".to_string()];
+        assert_eq!(booking_mismatch(Some(ok), &lane, &plates), None);
+        assert_eq!(booking_mismatch(Some(ok), &lane, &[]), None);
+        let why = |b: Option<BookingFacts<'_>>, plates: &[String]| booking_mismatch(b, &lane, plates).map(|w| w.en);
+        assert!(why(None, &plates).is_some_and(|m| m.contains("no booking")));
+        let other_way = BookingFacts {
+            direction: Direction::Entry,
+            ..ok
+        };
+        assert!(why(Some(other_way), &plates).is_some_and(|m| m.contains("direction")));
+        let green = BookingFacts {
+            lane_type: LaneType::Fresh,
+            ..ok
+        };
+        assert!(why(Some(green), &plates).is_some_and(|m| m.contains("lane type")));
+        assert!(why(Some(ok), &["桂F99999".to_string()]).is_some_and(|m| m.contains("plate")));
+        let waiting = BookingFacts {
+            status: BookingStatus::Waiting,
+            ..ok
+        };
+        assert!(why(Some(waiting), &plates).is_some_and(|m| m.contains("not called")));
+        let cleared = BookingFacts {
+            status: BookingStatus::Cleared,
+            ..ok
+        };
+        assert!(why(Some(cleared), &plates).is_some_and(|m| m.contains("no longer")));
     }
 
     #[test]

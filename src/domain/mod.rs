@@ -39,6 +39,12 @@ pub enum DomainError {
     Conflict { message: String, current_state: String },
     #[error("{0}")]
     Forbidden(String),
+    /// No place left where one was asked for; what is free instead.
+    #[error("{message}")]
+    Full {
+        message: String,
+        offers: Vec<freight::SlotOffer>,
+    },
     #[error("the idempotency key was already used with a different request")]
     IdempotencyMismatch,
 }

@@ -38,10 +38,13 @@ pub enum Reason {
     /// Online only: the permit kept changing under the scan (other lanes or devices moving it in
     /// the same instant) and no decision could be taken on a settled state: scan again.
     Contended,
+    /// A freight lane: the vehicle has no booking called to this lane, or the booking differs
+    /// (plate, direction, lane type, status); the message names what differs.
+    BookingMismatch,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 15] = [
+    pub const ALL: [Reason; 16] = [
         Reason::Ok,
         Reason::Malformed,
         Reason::BadSignature,
@@ -57,6 +60,7 @@ impl Reason {
         Reason::WrongDirection,
         Reason::UnverifiableOffline,
         Reason::Contended,
+        Reason::BookingMismatch,
     ];
 
     /// A stored reason code (crossings keep the code, pages show its words).
@@ -81,6 +85,7 @@ impl Reason {
             Reason::WrongDirection => "wrong_direction",
             Reason::UnverifiableOffline => "unverifiable_offline",
             Reason::Contended => "contended",
+            Reason::BookingMismatch => "booking_mismatch",
         }
     }
 }
@@ -163,6 +168,7 @@ pub fn reject(reason: Reason) -> Verdict {
             "证件正在别处同时核验，请重新扫描",
             "the permit was being checked elsewhere at the same moment: scan again",
         ),
+        Reason::BookingMismatch => ("预约不符", "booking mismatch"),
     };
     Verdict {
         admit: false,
@@ -173,7 +179,7 @@ pub fn reject(reason: Reason) -> Verdict {
     }
 }
 
-fn admit() -> Verdict {
+pub fn admit() -> Verdict {
     Verdict {
         admit: true,
         reason: Reason::Ok,

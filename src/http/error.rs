@@ -24,6 +24,9 @@ pub struct Problem {
     /// The current state of the resource, for 409.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_state: Option<String>,
+    /// For a full slot (409): the next slots with a free place.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub next_free: Vec<crate::domain::freight::SlotOffer>,
 }
 
 /// What a 503 for busy work asks the client to wait: a normalisation takes well under a second.
@@ -92,6 +95,7 @@ impl ApiError {
             detail,
             errors: Vec::new(),
             current_state: None,
+            next_free: Vec::new(),
         };
         match self {
             ApiError::App(Error::Domain(d)) => match d {
@@ -119,6 +123,16 @@ impl ApiError {
                         message.clone(),
                     );
                     problem.current_state = Some(current_state.clone());
+                    problem
+                }
+                DomainError::Full { message, offers } => {
+                    let mut problem = p(
+                        StatusCode::CONFLICT,
+                        "slot-full",
+                        "时段已约满 / slot full",
+                        message.clone(),
+                    );
+                    problem.next_free = offers.clone();
                     problem
                 }
                 DomainError::Forbidden(reason) => p(

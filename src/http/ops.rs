@@ -97,6 +97,7 @@ pub async fn screen(
                 detail: format!("use one of {}", KNOWN_METHODS.map(|m| m.to_string()).join(", ")),
                 errors: Vec::new(),
                 current_state: None,
+                next_free: Vec::new(),
             });
         return Ok(req.into_response(res));
     }

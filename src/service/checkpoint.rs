@@ -6,11 +6,14 @@ use diesel::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::bookings::BookingRow;
 use super::permits::{PermitRecord, get_permit};
 use crate::db::models::CrossingRow;
+use crate::db::schema::bookings;
 use crate::db::schema::{crossings, permits};
 use crate::db::{DbConnection, audit, new_id, ts, utc, write_tx};
 use crate::domain::auth::{Action, Actor, authorize};
+use crate::domain::freight::{self, BookingStatus, FreightPolicy, LaneType};
 use crate::domain::permit::{PermitKind, PermitStatus};
 use crate::domain::seal::{self, SealError};
 use crate::domain::validation::{FieldErrors, plausible_key};
@@ -44,6 +47,15 @@ pub struct Vehicle {
     pub plates: Vec<String>,
 }
 
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ScannedBooking {
+    pub number: String,
+    pub plate: String,
+    pub slot_label: String,
+    pub lane_type: LaneType,
+    pub status: BookingStatus,
+}
+
 /// The answer to a scan. `verdict`, `reason`, `warning` and `message` are the stable contract.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ScanOut {
@@ -61,6 +73,8 @@ pub struct ScanOut {
     pub permit: Option<ScannedPermit>,
     pub holder: Option<Holder>,
     pub vehicle: Option<Vehicle>,
+    /// At a freight lane: the booking checked (cleared when admitted).
+    pub booking: Option<ScannedBooking>,
     pub crossing_id: String,
     #[schema(value_type = String, format = DateTime)]
     pub scanned_at: DateTime<FixedOffset>,
@@ -108,6 +122,16 @@ fn read_code(code: &str, keys: &KeyRing) -> std::result::Result<String, Reason> 
     }
     if code.starts_with(seal::PREFIX) {
         return match seal::verify(code, |id| keys.lookup(id)) {
+            Ok(body) if body.kind == seal::BOOKING_KIND => {
+                let covered = keys
+                    .get(&seal::key_id_hex(body.key_id))
+                    .is_some_and(|k| seal::days_to_date(body.valid_until).is_some_and(|until| k.covers(until)));
+                if covered {
+                    Ok(body.number)
+                } else {
+                    Err(Reason::KeyNotAllowed)
+                }
+            }
             Ok(body) => {
                 // A code valid past its key's end was not signed within the key's rules.
                 let allowed = keys.get(&seal::key_id_hex(body.key_id)).is_some_and(|k| {
@@ -196,6 +220,81 @@ pub fn read(input: &ScanInput, keys: &KeyRing) -> ReadCode {
     }
 }
 
+/// The booking number a signed booking code carries, if `code` is one that verifies.
+pub fn booking_number_of(code: &str, keys: &KeyRing) -> Option<String> {
+    if !code.starts_with(seal::PREFIX) {
+        return None;
+    }
+    let body = seal::verify(code, |id| keys.lookup(id)).ok()?;
+    (body.kind == seal::BOOKING_KIND)
+        .then(|| read_code(code, keys).ok())
+        .flatten()
+}
+
+/// The booking a freight-lane scan is about: the booking whose number was scanned, or the
+/// active booking travelling on the scanned pass. Its row and the pass number to check, if any.
+fn freight_booking(c: &mut DbConnection, named: &str) -> Result<(Option<BookingRow>, Option<String>)> {
+    let by_number: Option<BookingRow> = bookings::table
+        .filter(bookings::number.eq(named))
+        .select(BookingRow::as_select())
+        .first(c)
+        .optional()?;
+    if let Some(b) = by_number {
+        let pass = b.trade_pass.clone();
+        return Ok((Some(b), pass));
+    }
+    let by_pass: Option<BookingRow> = bookings::table
+        .filter(bookings::trade_pass.eq(named))
+        .filter(bookings::status.eq_any([BookingStatus::Booked, BookingStatus::Waiting, BookingStatus::Called]))
+        .select(BookingRow::as_select())
+        .first(c)
+        .optional()?;
+    Ok((by_pass, Some(named.to_string())))
+}
+
+/// An admitted vehicle's booking is cleared, and the lane's queue calls its next vehicle.
+fn clear_booking(
+    c: &mut DbConnection,
+    now: DateTime<Utc>,
+    freight: &FreightPolicy,
+    actor: &Actor,
+    b: &BookingRow,
+    crossing: &str,
+) -> Result<()> {
+    let n = diesel::update(
+        bookings::table
+            .find(&b.id)
+            .filter(bookings::status.eq(BookingStatus::Called)),
+    )
+    .set((
+        bookings::status.eq(BookingStatus::Cleared),
+        bookings::cleared_at.eq(Some(ts(now))),
+        bookings::crossing_id.eq(Some(crossing)),
+        bookings::updated_at.eq(ts(now)),
+    ))
+    .execute(c)?;
+    if n != 1 {
+        return Ok(());
+    }
+    let after = BookingRow {
+        status: BookingStatus::Cleared,
+        cleared_at: Some(ts(now)),
+        crossing_id: Some(crossing.to_string()),
+        updated_at: ts(now),
+        ..b.clone()
+    };
+    super::bookings::write_audit(c, now, &actor.id, "booking.clear", Some(b), &after)?;
+    super::yard::call_in_tx(c, now, freight, &actor.id, (&b.port, b.direction, b.lane_type), None)?;
+    Ok(())
+}
+
+/// What a scan is decided by besides the database: the signing keys and the freight rules.
+#[derive(Clone, Copy)]
+pub(crate) struct Rules<'a> {
+    pub keys: &'a KeyRing,
+    pub freight: &'a FreightPolicy,
+}
+
 /// Decides and records one scan inside the caller's transaction (see `scan_writer`). A
 /// rejection is an answer, not an error: only a request that is itself malformed (lane,
 /// direction) is refused, before it gets here.
@@ -203,16 +302,56 @@ pub(crate) fn record(
     c: &mut DbConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    keys: &KeyRing,
+    rules: Rules<'_>,
     input: &ScanInput,
     code: &ReadCode,
     trust_version: i64,
 ) -> Result<ScanOut> {
-    let named = &code.named;
+    let Rules { keys, freight } = rules;
+    let mut named = code.named.clone();
     let code_hash = &code.code_hash;
+    // A freight lane that requires bookings checks the booking before the permit, so a
+    // mismatch changes nothing on the permit.
+    let mut booking: Option<BookingRow> = None;
+    let mut mismatch = None;
+    let mut booking_only = false;
+    if let (Some((_, lane)), Ok(number), true) = (freight.lane(&input.lane), &named, freight.require_booking) {
+        let (found, pass) = freight_booking(c, number)?;
+        let plates = match &pass {
+            Some(p) => get_permit(c, p).map(|r| r.plates()).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        mismatch = freight::booking_mismatch(
+            found.as_ref().map(|b| freight::BookingFacts {
+                status: b.status,
+                plate: &b.plate,
+                direction: b.direction,
+                lane_type: b.lane_type,
+            }),
+            lane,
+            &plates,
+        );
+        match &pass {
+            Some(p) => named = Ok(p.clone()),
+            // A driver crossing on a foreign document: the booking is what this service checks.
+            None => booking_only = found.is_some(),
+        }
+        booking = found;
+    }
     {
         let mut record = None;
-        let verdict: Verdict = match named {
+        let verdict: Verdict = match &named {
+            _ if mismatch.is_some() => {
+                let words = mismatch.unwrap_or(freight::Words::new("", "", ""));
+                Verdict {
+                    admit: false,
+                    reason: Reason::BookingMismatch,
+                    message_zh: words.zh,
+                    message_en: words.en,
+                    warning: None,
+                }
+            }
+            Ok(_) if booking_only => verdict::admit(),
             Err(reason) => verdict::reject(*reason),
             Ok(number) => match get_permit(c, number) {
                 Err(Error::Domain(DomainError::NotFound { .. })) => verdict::reject(Reason::UnknownPermit),
@@ -278,6 +417,11 @@ pub(crate) fn record(
         };
         diesel::insert_into(crossings::table).values(&row).execute(c)?;
         if verdict.admit
+            && let Some(b) = &booking
+        {
+            clear_booking(c, now, freight, actor, b, &row.id)?;
+        }
+        if verdict.admit
             && let Some(r) = &record
         {
             let mut after = serde_json::json!({"direction": row.direction, "lane": row.lane, "crossing": row.id});
@@ -316,7 +460,19 @@ pub(crate) fn record(
                 .as_ref()
                 .map(|r| r.plates())
                 .filter(|p| !p.is_empty())
+                .or_else(|| booking.as_ref().map(|b| vec![b.plate.clone()]))
                 .map(|plates| Vehicle { plates }),
+            booking: booking.as_ref().map(|b| ScannedBooking {
+                number: b.number.clone(),
+                plate: b.plate.clone(),
+                slot_label: freight::slot_label(utc(b.starts_at)),
+                lane_type: b.lane_type,
+                status: if verdict.admit {
+                    BookingStatus::Cleared
+                } else {
+                    b.status
+                },
+            }),
             crossing_id: row.id,
             scanned_at: local(now).fixed_offset(),
         })
@@ -383,7 +539,14 @@ pub fn lane_stats(
     window_minutes: i64,
 ) -> Result<Vec<LaneStat>> {
     authorize(actor, Action::Scan).or_else(|_| authorize(actor, Action::Supervise))?;
-    let since = now - chrono::Duration::minutes(window_minutes.clamp(1, 7 * 24 * 60));
+    measure(
+        conn,
+        now - chrono::Duration::minutes(window_minutes.clamp(1, 7 * 24 * 60)),
+    )
+}
+
+/// Mean check time per lane since `since`, for anyone's use (slot capacity is computed from it).
+pub fn measure(conn: &mut DbConnection, since: DateTime<Utc>) -> Result<Vec<LaneStat>> {
     let rows: Vec<(String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> = crossings::table
         .filter(crossings::at.ge(ts(since)))
         .order((crossings::lane.asc(), crossings::at.asc()))

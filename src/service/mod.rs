@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod applications;
+pub mod bookings;
 pub mod calendar;
 pub mod checkpoint;
 pub mod exports;
@@ -17,6 +18,7 @@ pub mod progress;
 pub mod scan_writer;
 pub mod sla;
 pub mod trust;
+pub mod yard;
 
 use std::sync::Arc;
 

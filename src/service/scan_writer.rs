@@ -37,11 +37,15 @@ pub struct ScanWriter {
 }
 
 impl ScanWriter {
-    pub fn start(db: Db, keys: std::sync::Arc<KeyRing>) -> Result<ScanWriter> {
+    pub fn start(
+        db: Db,
+        keys: std::sync::Arc<KeyRing>,
+        policy: std::sync::Arc<crate::domain::policy::Policy>,
+    ) -> Result<ScanWriter> {
         let (tx, rx) = sync_channel::<Job>(QUEUE);
         std::thread::Builder::new()
             .name("scan-writer".into())
-            .spawn(move || run(db, &keys, rx))
+            .spawn(move || run(db, &keys, &policy.freight, rx))
             .map_err(Error::internal)?;
         Ok(ScanWriter { tx })
     }
@@ -66,7 +70,7 @@ impl ScanWriter {
     }
 }
 
-fn run(db: Db, keys: &KeyRing, rx: Receiver<Job>) {
+fn run(db: Db, keys: &KeyRing, freight: &crate::domain::freight::FreightPolicy, rx: Receiver<Job>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -83,8 +87,17 @@ fn run(db: Db, keys: &KeyRing, rx: Receiver<Job>) {
                 let mut results = Vec::with_capacity(batch.len());
                 for job in &batch {
                     // A nested transaction is a savepoint: a failed scan rolls back alone.
-                    results
-                        .push(c.transaction(|c| record(c, job.now, &job.actor, keys, &job.input, &job.code, version)));
+                    results.push(c.transaction(|c| {
+                        record(
+                            c,
+                            job.now,
+                            &job.actor,
+                            super::checkpoint::Rules { keys, freight },
+                            &job.input,
+                            &job.code,
+                            version,
+                        )
+                    }));
                 }
                 Ok(results)
             })

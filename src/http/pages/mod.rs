@@ -141,6 +141,7 @@ impl ResponseError for PageError {
                     (StatusCode::NOT_FOUND, "未找到 / not found", format!("{what} not found"))
                 }
                 DomainError::Forbidden(reason) => (StatusCode::FORBIDDEN, "无权操作 / forbidden", reason.clone()),
+                DomainError::Full { message, .. } => (StatusCode::CONFLICT, "时段已约满 / slot full", message.clone()),
                 DomainError::Conflict { message, .. } => (
                     StatusCode::CONFLICT,
                     "状态不允许此操作 / not allowed now",
