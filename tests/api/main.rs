@@ -10,6 +10,7 @@ mod browser;
 mod calendar;
 mod checkpoint;
 mod concurrency;
+mod freight;
 mod hardening;
 mod mail;
 mod ops;
