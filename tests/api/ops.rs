@@ -88,6 +88,15 @@ async fn openapi_lists_every_route() {
         ("/desk/applications/{id}/notice", "get"),
         ("/desk/permits/{number}", "get"),
         ("/desk/permits/{number}/revoke", "post"),
+        ("/api/v1/slots", "get"),
+        ("/api/v1/slots/changes", "post"),
+        ("/api/v1/yard/check-ins", "post"),
+        ("/api/v1/yard/walk-ups", "post"),
+        ("/api/v1/yard/calls", "post"),
+        ("/api/v1/yard/{port}/queues", "get"),
+        ("/api/v1/drivers/struck", "get"),
+        ("/api/v1/drivers/{id}/strikes/lift", "post"),
+        ("/api/v1/board/{port}", "get"),
     ];
     for (path, method) in expected {
         assert!(
