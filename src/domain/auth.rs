@@ -223,6 +223,10 @@ pub struct Menu {
     pub supervise: bool,
     pub edit_calendar: bool,
     pub scan: bool,
+    /// The freight waiting area.
+    pub yard: bool,
+    /// Freight slots and drivers' strikes.
+    pub slots: bool,
 }
 
 impl Menu {
@@ -234,6 +238,8 @@ impl Menu {
             supervise: may(actor, Action::Supervise),
             edit_calendar: may(actor, Action::EditCalendar),
             scan: may(actor, Action::Scan),
+            yard: may(actor, Action::Yard),
+            slots: may(actor, Action::ManageSlots),
         }
     }
 }
@@ -435,18 +441,20 @@ mod tests {
         let all = PermitKind::ALL;
         let menu = |role, grants: &[PermitKind]| Menu::of(&actor(role, grants));
         let (t, f) = (true, false);
-        let m = |take, supervise, edit_calendar, scan| Menu {
+        let m = |take, supervise, edit_calendar, scan, yard, slots| Menu {
             take,
             supervise,
             edit_calendar,
             scan,
+            yard,
+            slots,
         };
-        assert_eq!(menu(Role::Officer, &all), m(t, f, f, f));
+        assert_eq!(menu(Role::Officer, &all), m(t, f, f, f, f, f));
         // An officer without a grant has nothing to take at the desk.
-        assert_eq!(menu(Role::Officer, &[]), m(f, f, f, f));
-        assert_eq!(menu(Role::Supervisor, &all), m(t, t, f, f));
-        assert_eq!(menu(Role::Admin, &all), m(f, f, t, f));
-        assert_eq!(menu(Role::Checkpoint, &all), m(f, f, f, t));
+        assert_eq!(menu(Role::Officer, &[]), m(f, f, f, f, f, f));
+        assert_eq!(menu(Role::Supervisor, &all), m(t, t, f, f, t, t));
+        assert_eq!(menu(Role::Admin, &all), m(f, f, t, f, f, f));
+        assert_eq!(menu(Role::Checkpoint, &all), m(f, f, f, t, t, f));
     }
 
     #[test]

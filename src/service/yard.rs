@@ -759,6 +759,15 @@ impl super::Ctx {
         self.tx(move |c, _, now| lift_strikes(c, now, &actor, &driver_id)).await
     }
 
+    /// The supervisor's slots page: changed slots ahead and drivers with strikes.
+    pub async fn slots_overview(&self, actor: Actor, port: String) -> Result<(Vec<ChangedSlot>, Vec<StruckDriver>)> {
+        self.tx(move |c, _, now| {
+            let struck = struck(c, &actor)?;
+            Ok((changed_slots(c, now, &port)?, struck))
+        })
+        .await
+    }
+
     pub async fn struck_drivers(&self, actor: Actor) -> Result<Vec<StruckDriver>> {
         self.tx(move |c, _, _| struck(c, &actor)).await
     }

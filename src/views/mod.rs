@@ -2,6 +2,7 @@
 //! time). Chinese first, English beside it.
 
 pub mod actions;
+pub mod freight;
 pub mod progress;
 pub mod words;
 
@@ -24,6 +25,8 @@ pub struct Nav {
     pub can_supervise: bool,
     pub can_edit_calendar: bool,
     pub can_scan: bool,
+    pub can_yard: bool,
+    pub can_manage_slots: bool,
 }
 
 impl Nav {

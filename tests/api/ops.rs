@@ -97,6 +97,14 @@ async fn openapi_lists_every_route() {
         ("/api/v1/drivers/struck", "get"),
         ("/api/v1/drivers/{id}/strikes/lift", "post"),
         ("/api/v1/board/{port}", "get"),
+        ("/yard", "get"),
+        ("/yard/check-in", "post"),
+        ("/yard/walk-up", "post"),
+        ("/yard/call", "post"),
+        ("/supervisor/slots", "get"),
+        ("/supervisor/slots", "post"),
+        ("/supervisor/slots/lift", "post"),
+        ("/board/{port}", "get"),
     ];
     for (path, method) in expected {
         assert!(

@@ -10,6 +10,7 @@ mod checkpoint;
 mod permits;
 mod progress;
 mod supervision;
+mod yard;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
@@ -38,6 +39,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(supervision::routes)
         .configure(calendar::routes)
         .configure(checkpoint::routes)
+        .configure(yard::routes)
         .configure(assets::routes);
 }
 
@@ -64,6 +66,8 @@ impl PageSession {
             can_supervise: menu.supervise,
             can_edit_calendar: menu.edit_calendar,
             can_scan: menu.scan,
+            can_yard: menu.yard,
+            can_manage_slots: menu.slots,
         })
     }
 
