@@ -28,6 +28,8 @@ pub struct Rendered {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// A PDF to send with it: file name and bytes.
+    pub attachment: Option<(String, Vec<u8>)>,
 }
 
 /// One missing item and when it is due.
@@ -85,6 +87,7 @@ impl MissingItems<'_> {
             subject: one_line(&MissingSubject { lang, number }.render().map_err(Error::internal)?),
             text: text.render().map_err(Error::internal)?,
             html: MissingHtml { lang, m: &text }.render().map_err(Error::internal)?,
+            attachment: None,
         })
     }
 }
@@ -138,6 +141,8 @@ pub struct BookingLetter<'a> {
     pub direction: &'a str,
     /// Local HH:MM, for a call.
     pub report_by: Option<String>,
+    /// The booking's slip (PDF) with a confirmation or a move.
+    pub attachment: Option<(String, Vec<u8>)>,
 }
 
 #[derive(Template)]
@@ -197,6 +202,7 @@ impl BookingLetter<'_> {
             html: BookingHtml { lang, event, m: &text }
                 .render()
                 .map_err(Error::internal)?,
+            attachment: self.attachment.clone(),
         })
     }
 }
@@ -214,6 +220,8 @@ pub struct Outgoing<'a> {
     pub subject: &'a str,
     pub text: &'a str,
     pub html: &'a str,
+    /// File name and PDF bytes.
+    pub attachment: Option<(&'a str, &'a [u8])>,
 }
 
 enum Transport {
@@ -281,10 +289,21 @@ impl Mailer {
             .to(to)
             .subject(m.subject)
             .message_id(Some(format!("<{}@borderdesk>", m.id)))
-            .multipart(MultiPart::alternative_plain_html(
-                m.text.to_string(),
-                m.html.to_string(),
-            ))
+            .multipart(match m.attachment {
+                None => MultiPart::alternative_plain_html(m.text.to_string(), m.html.to_string()),
+                Some((name, pdf)) => MultiPart::mixed()
+                    .multipart(MultiPart::alternative_plain_html(
+                        m.text.to_string(),
+                        m.html.to_string(),
+                    ))
+                    .singlepart(
+                        lettre::message::Attachment::new(name.to_string()).body(
+                            pdf.to_vec(),
+                            lettre::message::header::ContentType::parse("application/pdf")
+                                .map_err(|e| format!("content type: {e}"))?,
+                        ),
+                    ),
+            })
             .map_err(|e| format!("message: {e}"))?;
         match &self.transport {
             Transport::Smtp(t) => t.send(&message).map(drop).map_err(|e| format!("smtp: {e}")),
@@ -395,6 +414,48 @@ mod tests {
     }
 
     #[test]
+    fn a_booking_letter_speaks_the_drivers_language_and_carries_its_slip() {
+        let letter = |lang| BookingLetter {
+            lang,
+            event: BookingEvent::Called,
+            number: "YYG-7K3M-9Q2X",
+            plate: "12C-123.45",
+            slot: "2026-12-01 09:00",
+            lane: "Làn xanh",
+            direction: "Xuất cảnh",
+            report_by: Some("09:20".into()),
+            attachment: Some(("YYG-7K3M-9Q2X.pdf".into(), b"%PDF-1.7 slip".to_vec())),
+        };
+        let vi = letter(Lang::Vi).render().unwrap();
+        assert_eq!(vi.subject, "Mời vào cửa khẩu ngay YYG-7K3M-9Q2X");
+        assert!(
+            vi.text.contains("trước 09:20") && vi.html.contains("<strong>09:20</strong>"),
+            "{}",
+            vi.text
+        );
+        let zh = letter(Lang::Zh).render().unwrap();
+        assert!(zh.subject.starts_with("请立即前往口岸") && zh.text.contains("车牌：12C-123.45"));
+        let stub = StubTransport::new_ok();
+        let mailer = Mailer::stub(stub.clone()).unwrap();
+        let (name, pdf) = vi.attachment.clone().unwrap();
+        mailer
+            .send(&Outgoing {
+                id: "b1",
+                recipient: "tai.xe@example.vn",
+                subject: &vi.subject,
+                text: &vi.text,
+                html: &vi.html,
+                attachment: Some((&name, &pdf)),
+            })
+            .unwrap();
+        let raw = &stub.messages()[0].1;
+        assert!(
+            raw.contains("application/pdf") && raw.contains("YYG-7K3M-9Q2X.pdf"),
+            "{raw}"
+        );
+    }
+
+    #[test]
     fn the_stub_receives_the_message_and_reports_failure() {
         let stub = StubTransport::new_ok();
         let mailer = Mailer::stub(stub.clone()).unwrap();
@@ -404,6 +465,7 @@ mod tests {
             subject: "Thông báo",
             text: "t",
             html: "<p>h</p>",
+            attachment: None,
         };
         mailer.send(&out).unwrap();
         let sent = stub.messages();

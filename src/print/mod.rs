@@ -1,5 +1,6 @@
 //! Printing: permits as PDF with their barcodes, pure functions of a print model.
 
+pub mod booking;
 pub mod codes;
 pub mod font;
 pub mod layout;

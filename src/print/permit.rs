@@ -93,6 +93,24 @@ impl<'a> Page<'a> {
         }
     }
 
+    /// A Code128 symbol's bars (runs of dark modules as one rectangle each) from (x, y) up.
+    pub(super) fn bars(&mut self, x: f32, y: f32, module: f32, height: f32, bars: &[bool]) {
+        let mut i = 0;
+        while i < bars.len() {
+            if bars[i] {
+                let start = i;
+                while i < bars.len() && bars[i] {
+                    i += 1;
+                }
+                self.content
+                    .rect(x + start as f32 * module, y, (i - start) as f32 * module, height);
+            } else {
+                i += 1;
+            }
+        }
+        self.content.fill_nonzero();
+    }
+
     pub(super) fn text(&mut self, x: f32, y: f32, size: f32, text: &str) {
         let encoded = self.font.encode(text);
         self.content.begin_text();
@@ -138,7 +156,7 @@ impl<'a> Page<'a> {
         self.fitted(value, &parts, field.style);
     }
 
-    fn modules(&mut self, x: f32, y_top: f32, module: f32, grid: &[bool], width: usize) {
+    pub(super) fn modules(&mut self, x: f32, y_top: f32, module: f32, grid: &[bool], width: usize) {
         for (i, dark) in grid.iter().enumerate() {
             if *dark {
                 let (col, row) = (i % width, i / width);
@@ -428,24 +446,7 @@ pub fn draw(p: &PermitPrint, font: &mut FontUse) -> Result<(pdf_writer::Buf, Vec
     page.content.rect(c.x, c.y, c.w, c.h);
     page.content.fill_nonzero();
     page.gray(0.0);
-    let mut i = 0;
-    while i < bars.len() {
-        if bars[i] {
-            let start = i;
-            while i < bars.len() && bars[i] {
-                i += 1;
-            }
-            page.content.rect(
-                frame.bars.x + start as f32 * frame.bar_module,
-                frame.bars.y,
-                (i - start) as f32 * frame.bar_module,
-                frame.bars.h,
-            );
-        } else {
-            i += 1;
-        }
-    }
-    page.content.fill_nonzero();
+    page.bars(frame.bars.x, frame.bars.y, frame.bar_module, frame.bars.h, &bars);
     page.text(frame.bars.x, 4.0 * MM, 7.0, &p.number);
 
     // Photo frame (33×48 at print scale) and the signed QR code, right column.

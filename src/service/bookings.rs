@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, FixedOffset, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::printing::Document;
 use crate::db::schema::{bookings, driver_strikes, drivers, slots, vehicles};
 use crate::db::{DbConnection, audit, ts, utc, write_tx};
 use crate::domain::DomainError;
@@ -15,9 +16,11 @@ use crate::domain::freight::{
     self, BookingStatus, Broken, CargoCategory, FreightPolicy, LaneType, Measured, Port, SlotOffer, Words,
 };
 use crate::domain::local;
+use crate::domain::seal;
 use crate::domain::validation::{FieldErrors, plausible_key, text_problem};
 use crate::domain::verdict::Direction;
 use crate::error::{Error, Result};
+use crate::keys::KeyRing;
 use crate::mail::{BookingEvent, BookingLetter, Lang};
 
 /// Slots shown or offered at most: a week of hours.
@@ -599,7 +602,13 @@ fn booking_lang(c: &mut DbConnection, b: &BookingRow) -> Result<Option<(String, 
 }
 
 /// Queues the mail that tells a booking's driver what happened to it (walk-ups have none).
-pub(crate) fn tell(c: &mut DbConnection, now: DateTime<Utc>, b: &BookingRow, event: BookingEvent) -> Result<()> {
+pub(crate) fn tell(
+    c: &mut DbConnection,
+    now: DateTime<Utc>,
+    b: &BookingRow,
+    event: BookingEvent,
+    slip: Option<Document>,
+) -> Result<()> {
     let Some((email, lang)) = booking_lang(c, b)? else {
         return Ok(());
     };
@@ -613,9 +622,54 @@ pub(crate) fn tell(c: &mut DbConnection, now: DateTime<Utc>, b: &BookingRow, eve
         lane: b.lane_type.words().pick(lang.code()),
         direction: direction_words(b.direction).pick(lang.code()),
         report_by: b.report_by.map(|t| local(utc(t)).format("%H:%M").to_string()),
+        attachment: slip.map(|d| (d.filename, d.pdf)),
     };
     super::outbox::enqueue(c, now, event.kind(), Some(&b.id), &email, lang, letter.render()?)?;
     Ok(())
+}
+
+/// The booking's slip: what it says in three languages, the Code128 of its number and its
+/// signed 2D code (the permits' keys, the booking kind).
+pub fn slip(c: &mut DbConnection, keys: &KeyRing, policy: &FreightPolicy, b: &BookingRow) -> Result<Document> {
+    let tri = |w: Words| format!("{} {} {}", w.zh, w.vi, w.en);
+    let port = policy
+        .port(&b.port)
+        .map_or_else(|| b.port.clone(), |p| format!("{} {}", p.name_zh, p.name_vi));
+    let driver = match &b.driver_id {
+        Some(id) => {
+            let d = load_driver(c, id)?;
+            d.name_latin.or(d.name_zh).unwrap_or_default()
+        }
+        None => "—".into(),
+    };
+    let starts = utc(b.starts_at);
+    let code = seal::sign_booking(
+        keys.active(),
+        &b.number,
+        &b.plate,
+        b.direction.as_str(),
+        local(starts).date_naive(),
+    );
+    let pdf = crate::print::booking::booking_pdf(&crate::print::booking::BookingPrint {
+        number: b.number.clone(),
+        code,
+        port,
+        slot: freight::slot_label(starts),
+        direction: tri(direction_words(b.direction)),
+        lane: format!("{} {}", b.lane_type.words().zh, b.lane_type.words().vi),
+        plate: b.plate.clone(),
+        trailer_plate: b.trailer_plate.clone(),
+        driver,
+        trade_pass: b.trade_pass.clone(),
+        cargo: format!("{} {}", b.cargo_category.words().zh, b.cargo_category.words().vi),
+        weight_kg: b.cargo_weight_kg,
+        customs_ref: b.customs_ref.clone(),
+    })
+    .map_err(Error::internal)?;
+    Ok(Document {
+        filename: format!("{}.pdf", b.number),
+        pdf,
+    })
 }
 
 pub fn direction_words(d: Direction) -> Words {
@@ -659,7 +713,7 @@ pub(crate) fn write_audit(
 pub fn book(
     c: &mut DbConnection,
     now: DateTime<Utc>,
-    policy: &FreightPolicy,
+    (policy, keys): (&FreightPolicy, &KeyRing),
     driver_id: &str,
     input: &BookingIn,
 ) -> Result<BookingRow> {
@@ -810,7 +864,8 @@ pub fn book(
             Err(e) => return Err(e),
         }
         write_audit(c, now, &format!("driver:{}", driver.id), "booking.create", None, &row)?;
-        tell(c, now, &row, BookingEvent::Confirmed)?;
+        let sheet = slip(c, keys, policy, &row)?;
+        tell(c, now, &row, BookingEvent::Confirmed, Some(sheet))?;
         Ok(row)
     })
 }
@@ -920,7 +975,7 @@ pub fn cancel(c: &mut DbConnection, now: DateTime<Utc>, driver_id: &str, booking
             Some(&before),
             &after,
         )?;
-        tell(c, now, &after, BookingEvent::Cancelled)?;
+        tell(c, now, &after, BookingEvent::Cancelled, None)?;
         Ok(after)
     })
 }
@@ -930,7 +985,7 @@ pub fn cancel(c: &mut DbConnection, now: DateTime<Utc>, driver_id: &str, booking
 pub fn move_to(
     c: &mut DbConnection,
     now: DateTime<Utc>,
-    policy: &FreightPolicy,
+    (policy, keys): (&FreightPolicy, &KeyRing),
     driver_id: &str,
     booking_id: &str,
     input: &MoveIn,
@@ -1020,7 +1075,8 @@ pub fn move_to(
             Some(&before),
             &after,
         )?;
-        tell(c, now, &after, BookingEvent::Moved)?;
+        let sheet = slip(c, keys, policy, &after)?;
+        tell(c, now, &after, BookingEvent::Moved, Some(sheet))?;
         Ok(after)
     })
 }
@@ -1093,7 +1149,7 @@ pub fn change_slot(
                 ..before.clone()
             };
             write_audit(c, now, &actor.id, "booking.bump", Some(&before), &after)?;
-            tell(c, now, &after, BookingEvent::Bumped)?;
+            tell(c, now, &after, BookingEvent::Bumped, None)?;
             bumped.push(after.number);
         }
         let booked = slot.booked - i32::try_from(bumped.len()).unwrap_or(0);
@@ -1154,7 +1210,7 @@ impl super::Ctx {
     }
 
     pub async fn book(&self, driver_id: String, input: BookingIn) -> Result<BookingRow> {
-        self.tx(move |c, ctx, now| book(c, now, &ctx.policy.freight, &driver_id, &input))
+        self.tx(move |c, ctx, now| book(c, now, (&ctx.policy.freight, &ctx.keys), &driver_id, &input))
             .await
     }
 
@@ -1171,8 +1227,26 @@ impl super::Ctx {
     }
 
     pub async fn move_booking(&self, driver_id: String, booking_id: String, input: MoveIn) -> Result<BookingRow> {
-        self.tx(move |c, ctx, now| move_to(c, now, &ctx.policy.freight, &driver_id, &booking_id, &input))
-            .await
+        self.tx(move |c, ctx, now| {
+            move_to(
+                c,
+                now,
+                (&ctx.policy.freight, &ctx.keys),
+                &driver_id,
+                &booking_id,
+                &input,
+            )
+        })
+        .await
+    }
+
+    /// The driver's own booking slip (PDF).
+    pub async fn my_booking_slip(&self, driver_id: String, booking_id: String) -> Result<Document> {
+        self.tx(move |c, ctx, _| {
+            let b = own(c, &driver_id, &booking_id)?;
+            slip(c, &ctx.keys, &ctx.policy.freight, &b)
+        })
+        .await
     }
 
     pub async fn change_slot(&self, actor: Actor, input: SlotChangeIn) -> Result<SlotChangeOut> {

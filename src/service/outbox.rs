@@ -56,6 +56,9 @@ pub struct Letter {
     pub subject: String,
     pub body_text: String,
     pub body_html: String,
+    /// A PDF sent with it (a booking's slip), and its file name.
+    pub attachment_name: Option<String>,
+    pub attachment: Option<Vec<u8>>,
 }
 
 impl OutboxRow {
@@ -67,6 +70,7 @@ impl OutboxRow {
             subject: &l.subject,
             text: &l.body_text,
             html: &l.body_html,
+            attachment: l.attachment_name.as_deref().zip(l.attachment.as_deref()),
         }
     }
 }
@@ -91,6 +95,8 @@ pub fn enqueue(
             subject: message.subject,
             body_text: message.text,
             body_html: message.html,
+            attachment_name: message.attachment.as_ref().map(|a| a.0.clone()),
+            attachment: message.attachment.map(|a| a.1),
         },
         created_at: ts(now),
         next_attempt_at: ts(now),
@@ -370,6 +376,7 @@ mod tests {
             subject: format!("Thông báo {n}"),
             text: "text".into(),
             html: "<p>html</p>".into(),
+            attachment: None,
         }
     }
 

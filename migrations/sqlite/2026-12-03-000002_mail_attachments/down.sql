@@ -1,0 +1,2 @@
+ALTER TABLE mail_outbox DROP COLUMN attachment;
+ALTER TABLE mail_outbox DROP COLUMN attachment_name;
