@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod applications;
 pub mod calendar;
 pub mod checkpoint;
+pub mod drivers;
 pub mod exports;
 pub mod outbox;
 pub mod permits;
@@ -39,6 +40,8 @@ pub struct Ctx {
     pub scans: scan_writer::ScanWriter,
     pub limits: Arc<Limits>,
     pub mailer: Arc<crate::mail::Mailer>,
+    /// Drivers' sign-in limits and the code secret.
+    pub drivers: Arc<drivers::DriverConfig>,
 }
 
 /// What one instance holds in memory to protect itself and its users: counted per instance,

@@ -10,6 +10,7 @@ mod browser;
 mod calendar;
 mod checkpoint;
 mod concurrency;
+mod drivers;
 mod hardening;
 mod mail;
 mod ops;

@@ -88,6 +88,14 @@ async fn openapi_lists_every_route() {
         ("/desk/applications/{id}/notice", "get"),
         ("/desk/permits/{number}", "get"),
         ("/desk/permits/{number}/revoke", "post"),
+        ("/api/v1/driver/codes", "post"),
+        ("/api/v1/driver/sessions", "post"),
+        ("/api/v1/driver/sessions/current", "delete"),
+        ("/api/v1/driver/profile", "get"),
+        ("/api/v1/driver/profile", "put"),
+        ("/api/v1/driver/vehicles", "get"),
+        ("/api/v1/driver/vehicles", "post"),
+        ("/api/v1/driver/vehicles/{id}", "delete"),
     ];
     for (path, method) in expected {
         assert!(

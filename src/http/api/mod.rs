@@ -6,6 +6,7 @@
 pub mod applications;
 pub mod calendar;
 pub mod checkpoint;
+pub mod drivers;
 pub mod exports;
 pub mod permits;
 pub mod supervision;
@@ -24,7 +25,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(checkpoint::routes)
         .configure(calendar::routes)
         .configure(exports::routes)
-        .configure(supervision::routes);
+        .configure(supervision::routes)
+        .configure(drivers::routes);
 }
 
 /// Reads a request body up to `limit` bytes; past it the request is refused whole.
