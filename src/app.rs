@@ -64,7 +64,11 @@ pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
         policy,
         keys,
         hours: settings.office_hours()?,
-        limits: Arc::new(crate::service::Limits::new(settings.portrait_slots)),
+        limits: Arc::new(crate::service::Limits::new(
+            settings.portrait_slots,
+            settings.driver_bookings_per_minute,
+        )),
+        drivers: Arc::new(crate::service::drivers::DriverConfig::from_settings(settings)?),
     })
 }
 
@@ -170,6 +174,8 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
             token_hash,
             private_addr: metrics_addr,
         },
+        trusted_proxies: settings.trusted_proxies()?,
+        driver_session_ttl: chrono::Duration::hours(i64::from(settings.driver_session_hours)),
     });
     let body_limit = settings.body_limit;
     let methods = web::Data::new(crate::http::openapi::Methods::new(crate::http::api_doc()));

@@ -111,6 +111,54 @@ pub struct Settings {
     /// in this instance (another instance sends).
     #[arg(long, env = "BORDERDESK_MAIL_POLL_SECONDS", default_value_t = 5, global = true)]
     pub mail_poll_seconds: u64,
+
+    /// Reverse proxies whose `X-Forwarded-For` is believed, as IPs or CIDRs separated by commas
+    /// (e.g. `10.0.0.0/8,192.0.2.7`). Default none: the peer address is the client.
+    #[arg(long, env = "BORDERDESK_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    pub trusted_proxies: Vec<String>,
+
+    /// Sign-in codes mailed to one e-mail address per hour.
+    #[arg(long, env = "BORDERDESK_DRIVER_CODES_PER_EMAIL", default_value_t = 5, global = true)]
+    pub driver_codes_per_email: u32,
+
+    /// Sign-in codes asked for from one client address per hour (drivers at one waiting area
+    /// may share a public address).
+    #[arg(
+        long,
+        env = "BORDERDESK_DRIVER_CODES_PER_CLIENT",
+        default_value_t = 30,
+        global = true
+    )]
+    pub driver_codes_per_client: u32,
+
+    /// Wrong sign-in codes entered from one client address per hour before it must wait.
+    #[arg(
+        long,
+        env = "BORDERDESK_DRIVER_FAILURES_PER_CLIENT",
+        default_value_t = 20,
+        global = true
+    )]
+    pub driver_failures_per_client: u32,
+
+    /// How long a driver stays signed in, in hours.
+    #[arg(long, env = "BORDERDESK_DRIVER_SESSION_HOURS", default_value_t = 720, global = true)]
+    pub driver_session_hours: u32,
+
+    /// Booking changes (book, move, cancel) a driver may make per minute; a client address may
+    /// make five times as many. Bots grabbing slots meet the limit long before a person does.
+    #[arg(
+        long,
+        env = "BORDERDESK_DRIVER_BOOKINGS_PER_MINUTE",
+        default_value_t = 10,
+        global = true
+    )]
+    pub driver_bookings_per_minute: u32,
+
+    /// The secret sign-in codes are hashed with (at least 32 characters). Unset: a random one
+    /// kept in `driver-code.key` in the data directory (instances sharing a database must then
+    /// share that file).
+    #[arg(long, env = "BORDERDESK_DRIVER_CODE_SECRET", hide_env_values = true, global = true)]
+    pub driver_code_secret: Option<String>,
 }
 
 impl Default for Settings {
@@ -139,6 +187,13 @@ impl Default for Settings {
             smtp_password: None,
             mail_from: "borderdesk <noreply@localhost>".into(),
             mail_poll_seconds: 5,
+            trusted_proxies: Vec::new(),
+            driver_codes_per_email: 5,
+            driver_codes_per_client: 30,
+            driver_failures_per_client: 20,
+            driver_session_hours: 720,
+            driver_bookings_per_minute: 10,
+            driver_code_secret: None,
         }
     }
 }
@@ -186,6 +241,24 @@ impl Settings {
             ));
         }
         Ok(Some(Sha256::digest(token.as_bytes()).into()))
+    }
+
+    /// `BORDERDESK_TRUSTED_PROXIES` read: each an IP address or a CIDR network.
+    pub fn trusted_proxies(&self) -> crate::error::Result<Vec<ipnet::IpNet>> {
+        self.trusted_proxies
+            .iter()
+            .map(|t| t.trim())
+            .filter(|t| !t.is_empty())
+            .map(|t| {
+                t.parse::<ipnet::IpNet>()
+                    .or_else(|_| t.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        crate::error::Error::Config(format!(
+                            "BORDERDESK_TRUSTED_PROXIES: {t:?} is neither an IP address nor a CIDR network"
+                        ))
+                    })
+            })
+            .collect()
     }
 
     pub fn office_hours(&self) -> crate::error::Result<crate::domain::calendar::OfficeHours> {

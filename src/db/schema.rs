@@ -381,3 +381,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     bookings,
     driver_strikes,
 );
+
+diesel::table! {
+    driver_code_failures (id) {
+        id -> Text,
+        client -> Text,
+        at -> Timestamp,
+    }
+}

@@ -47,4 +47,13 @@ pub enum DomainError {
     },
     #[error("the idempotency key was already used with a different request")]
     IdempotencyMismatch,
+    /// A limit on tries was reached (sign-in codes, say): the field and rule it concerns, and
+    /// how long to wait before the next try counts.
+    #[error("{message}")]
+    TooMany {
+        field: &'static str,
+        rule: &'static str,
+        message: String,
+        retry_after_seconds: u32,
+    },
 }

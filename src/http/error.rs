@@ -141,6 +141,22 @@ impl ApiError {
                     "无权操作 / forbidden",
                     reason.clone(),
                 ),
+                DomainError::TooMany {
+                    field, rule, message, ..
+                } => {
+                    let mut problem = p(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "too-many",
+                        "尝试次数过多 / too many tries",
+                        message.clone(),
+                    );
+                    problem.errors = vec![FieldError {
+                        field: (*field).into(),
+                        rule: (*rule).into(),
+                        message: message.clone(),
+                    }];
+                    problem
+                }
                 DomainError::IdempotencyMismatch => {
                     let mut problem = p(
                         StatusCode::UNPROCESSABLE_ENTITY,
@@ -270,6 +286,12 @@ impl ResponseError for ApiError {
         res.content_type("application/problem+json");
         if matches!(self, ApiError::App(Error::Busy(_))) {
             res.insert_header(("Retry-After", RETRY_AFTER_SECONDS.to_string()));
+        }
+        if let ApiError::App(Error::Domain(DomainError::TooMany {
+            retry_after_seconds, ..
+        })) = self
+        {
+            res.insert_header(("Retry-After", retry_after_seconds.max(&1).to_string()));
         }
         if matches!(self, ApiError::Unauthenticated) {
             res.insert_header(("WWW-Authenticate", "Bearer"));

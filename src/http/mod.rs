@@ -3,6 +3,7 @@
 //! `#[get]`/`#[post]` attribute is its route and its operation's path and method.
 
 pub mod api;
+pub mod client;
 pub mod error;
 pub mod extract;
 pub mod openapi;
@@ -53,6 +54,17 @@ pub struct AppState {
     pub public_origin: Option<url::Origin>,
     /// Who may read `/metrics`, and the registry it shows.
     pub metrics_access: ops::MetricsAccess,
+    /// Proxies whose `X-Forwarded-For` is believed (`BORDERDESK_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How long a driver's page session lasts (its cookie's age).
+    pub driver_session_ttl: chrono::Duration,
+}
+
+impl AppState {
+    /// The client address every limiter counts by (see [`client::client_address`]).
+    pub fn client(&self, req: &HttpRequest) -> std::net::IpAddr {
+        client::client_address(req, &self.trusted_proxies)
+    }
 }
 
 /// What the document says beyond the routes: its title, the schemas only device makers need,

@@ -1209,7 +1209,44 @@ impl super::Ctx {
         .await
     }
 
-    pub async fn book(&self, driver_id: String, input: BookingIn) -> Result<BookingRow> {
+    /// Counts one booking change against the driver's and the address's limits.
+    fn booking_allowed(&self, driver_id: &str, client: std::net::IpAddr, lang: &str) -> Result<()> {
+        let wait = |n: governor::NotUntil<governor::clock::QuantaInstant>| {
+            let seconds = n.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
+            u32::try_from(seconds.as_secs()).unwrap_or(60).max(1)
+        };
+        let refused = |retry_after_seconds| {
+            Error::Domain(DomainError::TooMany {
+                field: "driver",
+                rule: "rate_limited",
+                message: Words::new(
+                    "操作过于频繁，请稍后再试",
+                    "Thao tác quá nhiều lần, hãy thử lại sau",
+                    "too many booking changes; try again shortly",
+                )
+                .pick(lang)
+                .into(),
+                retry_after_seconds,
+            })
+        };
+        self.limits
+            .bookings_per_client
+            .check_key(&client)
+            .map_err(|n| refused(wait(n)))?;
+        self.limits
+            .bookings_per_driver
+            .check_key(&driver_id.to_string())
+            .map_err(|n| refused(wait(n)))
+    }
+
+    pub async fn book(
+        &self,
+        driver: (String, String),
+        client: std::net::IpAddr,
+        input: BookingIn,
+    ) -> Result<BookingRow> {
+        let (driver_id, lang) = driver;
+        self.booking_allowed(&driver_id, client, &lang)?;
         self.tx(move |c, ctx, now| book(c, now, (&ctx.policy.freight, &ctx.keys), &driver_id, &input))
             .await
     }
@@ -1222,11 +1259,26 @@ impl super::Ctx {
         self.tx(move |c, _, _| own(c, &driver_id, &booking_id)).await
     }
 
-    pub async fn cancel_booking(&self, driver_id: String, booking_id: String) -> Result<BookingRow> {
+    pub async fn cancel_booking(
+        &self,
+        driver: (String, String),
+        client: std::net::IpAddr,
+        booking_id: String,
+    ) -> Result<BookingRow> {
+        let (driver_id, lang) = driver;
+        self.booking_allowed(&driver_id, client, &lang)?;
         self.tx(move |c, _, now| cancel(c, now, &driver_id, &booking_id)).await
     }
 
-    pub async fn move_booking(&self, driver_id: String, booking_id: String, input: MoveIn) -> Result<BookingRow> {
+    pub async fn move_booking(
+        &self,
+        driver: (String, String),
+        client: std::net::IpAddr,
+        booking_id: String,
+        input: MoveIn,
+    ) -> Result<BookingRow> {
+        let (driver_id, lang) = driver;
+        self.booking_allowed(&driver_id, client, &lang)?;
         self.tx(move |c, ctx, now| {
             move_to(
                 c,

@@ -9,6 +9,7 @@ pub mod applications;
 pub mod bookings;
 pub mod calendar;
 pub mod checkpoint;
+pub mod drivers;
 pub mod exports;
 pub mod outbox;
 pub mod permits;
@@ -41,6 +42,8 @@ pub struct Ctx {
     pub scans: scan_writer::ScanWriter,
     pub limits: Arc<Limits>,
     pub mailer: Arc<crate::mail::Mailer>,
+    /// Drivers' sign-in limits and the code secret.
+    pub drivers: Arc<drivers::DriverConfig>,
 }
 
 /// What one instance holds in memory to protect itself and its users: counted per instance,
@@ -52,6 +55,10 @@ pub struct Limits {
     pub progress: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
     /// Photos being normalised at once (see `Settings::portrait_slots`).
     pub portraits: Arc<tokio::sync::Semaphore>,
+    /// Booking changes (book, move, cancel) per driver, against bots grabbing slots.
+    pub bookings_per_driver: governor::DefaultKeyedRateLimiter<String>,
+    /// The same per client address, five times as many (drivers behind one NAT).
+    pub bookings_per_client: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
 }
 
 /// Ten look-ups a minute per address is plenty for an applicant and far too few to guess the
@@ -59,8 +66,12 @@ pub struct Limits {
 const PROGRESS_LOOKUPS_PER_MINUTE: std::num::NonZeroU32 = std::num::NonZeroU32::MIN.saturating_add(9);
 
 impl Limits {
-    pub fn new(portrait_slots: usize) -> Limits {
+    pub fn new(portrait_slots: usize, bookings_per_minute: u32) -> Limits {
+        let per_driver = std::num::NonZeroU32::new(bookings_per_minute).unwrap_or(std::num::NonZeroU32::MIN);
+        let per_client = per_driver.saturating_mul(std::num::NonZeroU32::MIN.saturating_add(4));
         Limits {
+            bookings_per_driver: governor::RateLimiter::keyed(governor::Quota::per_minute(per_driver)),
+            bookings_per_client: governor::RateLimiter::keyed(governor::Quota::per_minute(per_client)),
             login: accounts::LoginThrottle::default(),
             progress: governor::RateLimiter::keyed(governor::Quota::per_minute(PROGRESS_LOOKUPS_PER_MINUTE)),
             portraits: Arc::new(tokio::sync::Semaphore::new(portrait_slots.max(1))),

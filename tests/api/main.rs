@@ -6,10 +6,12 @@
 
 mod access;
 mod bad_input;
+mod bookings;
 mod browser;
 mod calendar;
 mod checkpoint;
 mod concurrency;
+mod drivers;
 mod freight;
 mod hardening;
 mod mail;

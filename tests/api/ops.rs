@@ -105,6 +105,20 @@ async fn openapi_lists_every_route() {
         ("/supervisor/slots", "post"),
         ("/supervisor/slots/lift", "post"),
         ("/board/{port}", "get"),
+        ("/api/v1/driver/codes", "post"),
+        ("/api/v1/driver/sessions", "post"),
+        ("/api/v1/driver/sessions/current", "delete"),
+        ("/api/v1/driver/profile", "get"),
+        ("/api/v1/driver/profile", "put"),
+        ("/api/v1/driver/vehicles", "get"),
+        ("/api/v1/driver/vehicles", "post"),
+        ("/api/v1/driver/vehicles/{id}", "delete"),
+        ("/api/v1/driver/bookings", "get"),
+        ("/api/v1/driver/bookings", "post"),
+        ("/api/v1/driver/bookings/{id}", "get"),
+        ("/api/v1/driver/bookings/{id}/slip", "get"),
+        ("/api/v1/driver/bookings/{id}/move", "post"),
+        ("/api/v1/driver/bookings/{id}/cancel", "post"),
     ];
     for (path, method) in expected {
         assert!(

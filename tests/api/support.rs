@@ -84,6 +84,19 @@ impl TestApp {
         app
     }
 
+    /// A second instance on the same database (its own data directory, pool, limits and
+    /// port), as a second server behind the load balancer; the clock set like this one's.
+    pub async fn twin(&self, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+        let url = self
+            .database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite:{}", self._dir.path().join("borderdesk.db").display()));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let app = Self::start(dir, Some(url), tweak).await;
+        app.clock.set(self.clock.now());
+        app
+    }
+
     /// The hall goes down: the server stops listening (connections are refused), then comes
     /// back at the same address on the same data, as a restarted instance would.
     pub async fn outage(self) -> Outage {
@@ -706,4 +719,142 @@ pub async fn scan(app: &TestApp, token: &str, code: &str, direction: &str) -> Va
         .await;
     assert_eq!(res.status(), 200, "a rejection is an answer, not an error");
     res.json().await.expect("verdict")
+}
+
+/// A driver signed in through the whole HTTP flow (code asked for, read from its mail, entered):
+/// their bearer token and id. Owns its client, so it can move into spawned tasks for races.
+#[derive(Clone)]
+pub struct Driver {
+    pub token: String,
+    pub id: String,
+    pub email: String,
+    base: String,
+    client: reqwest::Client,
+}
+
+impl TestApp {
+    /// Signs a driver in by e-mail code (creating the account on the first sign-in). Asking for
+    /// many drivers from one test counts against the sign-in limits per client address: raise
+    /// them with `TestApp::spawn_with(|s| s.driver_codes_per_client = 1000)`.
+    pub async fn driver(&self, email: &str, lang: &str) -> Driver {
+        let res = self
+            .client
+            .post(self.url("/api/v1/driver/codes"))
+            .json(&json!({"email": email, "lang": lang}))
+            .send()
+            .await
+            .expect("request");
+        expect_json(res, 202, &format!("ask for a sign-in code for {email}")).await;
+        let code = self.driver_code(email);
+        let res = self
+            .client
+            .post(self.url("/api/v1/driver/sessions"))
+            .json(&json!({"email": email, "code": code, "lang": lang}))
+            .send()
+            .await
+            .expect("request");
+        let signed = expect_json(res, 201, &format!("sign in as {email}")).await;
+        Driver {
+            token: signed["token"].as_str().expect("token").to_string(),
+            id: signed["driver_id"].as_str().expect("driver_id").to_string(),
+            email: email.to_string(),
+            base: self.base.clone(),
+            client: self.client.clone(),
+        }
+    }
+
+    /// The code in the latest sign-in mail queued for `email`, read from the outbox row (the
+    /// message exactly as it is sent, without waiting for the worker).
+    pub fn driver_code(&self, email: &str) -> String {
+        use borderdesk::db::schema::mail_outbox;
+        use diesel::prelude::*;
+        let email = email.trim().to_lowercase();
+        let text: String = self
+            .ctx
+            .db
+            .run_blocking(move |c| {
+                Ok(mail_outbox::table
+                    .filter(mail_outbox::recipient.eq(&email))
+                    .filter(mail_outbox::kind.eq("driver_code"))
+                    // Ids are UUID v7, in order within an instant of the test clock.
+                    .order((mail_outbox::created_at.desc(), mail_outbox::id.desc()))
+                    .select(mail_outbox::body_text)
+                    .first(c)?)
+            })
+            .expect("a sign-in mail in the outbox");
+        code_in(&text)
+    }
+}
+
+/// The 6-digit code in a sign-in mail's text.
+pub fn code_in(text: &str) -> String {
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap_or_else(|| panic!("a 6-digit code in {text}"))
+        .to_string()
+}
+
+impl Driver {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// GETs a driver resource: it must answer 200.
+    pub async fn get_json(&self, path: &str) -> Value {
+        expect_json(
+            self.get(path).await,
+            200,
+            &format!("GET {path} as driver {}", self.email),
+        )
+        .await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn put_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .put(self.url(path))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.client
+            .delete(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Adds a vehicle: it must be created (201); returns it.
+    pub async fn vehicle(&self, plate: &str, vehicle_type: &str) -> Value {
+        let res = self
+            .post_json(
+                "/api/v1/driver/vehicles",
+                &json!({"plate": plate, "vehicle_type": vehicle_type}),
+            )
+            .await;
+        expect_json(res, 201, &format!("add vehicle {plate}")).await
+    }
 }

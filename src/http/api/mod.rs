@@ -4,8 +4,10 @@
 //! attributes on the handler.
 
 pub mod applications;
+pub mod bookings;
 pub mod calendar;
 pub mod checkpoint;
+pub mod drivers;
 pub mod exports;
 pub mod freight;
 pub mod permits;
@@ -26,7 +28,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(calendar::routes)
         .configure(exports::routes)
         .configure(supervision::routes)
-        .configure(freight::routes);
+        .configure(freight::routes)
+        .configure(drivers::routes)
+        .configure(bookings::routes);
 }
 
 /// Reads a request body up to `limit` bytes; past it the request is refused whole.

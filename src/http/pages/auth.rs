@@ -75,10 +75,7 @@ pub async fn login(state: State, req: HttpRequest, form: web::Form<LoginForm>) -
     if cookie.as_deref() != Some(form.csrf.as_str()) || form.csrf.is_empty() {
         return Err(PageError::Csrf);
     }
-    let address = req
-        .peer_addr()
-        .map(|a| a.ip())
-        .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+    let address = state.client(&req);
     let ttl = state.session_ttl;
     let outcome = state
         .ctx

@@ -156,6 +156,11 @@ impl ResponseError for PageError {
                     "请更正 / please correct",
                     errs.0.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; "),
                 ),
+                DomainError::TooMany { message, .. } => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "尝试次数过多 / too many tries",
+                    message.clone(),
+                ),
                 DomainError::IdempotencyMismatch => (
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "重复提交 / repeated submission",

@@ -108,10 +108,7 @@ pub async fn progress_lookup(state: State, req: HttpRequest, form: web::Form<Pro
     let secure = state.secure_cookies;
     let number = form.number.trim().to_uppercase();
     let t = crate::views::progress::texts(lang);
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip())
-        .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+    let ip = state.client(&req);
     let answer = state
         .ctx
         .lookup_progress(ip, number.clone(), form.last4, form.code)

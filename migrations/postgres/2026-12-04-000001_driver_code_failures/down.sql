@@ -1,0 +1,1 @@
+DROP TABLE driver_code_failures;
