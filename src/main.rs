@@ -437,7 +437,7 @@ fn verify(
         _ => serde_json::json!({"crossings": []}),
     };
     for code in codes {
-        let v = verifier.decide(code.trim(), direction, SystemClock.now());
+        let v = verifier.decide_at(code.trim(), lane, direction, SystemClock.now());
         verifier.note(&v, direction);
         let age = format!(
             "bundle v{} {}h{:02}m old{}",

@@ -58,6 +58,7 @@ fn bench(c: &mut Criterion) {
                 until: day(12, 31),
             })
             .collect(),
+        booking_lanes: Vec::new(),
     };
     let verifier = match Verifier::new(bundle) {
         Ok(v) => v,

@@ -81,6 +81,11 @@ pub struct TrustBundle {
     /// Every key whose permits may still be in force (always whole, also in a delta).
     pub keys: Vec<TrustedKey>,
     pub permits: Vec<Listed>,
+    /// Freight lanes where a vehicle needs a booking called to the lane (always whole, also in
+    /// a delta). A device cannot know a booking's state offline, so there it answers
+    /// `unverifiable_offline` and says why, rather than admit on the pass alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub booking_lanes: Vec<String>,
 }
 
 /// A bundle as served: the payload text exactly as signed, its signature and signing key.
@@ -142,6 +147,7 @@ pub struct Verifier {
     trusted: Vec<TrustedKey>,
     keys: HashMap<[u8; 4], Key>,
     listed: HashMap<String, Listed>,
+    booking_lanes: Vec<String>,
 }
 
 impl Verifier {
@@ -156,6 +162,7 @@ impl Verifier {
             trusted: Vec::new(),
             keys: HashMap::new(),
             listed: HashMap::new(),
+            booking_lanes: Vec::new(),
         };
         v.take(full);
         Ok(v)
@@ -199,6 +206,7 @@ impl Verifier {
             })
             .collect();
         self.trusted = b.keys;
+        self.booking_lanes = b.booking_lanes;
         for l in b.permits {
             if l.standing == Standing::Clear {
                 self.listed.remove(&l.number);
@@ -227,6 +235,7 @@ impl Verifier {
             issued_at: self.issued_at,
             keys: self.trusted.clone(),
             permits,
+            booking_lanes: self.booking_lanes.clone(),
         }
     }
 
@@ -251,6 +260,22 @@ impl Verifier {
                 && seal::days_to_date(body.valid_until).is_some_and(|until| until <= k.last_day)
         });
         Ok((body, allowed))
+    }
+
+    /// Decides at a lane: as [`Verifier::decide`], except that at a freight lane needing a
+    /// booking nothing is admitted offline (the code is still read, to show whose it is).
+    pub fn decide_at(&self, code: &str, lane: &str, direction: Direction, device_now: DateTime<Utc>) -> OfflineVerdict {
+        let mut v = self.decide(code, direction, device_now);
+        if self.booking_lanes.iter().any(|l| l == lane) {
+            v.verdict = Verdict {
+                admit: false,
+                reason: Reason::UnverifiableOffline,
+                message_zh: "离线无法核验通关预约：货运通道请联网查验或让车辆到候检区",
+                message_en: "a booking cannot be checked offline: check online, or send the vehicle to the waiting area",
+                warning: None,
+            };
+        }
+        v
     }
 
     /// Decides on a scanned code for a crossing in `direction`. Only the signed 2D code can be
@@ -444,11 +469,36 @@ mod tests {
                 listed("BT-YYG-2026-000004", Standing::Used, None),
                 listed("BT-YYG-2026-000005", Standing::Out, None),
             ],
+            booking_lanes: vec!["F-OUT-1".into()],
         }
     }
 
     fn reason(v: &Verifier, number: &str, direction: Direction, at: DateTime<Utc>) -> Reason {
         v.decide(&code(number), direction, at).verdict.reason
+    }
+
+    #[test]
+    fn a_freight_lane_needing_bookings_admits_nothing_offline_and_says_why() {
+        let v = Verifier::new(full(t(11, 26, 0))).unwrap();
+        let at = t(11, 26, 1);
+        let good = code("BT-YYG-2026-000001");
+        assert_eq!(
+            v.decide_at(&good, "YYG-C1", Direction::Exit, at).verdict.reason,
+            Reason::Ok
+        );
+        let freight = v.decide_at(&good, "F-OUT-1", Direction::Exit, at);
+        assert_eq!(freight.verdict.reason, Reason::UnverifiableOffline);
+        assert!(!freight.verdict.admit && freight.verdict.message_en.contains("booking"));
+        assert_eq!(
+            freight.number.as_deref(),
+            Some("BT-YYG-2026-000001"),
+            "still shows whose code it is"
+        );
+        assert_eq!(
+            v.snapshot(day(2026, 11, 26)).booking_lanes,
+            ["F-OUT-1"],
+            "kept on the device"
+        );
     }
 
     #[test]
@@ -541,6 +591,7 @@ mod tests {
                 listed("BT-YYG-2026-000005", Standing::Clear, None),
                 listed("BT-YYG-2026-000001", Standing::Revoked, None),
             ],
+            booking_lanes: vec!["F-OUT-1".into()],
         };
         assert!(
             Verifier::new(delta.clone()).is_err(),

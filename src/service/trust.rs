@@ -74,7 +74,7 @@ pub fn bundle(
     conn: &mut DbConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    keys: &KeyRing,
+    (keys, freight): (&KeyRing, &crate::domain::freight::FreightPolicy),
     since: Option<i64>,
 ) -> Result<SignedBundle> {
     authorize(actor, Action::Scan).or_else(|_| authorize(actor, Action::Supervise))?;
@@ -165,6 +165,15 @@ pub fn bundle(
         issued_at: now,
         keys: trusted,
         permits: listed,
+        booking_lanes: if freight.require_booking {
+            freight
+                .ports
+                .iter()
+                .flat_map(|p| p.lanes.iter().map(|l| l.id.clone()))
+                .collect()
+        } else {
+            Vec::new()
+        },
     };
     let payload = serde_json::to_string(&bundle).map_err(Error::internal)?;
     let signature = b64.encode(keys.active().sign(payload.as_bytes()).to_bytes());
@@ -180,7 +189,7 @@ impl super::Ctx {
     /// `since` it holds (as the query gave it: checked here).
     pub async fn trust_bundle(&self, actor: Actor, since: Option<String>) -> Result<SignedBundle> {
         let since = parse_since(since.as_deref())?;
-        self.tx(move |c, ctx, now| bundle(c, now, &actor, &ctx.keys, since))
+        self.tx(move |c, ctx, now| bundle(c, now, &actor, (&ctx.keys, &ctx.policy.freight), since))
             .await
     }
 }

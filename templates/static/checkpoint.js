@@ -54,6 +54,7 @@
     wrong_direction: "出入境方向不符 / wrong direction",
     unverifiable_offline: "离线无法核验证件号码，请扫描二维码 / the number cannot be verified offline — scan the QR code",
   };
+  const BOOKING_OFFLINE = "离线无法核验通关预约：请联网查验或让车辆到候检区 / a booking cannot be checked offline: check online, or send the vehicle to the waiting area";
   const OVERSTAY = "准予入境（离线核验）：通行证已过期，逾期滞留须登记 / admit home (verified offline): the pass has expired (overstay, to be recorded)";
   // A permit number as printed (BT-YYG-2026-000123): the hall can check it, this device cannot.
   const NUMBER = /^[A-Z0-9]{1,8}-[A-Z0-9]{1,8}-[0-9]{4}-[0-9]{1,12}$/i;
@@ -83,7 +84,7 @@
     // Entries past their permit's last day can no longer matter: forget them.
     const today = chinaDay(Date.now());
     for (const n of Object.keys(permits)) { if (dateDay(permits[n].until) < today) delete permits[n]; }
-    return { version: next.version, issued_at: next.issued_at, keys: next.keys, permits };
+    return { version: next.version, issued_at: next.issued_at, keys: next.keys, permits, booking_lanes: next.booking_lanes || [] };
   }
 
   // The device's own admitted crossing, held until the permit's last day (`untilDay`, days
@@ -98,7 +99,16 @@
     store.set("bd-trust", trust);
   }
 
-  async function decideOffline(code, direction) {
+  async function decideOffline(code, direction, lane) {
+    const d = await decideCode(code, direction);
+    // A freight lane admits a vehicle only with a booking called to it, which a device cannot
+    // know offline: it says so instead of admitting on the pass alone.
+    const bundle = store.get("bd-trust");
+    if (bundle && (bundle.booking_lanes || []).includes(lane)) return { ...d, reason: "unverifiable_offline", note: BOOKING_OFFLINE + (d.age ? " · " + d.age : "") };
+    return d;
+  }
+
+  async function decideCode(code, direction) {
     const bundle = store.get("bd-trust");
     if (!bundle) return { reason: "unknown_key", note: "无可用信任数据 / no trust bundle on this device" };
     const issued = Date.parse(bundle.issued_at);
@@ -246,7 +256,7 @@
     return {
       kind: admit ? "admit" : unverified ? "unverified" : "reject",
       title: admit ? "放行 ADMIT" : unverified ? "无法核验 CANNOT VERIFY" : "拒绝 REJECT",
-      message: d.warning === "overstay" ? OVERSTAY : MESSAGES[d.reason] || d.reason,
+      message: d.warning === "overstay" ? OVERSTAY : d.note && d.note.startsWith(BOOKING_OFFLINE) ? BOOKING_OFFLINE : MESSAGES[d.reason] || d.reason,
       warning: d.warning, offline: true, code,
       holder: d.body ? `${d.body.holder} · ${d.body.nationality}` : null,
       photo: null,
@@ -318,7 +328,7 @@
         else try { const p = await res.json(); text = (p.errors || []).map((e) => e.message).join("；") || p.title || text; } catch (_) {}
         showError(text);
       } else {
-        const decision = await decideOffline(code, direction);
+        const decision = await decideOffline(code, direction, lane);
         if (decision.reason === "ok") note(decision.body.number, direction, decision.body.entries, decision.body.until);
         showError("");
         render(fromDevice(decision, code));

@@ -176,3 +176,18 @@ async fn only_waiting_area_staff_check_in_and_call_and_only_supervisors_change_s
     let queues = app.get_json(&gate, "/api/v1/yard/YYG/queues").await;
     assert!(queues.as_array().unwrap().iter().all(|q| q["waiting"] == 0));
 }
+
+#[actix_web::test]
+async fn the_trust_bundle_tells_offline_devices_which_lanes_need_a_booking() {
+    let app = TestApp::spawn().await;
+    let gate = app.gate();
+    let bundle = payload(&app.trust(&gate, None).await);
+    let lanes: Vec<&str> = bundle["booking_lanes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(lanes.contains(&"F-OUT-1") && lanes.contains(&"F-IN-G"), "{lanes:?}");
+    assert!(!lanes.contains(&"YYG-C1"), "passenger lanes check passes alone");
+}
