@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Bookings per second on SQLite of the release binary, each beside GET /healthz of the same binary
+# in the same run: (1) every request for one slot (the hot row, capacity raised to 10000), (2)
+# spread over four days of hours, both directions and every lane type. Each request is a new
+# driver's booking (drivers signed in through the API first), so a 201 is a real booking; the
+# figure counted is the bookings in the database after the run, not wrk's request rate.
+#   ops/bench/bookings.sh      (DURATION=5 CONNS=32 THREADS=2 PORT=18091 DRIVERS_N=6000 to change)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DURATION=${DURATION:-5}
+CONNS=${CONNS:-32}
+THREADS=${THREADS:-2}
+PORT=${PORT:-18091}
+DRIVERS_N=${DRIVERS_N:-6000}
+command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)"; exit 1; }
+
+cargo build --release -q
+BIN=$PWD/target/release/borderdesk
+DIR=$(mktemp -d /tmp/borderdesk-bookings.XXXXXX)
+export BORDERDESK_DATA_DIR=$DIR BORDERDESK_BIND=127.0.0.1:$PORT BORDERDESK_LOG=warn
+export BORDERDESK_DRIVER_CODES_PER_CLIENT=1000000 BORDERDESK_DRIVER_BOOKINGS_PER_MINUTE=1000000
+echo 'bench-password-0123' | "$BIN" officer add --username boss --role supervisor --password-stdin >/dev/null
+BOSS=$("$BIN" token create --username boss 2>/dev/null)
+"$BIN" serve >"$DIR/serve.log" 2>&1 &
+PID=$!
+trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DIR"' EXIT
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+
+echo "signing in $DRIVERS_N drivers through the API..."
+python3 ops/bench/drivers.py "$PORT" "$DIR/borderdesk.db" "$DRIVERS_N" >"$DIR/drivers"
+head -n $((DRIVERS_N / 2)) "$DIR/drivers" >"$DIR/drivers.one"
+tail -n +$((DRIVERS_N / 2 + 1)) "$DIR/drivers" >"$DIR/drivers.spread"
+# Tomorrow 00:00 and 10:00 in China (UTC+8), as UTC.
+DAY0=$(python3 -c "import datetime as d; t=d.datetime.now(d.timezone(d.timedelta(hours=8))); m=(t+d.timedelta(days=1)).replace(hour=0,minute=0,second=0,microsecond=0); print(int(m.timestamp()))")
+SLOT=$(python3 -c "import datetime as d,sys; print(d.datetime.fromtimestamp(int(sys.argv[1])+10*3600, d.timezone.utc).strftime('%Y-%m-%dT%H:00:00Z'))" "$DAY0")
+curl -sf -H "Authorization: Bearer $BOSS" -H 'Content-Type: application/json' \
+  -d "{\"port\":\"YYG\",\"direction\":\"exit\",\"lane_type\":\"fresh\",\"starts_at\":\"$SLOT\",\"capacity\":10000,\"note\":\"bench\"}" \
+  "http://127.0.0.1:$PORT/api/v1/slots/changes" >/dev/null
+export DAY0 SLOT THREADS
+
+count() { python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT COUNT(*) FROM bookings WHERE status = 'booked'\").fetchone()[0])" "$DIR/borderdesk.db"; }
+run() { # name, drivers file, mode
+  local out rps p50 p99 before after
+  before=$(count)
+  if [ "$1" = healthz ]; then
+    out=$(wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "http://127.0.0.1:$PORT/healthz")
+  else
+    out=$(DRIVERS=$2 MODE=$3 wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency -s ops/bench/book.lua "http://127.0.0.1:$PORT")
+  fi
+  after=$(count)
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  local made=$((after - before))
+  local per_s
+  per_s=$(python3 -c "print(round($made/$DURATION, 1))")
+  if [ "$1" = healthz ]; then per_s=$rps; fi
+  printf '%-16s %10s req/s   p50 %-9s p99 %-9s  bookings made %6s  (%s/s)\n' "$1" "$rps" "$p50" "$p99" "$made" "$per_s"
+  echo "$per_s" >"$DIR/$1.rate"
+  if [ "$1" != healthz ] && [ "$made" -ge $((DRIVERS_N / 2)) ]; then
+    echo "  (every driver of this run booked: raise DRIVERS_N for a fair figure)"
+  fi
+}
+
+echo "wrk -t$THREADS -c$CONNS -d${DURATION}s, SQLite, $(nproc) cores"
+run healthz
+run one_slot "$DIR/drivers.one" one
+run spread "$DIR/drivers.spread" spread
+run healthz
+for n in one_slot spread; do
+  python3 -c "import sys; h=float(open(sys.argv[1]).read()); x=float(open(sys.argv[2]).read()); print(f'{sys.argv[3]:<16} {x:8.1f} bookings/s = {x/h:.4f} x healthz ({h/x:.1f} times fewer)')" "$DIR/healthz.rate" "$DIR/$n.rate" "$n"
+done
+python3 - "$DIR/borderdesk.db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+over = c.execute("SELECT COUNT(*) FROM slots WHERE booked > capacity").fetchone()[0]
+mismatch = c.execute("""SELECT COUNT(*) FROM slots s WHERE s.booked <> (SELECT COUNT(*) FROM bookings b
+    WHERE b.slot_id = s.id AND b.status IN ('booked','waiting','called'))""").fetchone()[0]
+print(f"slots over capacity: {over}; slots whose count differs from their bookings: {mismatch}")
+PY
