@@ -1271,6 +1271,12 @@ impl super::Ctx {
         self.tx(move |c, _, now| set_lang(c, now, &driver, lang)).await
     }
 
+    /// The driver's home page: their profile and vehicles, read together.
+    pub async fn driver_home(&self, driver: Driver) -> Result<(Profile, Vec<Vehicle>)> {
+        self.tx(move |c, _, _| Ok((profile(c, &driver)?, vehicles(c, &driver)?)))
+            .await
+    }
+
     pub async fn driver_vehicles(&self, driver: Driver) -> Result<Vec<Vehicle>> {
         self.tx(move |c, _, _| vehicles(c, &driver)).await
     }

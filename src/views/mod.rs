@@ -2,6 +2,7 @@
 //! time). Chinese first, English beside it.
 
 pub mod actions;
+pub mod drivers;
 pub mod progress;
 pub mod words;
 

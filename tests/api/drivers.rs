@@ -595,3 +595,174 @@ async fn the_profile_checks_identity_and_the_trade_pass_against_issued_permits()
         "chn_only"
     );
 }
+
+#[actix_web::test]
+async fn the_pages_sign_a_driver_in_and_keep_profile_and_vehicles_in_vietnamese() {
+    let app = TestApp::spawn().await;
+    let mut s = Session::new(&app);
+    let (status, _, location) = s.get("/driver/home").await;
+    assert_eq!((status, location.as_deref()), (303, Some("/driver")), "not signed in");
+
+    let (status, page, _) = s.get("/driver?lang=vi").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<html lang=\"vi\">") && page.contains("Đăng nhập tài xế"),
+        "{page}"
+    );
+    let csrf = hidden(&page, "csrf");
+    let (status, _, _, _) = s
+        .post(
+            "/driver",
+            &[("csrf", "forged"), ("email", "an@example.vn"), ("lang", "vi")],
+        )
+        .await;
+    assert_eq!(status, 403, "the form's token is checked");
+    let (status, page, _, _) = s
+        .post("/driver", &[("csrf", &csrf), ("email", "not mail"), ("lang", "vi")])
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Vui lòng nhập một địa chỉ e-mail hợp lệ"), "{page}");
+    let (status, _, location, _) = s
+        .post(
+            "/driver",
+            &[("csrf", &csrf), ("email", "An@Example.vn"), ("lang", "vi")],
+        )
+        .await;
+    assert_eq!((status, location.as_deref()), (303, Some("/driver/code")));
+
+    let (status, page, _) = s.get("/driver/code").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("an@example.vn") && page.contains("Nhập mã"), "{page}");
+    let code = app.driver_code("an@example.vn");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (status, page, _, _) = s
+        .post(
+            "/driver/code",
+            &[("csrf", &csrf), ("email", "an@example.vn"), ("code", wrong)],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Mã không đúng"), "{page}");
+    let (status, _, location, headers) = s
+        .post(
+            "/driver/code",
+            &[("csrf", &csrf), ("email", "an@example.vn"), ("code", &code)],
+        )
+        .await;
+    assert_eq!((status, location.as_deref()), (303, Some("/driver/home")));
+    let set: Vec<&str> = headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .filter(|c| c.starts_with("bd_driver="))
+        .collect();
+    assert_eq!(set.len(), 1);
+    assert!(
+        set[0].contains("HttpOnly") && set[0].contains("SameSite=Strict"),
+        "{}",
+        set[0]
+    );
+
+    let (status, page, _) = s.get("/driver/home").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<section id=\"bookings\"") && page.contains("Hồ sơ cá nhân"),
+        "{page}"
+    );
+    let csrf = hidden(&page, "csrf");
+
+    // A refused profile comes back with each message in Vietnamese beside its field.
+    let (status, page, _, _) = s
+        .post(
+            "/driver/profile",
+            &[
+                ("csrf", &csrf),
+                ("name_latin", "Nguyễn Văn An"),
+                ("nationality", "VNM"),
+                ("id_type", "vn_citizen_id"),
+                ("id_number", "12"),
+                ("phone", ""),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(
+        page.contains("Vui lòng sửa các mục sau") && page.contains("id=\"id_number-err\""),
+        "{page}"
+    );
+    assert!(page.contains("value=\"Nguyễn Văn An\""), "what was typed stays");
+    let (status, _, location, _) = s
+        .post(
+            "/driver/profile",
+            &[
+                ("csrf", &csrf),
+                ("name_latin", "Nguyễn Văn An"),
+                ("nationality", "VNM"),
+                ("id_type", "vn_citizen_id"),
+                ("id_number", "001190000123"),
+                ("phone", "+84912345678"),
+            ],
+        )
+        .await;
+    assert_eq!((status, location.as_deref()), (303, Some("/driver/home")));
+
+    let (status, page, _, _) = s
+        .post(
+            "/driver/vehicles",
+            &[
+                ("csrf", &csrf),
+                ("plate", "ABC"),
+                ("trailer_plate", ""),
+                ("vehicle_type", "truck"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("id=\"plate-err\""), "{page}");
+    let (status, _, location, _) = s
+        .post(
+            "/driver/vehicles",
+            &[
+                ("csrf", &csrf),
+                ("plate", "12C 123 45"),
+                ("trailer_plate", ""),
+                ("vehicle_type", "truck"),
+            ],
+        )
+        .await;
+    assert_eq!((status, location.as_deref()), (303, Some("/driver/vehicles")));
+    let (_, page, _) = s.get("/driver/vehicles").await;
+    assert!(page.contains("12C-123.45") && page.contains("Xe tải"), "{page}");
+
+    let (_, page, _) = s.get("/driver/home").await;
+    assert!(page.contains("Nguyễn Văn An") && page.contains("12C-123.45"), "{page}");
+
+    // The driver switches to English: remembered in their row, so the mail follows too.
+    let (status, _, location, _) = s
+        .post(
+            "/driver/lang",
+            &[("csrf", &csrf), ("lang", "en"), ("next", "/driver/vehicles")],
+        )
+        .await;
+    assert_eq!((status, location.as_deref()), (303, Some("/driver/vehicles")));
+    let (_, page, _) = s.get("/driver/home").await;
+    assert!(
+        page.contains("<html lang=\"en\">") && page.contains("My vehicles"),
+        "{page}"
+    );
+    let driver_id: String = app
+        .ctx
+        .db
+        .run_blocking(|c| {
+            use borderdesk::db::schema::drivers;
+            use diesel::prelude::*;
+            Ok(drivers::table.select(drivers::lang).first(c)?)
+        })
+        .unwrap();
+    assert_eq!(driver_id, "en");
+
+    let (status, _, location, _) = s.post("/driver/signout", &[("csrf", &csrf)]).await;
+    assert_eq!((status, location.as_deref()), (303, Some("/driver")));
+    let (status, _, location) = s.get("/driver/home").await;
+    assert_eq!((status, location.as_deref()), (303, Some("/driver")));
+}

@@ -96,6 +96,18 @@ async fn openapi_lists_every_route() {
         ("/api/v1/driver/vehicles", "get"),
         ("/api/v1/driver/vehicles", "post"),
         ("/api/v1/driver/vehicles/{id}", "delete"),
+        ("/driver", "get"),
+        ("/driver", "post"),
+        ("/driver/code", "get"),
+        ("/driver/code", "post"),
+        ("/driver/home", "get"),
+        ("/driver/profile", "get"),
+        ("/driver/profile", "post"),
+        ("/driver/vehicles", "get"),
+        ("/driver/vehicles", "post"),
+        ("/driver/vehicles/{id}/remove", "post"),
+        ("/driver/signout", "post"),
+        ("/driver/lang", "post"),
     ];
     for (path, method) in expected {
         assert!(

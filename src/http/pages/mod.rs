@@ -7,6 +7,7 @@ mod assets;
 mod auth;
 mod calendar;
 mod checkpoint;
+mod drivers;
 mod permits;
 mod progress;
 mod supervision;
@@ -38,6 +39,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(supervision::routes)
         .configure(calendar::routes)
         .configure(checkpoint::routes)
+        .configure(drivers::routes)
         .configure(assets::routes);
 }
 
@@ -82,6 +84,9 @@ impl PageSession {
 pub enum PageError {
     #[error("login required")]
     Login(String),
+    /// A driver page without a live driver session: to the drivers' sign-in.
+    #[error("driver sign-in required")]
+    DriverSignIn,
     #[error("CSRF token missing or wrong")]
     Csrf,
     #[error("form posted from another site")]
@@ -123,6 +128,11 @@ impl ResponseError for PageError {
                 );
                 return HttpResponse::SeeOther()
                     .insert_header((header::LOCATION, target))
+                    .finish();
+            }
+            PageError::DriverSignIn => {
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, "/driver"))
                     .finish();
             }
             PageError::Csrf => (
