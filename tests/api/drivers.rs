@@ -526,6 +526,17 @@ async fn the_profile_checks_identity_and_the_trade_pass_against_issued_permits()
     for f in ["name_latin", "id_number", "phone"] {
         assert!(fields.contains(&f), "{f} in {p}");
     }
+    let id_error = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["field"] == "id_number")
+        .unwrap();
+    assert_eq!(id_error["rule"], "format");
+    assert_eq!(
+        id_error["message"], "Số căn cước công dân Việt Nam gồm 12 chữ số",
+        "in the driver's language"
+    );
     assert_eq!(
         lan.get_json("/api/v1/driver/profile").await["name_latin"],
         "Trần Thị Lan"
