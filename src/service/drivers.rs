@@ -592,7 +592,12 @@ pub fn sign_in(
         }
         if cfg.code_hash(&row.id, &code) != row.code_hash {
             fail(c, now, &client)?;
-            let rule = if row.attempts + 1 >= CODE_ATTEMPTS {
+            // Read after the claim (which holds the row): racing tries see each other's counts.
+            let attempts: i32 = driver_codes::table
+                .find(&row.id)
+                .select(driver_codes::attempts)
+                .first(c)?;
+            let rule = if attempts >= CODE_ATTEMPTS {
                 "too_many_attempts"
             } else {
                 "wrong"

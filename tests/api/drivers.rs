@@ -777,3 +777,61 @@ async fn the_pages_sign_a_driver_in_and_keep_profile_and_vehicles_in_vietnamese(
     let (status, _, location) = s.get("/driver/home").await;
     assert_eq!((status, location.as_deref()), (303, Some("/driver")));
 }
+
+#[actix_web::test]
+async fn racing_wrong_codes_and_vehicle_adds_stay_within_their_limits() {
+    let app = TestApp::spawn_with(|s| s.driver_failures_per_client = 1000).await;
+    let email = "race@example.vn";
+    expect_json(ask_code(&app, &app.client, email, "vi").await, 202, "code").await;
+    let code = app.driver_code(email);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let rules = futures::future::join_all(
+        (0..20).map(|_| async { refusal(enter_code(&app, &app.client, email, wrong).await).await.2 }),
+    )
+    .await;
+    assert_eq!(rules.iter().filter(|r| *r == "wrong").count(), 4, "{rules:?}");
+    assert_eq!(
+        rules.iter().filter(|r| *r == "too_many_attempts").count(),
+        16,
+        "{rules:?}"
+    );
+    let attempts: i32 = app
+        .ctx
+        .db
+        .run_blocking(|c| {
+            use borderdesk::db::schema::driver_codes;
+            use diesel::prelude::*;
+            Ok(driver_codes::table.select(driver_codes::attempts).first(c)?)
+        })
+        .unwrap();
+    assert_eq!(attempts, 5, "no more tries compared than allowed");
+    let (_, _, rule, _, _) = refusal(enter_code(&app, &app.client, email, &code).await).await;
+    assert_eq!(rule, "too_many_attempts");
+
+    let driver = app.driver("fleet@example.vn", "vi").await;
+    let statuses = futures::future::join_all((0..10).map(|i| {
+        let driver = driver.clone();
+        async move {
+            driver
+                .post_json(
+                    "/api/v1/driver/vehicles",
+                    &json!({"plate": format!("12C-{}11.11", i), "vehicle_type": "truck"}),
+                )
+                .await
+                .status()
+                .as_u16()
+        }
+    }))
+    .await;
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 5, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 422).count(), 5, "{statuses:?}");
+    assert_eq!(
+        driver
+            .get_json("/api/v1/driver/vehicles")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+}
