@@ -1424,6 +1424,28 @@ mod tests {
     }
 
     #[test]
+    fn the_code_mail_says_the_code_its_expiry_and_to_ignore_it_in_each_language() {
+        for (lang, ignore) in [
+            (Lang::Zh, "请忽略本邮件"),
+            (Lang::Vi, "hãy bỏ qua thư này"),
+            (Lang::En, "ignore this message"),
+        ] {
+            let m = code_mail(lang, "042917", at(0)).unwrap();
+            assert!(
+                m.subject.contains("042917") && !m.subject.contains('\n'),
+                "{}",
+                m.subject
+            );
+            for body in [&m.text, &m.html] {
+                assert!(
+                    body.contains("042917") && body.contains("10") && body.contains(ignore),
+                    "{body}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn a_mailed_code_signs_in_once_then_never_again() {
         let (_dir, db) = db();
         let stub = StubTransport::new_ok();
