@@ -835,3 +835,33 @@ async fn racing_wrong_codes_and_vehicle_adds_stay_within_their_limits() {
         5
     );
 }
+
+/// The progress page's limiter counts by the same client address as the driver limits: behind
+/// a trusted proxy each forwarded client has its own ten look-ups a minute.
+#[actix_web::test]
+async fn the_progress_limiter_counts_the_forwarded_client_behind_a_trusted_proxy() {
+    let app = TestApp::spawn_with(|s| s.trusted_proxies = vec!["127.0.0.1".into()]).await;
+    let lookup = |xff: &'static str| {
+        app.client
+            .post(app.url("/progress"))
+            .header("X-Forwarded-For", xff)
+            .form(&[
+                ("number", "YYG202611260001"),
+                ("last4", "1234"),
+                ("code", "AAAA-AAAA"),
+                ("lang", "vi"),
+            ])
+            .send()
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..11 {
+        statuses.push(lookup("203.0.113.1").await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses[..10], [404; 10]);
+    assert_eq!(statuses[10], 429, "the eleventh from one client");
+    assert_eq!(
+        lookup("203.0.113.2").await.unwrap().status(),
+        404,
+        "another client behind the proxy"
+    );
+}
