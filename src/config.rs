@@ -288,3 +288,27 @@ impl Settings {
         Policy::from_json(&text).map_err(crate::error::Error::Internal)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let with = |list: &[&str]| Settings {
+            trusted_proxies: list.iter().map(|s| s.to_string()).collect(),
+            ..Settings::default()
+        };
+        let nets = with(&["10.0.0.0/8", " 192.0.2.7 ", "2001:db8::/32", ""])
+            .trusted_proxies()
+            .unwrap();
+        assert_eq!(nets.len(), 3);
+        assert!(nets[1].contains(&"192.0.2.7".parse::<std::net::IpAddr>().unwrap()));
+        assert!(with(&["10.0.0.0/33"]).trusted_proxies().is_err());
+        assert!(with(&["proxy.example"]).trusted_proxies().is_err());
+        assert!(
+            Settings::default().trusted_proxies().unwrap().is_empty(),
+            "none by default"
+        );
+    }
+}

@@ -1186,7 +1186,58 @@ pub fn change_slot(
     })
 }
 
+/// What the driver's booking page shows.
+pub struct BookingPage {
+    pub complete: bool,
+    pub vehicles: Vec<super::drivers::Vehicle>,
+    /// Free places for the chosen direction and lane type.
+    pub slots: Vec<SlotOut>,
+    /// Free places in the lane of the driver's movable booking.
+    pub move_slots: Vec<SlotOut>,
+    pub mine: Vec<BookingRow>,
+}
+
 impl super::Ctx {
+    /// The driver's booking page: profile state, vehicles, their bookings, and the free slots
+    /// for the lane asked about (and for moving the active booking).
+    pub async fn booking_page(
+        &self,
+        driver: super::drivers::Driver,
+        lane: Option<(Direction, LaneType)>,
+    ) -> Result<BookingPage> {
+        self.tx(move |c, ctx, now| {
+            let policy = &ctx.policy.freight;
+            let complete = super::drivers::profile(c, &driver)?.complete;
+            let vehicles = super::drivers::vehicles(c, &driver)?;
+            let mine = mine(c, &driver.id)?;
+            let port = policy.ports.first();
+            let slots = match (lane, port) {
+                (Some((direction, lane_type)), Some(port)) => {
+                    availability(c, now, policy, port, direction, lane_type, now)?
+                }
+                _ => Vec::new(),
+            };
+            let movable = mine
+                .iter()
+                .find(|b| b.status == BookingStatus::Booked && b.moves == 0 && !b.walk_up);
+            let move_slots = match (movable, port) {
+                (Some(b), Some(port)) => availability(c, now, policy, port, b.direction, b.lane_type, now)?
+                    .into_iter()
+                    .filter(|s| s.starts_at.with_timezone(&Utc) != utc(b.starts_at))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            Ok(BookingPage {
+                complete,
+                vehicles,
+                slots,
+                move_slots,
+                mine,
+            })
+        })
+        .await
+    }
+
     /// The free places of one lane type from the earliest bookable hour to the horizon.
     pub async fn slots(&self, lang: String, q: SlotQuery) -> Result<Vec<SlotOut>> {
         self.tx(move |c, ctx, now| {

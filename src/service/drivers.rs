@@ -593,7 +593,12 @@ pub fn sign_in(
         }
         if cfg.code_hash(&row.id, &code) != row.code_hash {
             fail(c, now, &client)?;
-            let rule = if row.attempts + 1 >= CODE_ATTEMPTS {
+            // Read after the claim (which holds the row): racing tries see each other's counts.
+            let attempts: i32 = driver_codes::table
+                .find(&row.id)
+                .select(driver_codes::attempts)
+                .first(c)?;
+            let rule = if attempts >= CODE_ATTEMPTS {
                 "too_many_attempts"
             } else {
                 "wrong"
@@ -846,6 +851,67 @@ fn audited(d: &DriverRow) -> serde_json::Value {
 
 /// Checks a profile change against the traveller rules (names, nationality, document) the
 /// window uses, reading their messages in the driver's language where ours say it better.
+/// The window's rules say what is wrong in Chinese and English; a driver reads it in their own
+/// language. None: the rule's own message stands.
+fn reword(field: &str, rule: &str, id_type: Option<IdType>) -> Option<Words> {
+    Some(match (field, rule, id_type) {
+        (_, "required", _) => W_REQUIRED,
+        ("id_number", "length", _) => Words::new(
+            "居民身份证号码应为18位",
+            "Số chứng minh thư cư dân Trung Quốc gồm 18 ký tự",
+            "A Chinese resident ID number has 18 characters",
+        ),
+        ("id_number", "format", Some(IdType::CnResidentId)) => Words::new(
+            "前17位应为数字，末位为数字或X",
+            "17 chữ số, sau đó một chữ số hoặc X",
+            "17 digits, then a digit or X",
+        ),
+        ("id_number", "format", Some(IdType::VnCitizenId)) => Words::new(
+            "越南公民身份证号应为12位数字",
+            "Số căn cước công dân Việt Nam gồm 12 chữ số",
+            "A Vietnamese citizen ID has 12 digits",
+        ),
+        ("id_number", "format", _) => Words::new(
+            "护照号码应为5至9位字母或数字",
+            "Số hộ chiếu gồm 5 đến 9 chữ cái hoặc chữ số",
+            "A passport number has 5 to 9 letters or digits",
+        ),
+        ("id_number", "birth_date", _) => Words::new(
+            "号码中的出生日期无效",
+            "Ngày sinh trong số giấy tờ không hợp lệ",
+            "The birth date inside the number is not a date",
+        ),
+        ("id_number", "check_character", _) => Words::new(
+            "校验码不符，请核对号码",
+            "Ký tự kiểm tra không khớp. Hãy kiểm tra lại số",
+            "The check character does not match: check the number",
+        ),
+        ("nationality", "iso3166_alpha3", _) => Words::new(
+            "国籍应为三字母代码，如 CHN、VNM",
+            "Quốc tịch là mã 3 chữ cái, ví dụ VNM, CHN",
+            "Nationality is a three-letter code such as VNM or CHN",
+        ),
+        ("nationality", "matches_id_type", _) => Words::new(
+            "国籍与证件类型不符",
+            "Quốc tịch không khớp với loại giấy tờ",
+            "The nationality does not match the document type",
+        ),
+        ("id_type", "one_of", _) => Words::new("请选择证件类型", "Hãy chọn loại giấy tờ", "Choose the document type"),
+        ("name_zh", "chinese_characters", _) => Words::new(
+            "中文姓名只能包含汉字和“·”",
+            "Tên chữ Hán chỉ gồm chữ Hán và dấu “·”",
+            "Chinese characters and · only",
+        ),
+        ("name_latin", "latin_letters", _) => Words::new(
+            "只能包含拉丁字母、空格、连字符和撇号",
+            "Chỉ gồm chữ cái Latinh, khoảng trắng, dấu gạch nối và dấu nháy",
+            "Latin letters, spaces, hyphens and apostrophes only",
+        ),
+        (_, "max_length", _) => W_TOO_LONG,
+        _ => return None,
+    })
+}
+
 /// A profile change whose every field passed.
 struct ValidProfile {
     lang: Lang,
@@ -897,11 +963,9 @@ fn validate_profile(lang: Lang, input: &ProfileInput) -> std::result::Result<Val
             ) {
                 continue;
             }
-            let message = if e.rule == "required" {
-                W_REQUIRED.pick(lang.code()).to_string()
-            } else {
-                e.message.clone()
-            };
+            let id_type = clean(input.id_type.as_deref()).and_then(|t| IdType::parse(&t));
+            let message =
+                reword(&e.field, &e.rule, id_type).map_or(e.message.clone(), |w| w.pick(lang.code()).to_string());
             errs.add(e.field, &e.rule, message);
         }
     }
@@ -1272,6 +1336,12 @@ impl super::Ctx {
         self.tx(move |c, _, now| set_lang(c, now, &driver, lang)).await
     }
 
+    /// The driver's home page: their profile and vehicles, read together.
+    pub async fn driver_home(&self, driver: Driver) -> Result<(Profile, Vec<Vehicle>)> {
+        self.tx(move |c, _, _| Ok((profile(c, &driver)?, vehicles(c, &driver)?)))
+            .await
+    }
+
     pub async fn driver_vehicles(&self, driver: Driver) -> Result<Vec<Vehicle>> {
         self.tx(move |c, _, _| vehicles(c, &driver)).await
     }
@@ -1352,6 +1422,28 @@ mod tests {
         assert!(!h.contains("123456"));
         assert_ne!(random_id().unwrap(), random_id().unwrap());
         assert_eq!(random_id().unwrap().as_bytes()[14], b'4', "UUID v4");
+    }
+
+    #[test]
+    fn the_code_mail_says_the_code_its_expiry_and_to_ignore_it_in_each_language() {
+        for (lang, ignore) in [
+            (Lang::Zh, "请忽略本邮件"),
+            (Lang::Vi, "hãy bỏ qua thư này"),
+            (Lang::En, "ignore this message"),
+        ] {
+            let m = code_mail(lang, "042917", at(0)).unwrap();
+            assert!(
+                m.subject.contains("042917") && !m.subject.contains('\n'),
+                "{}",
+                m.subject
+            );
+            for body in [&m.text, &m.html] {
+                assert!(
+                    body.contains("042917") && body.contains("10") && body.contains(ignore),
+                    "{body}"
+                );
+            }
+        }
     }
 
     #[test]

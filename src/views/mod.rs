@@ -2,6 +2,8 @@
 //! time). Chinese first, English beside it.
 
 pub mod actions;
+pub mod driver_bookings;
+pub mod drivers;
 pub mod freight;
 pub mod progress;
 pub mod words;

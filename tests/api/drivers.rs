@@ -526,6 +526,17 @@ async fn the_profile_checks_identity_and_the_trade_pass_against_issued_permits()
     for f in ["name_latin", "id_number", "phone"] {
         assert!(fields.contains(&f), "{f} in {p}");
     }
+    let id_error = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["field"] == "id_number")
+        .unwrap();
+    assert_eq!(id_error["rule"], "format");
+    assert_eq!(
+        id_error["message"], "Số căn cước công dân Việt Nam gồm 12 chữ số",
+        "in the driver's language"
+    );
     assert_eq!(
         lan.get_json("/api/v1/driver/profile").await["name_latin"],
         "Trần Thị Lan"
@@ -593,5 +604,264 @@ async fn the_profile_checks_identity_and_the_trade_pass_against_issued_permits()
     assert_eq!(
         expect_json(res, 422, "a VNM pass").await["errors"][0]["rule"],
         "chn_only"
+    );
+}
+
+#[actix_web::test]
+async fn the_pages_sign_a_driver_in_and_keep_profile_and_vehicles_in_vietnamese() {
+    let app = TestApp::spawn().await;
+    let mut s = Session::new(&app);
+    let (status, _, location) = s.get("/driver/home").await;
+    assert_eq!((status, location.as_deref()), (303, Some("/driver")), "not signed in");
+
+    let (status, page, _) = s.get("/driver?lang=vi").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<html lang=\"vi\">") && page.contains("Đăng nhập tài xế"),
+        "{page}"
+    );
+    let csrf = hidden(&page, "csrf");
+    let (status, _, _, _) = s
+        .post(
+            "/driver",
+            &[("csrf", "forged"), ("email", "an@example.vn"), ("lang", "vi")],
+        )
+        .await;
+    assert_eq!(status, 403, "the form's token is checked");
+    let (status, page, _, _) = s
+        .post("/driver", &[("csrf", &csrf), ("email", "not mail"), ("lang", "vi")])
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Vui lòng nhập một địa chỉ e-mail hợp lệ"), "{page}");
+    let (status, _, location, _) = s
+        .post(
+            "/driver",
+            &[("csrf", &csrf), ("email", "An@Example.vn"), ("lang", "vi")],
+        )
+        .await;
+    assert_eq!((status, location.as_deref()), (303, Some("/driver/code")));
+
+    let (status, page, _) = s.get("/driver/code").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("an@example.vn") && page.contains("Nhập mã"), "{page}");
+    let code = app.driver_code("an@example.vn");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (status, page, _, _) = s
+        .post(
+            "/driver/code",
+            &[("csrf", &csrf), ("email", "an@example.vn"), ("code", wrong)],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Mã không đúng"), "{page}");
+    let (status, _, location, headers) = s
+        .post(
+            "/driver/code",
+            &[("csrf", &csrf), ("email", "an@example.vn"), ("code", &code)],
+        )
+        .await;
+    assert_eq!((status, location.as_deref()), (303, Some("/driver/home")));
+    let set: Vec<&str> = headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .filter(|c| c.starts_with("bd_driver="))
+        .collect();
+    assert_eq!(set.len(), 1);
+    assert!(
+        set[0].contains("HttpOnly") && set[0].contains("SameSite=Strict"),
+        "{}",
+        set[0]
+    );
+
+    let (status, page, _) = s.get("/driver/home").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<section id=\"bookings\"") && page.contains("Hồ sơ cá nhân"),
+        "{page}"
+    );
+    let csrf = hidden(&page, "csrf");
+
+    // A refused profile comes back with each message in Vietnamese beside its field.
+    let (status, page, _, _) = s
+        .post(
+            "/driver/profile",
+            &[
+                ("csrf", &csrf),
+                ("name_latin", "Nguyễn Văn An"),
+                ("nationality", "VNM"),
+                ("id_type", "vn_citizen_id"),
+                ("id_number", "12"),
+                ("phone", ""),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(
+        page.contains("Vui lòng sửa các mục sau") && page.contains("id=\"id_number-err\""),
+        "{page}"
+    );
+    assert!(page.contains("value=\"Nguyễn Văn An\""), "what was typed stays");
+    let (status, _, location, _) = s
+        .post(
+            "/driver/profile",
+            &[
+                ("csrf", &csrf),
+                ("name_latin", "Nguyễn Văn An"),
+                ("nationality", "VNM"),
+                ("id_type", "vn_citizen_id"),
+                ("id_number", "001190000123"),
+                ("phone", "+84912345678"),
+            ],
+        )
+        .await;
+    assert_eq!((status, location.as_deref()), (303, Some("/driver/home")));
+
+    let (status, page, _, _) = s
+        .post(
+            "/driver/vehicles",
+            &[
+                ("csrf", &csrf),
+                ("plate", "ABC"),
+                ("trailer_plate", ""),
+                ("vehicle_type", "truck"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("id=\"plate-err\""), "{page}");
+    let (status, _, location, _) = s
+        .post(
+            "/driver/vehicles",
+            &[
+                ("csrf", &csrf),
+                ("plate", "12C 123 45"),
+                ("trailer_plate", ""),
+                ("vehicle_type", "truck"),
+            ],
+        )
+        .await;
+    assert_eq!((status, location.as_deref()), (303, Some("/driver/vehicles")));
+    let (_, page, _) = s.get("/driver/vehicles").await;
+    assert!(page.contains("12C-123.45") && page.contains("Xe tải"), "{page}");
+
+    let (_, page, _) = s.get("/driver/home").await;
+    assert!(page.contains("Nguyễn Văn An") && page.contains("12C-123.45"), "{page}");
+
+    // The driver switches to English: remembered in their row, so the mail follows too.
+    let (status, _, location, _) = s
+        .post(
+            "/driver/lang",
+            &[("csrf", &csrf), ("lang", "en"), ("next", "/driver/vehicles")],
+        )
+        .await;
+    assert_eq!((status, location.as_deref()), (303, Some("/driver/vehicles")));
+    let (_, page, _) = s.get("/driver/home").await;
+    assert!(
+        page.contains("<html lang=\"en\">") && page.contains("My vehicles"),
+        "{page}"
+    );
+    let driver_id: String = app
+        .ctx
+        .db
+        .run_blocking(|c| {
+            use borderdesk::db::schema::drivers;
+            use diesel::prelude::*;
+            Ok(drivers::table.select(drivers::lang).first(c)?)
+        })
+        .unwrap();
+    assert_eq!(driver_id, "en");
+
+    let (status, _, location, _) = s.post("/driver/signout", &[("csrf", &csrf)]).await;
+    assert_eq!((status, location.as_deref()), (303, Some("/driver")));
+    let (status, _, location) = s.get("/driver/home").await;
+    assert_eq!((status, location.as_deref()), (303, Some("/driver")));
+}
+
+#[actix_web::test]
+async fn racing_wrong_codes_and_vehicle_adds_stay_within_their_limits() {
+    let app = TestApp::spawn_with(|s| s.driver_failures_per_client = 1000).await;
+    let email = "race@example.vn";
+    expect_json(ask_code(&app, &app.client, email, "vi").await, 202, "code").await;
+    let code = app.driver_code(email);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let rules = futures::future::join_all(
+        (0..20).map(|_| async { refusal(enter_code(&app, &app.client, email, wrong).await).await.2 }),
+    )
+    .await;
+    assert_eq!(rules.iter().filter(|r| *r == "wrong").count(), 4, "{rules:?}");
+    assert_eq!(
+        rules.iter().filter(|r| *r == "too_many_attempts").count(),
+        16,
+        "{rules:?}"
+    );
+    let attempts: i32 = app
+        .ctx
+        .db
+        .run_blocking(|c| {
+            use borderdesk::db::schema::driver_codes;
+            use diesel::prelude::*;
+            Ok(driver_codes::table.select(driver_codes::attempts).first(c)?)
+        })
+        .unwrap();
+    assert_eq!(attempts, 5, "no more tries compared than allowed");
+    let (_, _, rule, _, _) = refusal(enter_code(&app, &app.client, email, &code).await).await;
+    assert_eq!(rule, "too_many_attempts");
+
+    let driver = app.driver("fleet@example.vn", "vi").await;
+    let statuses = futures::future::join_all((0..10).map(|i| {
+        let driver = driver.clone();
+        async move {
+            driver
+                .post_json(
+                    "/api/v1/driver/vehicles",
+                    &json!({"plate": format!("12C-{}11.11", i), "vehicle_type": "truck"}),
+                )
+                .await
+                .status()
+                .as_u16()
+        }
+    }))
+    .await;
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 5, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 422).count(), 5, "{statuses:?}");
+    assert_eq!(
+        driver
+            .get_json("/api/v1/driver/vehicles")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+}
+
+/// The progress page's limiter counts by the same client address as the driver limits: behind
+/// a trusted proxy each forwarded client has its own ten look-ups a minute.
+#[actix_web::test]
+async fn the_progress_limiter_counts_the_forwarded_client_behind_a_trusted_proxy() {
+    let app = TestApp::spawn_with(|s| s.trusted_proxies = vec!["127.0.0.1".into()]).await;
+    let lookup = |xff: &'static str| {
+        app.client
+            .post(app.url("/progress"))
+            .header("X-Forwarded-For", xff)
+            .form(&[
+                ("number", "YYG202611260001"),
+                ("last4", "1234"),
+                ("code", "AAAA-AAAA"),
+                ("lang", "vi"),
+            ])
+            .send()
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..11 {
+        statuses.push(lookup("203.0.113.1").await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses[..10], [404; 10]);
+    assert_eq!(statuses[10], 429, "the eleventh from one client");
+    assert_eq!(
+        lookup("203.0.113.2").await.unwrap().status(),
+        404,
+        "another client behind the proxy"
     );
 }

@@ -119,6 +119,18 @@ async fn openapi_lists_every_route() {
         ("/api/v1/driver/bookings/{id}/slip", "get"),
         ("/api/v1/driver/bookings/{id}/move", "post"),
         ("/api/v1/driver/bookings/{id}/cancel", "post"),
+        ("/driver", "get"),
+        ("/driver", "post"),
+        ("/driver/code", "get"),
+        ("/driver/code", "post"),
+        ("/driver/home", "get"),
+        ("/driver/profile", "get"),
+        ("/driver/profile", "post"),
+        ("/driver/vehicles", "get"),
+        ("/driver/vehicles", "post"),
+        ("/driver/vehicles/{id}/remove", "post"),
+        ("/driver/signout", "post"),
+        ("/driver/lang", "post"),
     ];
     for (path, method) in expected {
         assert!(

@@ -7,6 +7,8 @@ mod assets;
 mod auth;
 mod calendar;
 mod checkpoint;
+mod driver_bookings;
+mod drivers;
 mod permits;
 mod progress;
 mod supervision;
@@ -40,6 +42,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(calendar::routes)
         .configure(checkpoint::routes)
         .configure(yard::routes)
+        .configure(drivers::routes)
+        .configure(driver_bookings::routes)
         .configure(assets::routes);
 }
 
@@ -86,6 +90,9 @@ impl PageSession {
 pub enum PageError {
     #[error("login required")]
     Login(String),
+    /// A driver page without a live driver session: to the drivers' sign-in.
+    #[error("driver sign-in required")]
+    DriverSignIn,
     #[error("CSRF token missing or wrong")]
     Csrf,
     #[error("form posted from another site")]
@@ -127,6 +134,11 @@ impl ResponseError for PageError {
                 );
                 return HttpResponse::SeeOther()
                     .insert_header((header::LOCATION, target))
+                    .finish();
+            }
+            PageError::DriverSignIn => {
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, "/driver"))
                     .finish();
             }
             PageError::Csrf => (

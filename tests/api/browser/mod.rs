@@ -10,6 +10,7 @@
 
 mod calendar_page;
 mod desk_pages;
+mod driver_pages;
 mod receipt_page;
 mod scan_offline;
 mod scan_page;
