@@ -67,9 +67,12 @@ pub struct DriverPage {
 }
 
 impl DriverPage {
-    /// The form's token against the session's; a stale form is told in the driver's language.
-    fn check_csrf(&self, sent: &str) -> Result<(), HttpResponse> {
-        same_token(sent, &self.driver.csrf).map_err(|_| expired(self.driver.lang, Some(self.driver.csrf.clone())))
+    /// The form's token against the session's: None when it matches, else the page telling a
+    /// stale form in the driver's language.
+    fn stale_form(&self, sent: &str) -> Option<HttpResponse> {
+        same_token(sent, &self.driver.csrf)
+            .err()
+            .map(|_| expired(self.driver.lang, Some(self.driver.csrf.clone())))
     }
 
     fn frame(&self, here: &'static str) -> Frame {
@@ -422,7 +425,7 @@ pub struct ProfileForm {
 #[post("/driver/profile")]
 pub async fn profile_save(state: State, page: DriverPage, form: web::Form<ProfileForm>) -> Page {
     let form = form.into_inner();
-    if let Err(res) = page.check_csrf(&form.csrf) {
+    if let Some(res) = page.stale_form(&form.csrf) {
         return Ok(res);
     }
     let opt = |s: &str| Some(crate::domain::validation::nfc(s).into_owned()).filter(|s| !s.trim().is_empty());
@@ -502,7 +505,7 @@ pub struct VehicleForm {
 #[post("/driver/vehicles")]
 pub async fn vehicle_add(state: State, page: DriverPage, form: web::Form<VehicleForm>) -> Page {
     let form = form.into_inner();
-    if let Err(res) = page.check_csrf(&form.csrf) {
+    if let Some(res) = page.stale_form(&form.csrf) {
         return Ok(res);
     }
     let input = VehicleInput {
@@ -532,7 +535,7 @@ pub struct CsrfOnly {
 #[utoipa::path(tag = "pages", params(("id" = String, Path, description = "The vehicle's id")), request_body(content = CsrfOnly, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "Removed: to /driver/vehicles")))]
 #[post("/driver/vehicles/{id}/remove")]
 pub async fn vehicle_remove(state: State, page: DriverPage, id: web::Path<String>, form: web::Form<CsrfOnly>) -> Page {
-    if let Err(res) = page.check_csrf(&form.csrf) {
+    if let Some(res) = page.stale_form(&form.csrf) {
         return Ok(res);
     }
     match state
@@ -561,7 +564,7 @@ pub async fn vehicle_remove(state: State, page: DriverPage, id: web::Path<String
 #[utoipa::path(tag = "pages", request_body(content = CsrfOnly, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "Signed out: to /driver")))]
 #[post("/driver/signout")]
 pub async fn sign_out(state: State, page: DriverPage, form: web::Form<CsrfOnly>) -> Page {
-    if let Err(res) = page.check_csrf(&form.csrf) {
+    if let Some(res) = page.stale_form(&form.csrf) {
         return Ok(res);
     }
     state.ctx.driver_sign_out(page.token.clone()).await?;
@@ -584,7 +587,7 @@ pub struct LangForm {
 #[post("/driver/lang")]
 pub async fn set_lang(state: State, page: DriverPage, form: web::Form<LangForm>) -> Page {
     let form = form.into_inner();
-    if let Err(res) = page.check_csrf(&form.csrf) {
+    if let Some(res) = page.stale_form(&form.csrf) {
         return Ok(res);
     }
     let back = match form.next.as_str() {
