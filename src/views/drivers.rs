@@ -54,6 +54,11 @@ pub struct DriverTexts {
     pub cn_resident_id: &'static str,
     pub vn_citizen_id: &'static str,
     pub passport: &'static str,
+    pub expired_title: &'static str,
+    pub expired_detail: &'static str,
+    pub gone_title: &'static str,
+    pub gone_detail: &'static str,
+    pub start_again: &'static str,
 }
 
 const ZH: DriverTexts = DriverTexts {
@@ -103,6 +108,11 @@ const ZH: DriverTexts = DriverTexts {
     cn_resident_id: "中国居民身份证",
     vn_citizen_id: "越南公民身份证（12位）",
     passport: "护照",
+    expired_title: "页面已过期",
+    expired_detail: "请返回，刷新页面后重新提交。",
+    gone_title: "找不到这辆车",
+    gone_detail: "这辆车已不在您的车辆列表中（可能已删除）。",
+    start_again: "重新开始",
 };
 
 const VI: DriverTexts = DriverTexts {
@@ -152,6 +162,11 @@ const VI: DriverTexts = DriverTexts {
     cn_resident_id: "Chứng minh thư cư dân Trung Quốc",
     vn_citizen_id: "Căn cước công dân Việt Nam (12 số)",
     passport: "Hộ chiếu",
+    expired_title: "Trang đã hết hạn",
+    expired_detail: "Hãy quay lại, tải lại trang rồi gửi lại.",
+    gone_title: "Không tìm thấy xe",
+    gone_detail: "Xe này không còn trong danh sách của bạn (có thể đã bị xóa).",
+    start_again: "Bắt đầu lại",
 };
 
 const EN: DriverTexts = DriverTexts {
@@ -201,6 +216,11 @@ const EN: DriverTexts = DriverTexts {
     cn_resident_id: "Chinese resident ID",
     vn_citizen_id: "Vietnamese citizen ID (12 digits)",
     passport: "Passport",
+    expired_title: "This page has expired",
+    expired_detail: "Go back, reload the page and send the form again.",
+    gone_title: "Vehicle not found",
+    gone_detail: "This vehicle is no longer in your list (it may have been removed).",
+    start_again: "Start again",
 };
 
 pub fn texts(lang: Lang) -> &'static DriverTexts {
@@ -252,6 +272,17 @@ impl Problems {
     pub fn has(&self, field: &str) -> bool {
         self.0.iter().any(|e| e.field == field)
     }
+}
+
+/// A refusal a driver can act on (an expired form, a vehicle already gone), in their language.
+#[derive(Template)]
+#[template(path = "driver_error.html")]
+pub struct DriverErrorPage {
+    pub f: Frame,
+    pub title: &'static str,
+    pub detail: &'static str,
+    pub back: &'static str,
+    pub back_words: &'static str,
 }
 
 #[derive(Template)]

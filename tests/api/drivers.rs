@@ -621,13 +621,17 @@ async fn the_pages_sign_a_driver_in_and_keep_profile_and_vehicles_in_vietnamese(
         "{page}"
     );
     let csrf = hidden(&page, "csrf");
-    let (status, _, _, _) = s
+    let (status, page, _, _) = s
         .post(
             "/driver",
             &[("csrf", "forged"), ("email", "an@example.vn"), ("lang", "vi")],
         )
         .await;
     assert_eq!(status, 403, "the form's token is checked");
+    assert!(
+        page.contains("Trang đã hết hạn") && page.contains("href=\"/driver\""),
+        "in words, with the way on: {page}"
+    );
     let (status, page, _, _) = s
         .post("/driver", &[("csrf", &csrf), ("email", "not mail"), ("lang", "vi")])
         .await;
@@ -747,6 +751,14 @@ async fn the_pages_sign_a_driver_in_and_keep_profile_and_vehicles_in_vietnamese(
 
     let (_, page, _) = s.get("/driver/home").await;
     assert!(page.contains("Nguyễn Văn An") && page.contains("12C-123.45"), "{page}");
+    let (status, page, _, _) = s
+        .post(
+            "/driver/vehicles/5b0c1f2e-8d4a-4c1e-9f00-000000000000/remove",
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(status, 404);
+    assert!(page.contains("Không tìm thấy xe"), "{page}");
 
     // The driver switches to English: remembered in their row, so the mail follows too.
     let (status, _, location, _) = s

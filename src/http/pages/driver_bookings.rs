@@ -132,7 +132,9 @@ pub struct BookForm {
 #[utoipa::path(tag = "pages", responses((status = 200, description = "Booked: the page again with the booking", content_type = "text/html"), (status = 409, description = "Full: the page with the free slots offered", content_type = "text/html"), (status = 422, description = "The form again with what to correct, in the driver's language", content_type = "text/html"), (status = 429, description = "Too many booking changes", content_type = "text/html")))]
 #[post("/driver/bookings")]
 pub async fn book(state: State, req: HttpRequest, driver: DriverPage, form: web::Form<BookForm>) -> Page {
-    driver.check_csrf(&form.csrf)?;
+    if let Some(stale) = driver.stale_form(&form.csrf) {
+        return Ok(stale);
+    }
     let f = form.into_inner();
     let values = BookingValues {
         direction: f.direction.clone(),
@@ -210,7 +212,9 @@ pub async fn move_to(
     id: web::Path<String>,
     form: web::Form<MoveForm>,
 ) -> Page {
-    driver.check_csrf(&form.csrf)?;
+    if let Some(stale) = driver.stale_form(&form.csrf) {
+        return Ok(stale);
+    }
     let who = (driver.driver.id.clone(), driver.driver.lang.code().to_string());
     let input = MoveIn {
         starts_at: form.starts_at.clone(),
@@ -237,7 +241,9 @@ pub async fn cancel(
     id: web::Path<String>,
     form: web::Form<CancelForm>,
 ) -> Page {
-    driver.check_csrf(&form.csrf)?;
+    if let Some(stale) = driver.stale_form(&form.csrf) {
+        return Ok(stale);
+    }
     let who = (driver.driver.id.clone(), driver.driver.lang.code().to_string());
     let outcome = state.ctx.cancel_booking(who, state.client(&req), id.into_inner()).await;
     after(&state, &driver, outcome.map(|_| texts(driver.driver.lang).cancelled)).await

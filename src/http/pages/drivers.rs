@@ -67,8 +67,12 @@ pub struct DriverPage {
 }
 
 impl DriverPage {
-    pub(super) fn check_csrf(&self, sent: &str) -> Result<(), PageError> {
+    /// The form's token against the session's: None when it matches, else the page telling a
+    /// stale form in the driver's language.
+    pub(super) fn stale_form(&self, sent: &str) -> Option<HttpResponse> {
         same_token(sent, &self.driver.csrf)
+            .err()
+            .map(|_| expired(self.driver.lang, Some(self.driver.csrf.clone())))
     }
 
     pub(super) fn frame(&self, here: &'static str) -> Frame {
@@ -177,6 +181,22 @@ fn refusal(e: Error) -> Result<(StatusCode, String, Option<u32>), PageError> {
     }
 }
 
+/// A form whose token does not match (an old tab, a page kept too long): what to do next.
+fn expired(lang: Lang, csrf: Option<String>) -> HttpResponse {
+    let t = texts(lang);
+    let signed_in = csrf.is_some();
+    html(
+        StatusCode::FORBIDDEN,
+        &DriverErrorPage {
+            f: Frame::new(lang, csrf, "/driver/home"),
+            title: t.expired_title,
+            detail: t.expired_detail,
+            back: if signed_in { "/driver/home" } else { "/driver" },
+            back_words: if signed_in { t.back_home } else { t.start_again },
+        },
+    )
+}
+
 fn with_retry(mut res: HttpResponse, retry: Option<u32>) -> HttpResponse {
     if let Some(secs) = retry {
         res.headers_mut()
@@ -224,8 +244,10 @@ pub async fn start(state: State, req: HttpRequest, form: web::Form<StartForm>) -
         .cookie(CSRF_COOKIE)
         .map(|c| c.value().to_string())
         .unwrap_or_default();
-    same_token(&form.csrf, &held)?;
     let lang = public_lang(&req, Some(&form.lang));
+    if same_token(&form.csrf, &held).is_err() {
+        return Ok(expired(lang, None));
+    }
     let email = form.email.trim().to_string();
     match state
         .ctx
@@ -300,8 +322,10 @@ pub async fn code(state: State, req: HttpRequest, form: web::Form<CodeForm>) -> 
         .cookie(CSRF_COOKIE)
         .map(|c| c.value().to_string())
         .unwrap_or_default();
-    same_token(&form.csrf, &held)?;
     let lang = public_lang(&req, None);
+    if same_token(&form.csrf, &held).is_err() {
+        return Ok(expired(lang, None));
+    }
     match state
         .ctx
         .driver_sign_in(
@@ -401,7 +425,9 @@ pub struct ProfileForm {
 #[post("/driver/profile")]
 pub async fn profile_save(state: State, page: DriverPage, form: web::Form<ProfileForm>) -> Page {
     let form = form.into_inner();
-    page.check_csrf(&form.csrf)?;
+    if let Some(res) = page.stale_form(&form.csrf) {
+        return Ok(res);
+    }
     let opt = |s: &str| Some(crate::domain::validation::nfc(s).into_owned()).filter(|s| !s.trim().is_empty());
     let input = ProfileInput {
         lang: None,
@@ -479,7 +505,9 @@ pub struct VehicleForm {
 #[post("/driver/vehicles")]
 pub async fn vehicle_add(state: State, page: DriverPage, form: web::Form<VehicleForm>) -> Page {
     let form = form.into_inner();
-    page.check_csrf(&form.csrf)?;
+    if let Some(res) = page.stale_form(&form.csrf) {
+        return Ok(res);
+    }
     let input = VehicleInput {
         plate: Some(form.plate),
         trailer_plate: Some(form.trailer_plate),
@@ -507,18 +535,38 @@ pub struct CsrfOnly {
 #[utoipa::path(tag = "pages", params(("id" = String, Path, description = "The vehicle's id")), request_body(content = CsrfOnly, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "Removed: to /driver/vehicles")))]
 #[post("/driver/vehicles/{id}/remove")]
 pub async fn vehicle_remove(state: State, page: DriverPage, id: web::Path<String>, form: web::Form<CsrfOnly>) -> Page {
-    page.check_csrf(&form.csrf)?;
-    state
+    if let Some(res) = page.stale_form(&form.csrf) {
+        return Ok(res);
+    }
+    match state
         .ctx
         .driver_remove_vehicle(page.driver.clone(), id.into_inner())
-        .await?;
-    Ok(redirect("/driver/vehicles"))
+        .await
+    {
+        Ok(()) => Ok(redirect("/driver/vehicles")),
+        Err(Error::Domain(DomainError::NotFound { .. })) => {
+            let t = texts(page.driver.lang);
+            Ok(html(
+                StatusCode::NOT_FOUND,
+                &DriverErrorPage {
+                    f: page.frame("/driver/vehicles"),
+                    title: t.gone_title,
+                    detail: t.gone_detail,
+                    back: "/driver/vehicles",
+                    back_words: t.vehicles,
+                },
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[utoipa::path(tag = "pages", request_body(content = CsrfOnly, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "Signed out: to /driver")))]
 #[post("/driver/signout")]
 pub async fn sign_out(state: State, page: DriverPage, form: web::Form<CsrfOnly>) -> Page {
-    page.check_csrf(&form.csrf)?;
+    if let Some(res) = page.stale_form(&form.csrf) {
+        return Ok(res);
+    }
     state.ctx.driver_sign_out(page.token.clone()).await?;
     let mut res = redirect("/driver");
     res.add_cookie(&gone(DRIVER_COOKIE)).map_err(Error::internal)?;
@@ -539,7 +587,9 @@ pub struct LangForm {
 #[post("/driver/lang")]
 pub async fn set_lang(state: State, page: DriverPage, form: web::Form<LangForm>) -> Page {
     let form = form.into_inner();
-    page.check_csrf(&form.csrf)?;
+    if let Some(res) = page.stale_form(&form.csrf) {
+        return Ok(res);
+    }
     let back = match form.next.as_str() {
         "/driver/profile" => "/driver/profile",
         "/driver/vehicles" => "/driver/vehicles",
