@@ -478,7 +478,7 @@ pub fn request_code(
         super::outbox::enqueue(
             c,
             now,
-            "driver_code",
+            super::outbox::CREDENTIAL_KIND,
             Some(&row.id),
             &email,
             lang,
@@ -627,7 +627,7 @@ pub fn sign_in(
                 // The language the code was asked for in, unless this request names one.
                 let mailed: Option<String> = mail_outbox::table
                     .filter(mail_outbox::subject_id.eq(&row.id))
-                    .filter(mail_outbox::kind.eq("driver_code"))
+                    .filter(mail_outbox::kind.eq(super::outbox::CREDENTIAL_KIND))
                     .select(mail_outbox::lang)
                     .first(c)
                     .optional()?;

@@ -109,6 +109,11 @@ pub fn enqueue(
     Ok(row.id)
 }
 
+/// The kind of mail that carries a credential (a driver's sign-in code).
+pub const CREDENTIAL_KIND: &str = "driver_code";
+/// What a sent credential's body becomes.
+const WITHHELD: &str = "(sent; the code is not kept)";
+
 /// The wait before the next try after `attempts` failures.
 pub fn backoff(attempts: i32) -> Duration {
     let doublings = u32::try_from(attempts.saturating_sub(1)).unwrap_or(0).min(16);
@@ -172,14 +177,24 @@ pub fn record(
         .filter(mail_outbox::claimed_by.eq(worker))
         .filter(mail_outbox::sent_at.is_null());
     let n = match outcome {
-        Ok(()) => diesel::update(mine)
-            .set((
-                mail_outbox::sent_at.eq(Some(ts(now))),
-                mail_outbox::attempts.eq(attempts),
-                mail_outbox::claimed_by.eq(None::<String>),
-                mail_outbox::claimed_until.eq(None::<NaiveDateTime>),
-            ))
-            .execute(c)?,
+        Ok(()) => {
+            let n = diesel::update(mine)
+                .set((
+                    mail_outbox::sent_at.eq(Some(ts(now))),
+                    mail_outbox::attempts.eq(attempts),
+                    mail_outbox::claimed_by.eq(None::<String>),
+                    mail_outbox::claimed_until.eq(None::<NaiveDateTime>),
+                ))
+                .execute(c)?;
+            // A sign-in code is a credential while it lives: once its mail has left, the outbox
+            // keeps no copy of it (driver_codes keeps only its hash).
+            if n == 1 && row.kind == CREDENTIAL_KIND {
+                diesel::update(mail_outbox::table.find(&row.id))
+                    .set((mail_outbox::body_text.eq(WITHHELD), mail_outbox::body_html.eq(WITHHELD)))
+                    .execute(c)?;
+            }
+            n
+        }
         Err(e) => {
             // An error text from a relay could be long; the start says what went wrong.
             let e: String = e.chars().take(500).collect();

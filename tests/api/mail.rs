@@ -233,12 +233,12 @@ async fn the_instances_worker_sends_by_itself() {
 }
 
 /// The loopback SMTP receiver (ops/smtp/receiver.py) as a child process.
-struct Receiver {
+pub(crate) struct Receiver {
     child: std::process::Child,
 }
 
 impl Receiver {
-    fn start(script: &str, port: u16, dir: &std::path::Path) -> Receiver {
+    pub(crate) fn start(script: &str, port: u16, dir: &std::path::Path) -> Receiver {
         use std::io::BufRead;
         let mut child = std::process::Command::new("python3")
             .arg(script)
@@ -261,7 +261,7 @@ impl Receiver {
         Receiver { child }
     }
 
-    fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         self.child.kill().expect("stop the receiver");
         self.child.wait().expect("wait for the receiver");
     }

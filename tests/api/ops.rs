@@ -131,6 +131,11 @@ async fn openapi_lists_every_route() {
         ("/driver/vehicles/{id}/remove", "post"),
         ("/driver/signout", "post"),
         ("/driver/lang", "post"),
+        ("/driver/bookings", "get"),
+        ("/driver/bookings", "post"),
+        ("/driver/bookings/{id}/slip", "get"),
+        ("/driver/bookings/{id}/move", "post"),
+        ("/driver/bookings/{id}/cancel", "post"),
     ];
     for (path, method) in expected {
         assert!(

@@ -769,6 +769,7 @@ impl TestApp {
         use borderdesk::db::schema::mail_outbox;
         use diesel::prelude::*;
         let email = email.trim().to_lowercase();
+        let to = email.clone();
         let text: String = self
             .ctx
             .db
@@ -782,7 +783,29 @@ impl TestApp {
                     .first(c)?)
             })
             .expect("a sign-in mail in the outbox");
-        code_in(&text)
+        if text.chars().filter(char::is_ascii_digit).count() >= 6 {
+            return code_in(&text);
+        }
+        // The worker sent it already, and the outbox kept no copy: read the mail itself.
+        let mut newest: Option<(std::time::SystemTime, String)> = None;
+        for entry in std::fs::read_dir(self._dir.path().join("mail")).expect("mail folder") {
+            let path = entry.expect("entry").path();
+            let raw = std::fs::read_to_string(&path).unwrap_or_default();
+            if !raw.contains(&format!("To: {to}")) {
+                continue;
+            }
+            let at = std::fs::metadata(&path).and_then(|m| m.modified()).expect("mtime");
+            if newest.as_ref().is_none_or(|(t, _)| at >= *t) {
+                let parsed = mailparse::parse_mail(raw.as_bytes()).expect("a message");
+                let body = parsed
+                    .subparts
+                    .first()
+                    .map_or_else(|| parsed.get_body(), |p| p.get_body())
+                    .expect("body");
+                newest = Some((at, body));
+            }
+        }
+        code_in(&newest.expect("the sent sign-in mail").1)
     }
 }
 
