@@ -541,3 +541,85 @@ async fn two_instances_on_one_database_never_overbook() {
     let other = app.twin(tweak).await;
     race(&[&app, &other], 40, 8).await;
 }
+
+/// With the relay down, bookings still succeed; once it is back every confirmation arrives,
+/// each once (a real SMTP receiver on loopback, stopped and restarted).
+#[actix_web::test]
+async fn with_smtp_down_bookings_succeed_and_their_mail_arrives_once_it_is_back() {
+    let Ok(script) = std::env::var("BORDERDESK_TEST_SMTP") else {
+        assert!(
+            std::env::var("BORDERDESK_REQUIRE_TOOLS").as_deref() != Ok("1"),
+            "the SMTP receiver is required here: set BORDERDESK_TEST_SMTP=ops/smtp/receiver.py"
+        );
+        eprintln!("skipped: set BORDERDESK_TEST_SMTP=ops/smtp/receiver.py");
+        return;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let inbox = tempfile::tempdir().expect("inbox");
+    let receiver = crate::mail::Receiver::start(&script, port, inbox.path());
+    let app = TestApp::spawn_with(|s| {
+        s.mail_poll_seconds = 0;
+        s.mail = Some(format!("smtp://127.0.0.1:{port}?tls=none"));
+    })
+    .await;
+    app.clock.set(morning());
+    let subjects = || {
+        let mut out: Vec<String> = std::fs::read_dir(inbox.path())
+            .unwrap()
+            .filter_map(|e| {
+                let raw = std::fs::read(e.ok()?.path()).ok()?;
+                let parsed = mailparse::parse_mail(&raw).ok()?;
+                use mailparse::MailHeaderMap;
+                parsed.headers.get_first_value("Subject")
+            })
+            .filter(|s| s.starts_with("Đặt chỗ thành công"))
+            .collect();
+        out.sort();
+        out
+    };
+    let (a, truck_a) = vn_driver(&app, 1).await;
+    let first = expect_json(
+        a.post_json("/api/v1/driver/bookings", &booking(&truck_a, 10)).await,
+        201,
+        "a",
+    )
+    .await;
+    app.ctx.deliver_due("w").await.unwrap();
+    assert_eq!(subjects().len(), 1);
+
+    receiver.stop();
+    let (b, truck_b) = vn_driver(&app, 2).await;
+    let (c, truck_c) = vn_driver(&app, 3).await;
+    let second = expect_json(
+        b.post_json("/api/v1/driver/bookings", &booking(&truck_b, 10)).await,
+        201,
+        "b",
+    )
+    .await;
+    let third = expect_json(
+        c.post_json("/api/v1/driver/bookings", &booking(&truck_c, 11)).await,
+        201,
+        "c",
+    )
+    .await;
+    let down = app.ctx.deliver_due("w").await.unwrap();
+    assert_eq!(down.sent, 0);
+    assert!(down.failed >= 2, "{down:?}");
+
+    let receiver = crate::mail::Receiver::start(&script, port, inbox.path());
+    app.clock.set(china(2026, 12, 1, 8, 1));
+    let back = app.ctx.deliver_due("w").await.unwrap();
+    assert_eq!(back.failed, 0);
+    assert_eq!(app.ctx.deliver_due("w").await.unwrap().sent, 0, "nothing sent twice");
+    let numbers: Vec<String> = [&first, &second, &third]
+        .iter()
+        .map(|b| format!("Đặt chỗ thành công {}", b["number"].as_str().unwrap()))
+        .collect();
+    let mut expected = numbers.clone();
+    expected.sort();
+    assert_eq!(subjects(), expected);
+    receiver.stop();
+}
