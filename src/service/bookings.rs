@@ -193,8 +193,10 @@ pub struct MoveIn {
 #[serde(deny_unknown_fields)]
 pub struct SlotQuery {
     /// The port's code; the first port when absent.
+    #[param(pattern = "^[A-Z]{2,8}$")]
     pub port: Option<String>,
     /// `exit` or `entry`; `exit` when absent.
+    #[param(pattern = "^(exit|entry)$")]
     pub direction: Option<String>,
     /// The lane type; `general` when absent.
     pub lane_type: Option<LaneType>,

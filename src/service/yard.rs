@@ -28,7 +28,7 @@ const BOARD_CALLS: i64 = 5;
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckInIn {
-    #[schema(max_length = 64)]
+    #[schema(max_length = 600, pattern = "\\S")]
     pub code: String,
 }
 
