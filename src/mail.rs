@@ -28,8 +28,8 @@ pub struct Rendered {
     pub subject: String,
     pub text: String,
     pub html: String,
-    /// A PDF to send with it: file name and bytes.
-    pub attachment: Option<(String, Vec<u8>)>,
+    /// The file name of a PDF made when the message leaves (a booking's slip).
+    pub attachment_name: Option<String>,
 }
 
 /// One missing item and when it is due.
@@ -87,7 +87,7 @@ impl MissingItems<'_> {
             subject: one_line(&MissingSubject { lang, number }.render().map_err(Error::internal)?),
             text: text.render().map_err(Error::internal)?,
             html: MissingHtml { lang, m: &text }.render().map_err(Error::internal)?,
-            attachment: None,
+            attachment_name: None,
         })
     }
 }
@@ -141,8 +141,8 @@ pub struct BookingLetter<'a> {
     pub direction: &'a str,
     /// Local HH:MM, for a call.
     pub report_by: Option<String>,
-    /// The booking's slip (PDF) with a confirmation or a move.
-    pub attachment: Option<(String, Vec<u8>)>,
+    /// The booking's slip (its PDF file name) with a confirmation or a move.
+    pub slip: Option<String>,
 }
 
 #[derive(Template)]
@@ -202,7 +202,7 @@ impl BookingLetter<'_> {
             html: BookingHtml { lang, event, m: &text }
                 .render()
                 .map_err(Error::internal)?,
-            attachment: self.attachment.clone(),
+            attachment_name: self.slip.clone(),
         })
     }
 }
@@ -424,7 +424,7 @@ mod tests {
             lane: "Làn xanh",
             direction: "Xuất cảnh",
             report_by: Some("09:20".into()),
-            attachment: Some(("YYG-7K3M-9Q2X.pdf".into(), b"%PDF-1.7 slip".to_vec())),
+            slip: Some("YYG-7K3M-9Q2X.pdf".into()),
         };
         let vi = letter(Lang::Vi).render().unwrap();
         assert_eq!(vi.subject, "Mời vào cửa khẩu ngay YYG-7K3M-9Q2X");
@@ -437,7 +437,8 @@ mod tests {
         assert!(zh.subject.starts_with("请立即前往口岸") && zh.text.contains("车牌：12C-123.45"));
         let stub = StubTransport::new_ok();
         let mailer = Mailer::stub(stub.clone()).unwrap();
-        let (name, pdf) = vi.attachment.clone().unwrap();
+        let name = vi.attachment_name.clone().unwrap();
+        let pdf = b"%PDF-1.7 slip".to_vec();
         mailer
             .send(&Outgoing {
                 id: "b1",

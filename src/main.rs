@@ -131,6 +131,8 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_env("BORDERDESK_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
+        // Logs on stderr: stdout is what a command answers (a token, a verdict), for scripts.
+        .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
     match run(cli) {

@@ -20,7 +20,7 @@ DIR=$(mktemp -d /tmp/borderdesk-bookings.XXXXXX)
 export BORDERDESK_DATA_DIR=$DIR BORDERDESK_BIND=127.0.0.1:$PORT BORDERDESK_LOG=warn
 export BORDERDESK_DRIVER_CODES_PER_CLIENT=1000000 BORDERDESK_DRIVER_BOOKINGS_PER_MINUTE=1000000
 echo 'bench-password-0123' | "$BIN" officer add --username boss --role supervisor --password-stdin >/dev/null
-BOSS=$("$BIN" token create --username boss 2>/dev/null)
+BOSS=$("$BIN" token create --username boss 2>/dev/null | grep -o 'bdt_[A-Za-z0-9_-]*' | head -1)
 "$BIN" serve >"$DIR/serve.log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DIR"' EXIT

@@ -16,7 +16,7 @@ BIN=$PWD/target/release/borderdesk
 DIR=$(mktemp -d /tmp/borderdesk-bench.XXXXXX)
 export BORDERDESK_DATA_DIR=$DIR BORDERDESK_BIND=127.0.0.1:$PORT BORDERDESK_LOG=warn
 echo 'bench-password-0123' | "$BIN" officer add --username bench --role officer --grant border_tourism --password-stdin >/dev/null
-TOKEN=$("$BIN" token create --username bench 2>/dev/null)
+TOKEN=$("$BIN" token create --username bench 2>/dev/null | grep -o 'bdt_[A-Za-z0-9_-]*' | head -1)
 export TOKEN
 "$BIN" serve >"$DIR/serve.log" 2>&1 &
 PID=$!

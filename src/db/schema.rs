@@ -231,7 +231,6 @@ diesel::table! {
         sent_at -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
         attachment_name -> Nullable<Text>,
-        attachment -> Nullable<Binary>,
     }
 }
 

@@ -237,6 +237,7 @@ pub struct DriverFacts {
     pub name_zh: Option<String>,
     pub name_latin: Option<String>,
     pub nationality: Option<String>,
+    pub id_type: Option<String>,
     pub id_number: Option<String>,
     pub trade_pass: Option<String>,
 }
@@ -257,6 +258,7 @@ pub fn load_driver(c: &mut DbConnection, driver_id: &str) -> Result<DriverFacts>
             drivers::name_zh,
             drivers::name_latin,
             drivers::nationality,
+            drivers::id_type,
             drivers::id_number,
             drivers::trade_pass,
         ))
@@ -609,7 +611,7 @@ pub(crate) fn tell(
     now: DateTime<Utc>,
     b: &BookingRow,
     event: BookingEvent,
-    slip: Option<Document>,
+    with_slip: bool,
 ) -> Result<()> {
     let Some((email, lang)) = booking_lang(c, b)? else {
         return Ok(());
@@ -624,10 +626,20 @@ pub(crate) fn tell(
         lane: b.lane_type.words().pick(lang.code()),
         direction: direction_words(b.direction).pick(lang.code()),
         report_by: b.report_by.map(|t| local(utc(t)).format("%H:%M").to_string()),
-        attachment: slip.map(|d| (d.filename, d.pdf)),
+        slip: with_slip.then(|| format!("{}.pdf", b.number)),
     };
     super::outbox::enqueue(c, now, event.kind(), Some(&b.id), &email, lang, letter.render()?)?;
     Ok(())
+}
+
+/// The slip of the booking with this id, if there is one (what a mail attaches as it leaves).
+pub fn slip_of(c: &mut DbConnection, keys: &KeyRing, policy: &FreightPolicy, id: &str) -> Result<Option<Document>> {
+    let row = bookings::table
+        .find(id)
+        .select(BookingRow::as_select())
+        .first(c)
+        .optional()?;
+    row.map(|b| slip(c, keys, policy, &b)).transpose()
 }
 
 /// The booking's slip: what it says in three languages, the Code128 of its number and its
@@ -715,7 +727,7 @@ pub(crate) fn write_audit(
 pub fn book(
     c: &mut DbConnection,
     now: DateTime<Utc>,
-    (policy, keys): (&FreightPolicy, &KeyRing),
+    policy: &FreightPolicy,
     driver_id: &str,
     input: &BookingIn,
 ) -> Result<BookingRow> {
@@ -746,6 +758,15 @@ pub fn book(
                 )
                 .pick(lang),
             );
+        }
+        // A pass checked when the profile was saved may have expired or been revoked since.
+        if let (Some(pass), Some(id_type), Some(id_number)) = (
+            &driver.trade_pass,
+            driver.id_type.as_deref().and_then(crate::domain::ids::IdType::parse),
+            &driver.id_number,
+        ) && let Err((rule, words)) = super::drivers::check_trade_pass(c, now, pass, id_type, id_number)?
+        {
+            errs.add("trade_pass", rule, words.pick(lang));
         }
         let lane = read_lane(policy, &mut errs, lang, Some(&input.port), Some(&input.direction));
         let starts_at = read_time(&mut errs, "starts_at", &input.starts_at, lang);
@@ -866,8 +887,7 @@ pub fn book(
             Err(e) => return Err(e),
         }
         write_audit(c, now, &format!("driver:{}", driver.id), "booking.create", None, &row)?;
-        let sheet = slip(c, keys, policy, &row)?;
-        tell(c, now, &row, BookingEvent::Confirmed, Some(sheet))?;
+        tell(c, now, &row, BookingEvent::Confirmed, true)?;
         Ok(row)
     })
 }
@@ -977,7 +997,7 @@ pub fn cancel(c: &mut DbConnection, now: DateTime<Utc>, driver_id: &str, booking
             Some(&before),
             &after,
         )?;
-        tell(c, now, &after, BookingEvent::Cancelled, None)?;
+        tell(c, now, &after, BookingEvent::Cancelled, false)?;
         Ok(after)
     })
 }
@@ -987,7 +1007,7 @@ pub fn cancel(c: &mut DbConnection, now: DateTime<Utc>, driver_id: &str, booking
 pub fn move_to(
     c: &mut DbConnection,
     now: DateTime<Utc>,
-    (policy, keys): (&FreightPolicy, &KeyRing),
+    policy: &FreightPolicy,
     driver_id: &str,
     booking_id: &str,
     input: &MoveIn,
@@ -1077,8 +1097,7 @@ pub fn move_to(
             Some(&before),
             &after,
         )?;
-        let sheet = slip(c, keys, policy, &after)?;
-        tell(c, now, &after, BookingEvent::Moved, Some(sheet))?;
+        tell(c, now, &after, BookingEvent::Moved, true)?;
         Ok(after)
     })
 }
@@ -1151,7 +1170,7 @@ pub fn change_slot(
                 ..before.clone()
             };
             write_audit(c, now, &actor.id, "booking.bump", Some(&before), &after)?;
-            tell(c, now, &after, BookingEvent::Bumped, None)?;
+            tell(c, now, &after, BookingEvent::Bumped, false)?;
             bumped.push(after.number);
         }
         let booked = slot.booked - i32::try_from(bumped.len()).unwrap_or(0);
@@ -1300,7 +1319,7 @@ impl super::Ctx {
     ) -> Result<BookingRow> {
         let (driver_id, lang) = driver;
         self.booking_allowed(&driver_id, client, &lang)?;
-        self.tx(move |c, ctx, now| book(c, now, (&ctx.policy.freight, &ctx.keys), &driver_id, &input))
+        self.tx(move |c, ctx, now| book(c, now, &ctx.policy.freight, &driver_id, &input))
             .await
     }
 
@@ -1332,17 +1351,8 @@ impl super::Ctx {
     ) -> Result<BookingRow> {
         let (driver_id, lang) = driver;
         self.booking_allowed(&driver_id, client, &lang)?;
-        self.tx(move |c, ctx, now| {
-            move_to(
-                c,
-                now,
-                (&ctx.policy.freight, &ctx.keys),
-                &driver_id,
-                &booking_id,
-                &input,
-            )
-        })
-        .await
+        self.tx(move |c, ctx, now| move_to(c, now, &ctx.policy.freight, &driver_id, &booking_id, &input))
+            .await
     }
 
     /// The driver's own booking slip (PDF).

@@ -387,7 +387,7 @@ pub fn code_mail(lang: Lang, code: &str, expires: DateTime<Utc>) -> Result<Rende
         }
         .render()
         .map_err(Error::internal)?,
-        attachment: None,
+        attachment_name: None,
     })
 }
 
@@ -1001,7 +1001,7 @@ fn validate_profile(lang: Lang, input: &ProfileInput) -> std::result::Result<Val
 }
 
 /// The trade pass rule: a border-trade permit, held by this ID number, in force now.
-fn check_trade_pass(
+pub(crate) fn check_trade_pass(
     c: &mut DbConnection,
     now: DateTime<Utc>,
     number: &str,

@@ -56,12 +56,19 @@ pub struct Letter {
     pub subject: String,
     pub body_text: String,
     pub body_html: String,
-    /// A PDF sent with it (a booking's slip), and its file name.
+    /// The file name of a PDF made as it leaves (a booking's slip, see `Ctx::deliver_due`).
     pub attachment_name: Option<String>,
-    pub attachment: Option<Vec<u8>>,
 }
 
 impl OutboxRow {
+    /// The message as it leaves, with the attachment made for it, if any.
+    fn outgoing_with<'a>(&'a self, attachment: Option<&'a [u8]>) -> Outgoing<'a> {
+        Outgoing {
+            attachment: self.letter.attachment_name.as_deref().zip(attachment),
+            ..self.outgoing()
+        }
+    }
+
     fn outgoing(&self) -> Outgoing<'_> {
         let l = &self.letter;
         Outgoing {
@@ -70,7 +77,7 @@ impl OutboxRow {
             subject: &l.subject,
             text: &l.body_text,
             html: &l.body_html,
-            attachment: l.attachment_name.as_deref().zip(l.attachment.as_deref()),
+            attachment: None,
         }
     }
 }
@@ -95,8 +102,7 @@ pub fn enqueue(
             subject: message.subject,
             body_text: message.text,
             body_html: message.html,
-            attachment_name: message.attachment.as_ref().map(|a| a.0.clone()),
-            attachment: message.attachment.map(|a| a.1),
+            attachment_name: message.attachment_name,
         },
         created_at: ts(now),
         next_attempt_at: ts(now),
@@ -351,10 +357,21 @@ impl Ctx {
             let Some(row) = self.tx(move |c, _, now| claim_next(c, now, &w)).await? else {
                 return Ok(done);
             };
+            // A booking's slip is made now, from the booking, outside any write transaction.
+            let pdf = match (&row.letter.attachment_name, &row.subject_id) {
+                (Some(_), Some(id)) if row.kind.starts_with("booking.") => {
+                    let id = id.clone();
+                    self.tx(move |c, ctx, _| super::bookings::slip_of(c, &ctx.keys, &ctx.policy.freight, &id))
+                        .await?
+                        .map(|d| d.pdf)
+                }
+                _ => None,
+            };
             let mailer = self.mailer.clone();
-            let (outcome, row) = tokio::task::spawn_blocking(move || (mailer.send(&row.outgoing()), row))
-                .await
-                .map_err(Error::internal)?;
+            let (outcome, row) =
+                tokio::task::spawn_blocking(move || (mailer.send(&row.outgoing_with(pdf.as_deref())), row))
+                    .await
+                    .map_err(Error::internal)?;
             match outcome {
                 Ok(()) => done.sent += 1,
                 Err(_) => done.failed += 1,
@@ -391,7 +408,7 @@ mod tests {
             subject: format!("Thông báo {n}"),
             text: "text".into(),
             html: "<p>html</p>".into(),
-            attachment: None,
+            attachment_name: None,
         }
     }
 

@@ -217,7 +217,7 @@ pub fn sweep(c: &mut DbConnection, now: DateTime<Utc>, policy: &FreightPolicy) -
                     .execute(c)?;
             }
             write_audit(c, now, "system", "booking.no_show", Some(&before), &after)?;
-            tell(c, now, &after, BookingEvent::NoShow, None)?;
+            tell(c, now, &after, BookingEvent::NoShow, false)?;
             out.no_shows += 1;
         }
         Ok(out)
@@ -458,7 +458,7 @@ pub(crate) fn call_in_tx(
         return Ok(None);
     }
     write_audit(c, now, actor, "booking.call", Some(&before), &after)?;
-    tell(c, now, &after, BookingEvent::Called, None)?;
+    tell(c, now, &after, BookingEvent::Called, false)?;
     Ok(Some(after))
 }
 

@@ -623,3 +623,77 @@ async fn with_smtp_down_bookings_succeed_and_their_mail_arrives_once_it_is_back(
     assert_eq!(subjects(), expected);
     receiver.stop();
 }
+
+/// A Chinese driver crosses on a border-trade pass: booked with the pass, admitted at the freight
+/// lane by the pass's own code (the trip counted on the pass), and refused a new booking once the
+/// pass is revoked.
+#[actix_web::test]
+async fn a_chinese_driver_books_on_the_trade_pass_and_the_pass_is_checked_again_at_booking() {
+    let app = TestApp::spawn().await;
+    app.clock.set(morning());
+    let li = app.token("li", "officer", &["border_trade"]);
+    let wang = app.token("wang", "supervisor", &["border_trade"]);
+    let gate = app.gate();
+    let holder = traveller(1);
+    let body = json!({"kind": "border_trade", "traveller": holder, "plates": ["桂F12345"]});
+    let permit = app.issued_after_approval((&li, &wang), &body, &ALL_TRADE_ITEMS).await;
+    let pass = permit["number"].as_str().unwrap();
+    let wei = app.driver("wei@example.cn", "zh").await;
+    let res = wei
+        .put_json(
+            "/api/v1/driver/profile",
+            &json!({"name_zh": "张伟", "name_latin": "ZHANG WEI", "nationality": "CHN",
+            "id_type": "cn_resident_id", "id_number": holder["id_number"], "trade_pass": pass}),
+        )
+        .await;
+    expect_json(res, 200, "profile with the pass").await;
+    let truck = wei.vehicle("桂F12345", "tractor").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut general = booking(&truck, 10);
+    general["cargo_category"] = json!("machinery");
+    let b = expect_json(wei.post_json("/api/v1/driver/bookings", &general).await, 201, "book").await;
+    assert_eq!(
+        (b["trade_pass"].as_str(), b["lane_type"].as_str()),
+        (Some(pass), Some("general"))
+    );
+
+    app.clock.set(china(2026, 12, 1, 9, 40));
+    expect_json(
+        app.post_json(&gate, "/api/v1/yard/check-ins", &json!({"code": b["number"]}))
+            .await,
+        200,
+        "check in",
+    )
+    .await;
+    let call = json!({"port": "YYG", "direction": "exit", "lane_type": "general"});
+    expect_json(app.post_json(&gate, "/api/v1/yard/calls", &call).await, 200, "call").await;
+    let res = app
+        .post_json(
+            &gate,
+            "/api/v1/checkpoint/scans",
+            &json!({"code": permit["code"], "lane": "F-OUT-2", "direction": "exit"}),
+        )
+        .await;
+    let v = expect_json(res, 200, "scan").await;
+    assert_eq!(
+        (v["verdict"].as_str(), v["booking"]["number"].as_str()),
+        (Some("admit"), b["number"].as_str()),
+        "{v}"
+    );
+    assert_eq!(
+        app.permit(&li, pass).await["entries_used"],
+        1,
+        "the trip is on the pass"
+    );
+
+    app.revoke(&wang, pass, "测试吊销 / revoked for the test").await;
+    let refused = expect_json(
+        wei.post_json("/api/v1/driver/bookings", &booking(&truck, 12)).await,
+        422,
+        "revoked pass",
+    )
+    .await;
+    assert_eq!(rule(&refused), ("trade_pass".into(), "not_in_force".into()));
+}

@@ -1,2 +1,1 @@
-ALTER TABLE mail_outbox DROP COLUMN attachment;
 ALTER TABLE mail_outbox DROP COLUMN attachment_name;
