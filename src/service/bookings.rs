@@ -712,12 +712,12 @@ fn audit_view(b: &BookingRow) -> serde_json::Value {
 pub(crate) fn write_audit(
     c: &mut DbConnection,
     now: DateTime<Utc>,
-    actor: &str,
+    actor: Option<&str>,
     action: &str,
     before: Option<&BookingRow>,
     after: &BookingRow,
 ) -> Result<()> {
-    audit::entry(now, Some(actor), action, "booking", &after.id)
+    audit::entry(now, actor, action, "booking", &after.id)
         .before_if(before.map(audit_view).as_ref())
         .after(&audit_view(after))
         .write(c)
@@ -886,7 +886,14 @@ pub fn book(
             Err(e) if e.is_unique_violation() => return Err(one_active(lang, "driver")),
             Err(e) => return Err(e),
         }
-        write_audit(c, now, &format!("driver:{}", driver.id), "booking.create", None, &row)?;
+        write_audit(
+            c,
+            now,
+            Some(&format!("driver:{}", driver.id)),
+            "booking.create",
+            None,
+            &row,
+        )?;
         tell(c, now, &row, BookingEvent::Confirmed, true)?;
         Ok(row)
     })
@@ -992,7 +999,7 @@ pub fn cancel(c: &mut DbConnection, now: DateTime<Utc>, driver_id: &str, booking
         write_audit(
             c,
             now,
-            &format!("driver:{driver_id}"),
+            Some(&format!("driver:{driver_id}")),
             "booking.cancel",
             Some(&before),
             &after,
@@ -1092,7 +1099,7 @@ pub fn move_to(
         write_audit(
             c,
             now,
-            &format!("driver:{driver_id}"),
+            Some(&format!("driver:{driver_id}")),
             "booking.move",
             Some(&before),
             &after,
@@ -1169,7 +1176,7 @@ pub fn change_slot(
                 updated_at: ts(now),
                 ..before.clone()
             };
-            write_audit(c, now, &actor.id, "booking.bump", Some(&before), &after)?;
+            write_audit(c, now, Some(&actor.id), "booking.bump", Some(&before), &after)?;
             tell(c, now, &after, BookingEvent::Bumped, false)?;
             bumped.push(after.number);
         }

@@ -283,7 +283,7 @@ fn clear_booking(
         updated_at: ts(now),
         ..b.clone()
     };
-    super::bookings::write_audit(c, now, &actor.id, "booking.clear", Some(b), &after)?;
+    super::bookings::write_audit(c, now, Some(&actor.id), "booking.clear", Some(b), &after)?;
     super::yard::call_in_tx(c, now, freight, &actor.id, (&b.port, b.direction, b.lane_type), None)?;
     Ok(())
 }

@@ -185,7 +185,7 @@ pub fn sweep(c: &mut DbConnection, now: DateTime<Utc>, policy: &FreightPolicy) -
                 ..before.clone()
             };
             if update_status(c, &before, &after)? {
-                write_audit(c, now, "system", "booking.late", Some(&before), &after)?;
+                write_audit(c, now, None, "booking.late", Some(&before), &after)?;
                 out.requeued += 1;
             }
         }
@@ -216,7 +216,7 @@ pub fn sweep(c: &mut DbConnection, now: DateTime<Utc>, policy: &FreightPolicy) -
                     ))
                     .execute(c)?;
             }
-            write_audit(c, now, "system", "booking.no_show", Some(&before), &after)?;
+            write_audit(c, now, None, "booking.no_show", Some(&before), &after)?;
             tell(c, now, &after, BookingEvent::NoShow, false)?;
             out.no_shows += 1;
         }
@@ -296,7 +296,7 @@ pub fn check_in(
             }
             .into());
         }
-        write_audit(c, now, &actor.id, "booking.check_in", Some(&before), &after)?;
+        write_audit(c, now, Some(&actor.id), "booking.check_in", Some(&before), &after)?;
         Ok(after)
     })
 }
@@ -414,7 +414,7 @@ pub fn walk_up(
             updated_at: ts(now),
         };
         diesel::insert_into(bookings::table).values(&row).execute(c)?;
-        write_audit(c, now, &actor.id, "booking.walk_up", None, &row)?;
+        write_audit(c, now, Some(&actor.id), "booking.walk_up", None, &row)?;
         Ok(row)
     })
 }
@@ -457,7 +457,7 @@ pub(crate) fn call_in_tx(
     if !update_status(c, &before, &after)? {
         return Ok(None);
     }
-    write_audit(c, now, actor, "booking.call", Some(&before), &after)?;
+    write_audit(c, now, Some(actor), "booking.call", Some(&before), &after)?;
     tell(c, now, &after, BookingEvent::Called, false)?;
     Ok(Some(after))
 }
@@ -494,28 +494,37 @@ pub fn call(
     })
 }
 
+/// The measured check times of one direction's lanes of one type, from the port's stats.
 fn measured_for(
-    c: &mut DbConnection,
-    now: DateTime<Utc>,
+    stats: &[super::checkpoint::LaneStat],
     policy: &FreightPolicy,
     port: &Port,
     direction: Direction,
     lane_type: LaneType,
-) -> Result<(usize, Vec<Measured>)> {
+) -> (usize, Vec<Measured>) {
     let lanes: Vec<&str> = policy
         .lanes(port, direction, lane_type)
         .map(|l| l.id.as_str())
         .collect();
-    let since = now - Duration::hours(i64::from(policy.stats_window_hours.max(1)));
-    let m = super::checkpoint::measure(c, since)?
-        .into_iter()
+    let m = stats
+        .iter()
         .filter(|s| lanes.contains(&s.lane.as_str()))
         .map(|s| Measured {
             checks: s.checks,
             mean_seconds: s.mean_seconds,
         })
         .collect();
-    Ok((lanes.len(), m))
+    (lanes.len(), m)
+}
+
+/// Every lane's measured check times over the policy's window: read once per page or board,
+/// not once per lane type.
+fn lane_stats(
+    c: &mut DbConnection,
+    now: DateTime<Utc>,
+    policy: &FreightPolicy,
+) -> Result<Vec<super::checkpoint::LaneStat>> {
+    super::checkpoint::measure(c, now - Duration::hours(i64::from(policy.stats_window_hours.max(1))))
 }
 
 /// The queues of a port: every direction and lane type it has lanes for.
@@ -529,6 +538,7 @@ pub fn queues(
     authorize(actor, Action::Yard)?;
     let port = policy.port(port).ok_or(DomainError::NotFound { what: "port" })?;
     sweep(c, now, policy)?;
+    let stats = lane_stats(c, now, policy)?;
     let mut out = Vec::new();
     for direction in Direction::ALL {
         for lane_type in LaneType::ALL.iter().copied() {
@@ -553,7 +563,7 @@ pub fn queues(
                 .limit(QUEUE_LISTED)
                 .select(BookingRow::as_select())
                 .load(c)?;
-            let (lanes, m) = measured_for(c, now, policy, port, direction, lane_type)?;
+            let (lanes, m) = measured_for(&stats, policy, port, direction, lane_type);
             out.push(Queue {
                 port: port.code.clone(),
                 direction,
@@ -571,6 +581,7 @@ pub fn queues(
 /// The public board of a port: no names, no numbers, plates masked.
 pub fn board(c: &mut DbConnection, now: DateTime<Utc>, policy: &FreightPolicy, port: &str) -> Result<Board> {
     let port = policy.port(port).ok_or(DomainError::NotFound { what: "port" })?;
+    let stats = lane_stats(c, now, policy)?;
     let mut lines = Vec::new();
     for direction in Direction::ALL {
         for lane_type in LaneType::ALL.iter().copied() {
@@ -591,7 +602,7 @@ pub fn board(c: &mut DbConnection, now: DateTime<Utc>, policy: &FreightPolicy, p
                 .limit(BOARD_CALLS)
                 .select(bookings::plate)
                 .load(c)?;
-            let (lanes, m) = measured_for(c, now, policy, port, direction, lane_type)?;
+            let (lanes, m) = measured_for(&stats, policy, port, direction, lane_type);
             lines.push(BoardLine {
                 direction,
                 lane_type,
