@@ -546,18 +546,10 @@ async fn two_instances_on_one_database_never_overbook() {
 /// each once (a real SMTP receiver on loopback, stopped and restarted).
 #[actix_web::test]
 async fn with_smtp_down_bookings_succeed_and_their_mail_arrives_once_it_is_back() {
-    let Ok(script) = std::env::var("BORDERDESK_TEST_SMTP") else {
-        assert!(
-            std::env::var("BORDERDESK_REQUIRE_TOOLS").as_deref() != Ok("1"),
-            "the SMTP receiver is required here: set BORDERDESK_TEST_SMTP=ops/smtp/receiver.py"
-        );
-        eprintln!("skipped: set BORDERDESK_TEST_SMTP=ops/smtp/receiver.py");
+    let Some(script) = crate::mail::smtp_script() else {
         return;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = crate::mail::free_port();
     let inbox = tempfile::tempdir().expect("inbox");
     let receiver = crate::mail::Receiver::start(&script, port, inbox.path());
     let app = TestApp::spawn_with(|s| {

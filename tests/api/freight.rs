@@ -191,3 +191,57 @@ async fn the_trust_bundle_tells_offline_devices_which_lanes_need_a_booking() {
     assert!(lanes.contains(&"F-OUT-1") && lanes.contains(&"F-IN-G"), "{lanes:?}");
     assert!(!lanes.contains(&"YYG-C1"), "passenger lanes check passes alone");
 }
+
+#[actix_web::test]
+async fn the_waiting_area_page_says_what_went_wrong_and_what_was_done() {
+    let app = TestApp::spawn().await;
+    let (user, password) = app.officer("yard2", "checkpoint", &[]);
+    let mut s = Session::signed_in(&app, &user, &password, None).await;
+    let csrf = s.csrf("/yard").await;
+    let (status, body, _, _) = s
+        .post("/yard/check-in", &[("csrf", &csrf), ("code", "12C-999.99")])
+        .await;
+    assert_eq!(status, 404);
+    assert!(
+        body.contains("id=\"yard-errors\"") && body.contains("not found: booking"),
+        "{body}"
+    );
+    let (status, body, _, _) = s
+        .post(
+            "/yard/walk-up",
+            &[
+                ("csrf", &csrf),
+                ("plate", "NOPE"),
+                ("direction", "exit"),
+                ("cargo_category", "general"),
+                ("cargo_weight_kg", "abc"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(
+        body.contains("value=\"NOPE\"") && body.contains("0 to 100000 kg"),
+        "the form again with its errors: {body}"
+    );
+    let (status, body, _, _) = s
+        .post(
+            "/yard/walk-up",
+            &[
+                ("csrf", &csrf),
+                ("plate", "12c 12345"),
+                ("direction", "exit"),
+                ("cargo_category", "general"),
+                ("cargo_weight_kg", "9000"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("id=\"yard-notice\"") && body.contains("12C-123.45"),
+        "{body}"
+    );
+    // A checkpoint account is not offered the supervisors' slot page.
+    assert!(!body.contains("href=\"/supervisor/slots\""));
+    let (status, _, _) = s.get("/supervisor/slots").await;
+    assert_eq!(status, 403);
+}

@@ -232,6 +232,28 @@ async fn the_instances_worker_sends_by_itself() {
     assert_eq!(mails(&app).len(), 1);
 }
 
+/// The SMTP receiver's script (BORDERDESK_TEST_SMTP), or None after saying the test is skipped;
+/// where CI requires its tools (BORDERDESK_REQUIRE_TOOLS=1) a missing one fails the test.
+pub(crate) fn smtp_script() -> Option<String> {
+    if let Ok(script) = std::env::var("BORDERDESK_TEST_SMTP") {
+        return Some(script);
+    }
+    assert!(
+        std::env::var("BORDERDESK_REQUIRE_TOOLS").as_deref() != Ok("1"),
+        "the SMTP receiver is required here (BORDERDESK_REQUIRE_TOOLS=1): set BORDERDESK_TEST_SMTP=ops/smtp/receiver.py"
+    );
+    eprintln!("skipped: set BORDERDESK_TEST_SMTP=ops/smtp/receiver.py (needs python3 -m pip install aiosmtpd)");
+    None
+}
+
+/// A free port on loopback for a receiver to listen on.
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
 /// The loopback SMTP receiver (ops/smtp/receiver.py) as a child process.
 pub(crate) struct Receiver {
     child: std::process::Child,
@@ -272,19 +294,8 @@ impl Receiver {
 /// arrives, each once. Runs when BORDERDESK_TEST_SMTP names the receiver script (CI sets it).
 #[actix_web::test]
 async fn with_smtp_down_mail_waits_and_every_message_arrives_once_it_is_back() {
-    let Ok(script) = std::env::var("BORDERDESK_TEST_SMTP") else {
-        // CI requires its tools; a newcomer's machine says what it skipped.
-        assert!(
-            std::env::var("BORDERDESK_REQUIRE_TOOLS").as_deref() != Ok("1"),
-            "the SMTP receiver is required here (BORDERDESK_REQUIRE_TOOLS=1): set BORDERDESK_TEST_SMTP=ops/smtp/receiver.py"
-        );
-        eprintln!("skipped: set BORDERDESK_TEST_SMTP=ops/smtp/receiver.py (needs python3 -m pip install aiosmtpd)");
-        return;
-    };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let Some(script) = smtp_script() else { return };
+    let port = free_port();
     let inbox = tempfile::tempdir().expect("inbox");
     let receiver = Receiver::start(&script, port, inbox.path());
     let app = TestApp::spawn_with(|s| {

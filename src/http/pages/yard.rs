@@ -43,15 +43,24 @@ fn port_of(state: &AppState) -> (String, String) {
         .unwrap_or_default()
 }
 
-/// A refusal as the page shows it: field errors beside their fields, anything else as one line.
-fn shown(e: Error) -> Result<(StatusCode, Vec<FieldError>, String), PageError> {
+/// A refusal as the page shows it: field errors beside their fields, anything else as one
+/// message under `field`.
+fn shown(e: Error, field: &str) -> Result<(StatusCode, Vec<FieldError>), PageError> {
+    let line = |status, message: String| {
+        let refused = FieldError {
+            field: field.into(),
+            rule: "refused".into(),
+            message,
+        };
+        Ok((status, vec![refused]))
+    };
     match e {
-        Error::Domain(DomainError::Validation(errs)) => Ok((StatusCode::UNPROCESSABLE_ENTITY, errs.0, String::new())),
+        Error::Domain(DomainError::Validation(errs)) => Ok((StatusCode::UNPROCESSABLE_ENTITY, errs.0)),
         Error::Domain(DomainError::NotFound { what }) => {
-            Ok((StatusCode::NOT_FOUND, Vec::new(), format!("未找到 / not found: {what}")))
+            line(StatusCode::NOT_FOUND, format!("未找到 / not found: {what}"))
         }
         Error::Domain(DomainError::Conflict { message, .. } | DomainError::Full { message, .. }) => {
-            Ok((StatusCode::CONFLICT, Vec::new(), message))
+            line(StatusCode::CONFLICT, message)
         }
         other => Err(other.into()),
     }
@@ -96,14 +105,7 @@ async fn after(state: &AppState, session: &PageSession, outcome: Result<String, 
             .await
         }
         Err(e) => {
-            let (status, mut errors, line) = shown(e)?;
-            if !line.is_empty() {
-                errors.push(FieldError {
-                    field: "code".into(),
-                    rule: "refused".into(),
-                    message: line,
-                });
-            }
+            let (status, errors) = shown(e, "code")?;
             yard_page(state, session, status, None, errors, walk_up).await
         }
     }
@@ -320,14 +322,7 @@ pub async fn slots_change(state: State, session: PageSession, form: web::Form<Sl
             slots_page(&state, &session, StatusCode::OK, Some(done), Vec::new()).await
         }
         Err(e) => {
-            let (status, mut errors, line) = shown(e)?;
-            if !line.is_empty() {
-                errors.push(FieldError {
-                    field: "slot".into(),
-                    rule: "refused".into(),
-                    message: line,
-                });
-            }
+            let (status, errors) = shown(e, "slot")?;
             slots_page(&state, &session, status, None, errors).await
         }
     }

@@ -11,28 +11,11 @@ use super::{Browser, click, js, js_text, select, type_into, until};
 use crate::mail::Receiver;
 use crate::support::*;
 
-/// The SMTP receiver's script, when this machine has it (CI: always).
-fn smtp_script() -> Option<String> {
-    match std::env::var("BORDERDESK_TEST_SMTP") {
-        Ok(s) => Some(s),
-        Err(_) => {
-            assert!(
-                std::env::var("BORDERDESK_REQUIRE_TOOLS").as_deref() != Ok("1"),
-                "the SMTP receiver is required here: set BORDERDESK_TEST_SMTP=ops/smtp/receiver.py"
-            );
-            None
-        }
-    }
-}
-
 #[actix_web::test]
 async fn a_vietnamese_driver_books_on_a_phone_and_is_checked_in_called_and_admitted() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = crate::mail::free_port();
     let inbox = tempfile::tempdir().expect("inbox");
-    let script = smtp_script();
+    let script = crate::mail::smtp_script();
     let receiver = script.as_deref().map(|s| Receiver::start(s, port, inbox.path()));
     let smtp = receiver.is_some();
     let app = TestApp::spawn_with(|s| {
