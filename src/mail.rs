@@ -143,6 +143,8 @@ pub struct BookingLetter<'a> {
     pub report_by: Option<String>,
     /// The booking's slip (its PDF file name) with a confirmation or a move.
     pub slip: Option<String>,
+    /// Minutes either side of the slot a vehicle may check in (the policy's grace).
+    pub grace: u32,
 }
 
 #[derive(Template)]
@@ -164,6 +166,7 @@ struct BookingText<'a> {
     lane: &'a str,
     direction: &'a str,
     report_by: Option<String>,
+    grace: u32,
 }
 
 #[derive(Template)]
@@ -187,6 +190,7 @@ impl BookingLetter<'_> {
             lane: self.lane,
             direction: self.direction,
             report_by: self.report_by.clone(),
+            grace: self.grace,
         };
         Ok(Rendered {
             subject: one_line(
@@ -425,6 +429,7 @@ mod tests {
             direction: "Xuất cảnh",
             report_by: Some("09:20".into()),
             slip: Some("YYG-7K3M-9Q2X.pdf".into()),
+            grace: 45,
         };
         let vi = letter(Lang::Vi).render().unwrap();
         assert_eq!(vi.subject, "Mời vào cửa khẩu ngay YYG-7K3M-9Q2X");
@@ -432,6 +437,14 @@ mod tests {
             vi.text.contains("trước 09:20") && vi.html.contains("<strong>09:20</strong>"),
             "{}",
             vi.text
+        );
+        let en = BookingLetter {
+            event: BookingEvent::Confirmed,
+            ..letter(Lang::En)
+        };
+        assert!(
+            en.render().unwrap().text.contains("within 45 minutes"),
+            "the policy's grace, not a fixed one"
         );
         let zh = letter(Lang::Zh).render().unwrap();
         assert!(zh.subject.starts_with("请立即前往口岸") && zh.text.contains("车牌：12C-123.45"));

@@ -26,6 +26,8 @@ pub struct BookingPrint {
     pub cargo: String,
     pub weight_kg: i32,
     pub customs_ref: Option<String>,
+    /// Minutes either side of the slot a vehicle may check in.
+    pub grace_minutes: u32,
 }
 
 pub fn booking_pdf(b: &BookingPrint) -> Result<Vec<u8>, PrintError> {
@@ -78,11 +80,12 @@ pub fn booking_pdf(b: &BookingPrint) -> Result<Vec<u8>, PrintError> {
     page.bars(x, 12.0 * MM, module, 12.0 * MM, &bars);
     page.text(x, 8.0 * MM, 7.0, &b.number);
     page.gray(0.35);
+    let g = b.grace_minutes;
     page.text(
         x,
         qtop + 3.0 * MM,
         6.5,
-        "请在时段前后30分钟内到候检区签到 · Đến khu chờ ±30 phút · Check in ±30 min",
+        &format!("请在时段前后{g}分钟内到候检区签到 · Đến khu chờ ±{g} phút · Check in ±{g} min"),
     );
     let content = page.content.finish();
     assemble(&content, font, PAGE_W, PAGE_H, &format!("Booking {}", b.number), None)
@@ -108,6 +111,7 @@ mod tests {
             cargo: "Nông sản tươi".into(),
             weight_kg: 21000,
             customs_ref: Some("VN-2026-0001".into()),
+            grace_minutes: 30,
         })
         .unwrap();
         assert!(pdf.starts_with(b"%PDF-"));

@@ -609,6 +609,7 @@ fn booking_lang(c: &mut DbConnection, b: &BookingRow) -> Result<Option<(String, 
 pub(crate) fn tell(
     c: &mut DbConnection,
     now: DateTime<Utc>,
+    policy: &FreightPolicy,
     b: &BookingRow,
     event: BookingEvent,
     with_slip: bool,
@@ -627,6 +628,7 @@ pub(crate) fn tell(
         direction: direction_words(b.direction).pick(lang.code()),
         report_by: b.report_by.map(|t| local(utc(t)).format("%H:%M").to_string()),
         slip: with_slip.then(|| format!("{}.pdf", b.number)),
+        grace: policy.grace_minutes,
     };
     super::outbox::enqueue(c, now, event.kind(), Some(&b.id), &email, lang, letter.render()?)?;
     Ok(())
@@ -678,6 +680,7 @@ pub fn slip(c: &mut DbConnection, keys: &KeyRing, policy: &FreightPolicy, b: &Bo
         cargo: format!("{} {}", b.cargo_category.words().zh, b.cargo_category.words().vi),
         weight_kg: b.cargo_weight_kg,
         customs_ref: b.customs_ref.clone(),
+        grace_minutes: policy.grace_minutes,
     })
     .map_err(Error::internal)?;
     Ok(Document {
@@ -894,7 +897,7 @@ pub fn book(
             None,
             &row,
         )?;
-        tell(c, now, &row, BookingEvent::Confirmed, true)?;
+        tell(c, now, policy, &row, BookingEvent::Confirmed, true)?;
         Ok(row)
     })
 }
@@ -954,7 +957,13 @@ fn not_now(lang: &str, status: BookingStatus, what: Words) -> Error {
 }
 
 /// Cancels a driver's active booking: the place goes back to the slot.
-pub fn cancel(c: &mut DbConnection, now: DateTime<Utc>, driver_id: &str, booking_id: &str) -> Result<BookingRow> {
+pub fn cancel(
+    c: &mut DbConnection,
+    now: DateTime<Utc>,
+    policy: &FreightPolicy,
+    driver_id: &str,
+    booking_id: &str,
+) -> Result<BookingRow> {
     write_tx(c, |c| {
         let driver = load_driver(c, driver_id)?;
         let before = own(c, driver_id, booking_id)?;
@@ -1004,7 +1013,7 @@ pub fn cancel(c: &mut DbConnection, now: DateTime<Utc>, driver_id: &str, booking
             Some(&before),
             &after,
         )?;
-        tell(c, now, &after, BookingEvent::Cancelled, false)?;
+        tell(c, now, policy, &after, BookingEvent::Cancelled, false)?;
         Ok(after)
     })
 }
@@ -1104,7 +1113,7 @@ pub fn move_to(
             Some(&before),
             &after,
         )?;
-        tell(c, now, &after, BookingEvent::Moved, true)?;
+        tell(c, now, policy, &after, BookingEvent::Moved, true)?;
         Ok(after)
     })
 }
@@ -1177,7 +1186,7 @@ pub fn change_slot(
                 ..before.clone()
             };
             write_audit(c, now, Some(&actor.id), "booking.bump", Some(&before), &after)?;
-            tell(c, now, &after, BookingEvent::Bumped, false)?;
+            tell(c, now, policy, &after, BookingEvent::Bumped, false)?;
             bumped.push(after.number);
         }
         let booked = slot.booked - i32::try_from(bumped.len()).unwrap_or(0);
@@ -1346,7 +1355,8 @@ impl super::Ctx {
     ) -> Result<BookingRow> {
         let (driver_id, lang) = driver;
         self.booking_allowed(&driver_id, client, &lang)?;
-        self.tx(move |c, _, now| cancel(c, now, &driver_id, &booking_id)).await
+        self.tx(move |c, ctx, now| cancel(c, now, &ctx.policy.freight, &driver_id, &booking_id))
+            .await
     }
 
     pub async fn move_booking(

@@ -217,7 +217,7 @@ pub fn sweep(c: &mut DbConnection, now: DateTime<Utc>, policy: &FreightPolicy) -
                     .execute(c)?;
             }
             write_audit(c, now, None, "booking.no_show", Some(&before), &after)?;
-            tell(c, now, &after, BookingEvent::NoShow, false)?;
+            tell(c, now, policy, &after, BookingEvent::NoShow, false)?;
             out.no_shows += 1;
         }
         Ok(out)
@@ -458,7 +458,7 @@ pub(crate) fn call_in_tx(
         return Ok(None);
     }
     write_audit(c, now, Some(actor), "booking.call", Some(&before), &after)?;
-    tell(c, now, &after, BookingEvent::Called, false)?;
+    tell(c, now, policy, &after, BookingEvent::Called, false)?;
     Ok(Some(after))
 }
 

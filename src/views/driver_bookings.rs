@@ -78,7 +78,7 @@ const ZH: BookingTexts = BookingTexts {
     offers: "以下时段还有空位：",
     need_profile: "请先填写个人资料。",
     need_vehicle: "请先添加车辆。",
-    check_in: "请在时段开始前后30分钟内到友谊关候检区签到：出示预约码或报车牌号。",
+    check_in: "请在时段开始前后{grace}分钟内到友谊关候检区签到：出示预约码或报车牌号。",
     board: "候检动态",
 };
 
@@ -115,7 +115,7 @@ const VI: BookingTexts = BookingTexts {
     offers: "Các khung giờ sau còn chỗ:",
     need_profile: "Hãy điền thông tin cá nhân trước.",
     need_vehicle: "Hãy thêm xe trước.",
-    check_in: "Hãy đến khu chờ cửa khẩu Hữu Nghị trong khoảng 30 phút trước hoặc sau giờ đã đặt; xuất trình mã đặt chỗ hoặc báo biển số.",
+    check_in: "Hãy đến khu chờ cửa khẩu Hữu Nghị trong khoảng {grace} phút trước hoặc sau giờ đã đặt; xuất trình mã đặt chỗ hoặc báo biển số.",
     board: "Bảng chờ",
 };
 
@@ -152,7 +152,7 @@ const EN: BookingTexts = BookingTexts {
     offers: "These slots still have places:",
     need_profile: "Fill in your profile first.",
     need_vehicle: "Add a vehicle first.",
-    check_in: "Check in at the Youyiguan waiting area within 30 minutes either side of the slot: show the booking code or give your plate.",
+    check_in: "Check in at the Youyiguan waiting area within {grace} minutes either side of the slot: show the booking code or give your plate.",
     board: "Queue board",
 };
 
@@ -191,11 +191,18 @@ pub struct DriverBookingsPage {
     pub problems: Problems,
     pub notice: Option<String>,
     pub offers: Vec<SlotOffer>,
+    /// The policy's check-in grace, in minutes.
+    pub grace: u32,
 }
 
 impl DriverBookingsPage {
     pub fn lang(&self) -> &'static str {
         self.f.lang.code()
+    }
+
+    /// When to check in, with the policy's grace.
+    pub fn check_in(&self) -> String {
+        self.b.check_in.replace("{grace}", &self.grace.to_string())
     }
 
     pub fn chosen(&self) -> bool {

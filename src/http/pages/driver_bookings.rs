@@ -95,6 +95,7 @@ async fn page(
             problems: Problems(problems),
             notice,
             offers,
+            grace: state.ctx.policy.freight.grace_minutes,
         },
     ))
 }
