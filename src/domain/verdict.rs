@@ -189,6 +189,17 @@ pub fn admit() -> Verdict {
     }
 }
 
+/// A freight lane's refusal: the booking differs, and the words say how.
+pub fn booking_mismatch(message_zh: &'static str, message_en: &'static str) -> Verdict {
+    Verdict {
+        admit: false,
+        reason: Reason::BookingMismatch,
+        message_zh,
+        message_en,
+        warning: None,
+    }
+}
+
 /// The return of a holder whose pass expired while abroad.
 pub fn overstay() -> Verdict {
     Verdict {

@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, FixedOffset, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::checkpoint::LaneStat;
 use super::printing::Document;
 use crate::db::schema::{bookings, driver_strikes, drivers, slots, vehicles};
 use crate::db::{DbConnection, audit, ts, utc, write_tx};
@@ -228,45 +229,6 @@ pub struct SlotChangeOut {
     pub bumped: Vec<String>,
 }
 
-/// The driver fields a booking needs.
-#[derive(Debug, Clone, Queryable)]
-pub struct DriverFacts {
-    pub id: String,
-    pub email: String,
-    pub lang: String,
-    pub name_zh: Option<String>,
-    pub name_latin: Option<String>,
-    pub nationality: Option<String>,
-    pub id_type: Option<String>,
-    pub id_number: Option<String>,
-    pub trade_pass: Option<String>,
-}
-
-impl DriverFacts {
-    pub fn has_name(&self) -> bool {
-        self.name_zh.is_some() || self.name_latin.is_some()
-    }
-}
-
-pub fn load_driver(c: &mut DbConnection, driver_id: &str) -> Result<DriverFacts> {
-    drivers::table
-        .find(driver_id)
-        .select((
-            drivers::id,
-            drivers::email,
-            drivers::lang,
-            drivers::name_zh,
-            drivers::name_latin,
-            drivers::nationality,
-            drivers::id_type,
-            drivers::id_number,
-            drivers::trade_pass,
-        ))
-        .first::<DriverFacts>(c)
-        .optional()?
-        .ok_or_else(|| DomainError::NotFound { what: "driver" }.into())
-}
-
 fn broken(errs: &mut FieldErrors, b: Broken, lang: &str) {
     errs.add(b.field, b.rule, b.words.pick(lang));
 }
@@ -329,29 +291,33 @@ fn read_time(errs: &mut FieldErrors, field: &'static str, text: &str, lang: &str
     }
 }
 
-/// Measured check times of the port's lanes of one direction and type, over the policy's
-/// window (see `checkpoint::measure`).
-fn measured(
-    c: &mut DbConnection,
-    now: DateTime<Utc>,
+/// Every lane's measured check times over the policy's window (see `checkpoint::measure`):
+/// read once per slot computed or view shown, then split by lane type.
+pub(crate) fn lane_stats(c: &mut DbConnection, now: DateTime<Utc>, policy: &FreightPolicy) -> Result<Vec<LaneStat>> {
+    super::checkpoint::measure(c, now - Duration::hours(i64::from(policy.stats_window_hours.max(1))))
+}
+
+/// How many lanes of one direction and type the port has, and their measured check times.
+pub(crate) fn lane_measures(
+    stats: &[LaneStat],
     policy: &FreightPolicy,
-    key: &SlotKey<'_>,
-) -> Result<(usize, Vec<Measured>)> {
-    let lanes: Vec<String> = policy
-        .lanes(key.port, key.direction, key.lane_type)
-        .map(|l| l.id.clone())
+    port: &Port,
+    direction: Direction,
+    lane_type: LaneType,
+) -> (usize, Vec<Measured>) {
+    let lanes: Vec<&str> = policy
+        .lanes(port, direction, lane_type)
+        .map(|l| l.id.as_str())
         .collect();
-    let since = now - Duration::hours(i64::from(policy.stats_window_hours.max(1)));
-    let stats = super::checkpoint::measure(c, since)?;
     let m = stats
-        .into_iter()
-        .filter(|s| lanes.contains(&s.lane))
+        .iter()
+        .filter(|s| lanes.contains(&s.lane.as_str()))
         .map(|s| Measured {
             checks: s.checks,
             mean_seconds: s.mean_seconds,
         })
         .collect();
-    Ok((lanes.len(), m))
+    (lanes.len(), m)
 }
 
 /// The capacity a slot gets when it is first booked: open lanes × 3600 ÷ mean check seconds.
@@ -361,7 +327,8 @@ pub fn computed_capacity(
     policy: &FreightPolicy,
     key: &SlotKey<'_>,
 ) -> Result<i32> {
-    let (lanes, m) = measured(c, now, policy, key)?;
+    let stats = lane_stats(c, now, policy)?;
+    let (lanes, m) = lane_measures(&stats, policy, key.port, key.direction, key.lane_type);
     Ok(policy.hourly_capacity(lanes, &m))
 }
 
@@ -653,7 +620,7 @@ pub fn slip(c: &mut DbConnection, keys: &KeyRing, policy: &FreightPolicy, b: &Bo
         .map_or_else(|| b.port.clone(), |p| format!("{} {}", p.name_zh, p.name_vi));
     let driver = match &b.driver_id {
         Some(id) => {
-            let d = load_driver(c, id)?;
+            let d = super::drivers::load_driver(c, id)?;
             d.name_latin.or(d.name_zh).unwrap_or_default()
         }
         None => "—".into(),
@@ -735,10 +702,10 @@ pub fn book(
     input: &BookingIn,
 ) -> Result<BookingRow> {
     write_tx(c, |c| {
-        let driver = load_driver(c, driver_id)?;
+        let driver = super::drivers::load_driver(c, driver_id)?;
         let lang = driver.lang.as_str();
         let mut errs = FieldErrors::new();
-        if !driver.has_name() || driver.id_number.is_none() {
+        if (driver.name_zh.is_none() && driver.name_latin.is_none()) || driver.id_number.is_none() {
             errs.add(
                 "profile",
                 "incomplete",
@@ -965,7 +932,7 @@ pub fn cancel(
     booking_id: &str,
 ) -> Result<BookingRow> {
     write_tx(c, |c| {
-        let driver = load_driver(c, driver_id)?;
+        let driver = super::drivers::load_driver(c, driver_id)?;
         let before = own(c, driver_id, booking_id)?;
         if !before.status.is_active() {
             return Err(not_now(
@@ -1029,7 +996,7 @@ pub fn move_to(
     input: &MoveIn,
 ) -> Result<BookingRow> {
     write_tx(c, |c| {
-        let driver = load_driver(c, driver_id)?;
+        let driver = super::drivers::load_driver(c, driver_id)?;
         let lang = driver.lang.as_str();
         let before = own(c, driver_id, booking_id)?;
         if before.status != BookingStatus::Booked {

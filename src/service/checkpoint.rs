@@ -123,10 +123,7 @@ fn read_code(code: &str, keys: &KeyRing) -> std::result::Result<String, Reason> 
     if code.starts_with(seal::PREFIX) {
         return match seal::verify(code, |id| keys.lookup(id)) {
             Ok(body) if body.kind == seal::BOOKING_KIND => {
-                let covered = keys
-                    .get(&seal::key_id_hex(body.key_id))
-                    .is_some_and(|k| seal::days_to_date(body.valid_until).is_some_and(|until| k.covers(until)));
-                if covered {
+                if booking_key_covers(keys, &body) {
                     Ok(body.number)
                 } else {
                     Err(Reason::KeyNotAllowed)
@@ -226,9 +223,13 @@ pub fn booking_number_of(code: &str, keys: &KeyRing) -> Option<String> {
         return None;
     }
     let body = seal::verify(code, |id| keys.lookup(id)).ok()?;
-    (body.kind == seal::BOOKING_KIND)
-        .then(|| read_code(code, keys).ok())
-        .flatten()
+    (body.kind == seal::BOOKING_KIND && booking_key_covers(keys, &body)).then_some(body.number)
+}
+
+/// Whether a booking code's key is still on the ring and its end covers the booking's day.
+fn booking_key_covers(keys: &KeyRing, body: &seal::SealBody) -> bool {
+    keys.get(&seal::key_id_hex(body.key_id))
+        .is_some_and(|k| seal::days_to_date(body.valid_until).is_some_and(|until| k.covers(until)))
 }
 
 /// The booking a freight-lane scan is about: the booking whose number was scanned, or the
@@ -311,49 +312,44 @@ pub(crate) fn record(
     let mut named = code.named.clone();
     let code_hash = &code.code_hash;
     // A freight lane that requires bookings checks the booking before the permit, so a
-    // mismatch changes nothing on the permit.
+    // mismatch changes nothing on the permit. The pass it reads is the one decided on below.
     let mut booking: Option<BookingRow> = None;
-    let mut mismatch = None;
-    let mut booking_only = false;
+    let mut decided: Option<Verdict> = None;
+    let mut pass_record: Option<Result<PermitRecord>> = None;
     if let (Some((_, lane)), Ok(number), true) = (freight.lane(&input.lane), &named, freight.require_booking) {
         let (found, pass) = freight_booking(c, number)?;
         let plates = match &pass {
-            Some(p) => get_permit(c, p).map(|r| r.plates()).unwrap_or_default(),
+            Some(p) => {
+                let loaded = get_permit(c, p);
+                let plates = loaded.as_ref().map(PermitRecord::plates).unwrap_or_default();
+                pass_record = Some(loaded);
+                plates
+            }
             None => Vec::new(),
         };
-        mismatch = freight::booking_mismatch(
-            found.as_ref().map(|b| freight::BookingFacts {
-                status: b.status,
-                plate: &b.plate,
-                direction: b.direction,
-                lane_type: b.lane_type,
-            }),
-            lane,
-            &plates,
-        );
-        match &pass {
-            Some(p) => named = Ok(p.clone()),
+        let facts = found.as_ref().map(|b| freight::BookingFacts {
+            status: b.status,
+            plate: &b.plate,
+            direction: b.direction,
+            lane_type: b.lane_type,
+        });
+        decided = match (freight::booking_mismatch(facts, lane, &plates), &pass) {
+            (Some(words), _) => Some(verdict::booking_mismatch(words.zh, words.en)),
             // A driver crossing on a foreign document: the booking is what this service checks.
-            None => booking_only = found.is_some(),
-        }
+            (None, None) => Some(verdict::admit()),
+            (None, Some(p)) => {
+                named = Ok(p.clone());
+                None
+            }
+        };
         booking = found;
     }
     {
         let mut record = None;
-        let verdict: Verdict = match &named {
-            _ if mismatch.is_some() => {
-                let words = mismatch.unwrap_or(freight::Words::new("", "", ""));
-                Verdict {
-                    admit: false,
-                    reason: Reason::BookingMismatch,
-                    message_zh: words.zh,
-                    message_en: words.en,
-                    warning: None,
-                }
-            }
-            Ok(_) if booking_only => verdict::admit(),
-            Err(reason) => verdict::reject(*reason),
-            Ok(number) => match get_permit(c, number) {
+        let verdict: Verdict = match (decided, &named) {
+            (Some(v), _) => v,
+            (None, Err(reason)) => verdict::reject(*reason),
+            (None, Ok(number)) => match pass_record.unwrap_or_else(|| get_permit(c, number)) {
                 Err(Error::Domain(DomainError::NotFound { .. })) => verdict::reject(Reason::UnknownPermit),
                 Err(e) => return Err(e),
                 // A permit whose signing key was removed (compromised) fails by number too.

@@ -830,7 +830,7 @@ pub struct ProfileInput {
     pub trade_pass: Option<String>,
 }
 
-fn load_driver(c: &mut DbConnection, id: &str) -> Result<DriverRow> {
+pub(crate) fn load_driver(c: &mut DbConnection, id: &str) -> Result<DriverRow> {
     drivers::table
         .find(id)
         .select(DriverRow::as_select())

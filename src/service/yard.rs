@@ -10,7 +10,7 @@ use super::bookings::{BookingOut, BookingRow, SlotKey, SlotRow, release_place, t
 use crate::db::schema::{bookings, driver_strikes, slots};
 use crate::db::{DbConnection, audit, new_id, ts, utc, write_tx};
 use crate::domain::auth::{Action, Actor, authorize};
-use crate::domain::freight::{self, BookingStatus, CargoCategory, FreightPolicy, LaneType, Measured, Port, Words};
+use crate::domain::freight::{self, BookingStatus, CargoCategory, FreightPolicy, LaneType, Words};
 use crate::domain::trade::{check_plate, normalise_plate};
 use crate::domain::validation::FieldErrors;
 use crate::domain::verdict::Direction;
@@ -189,8 +189,8 @@ pub fn sweep(c: &mut DbConnection, now: DateTime<Utc>, policy: &FreightPolicy) -
                 out.requeued += 1;
             }
         }
-        // A slot ends an hour after it starts; the grace runs on from there.
-        let cutoff = now - Duration::hours(1) - Duration::minutes(i64::from(policy.grace_minutes));
+        // Lapsed: a slot starting before this had its no-show time pass by now.
+        let cutoff = now - (policy.no_show_after(now) - now);
         let lapsed: Vec<BookingRow> = bookings::table
             .filter(bookings::status.eq(BookingStatus::Booked))
             .filter(bookings::starts_at.lt(ts(cutoff)))
@@ -494,39 +494,6 @@ pub fn call(
     })
 }
 
-/// The measured check times of one direction's lanes of one type, from the port's stats.
-fn measured_for(
-    stats: &[super::checkpoint::LaneStat],
-    policy: &FreightPolicy,
-    port: &Port,
-    direction: Direction,
-    lane_type: LaneType,
-) -> (usize, Vec<Measured>) {
-    let lanes: Vec<&str> = policy
-        .lanes(port, direction, lane_type)
-        .map(|l| l.id.as_str())
-        .collect();
-    let m = stats
-        .iter()
-        .filter(|s| lanes.contains(&s.lane.as_str()))
-        .map(|s| Measured {
-            checks: s.checks,
-            mean_seconds: s.mean_seconds,
-        })
-        .collect();
-    (lanes.len(), m)
-}
-
-/// Every lane's measured check times over the policy's window: read once per page or board,
-/// not once per lane type.
-fn lane_stats(
-    c: &mut DbConnection,
-    now: DateTime<Utc>,
-    policy: &FreightPolicy,
-) -> Result<Vec<super::checkpoint::LaneStat>> {
-    super::checkpoint::measure(c, now - Duration::hours(i64::from(policy.stats_window_hours.max(1))))
-}
-
 /// The queues of a port: every direction and lane type it has lanes for.
 pub fn queues(
     c: &mut DbConnection,
@@ -538,7 +505,7 @@ pub fn queues(
     authorize(actor, Action::Yard)?;
     let port = policy.port(port).ok_or(DomainError::NotFound { what: "port" })?;
     sweep(c, now, policy)?;
-    let stats = lane_stats(c, now, policy)?;
+    let stats = super::bookings::lane_stats(c, now, policy)?;
     let mut out = Vec::new();
     for direction in Direction::ALL {
         for lane_type in LaneType::ALL.iter().copied() {
@@ -563,7 +530,7 @@ pub fn queues(
                 .limit(QUEUE_LISTED)
                 .select(BookingRow::as_select())
                 .load(c)?;
-            let (lanes, m) = measured_for(&stats, policy, port, direction, lane_type);
+            let (lanes, m) = super::bookings::lane_measures(&stats, policy, port, direction, lane_type);
             out.push(Queue {
                 port: port.code.clone(),
                 direction,
@@ -581,7 +548,7 @@ pub fn queues(
 /// The public board of a port: no names, no numbers, plates masked.
 pub fn board(c: &mut DbConnection, now: DateTime<Utc>, policy: &FreightPolicy, port: &str) -> Result<Board> {
     let port = policy.port(port).ok_or(DomainError::NotFound { what: "port" })?;
-    let stats = lane_stats(c, now, policy)?;
+    let stats = super::bookings::lane_stats(c, now, policy)?;
     let mut lines = Vec::new();
     for direction in Direction::ALL {
         for lane_type in LaneType::ALL.iter().copied() {
@@ -602,7 +569,7 @@ pub fn board(c: &mut DbConnection, now: DateTime<Utc>, policy: &FreightPolicy, p
                 .limit(BOARD_CALLS)
                 .select(bookings::plate)
                 .load(c)?;
-            let (lanes, m) = measured_for(&stats, policy, port, direction, lane_type);
+            let (lanes, m) = super::bookings::lane_measures(&stats, policy, port, direction, lane_type);
             lines.push(BoardLine {
                 direction,
                 lane_type,
