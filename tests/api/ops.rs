@@ -70,6 +70,7 @@ async fn openapi_lists_every_route() {
         ("/static/jsqr-1.4.0.js", "get"),
         ("/static/jsqr-1.4.0.LICENSE.txt", "get"),
         ("/static/desk.js", "get"),
+        ("/static/board.js", "get"),
         ("/supervisor/sla", "get"),
         ("/supervisor/mail", "get"),
         ("/admin/calendar", "get"),

@@ -9,7 +9,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(checkpoint_js)
         .service(jsqr_js)
         .service(jsqr_license)
-        .service(desk_js);
+        .service(desk_js)
+        .service(board_js);
 }
 
 const JS: &str = "application/javascript; charset=utf-8";
@@ -64,4 +65,11 @@ pub async fn jsqr_license() -> HttpResponse {
 #[get("/static/desk.js")]
 pub async fn desk_js() -> HttpResponse {
     asset(JS, "no-cache", include_str!("../../../templates/static/desk.js"))
+}
+
+/// The public board's script: the figures brought up to date in place every few seconds.
+#[utoipa::path(tag = "assets", responses((status = 200, description = "Board script", content_type = "application/javascript")))]
+#[get("/static/board.js")]
+pub async fn board_js() -> HttpResponse {
+    asset(JS, "no-cache", include_str!("../../../templates/static/board.js"))
 }

@@ -27,7 +27,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(board);
 }
 
-/// Seconds between the board's refreshes: fresh enough for a queue that moves a vehicle every
+/// Seconds between the board's updates (board.js): fresh enough for a queue that moves a vehicle every
 /// few seconds per lane, light enough for a screen left on all day.
 const BOARD_REFRESH_SECONDS: u32 = 15;
 

@@ -7,7 +7,7 @@ use fantoccini::Locator;
 use fantoccini::key::Key;
 use serde_json::json;
 
-use super::{Browser, click, js, js_text, select, type_into, until};
+use super::{Browser, axe, click, js, js_text, select, type_into, until};
 use crate::mail::Receiver;
 use crate::support::*;
 
@@ -86,6 +86,7 @@ async fn a_vietnamese_driver_books_on_a_phone_and_is_checked_in_called_and_admit
         true
     );
     assert_eq!(js(&phone, "document.scripts.length").await, 0, "no script needed");
+    assert_eq!(axe(&phone, "driver bookings").await, Vec::<String>::new());
 
     // The confirmation goes out over SMTP, in Vietnamese, with the slip.
     let sent = app.ctx.deliver_due("w").await.expect("deliver");
@@ -187,8 +188,15 @@ async fn a_vietnamese_driver_books_on_a_phone_and_is_checked_in_called_and_admit
     // The waiting area's page sweeps lapsed bookings as it shows the queues.
     desk.goto(&app.url("/yard")).await.unwrap();
     desk.goto(&app.url("/supervisor/slots")).await.unwrap();
+    assert_eq!(axe(&desk, "slots").await, Vec::<String>::new());
     let strikes = js_text(&desk, "document.body.innerText").await;
     assert!(strikes.contains("Lê Văn Minh"), "{strikes}");
+    desk.goto(&app.url("/board/YYG")).await.unwrap();
+    assert_eq!(axe(&desk, "board").await, Vec::<String>::new());
+    assert_eq!(
+        js_text(&desk, "document.querySelector('#line-exit-fresh .plates').textContent").await,
+        "•••••78"
+    );
     let list = other.get_json("/api/v1/driver/bookings").await;
     assert_eq!(list[0]["status"], "no_show");
 }
