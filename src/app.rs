@@ -127,6 +127,18 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
         "borderdesk_mail_oldest_queued_seconds",
         "Age of the oldest unsent mail (0 when none)",
     )?;
+    let scan_queue = gauge(
+        "borderdesk_scan_queue",
+        "Scans waiting for the scan writer on this instance",
+    )?;
+    let scan_index_permits = gauge(
+        "borderdesk_scan_index_permits",
+        "Permits the scan writer holds in memory on this instance",
+    )?;
+    let scan_batch_fallbacks = gauge(
+        "borderdesk_scan_batch_fallbacks",
+        "Scan batches that failed as a whole and were recorded one scan at a time, since start",
+    )?;
     // No `.endpoint()`: the middleware would answer /metrics itself, past any check; the
     // route in `http::ops` serves it instead. Every path no route matches is counted under one
     // label, so unknown paths cannot grow the series.
@@ -164,6 +176,9 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
             mail_queued,
             mail_failing,
             mail_oldest_queued_seconds,
+            scan_queue,
+            scan_index_permits,
+            scan_batch_fallbacks,
         },
         session_ttl: chrono::Duration::hours(i64::from(settings.session_hours)),
         secure_cookies: settings.secure_cookies,

@@ -3,18 +3,25 @@
 # with PERMITS permits in the database (default 1,000,000). SQLite by default; set
 # DATABASE_URL=postgres://… for PostgreSQL (the database must exist and be empty).
 # Loopback only, bounded: two wrk runs of $DURATION seconds. Needs wrk, python3 (and psql for PG).
-#   ops/bench/scan.sh          (PERMITS=1000000 DURATION=10 CONNS=32 THREADS=2 PORT=18091)
+#   ops/bench/scan.sh          (PERMITS=1000000 DURATION=10 CONNS=64 THREADS=2 PORT=18091)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PERMITS=${PERMITS:-1000000}
 DURATION=${DURATION:-10}
-CONNS=${CONNS:-32}
+CONNS=${CONNS:-64}
 THREADS=${THREADS:-2}
 PORT=${PORT:-18091}
 command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)"; exit 1; }
 
-cargo build --release -q
-BIN=$PWD/target/release/borderdesk
+# PROFILE=file.data records the server under the scan load with perf (call graphs from DWARF
+# line tables, the `profiling` profile); `perf report -i file.data` reads it.
+if [ -n "${PROFILE:-}" ]; then
+  cargo build --profile profiling -q
+  BIN=$PWD/target/profiling/borderdesk
+else
+  cargo build --release -q
+  BIN=$PWD/target/release/borderdesk
+fi
 DIR=$(mktemp -d /tmp/borderdesk-scanbench.XXXXXX)
 export BORDERDESK_DATA_DIR=$DIR BORDERDESK_BIND=127.0.0.1:$PORT BORDERDESK_LOG=warn
 [ -n "${DATABASE_URL:-}" ] && export BORDERDESK_DATABASE_URL=$DATABASE_URL
@@ -53,7 +60,7 @@ echo "seeded $PERMITS permits in $(( $(date +%s) - seed_started ))s"
 
 "$BIN" serve >"$DIR/serve.log" 2>&1 &
 PID=$!
-trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DIR"' EXIT
+trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; [ -n "${KEEP_LOG:-}" ] && cp "$DIR/serve.log" "$KEEP_LOG"; rm -rf "$DIR"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 
 run() { # name, wrk args...
@@ -70,7 +77,12 @@ run() { # name, wrk args...
 store=SQLite; [ -n "${DATABASE_URL:-}" ] && store=PostgreSQL
 echo "wrk -t$THREADS -c$CONNS -d${DURATION}s, $store, $(nproc) cores, $PERMITS permits"
 run healthz "http://127.0.0.1:$PORT/healthz"
+if [ -n "${PROFILE:-}" ]; then
+  perf record -q -F 499 --call-graph dwarf,16384 -p "$PID" -o "$PROFILE" -- sleep "$DURATION" 2>/dev/null &
+  PERF=$!
+fi
 run scan -s ops/bench/scan.lua "http://127.0.0.1:$PORT"
+[ -n "${PROFILE:-}" ] && wait "$PERF"
 if [ -n "${DATABASE_URL:-}" ]; then
   psql -Atq -F ' ' "$DATABASE_URL" -c "SELECT verdict, reason, COUNT(*) FROM crossings GROUP BY verdict, reason ORDER BY 1, 2" | sed 's/^/  recorded /'
 else

@@ -61,7 +61,15 @@ impl Entry<'_> {
 
     /// Writes the row, inside the caller's transaction.
     pub fn write(self, conn: &mut DbConnection) -> Result<()> {
-        let row = AuditRow {
+        diesel::insert_into(audit_log::table)
+            .values(&self.into_row())
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// The row, for a caller that inserts several together in its transaction.
+    pub fn into_row(self) -> AuditRow {
+        AuditRow {
             id: new_id(),
             at: ts(self.at),
             actor: self.actor.map(str::to_string),
@@ -70,9 +78,7 @@ impl Entry<'_> {
             entity_id: self.entity_id.to_string(),
             before_json: self.before,
             after_json: self.after,
-        };
-        diesel::insert_into(audit_log::table).values(&row).execute(conn)?;
-        Ok(())
+        }
     }
 }
 

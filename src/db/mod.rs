@@ -100,18 +100,7 @@ impl r2d2::ManageConnection for Manager {
     type Error = ConnectError;
 
     fn connect(&self) -> std::result::Result<DbConnection, ConnectError> {
-        match self.target.backend {
-            Backend::Postgres => PgConnection::establish(&self.target.location)
-                .map(DbConnection::Postgresql)
-                .map_err(|e| ConnectError(format!("PostgreSQL: {e}"))),
-            Backend::Sqlite => {
-                let mut c = SqliteConnection::establish(&self.target.location)
-                    .map_err(|e| ConnectError(format!("SQLite {}: {e}", self.target.location)))?;
-                c.batch_execute(SQLITE_PRAGMAS)
-                    .map_err(|e| ConnectError(format!("SQLite pragmas: {e}")))?;
-                Ok(DbConnection::Sqlite(c))
-            }
-        }
+        open(&self.target)
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> std::result::Result<(), ConnectError> {
@@ -123,12 +112,29 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
+/// One connection to `target`, with SQLite's per-connection pragmas.
+fn open(target: &Target) -> std::result::Result<DbConnection, ConnectError> {
+    match target.backend {
+        Backend::Postgres => PgConnection::establish(&target.location)
+            .map(DbConnection::Postgresql)
+            .map_err(|e| ConnectError(format!("PostgreSQL: {e}"))),
+        Backend::Sqlite => {
+            let mut c = SqliteConnection::establish(&target.location)
+                .map_err(|e| ConnectError(format!("SQLite {}: {e}", target.location)))?;
+            c.batch_execute(SQLITE_PRAGMAS)
+                .map_err(|e| ConnectError(format!("SQLite pragmas: {e}")))?;
+            Ok(DbConnection::Sqlite(c))
+        }
+    }
+}
+
 pub type Pool = r2d2::Pool<Manager>;
 
 /// The database handle the app carries: a pool and which backend is behind it.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
+    target: Target,
     backend: Backend,
     errors: PoolErrors,
 }
@@ -157,8 +163,59 @@ impl Db {
             // by `has_broken`, dead ones surface as an error on first use.
             .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(10))
-            .build(Manager { target })?;
-        Ok(Db { pool, backend, errors })
+            .build(Manager { target: target.clone() })?;
+        Ok(Db {
+            pool,
+            target,
+            backend,
+            errors,
+        })
+    }
+
+    /// A connection of its own, outside the pool, for a long-lived worker (the scan writer): a
+    /// worker that must throw its connection away after a failure does not take a pooled one
+    /// with it, and never waits behind the request handlers for one.
+    pub fn dedicated(&self) -> Result<DbConnection> {
+        open(&self.target).map_err(|e| Error::Internal(e.to_string()))
+    }
+
+    /// For the scan writer's own connection on SQLite: a larger page cache (its updates land all
+    /// over the permits table) and no checkpoints on commit, which the checkpointer does instead
+    /// on its own connection, so a scan batch never waits for the WAL to be copied back.
+    pub fn tune_for_writer(conn: &mut DbConnection) -> Result<()> {
+        if let DbConnection::Sqlite(c) = conn {
+            c.batch_execute("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 0;")?;
+        }
+        Ok(())
+    }
+
+    /// On SQLite, copies the write-ahead log back into the database every `every` on a thread
+    /// of its own (PASSIVE: it never blocks a writer), since the scan writer does not; until
+    /// `owner` is dropped.
+    pub fn start_checkpointer<T: Send + Sync + 'static>(
+        &self,
+        every: Duration,
+        owner: std::sync::Weak<T>,
+    ) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Ok(());
+        }
+        let mut conn = self.dedicated()?;
+        std::thread::Builder::new()
+            .name("wal-checkpoint".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(every);
+                    if owner.strong_count() == 0 {
+                        break;
+                    }
+                    if let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
+                        tracing::warn!(error = %e, "WAL checkpoint");
+                    }
+                }
+            })
+            .map_err(Error::internal)?;
+        Ok(())
     }
 
     /// Errors met while opening pooled connections since start (each also logged).

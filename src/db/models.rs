@@ -169,6 +169,9 @@ pub struct PermitRow {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = crossings)]
+// None is bound as NULL rather than DEFAULT, so that diesel writes a batch as one multi-row
+// INSERT on SQLite too (with DEFAULT it sends one statement per row).
+#[diesel(treat_none_as_default_value = false)]
 pub struct CrossingRow {
     pub id: String,
     pub client_id: Option<String>,
@@ -195,6 +198,7 @@ pub struct IdempotencyRow {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = audit_log)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct AuditRow {
     pub id: String,
     pub at: NaiveDateTime,

@@ -33,12 +33,7 @@ impl FromRequest for ApiActor {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = state(req);
-        let bearer = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|t| t.trim().to_string());
+        let bearer = bearer(req);
         let safe = matches!(*req.method(), Method::GET | Method::HEAD);
         let cookie = req
             .cookie(SESSION_COOKIE)
@@ -53,6 +48,28 @@ impl FromRequest for ApiActor {
             };
             actor.map(ApiActor).ok_or(ApiError::Unauthenticated)
         })
+    }
+}
+
+/// The text after `Authorization: Bearer `, if any.
+pub fn bearer(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string())
+}
+
+/// An API token, not yet looked up (401 without one): for the scan, whose token is checked by
+/// the scan writer inside the batch that records it.
+pub struct BearerToken(pub String);
+
+impl FromRequest for BearerToken {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(bearer(req).map(BearerToken).ok_or(ApiError::Unauthenticated))
     }
 }
 

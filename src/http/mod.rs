@@ -30,6 +30,10 @@ pub struct Metrics {
     pub mail_queued: prometheus::IntGauge,
     pub mail_failing: prometheus::IntGauge,
     pub mail_oldest_queued_seconds: prometheus::IntGauge,
+    /// The scan writer of this instance.
+    pub scan_queue: prometheus::IntGauge,
+    pub scan_index_permits: prometheus::IntGauge,
+    pub scan_batch_fallbacks: prometheus::IntGauge,
 }
 
 impl Metrics {

@@ -139,6 +139,13 @@ pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
             .map(|t| (state.ctx.clock.now() - crate::db::utc(t)).num_seconds().max(0))
             .unwrap_or(0),
     );
+    let writer = &state.ctx.scans.stats;
+    m.scan_queue
+        .set(writer.queued.load(std::sync::atomic::Ordering::Relaxed));
+    m.scan_index_permits
+        .set(writer.indexed.load(std::sync::atomic::Ordering::Relaxed));
+    m.scan_batch_fallbacks
+        .set(i64::try_from(writer.fallbacks.load(std::sync::atomic::Ordering::Relaxed)).unwrap_or(i64::MAX));
     let text = prometheus::TextEncoder::new()
         .encode_to_string(&access.registry.gather())
         .map_err(crate::error::Error::internal)?;

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::bookings::BookingRow;
 use super::permits::{PermitRecord, get_permit};
+use super::scan_index::{ScanFacts, ScanIndex};
 use crate::db::models::CrossingRow;
 use crate::db::schema::bookings;
 use crate::db::schema::{crossings, permits};
@@ -167,16 +168,15 @@ fn facts(r: &PermitRecord, now: DateTime<Utc>) -> Facts {
 /// Applies an admitted crossing's effect if the permit is still as it was read; false if a
 /// concurrent scan changed it first (the caller decides again on the new state). `version` is
 /// the trust version of the caller's transaction (see `trust::next_version`).
-fn apply(c: &mut DbConnection, r: &PermitRecord, effect: Effect, version: i64) -> Result<bool> {
-    let p = &r.permit;
+fn apply(c: &mut DbConnection, number: &str, entries_used: i32, effect: Effect, version: i64) -> Result<bool> {
     let still = permits::table
-        .find(&p.number)
-        .filter(permits::entries_used.eq(p.entries_used))
+        .find(number)
+        .filter(permits::entries_used.eq(entries_used))
         .filter(permits::status.eq(PermitStatus::Issued));
     let n = match effect {
         Effect::StartTrip => diesel::update(still)
             .set((
-                permits::entries_used.eq(p.entries_used + 1),
+                permits::entries_used.eq(entries_used + 1),
                 permits::last_direction.eq(Some(Direction::Exit)),
                 permits::trust_version.eq(version),
             ))
@@ -296,9 +296,64 @@ pub(crate) struct Rules<'a> {
     pub freight: &'a FreightPolicy,
 }
 
-/// Decides and records one scan inside the caller's transaction (see `scan_writer`). A
-/// rejection is an answer, not an error: only a request that is itself malformed (lane,
-/// direction) is refused, before it gets here.
+/// The rows a batch of scans writes, inserted together (one statement per table) when the batch
+/// is grouped, or at once when each scan has its own transaction.
+pub(crate) struct Pending {
+    grouped: bool,
+    crossings: Vec<CrossingRow>,
+    audit: Vec<crate::db::models::AuditRow>,
+}
+
+/// Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters (11 columns a crossing).
+const ROWS_PER_INSERT: usize = 500;
+
+impl Pending {
+    /// `grouped`: rows wait for `flush`; otherwise each is written at once.
+    pub fn new(grouped: bool) -> Pending {
+        Pending {
+            grouped,
+            crossings: Vec::new(),
+            audit: Vec::new(),
+        }
+    }
+
+    fn crossing(&mut self, c: &mut DbConnection, row: CrossingRow) -> Result<()> {
+        self.crossings.push(row);
+        if self.grouped { Ok(()) } else { self.flush(c) }
+    }
+
+    fn audit(&mut self, c: &mut DbConnection, entry: audit::Entry<'_>) -> Result<()> {
+        self.audit.push(entry.into_row());
+        if self.grouped { Ok(()) } else { self.flush(c) }
+    }
+
+    /// Writes what is waiting. Crossings go first: a cleared booking refers to its crossing.
+    pub fn flush(&mut self, c: &mut DbConnection) -> Result<()> {
+        use crate::db::schema::audit_log;
+        // Multi-row inserts do not go through the multi-connection enum: one per backend.
+        macro_rules! insert_all {
+            ($table:expr, $rows:expr) => {
+                for chunk in $rows.chunks(ROWS_PER_INSERT) {
+                    let rows = chunk.to_vec();
+                    match c {
+                        DbConnection::Sqlite(c) => diesel::insert_into($table).values(rows).execute(c)?,
+                        DbConnection::Postgresql(c) => diesel::insert_into($table).values(rows).execute(c)?,
+                    };
+                }
+            };
+        }
+        insert_all!(crossings::table, self.crossings);
+        self.crossings.clear();
+        insert_all!(audit_log::table, self.audit);
+        self.audit.clear();
+        Ok(())
+    }
+}
+
+/// Decides and records one scan inside the caller's transaction (see `scan_writer`), reading
+/// the permit from the scan index. A rejection is an answer, not an error: only a request that is
+/// itself malformed (lane, direction) is refused, before it gets here.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn record(
     c: &mut DbConnection,
     now: DateTime<Utc>,
@@ -307,6 +362,8 @@ pub(crate) fn record(
     input: &ScanInput,
     code: &ReadCode,
     trust_version: i64,
+    index: &mut ScanIndex,
+    pending: &mut Pending,
 ) -> Result<ScanOut> {
     let Rules { keys, freight } = rules;
     let mut named = code.named.clone();
@@ -315,16 +372,10 @@ pub(crate) fn record(
     // mismatch changes nothing on the permit. The pass it reads is the one decided on below.
     let mut booking: Option<BookingRow> = None;
     let mut decided: Option<Verdict> = None;
-    let mut pass_record: Option<Result<PermitRecord>> = None;
     if let (Some((_, lane)), Ok(number), true) = (freight.lane(&input.lane), &named, freight.require_booking) {
         let (found, pass) = freight_booking(c, number)?;
         let plates = match &pass {
-            Some(p) => {
-                let loaded = get_permit(c, p);
-                let plates = loaded.as_ref().map(PermitRecord::plates).unwrap_or_default();
-                pass_record = Some(loaded);
-                plates
-            }
+            Some(p) => index.get(c, p)?.map(ScanFacts::plates).unwrap_or_default(),
             None => Vec::new(),
         };
         let facts = found.as_ref().map(|b| freight::BookingFacts {
@@ -344,135 +395,133 @@ pub(crate) fn record(
         };
         booking = found;
     }
-    {
-        let mut record = None;
-        let verdict: Verdict = match (decided, &named) {
-            (Some(v), _) => v,
-            (None, Err(reason)) => verdict::reject(*reason),
-            (None, Ok(number)) => match pass_record.unwrap_or_else(|| get_permit(c, number)) {
-                Err(Error::Domain(DomainError::NotFound { .. })) => verdict::reject(Reason::UnknownPermit),
-                Err(e) => return Err(e),
-                // A permit whose signing key was removed (compromised) fails by number too.
-                Ok(first) if keys.get(&first.permit.key_id).is_none() => {
-                    record = Some(first);
-                    verdict::reject(Reason::UnknownKey)
-                }
-                Ok(first) => {
-                    let mut r = first;
-                    // Each lost race means another transaction moved this permit in the meantime;
-                    // a permit moved more often than this within one scan is answered as such,
-                    // never with a reason that means something else.
-                    let mut v = verdict::reject(Reason::Contended);
-                    for _ in 0..CONTENDED_AFTER {
-                        let (decided, effect) = verdict::crossing(&facts(&r, now), input.direction, now);
-                        match effect {
-                            None => {
-                                v = decided;
-                                break;
-                            }
-                            Some(effect) if apply(c, &r, effect, trust_version)? => {
-                                v = decided;
-                                // Show the permit as it now stands without reading it again.
-                                let p = &mut r.permit;
-                                match effect {
-                                    Effect::StartTrip => {
-                                        p.entries_used += 1;
-                                        p.last_direction = Some(Direction::Exit);
-                                    }
-                                    Effect::EndTrip { used_up } => {
-                                        p.last_direction = Some(Direction::Entry);
-                                        if used_up {
-                                            p.status = PermitStatus::Used;
-                                        }
+    let mut record: Option<(String, ScanFacts)> = None;
+    let verdict: Verdict = match (decided, &named) {
+        (Some(v), _) => v,
+        (None, Err(reason)) => verdict::reject(*reason),
+        (None, Ok(number)) => match index.get(c, number)?.cloned() {
+            None => verdict::reject(Reason::UnknownPermit),
+            // A permit whose signing key was removed (compromised) fails by number too.
+            Some(first) if keys.get(&first.key_id).is_none() => {
+                record = Some((number.clone(), first));
+                verdict::reject(Reason::UnknownKey)
+            }
+            Some(first) => {
+                let mut r = first;
+                // The index is exact, so the conditional update matches the first time; should
+                // it not, the permit is read again from the database and decided again, and a
+                // permit that keeps moving is answered as such, never with another reason.
+                let mut v = verdict::reject(Reason::Contended);
+                for _ in 0..CONTENDED_AFTER {
+                    let (decided, effect) = verdict::crossing(&r.verdict_facts(now), input.direction, now);
+                    match effect {
+                        None => {
+                            v = decided;
+                            break;
+                        }
+                        Some(effect) if apply(c, number, r.entries_used, effect, trust_version)? => {
+                            v = decided;
+                            match effect {
+                                Effect::StartTrip => {
+                                    r.entries_used += 1;
+                                    r.last_direction = Some(Direction::Exit);
+                                }
+                                Effect::EndTrip { used_up } => {
+                                    r.last_direction = Some(Direction::Entry);
+                                    if used_up {
+                                        r.stored = PermitStatus::Used;
                                     }
                                 }
-                                break;
                             }
-                            // A concurrent scan moved the permit first: decide again on its new state.
-                            Some(_) => r = get_permit(c, &r.permit.number)?,
+                            r.version = trust_version;
+                            index.set(number, r.clone());
+                            break;
                         }
+                        Some(_) => match index.reload(c, number)? {
+                            Some(again) => r = again.clone(),
+                            None => return Err(DomainError::NotFound { what: "permit" }.into()),
+                        },
                     }
-                    record = Some(r);
-                    v
                 }
-            },
-        };
-        let word = if verdict.admit { "admit" } else { "reject" };
-        let row = CrossingRow {
-            id: new_id(),
-            client_id: None,
-            permit_number: record.as_ref().map(|r| r.permit.number.clone()),
-            code_hash: code_hash.to_string(),
-            lane: input.lane.clone(),
-            direction: input.direction,
-            device: actor.id.clone(),
-            at: ts(now),
-            verdict: word.into(),
-            reason: verdict.reason,
-            cleared_at: None,
-        };
-        diesel::insert_into(crossings::table).values(&row).execute(c)?;
-        if verdict.admit
-            && let Some(b) = &booking
-        {
-            clear_booking(c, now, freight, actor, b, &row.id)?;
-        }
-        if verdict.admit
-            && let Some(r) = &record
-        {
-            let mut after = serde_json::json!({"direction": row.direction, "lane": row.lane, "crossing": row.id});
-            if let Some(w) = verdict.warning {
-                after["warning"] = w.as_str().into();
+                record = Some((number.clone(), r));
+                v
             }
-            audit::entry(now, Some(&actor.id), "permit.cross", "permit", &r.permit.number)
-                .after(&after)
-                .write(c)?;
-        }
-        let after_state = record;
-        Ok(ScanOut {
-            verdict: word,
-            reason: verdict.reason,
-            warning: verdict.warning,
-            message: format!("{} / {}", verdict.message_zh, verdict.message_en),
-            message_zh: verdict.message_zh,
-            message_en: verdict.message_en,
-            permit: after_state.as_ref().map(|r| ScannedPermit {
-                number: r.permit.number.clone(),
-                kind: r.kind(),
-                valid_until: local(utc(r.permit.valid_until)).fixed_offset(),
-                entries_allowed: r.permit.entries_allowed,
-                entries_used: r.permit.entries_used,
-            }),
-            holder: after_state.as_ref().map(|r| Holder {
-                name_zh: r.traveller.name_zh.clone(),
-                name_latin: r.traveller.name_latin.clone(),
-                nationality: r.traveller.nationality.clone(),
-                photo: r
-                    .application
-                    .portrait_at
-                    .map(|_| format!("/api/v1/permits/{}/photo", r.permit.number)),
-            }),
-            vehicle: after_state
-                .as_ref()
-                .map(|r| r.plates())
-                .filter(|p| !p.is_empty())
-                .or_else(|| booking.as_ref().map(|b| vec![b.plate.clone()]))
-                .map(|plates| Vehicle { plates }),
-            booking: booking.as_ref().map(|b| ScannedBooking {
-                number: b.number.clone(),
-                plate: b.plate.clone(),
-                slot_label: freight::slot_label(utc(b.starts_at)),
-                lane_type: b.lane_type,
-                status: if verdict.admit {
-                    BookingStatus::Cleared
-                } else {
-                    b.status
-                },
-            }),
-            crossing_id: row.id,
-            scanned_at: local(now).fixed_offset(),
-        })
+        },
+    };
+    let word = if verdict.admit { "admit" } else { "reject" };
+    let row = CrossingRow {
+        id: new_id(),
+        client_id: None,
+        permit_number: record.as_ref().map(|(n, _)| n.clone()),
+        code_hash: code_hash.to_string(),
+        lane: input.lane.clone(),
+        direction: input.direction,
+        device: actor.id.clone(),
+        at: ts(now),
+        verdict: word.into(),
+        reason: verdict.reason,
+        cleared_at: None,
+    };
+    let (crossing_id, direction, lane) = (row.id.clone(), row.direction, row.lane.clone());
+    pending.crossing(c, row)?;
+    if verdict.admit
+        && let Some(b) = &booking
+    {
+        pending.flush(c)?;
+        clear_booking(c, now, freight, actor, b, &crossing_id)?;
     }
+    if verdict.admit
+        && let Some((number, _)) = &record
+    {
+        let mut after = serde_json::json!({"direction": direction, "lane": lane, "crossing": crossing_id});
+        if let Some(w) = verdict.warning {
+            after["warning"] = w.as_str().into();
+        }
+        pending.audit(
+            c,
+            audit::entry(now, Some(&actor.id), "permit.cross", "permit", number).after(&after),
+        )?;
+    }
+    Ok(ScanOut {
+        verdict: word,
+        reason: verdict.reason,
+        warning: verdict.warning,
+        message: format!("{} / {}", verdict.message_zh, verdict.message_en),
+        message_zh: verdict.message_zh,
+        message_en: verdict.message_en,
+        permit: record.as_ref().map(|(number, r)| ScannedPermit {
+            number: number.clone(),
+            kind: r.kind,
+            valid_until: local(utc(r.valid_until)).fixed_offset(),
+            entries_allowed: r.entries_allowed,
+            entries_used: r.entries_used,
+        }),
+        holder: record.as_ref().map(|(number, r)| Holder {
+            name_zh: r.name_zh.as_deref().map(str::to_string),
+            name_latin: r.name_latin.to_string(),
+            nationality: r.nationality.to_string(),
+            photo: r.portrait.then(|| format!("/api/v1/permits/{number}/photo")),
+        }),
+        vehicle: record
+            .as_ref()
+            .map(|(_, r)| r.plates())
+            .filter(|p| !p.is_empty())
+            .or_else(|| booking.as_ref().map(|b| vec![b.plate.clone()]))
+            .map(|plates| Vehicle { plates }),
+        booking: booking.as_ref().map(|b| ScannedBooking {
+            number: b.number.clone(),
+            plate: b.plate.clone(),
+            slot_label: freight::slot_label(utc(b.starts_at)),
+            lane_type: b.lane_type,
+            status: if verdict.admit {
+                BookingStatus::Cleared
+            } else {
+                b.status
+            },
+        }),
+        crossing_id,
+        scanned_at: local(now).fixed_offset(),
+    })
 }
 
 /// The last scans at a lane, newest first, for the scan page.
@@ -685,7 +734,7 @@ pub fn upload(conn: &mut DbConnection, actor: &Actor, keys: &KeyRing, items: &[O
                 if x.verdict == "admit"
                     && let Some(r) = &record
                     && let (decided, Some(effect)) = verdict::crossing(&facts(r, at), direction, at)
-                    && apply(c, r, effect, version)?
+                    && apply(c, &r.permit.number, r.permit.entries_used, effect, version)?
                 {
                     moved = Some(r.permit.number.as_str());
                     warning = warning.or(decided.warning);
@@ -746,7 +795,38 @@ impl super::Ctx {
         authorize(&actor, Action::Scan)?;
         let now = self.clock.now();
         let code = read(&input, &self.keys);
-        self.scans.submit(now, actor, input, code).await
+        self.scans
+            .submit(now, actor, None, input, code)
+            .await?
+            .ok_or_else(|| Error::Internal("a scan without a token was refused its token".into()))
+    }
+
+    /// The same for a device's API token, without a query per scan: the token's account is taken
+    /// from the writer's cache (or the database the first time) and checked again inside the
+    /// batch's transaction. None: the token names no active account.
+    pub async fn scan_with_token(
+        &self,
+        token: String,
+        code: Option<&str>,
+        lane: Option<&str>,
+        direction: Option<&str>,
+    ) -> Result<Option<ScanOut>> {
+        let hash = super::accounts::secret_hash(&token);
+        let actor = match self.scans.cached_token(&hash) {
+            Some(actor) => actor,
+            None => match self.token_actor(token).await? {
+                Some(actor) => {
+                    self.scans.cache_token(hash.clone(), actor.clone());
+                    actor
+                }
+                None => return Ok(None),
+            },
+        };
+        let input = validate(code, lane, direction)?;
+        authorize(&actor, Action::Scan)?;
+        let now = self.clock.now();
+        let code = read(&input, &self.keys);
+        self.scans.submit(now, actor, Some(hash), input, code).await
     }
 
     /// The vehicle of a scan is cleared: the check's time ends now.

@@ -16,6 +16,7 @@ pub mod permits;
 pub mod portraits;
 pub mod printing;
 pub mod progress;
+pub mod scan_index;
 pub mod scan_writer;
 pub mod sla;
 pub mod trust;

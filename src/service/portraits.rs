@@ -199,6 +199,9 @@ pub fn store(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, id: &st
                 applications::updated_at.eq(ts(now)),
             ))
             .execute(c)?;
+        // The checkpoint shows the photo link from its scan index: a permit already issued on
+        // this application is marked changed so the index reads it again.
+        super::trust::touch_application(c, id)?;
         // A deferred portrait (容缺) is supplied by this upload, as by the supply step.
         let supplied = super::applications::supplied(c, now, actor, id, "portrait")?;
         let before = before.map(|at| serde_json::json!({"taken_at": at}));

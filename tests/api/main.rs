@@ -14,6 +14,7 @@ mod concurrency;
 mod drivers;
 mod freight;
 mod hardening;
+mod instances;
 mod mail;
 mod ops;
 mod pages;

@@ -97,6 +97,27 @@ impl TestApp {
         app
     }
 
+    /// A second instance on the same database that signs and verifies with this one's keys
+    /// (copied into its data directory, as an operator does today), as a second server of one
+    /// deployment.
+    pub async fn twin_with_keys(&self) -> TestApp {
+        let url = self
+            .database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite:{}", self._dir.path().join("borderdesk.db").display()));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let keys = self._dir.path().join("keys");
+        let copy = dir.path().join("keys");
+        std::fs::create_dir_all(&copy).expect("keys dir");
+        for entry in std::fs::read_dir(&keys).expect("keys") {
+            let entry = entry.expect("key file");
+            std::fs::copy(entry.path(), copy.join(entry.file_name())).expect("copy key");
+        }
+        let app = Self::start(dir, Some(url), |_| {}).await;
+        app.clock.set(self.clock.now());
+        app
+    }
+
     /// The hall goes down: the server stops listening (connections are refused), then comes
     /// back at the same address on the same data, as a restarted instance would.
     pub async fn outage(self) -> Outage {

@@ -7,8 +7,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::Reply;
 use crate::http::State;
+use crate::http::error::ApiError;
 use crate::http::error::Problem;
-use crate::http::extract::{ApiActor, JsonBody};
+use crate::http::extract::{ApiActor, BearerToken, JsonBody};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(scan)
@@ -46,12 +47,13 @@ pub struct ScanRequest {
     security(("bearer" = []))
 )]
 #[post("/api/v1/checkpoint/scans")]
-pub async fn scan(state: State, actor: ApiActor, body: JsonBody<ScanRequest>) -> Reply {
+pub async fn scan(state: State, token: BearerToken, body: JsonBody<ScanRequest>) -> Reply {
     let b = body.0;
     let out = state
         .ctx
-        .scan(actor.0, b.code.as_deref(), b.lane.as_deref(), b.direction.as_deref())
-        .await?;
+        .scan_with_token(token.0, b.code.as_deref(), b.lane.as_deref(), b.direction.as_deref())
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
     state.metrics.count_scan(&out);
     Ok(HttpResponse::Ok().json(out))
 }

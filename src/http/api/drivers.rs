@@ -27,14 +27,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(remove_vehicle);
 }
 
-fn bearer(req: &HttpRequest) -> Option<String> {
-    req.headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_string())
-}
-
 /// The signed-in driver behind `Authorization: Bearer <token>` (401 otherwise), with the token.
 pub struct DriverBearer(pub Driver, pub String);
 
@@ -44,7 +36,7 @@ impl FromRequest for DriverBearer {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req);
+        let token = crate::http::extract::bearer(req);
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::App(Error::Internal("app state missing".into())))?;
             let token = token.ok_or(ApiError::Unauthenticated)?;

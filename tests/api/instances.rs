@@ -1,0 +1,163 @@
+//! Two instances on one database, as behind a load balancer: what one changes, the other acts on
+//! at once — a revoked permit, a disabled officer — although each decides scans from memory
+//! (the scan index, the token cache); and the scan writer keeps serving when a scan fails.
+
+use borderdesk::clock::Clock;
+use borderdesk::service::accounts;
+use futures::future::join_all;
+use serde_json::json;
+
+use crate::support::{TestApp, scan};
+
+#[actix_web::test]
+async fn a_revocation_on_one_instance_rejects_the_next_scan_on_the_other() {
+    let a = TestApp::spawn().await;
+    let b = a.twin_with_keys().await;
+    let window = a.window();
+    let gate = a.gate();
+    let boss = a.boss();
+    let permit = a.issued_permit(&window).await;
+    let number = permit["number"].as_str().unwrap();
+    // B holds the permit in its scan index: the exit is admitted there.
+    let out = scan(&b, &gate, number, "exit").await;
+    assert_eq!(out["verdict"], "admit", "{out}");
+    a.revoke(&boss, number, "lost and reported").await;
+    let out = scan(&b, &gate, number, "entry").await;
+    assert_eq!(out["verdict"], "reject", "{out}");
+    assert_eq!(out["reason"], "revoked", "{out}");
+    // And A, which revoked it, answers the same.
+    let out = scan(&a, &gate, number, "entry").await;
+    assert_eq!(out["reason"], "revoked", "{out}");
+}
+
+#[actix_web::test]
+async fn a_trip_recorded_on_one_instance_counts_on_the_other() {
+    let a = TestApp::spawn().await;
+    let b = a.twin_with_keys().await;
+    let window = a.window();
+    let gate = a.gate();
+    let permit = a.issued_permit(&window).await;
+    let number = permit["number"].as_str().unwrap();
+    assert_eq!(scan(&b, &gate, number, "exit").await["verdict"], "admit");
+    // A never saw this permit leave; its index must learn it from B's batch.
+    let out = scan(&a, &gate, number, "exit").await;
+    assert_eq!(out["reason"], "wrong_direction", "{out}");
+    assert_eq!(scan(&a, &gate, number, "entry").await["verdict"], "admit");
+    let out = scan(&b, &gate, number, "entry").await;
+    assert_eq!(out["verdict"], "reject", "B heard of A's entry: {out}");
+}
+
+#[actix_web::test]
+async fn a_disabled_officers_token_is_refused_on_both_instances_at_once() {
+    let a = TestApp::spawn().await;
+    let b = a.twin_with_keys().await;
+    let window = a.window();
+    let gate = a.gate();
+    let permit = a.issued_permit(&window).await;
+    let number = permit["number"].as_str().unwrap();
+    // Both instances have the token in their caches.
+    assert_eq!(scan(&a, &gate, number, "exit").await["verdict"], "admit");
+    assert_eq!(scan(&b, &gate, number, "entry").await["verdict"], "admit");
+    let now = a.clock.now();
+    a.ctx
+        .db
+        .run_blocking(|c| accounts::set_disabled(c, now, "gate", true))
+        .unwrap();
+    for (name, app) in [("A", &a), ("B", &b)] {
+        let res = app
+            .post_json(
+                &gate,
+                "/api/v1/checkpoint/scans",
+                &json!({"code": number, "lane": "YYG-C1", "direction": "exit"}),
+            )
+            .await;
+        assert_eq!(res.status(), 401, "scan on {name}");
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+        let res = app.get(&gate, "/api/v1/checkpoint/lanes").await;
+        assert_eq!(res.status(), 401, "read on {name}");
+    }
+    // Nothing was recorded for the refused scans.
+    let crossings = a.count("crossings");
+    assert_eq!(crossings, 2);
+    // Enabled again, the same token is answered again (a single trip's pass, used up).
+    a.ctx
+        .db
+        .run_blocking(|c| accounts::set_disabled(c, now, "gate", false))
+        .unwrap();
+    assert_eq!(scan(&b, &gate, number, "exit").await["reason"], "used");
+    assert_eq!(a.count("crossings"), 3);
+}
+
+#[actix_web::test]
+async fn a_revoked_token_is_refused_by_the_instance_that_cached_it() {
+    let a = TestApp::spawn().await;
+    let b = a.twin_with_keys().await;
+    let window = a.window();
+    a.officer("gate", "checkpoint", &[]);
+    let now = a.clock.now();
+    let (id, gate) = a
+        .ctx
+        .db
+        .run_blocking(|c| accounts::create_token(c, now, "gate", "lane 1"))
+        .unwrap();
+    let permit = a.issued_permit(&window).await;
+    let number = permit["number"].as_str().unwrap();
+    assert_eq!(scan(&b, &gate, number, "exit").await["verdict"], "admit");
+    a.ctx.db.run_blocking(|c| accounts::revoke_token(c, now, &id)).unwrap();
+    let res = b
+        .post_json(
+            &gate,
+            "/api/v1/checkpoint/scans",
+            &json!({"code": number, "lane": "YYG-C1", "direction": "entry"}),
+        )
+        .await;
+    assert_eq!(res.status(), 401);
+}
+
+/// A database that refuses one scan's record (here a trigger, as a full disk or a constraint
+/// would) fails that scan alone: the others of its batch are recorded and answered, and the
+/// writer goes on serving.
+#[actix_web::test]
+async fn a_scan_batch_with_one_failing_scan_records_the_others_and_the_writer_keeps_serving() {
+    let app = TestApp::spawn().await;
+    let window = app.window();
+    let gate = app.gate();
+    let permits = app.issued_permits(&window, 12).await;
+    let postgres = app.database_url.is_some();
+    let trigger: &[&str] = if postgres {
+        &[
+            "CREATE FUNCTION refuse_lane() RETURNS trigger AS $$ BEGIN IF NEW.lane = 'BROKEN-1' THEN RAISE EXCEPTION 'lane refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_lane BEFORE INSERT ON crossings FOR EACH ROW EXECUTE FUNCTION refuse_lane()",
+        ]
+    } else {
+        &[
+            "CREATE TRIGGER refuse_lane BEFORE INSERT ON crossings WHEN NEW.lane = 'BROKEN-1' BEGIN SELECT RAISE(ABORT, 'lane refused'); END",
+        ]
+    };
+    for sql in trigger {
+        let sql = sql.to_string();
+        app.ctx
+            .db
+            .run_blocking(move |c| Ok(diesel::RunQueryDsl::execute(diesel::sql_query(sql), c)?))
+            .unwrap();
+    }
+    let scans = permits.iter().enumerate().map(|(i, p)| {
+        let lane = if i == 5 { "BROKEN-1" } else { "YYG-C1" };
+        let body = json!({"code": p["number"], "lane": lane, "direction": "exit"});
+        let (app, gate) = (&app, &gate);
+        async move { app.post_json(gate, "/api/v1/checkpoint/scans", &body).await.status() }
+    });
+    let statuses = join_all(scans).await;
+    for (i, status) in statuses.iter().enumerate() {
+        if i == 5 {
+            assert_eq!(*status, 500, "the refused scan fails");
+        } else {
+            assert_eq!(*status, 200, "scan {i} is recorded");
+        }
+    }
+    assert_eq!(app.count("crossings"), 11);
+    // The refused scan changed nothing: its permit still leaves once.
+    let broken = permits[5]["number"].as_str().unwrap();
+    assert_eq!(scan(&app, &gate, broken, "exit").await["verdict"], "admit");
+    assert_eq!(app.count("crossings"), 12);
+}
