@@ -23,7 +23,7 @@ else
   BIN=$PWD/target/release/borderdesk
 fi
 DIR=$(mktemp -d /tmp/borderdesk-scanbench.XXXXXX)
-export BORDERDESK_DATA_DIR=$DIR BORDERDESK_BIND=127.0.0.1:$PORT BORDERDESK_LOG=warn
+export BORDERDESK_DATA_DIR=$DIR BORDERDESK_BIND=127.0.0.1:$PORT BORDERDESK_LOG=warn BORDERDESK_METRICS_TOKEN=bench-metrics-token-0123456789abcdef0123
 [ -n "${DATABASE_URL:-}" ] && export BORDERDESK_DATABASE_URL=$DATABASE_URL
 echo 'bench-password-0123' | "$BIN" officer add --username bench --role officer --grant border_tourism --password-stdin >/dev/null
 echo 'bench-password-0123' | "$BIN" officer add --username gate --role checkpoint --password-stdin >/dev/null
@@ -31,7 +31,7 @@ TOKEN=$("$BIN" token create --username gate 2>/dev/null)
 # Filler permits carry the real signing key's id: a permit whose key is not in the ring is
 # rejected as unknown_key before any trip is recorded, which would measure only the reject path.
 KID=$(cat "$DIR/keys/active")
-export TOKEN PERMITS KID
+export TOKEN PERMITS KID THREADS
 
 # Filler permits: multiple-entry, valid for years, numbered BN-YYG-2026-0000001…; the scan looks
 # them up by number exactly as it does a Code128 read.
@@ -61,7 +61,19 @@ echo "seeded $PERMITS permits in $(( $(date +%s) - seed_started ))s"
 "$BIN" serve >"$DIR/serve.log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; [ -n "${KEEP_LOG:-}" ] && cp "$DIR/serve.log" "$KEEP_LOG"; rm -rf "$DIR"' EXIT
+started=$(date +%s.%N)
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+ready=$(date +%s.%N)
+# Steady state is measured: the scan index loads in the background after start (scans meanwhile
+# read their permits from the database); wait for it, and say how long start and load took.
+indexed=0
+for _ in $(seq 1200); do
+  indexed=$(curl -sf -H "Authorization: Bearer bench-metrics-token-0123456789abcdef0123" "http://127.0.0.1:$PORT/metrics" | awk '/^borderdesk_scan_index_permits / {print $2}' || true)
+  [ "${indexed:-0}" -ge "$PERMITS" ] && break
+  sleep 0.1
+done
+loaded=$(date +%s.%N)
+python3 -c "import sys; s,r,l=map(float,sys.argv[1:4]); print(f'serve ready in {r-s:.2f}s; scan index {sys.argv[4]} permits in {l-s:.1f}s; RSS {sys.argv[5]} MB')" "$started" "$ready" "$loaded" "${indexed:-0}" "$(( $(awk '/VmRSS/ {print $2}' /proc/$PID/status) / 1024 ))"
 
 run() { # name, wrk args...
   local name=$1; shift
@@ -83,6 +95,7 @@ if [ -n "${PROFILE:-}" ]; then
 fi
 run scan -s ops/bench/scan.lua "http://127.0.0.1:$PORT"
 [ -n "${PROFILE:-}" ] && wait "$PERF"
+echo "RSS after the scan load: $(( $(awk '/VmRSS/ {print $2}' /proc/$PID/status) / 1024 )) MB"
 if [ -n "${DATABASE_URL:-}" ]; then
   psql -Atq -F ' ' "$DATABASE_URL" -c "SELECT verdict, reason, COUNT(*) FROM crossings GROUP BY verdict, reason ORDER BY 1, 2" | sed 's/^/  recorded /'
 else
