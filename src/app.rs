@@ -56,7 +56,12 @@ pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
     let scans = crate::service::scan_writer::ScanWriter::start(db.clone(), keys.clone(), policy.clone())?;
     let mailer = settings.mailer()?;
     tracing::info!(transport = mailer.describe(), "mail");
+    let group = match db.backend() {
+        crate::db::Backend::Sqlite => Some(crate::db::group::GroupCommit::start(db.clone())?),
+        crate::db::Backend::Postgres => None,
+    };
     Ok(Ctx {
+        group,
         mailer: Arc::new(mailer),
         scans,
         db,

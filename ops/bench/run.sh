@@ -6,13 +6,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION=${DURATION:-5}
-CONNS=${CONNS:-32}
+CONNS=${CONNS:-64}
 THREADS=${THREADS:-2}
 PORT=${PORT:-18090}
 command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)"; exit 1; }
 
-cargo build --release -q
-BIN=$PWD/target/release/borderdesk
+# PROFILE=file.data records the server with perf while it issues (see ops/bench/scan.sh).
+if [ -n "${PROFILE:-}" ]; then
+  cargo build --profile profiling -q
+  BIN=$PWD/target/profiling/borderdesk
+else
+  cargo build --release -q
+  BIN=$PWD/target/release/borderdesk
+fi
 DIR=$(mktemp -d /tmp/borderdesk-bench.XXXXXX)
 export BORDERDESK_DATA_DIR=$DIR BORDERDESK_BIND=127.0.0.1:$PORT BORDERDESK_LOG=warn
 echo 'bench-password-0123' | "$BIN" officer add --username bench --role officer --grant border_tourism --password-stdin >/dev/null
@@ -46,7 +52,12 @@ for (i,) in sqlite3.connect(sys.argv[1]).execute("SELECT id FROM applications WH
 PY
 export IDS=$DIR/ids THREADS
 before=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM permits').fetchone()[0])" "$DIR/borderdesk.db")
+if [ -n "${PROFILE:-}" ]; then
+  perf record -q -F 499 --call-graph dwarf,16384 -p "$PID" -o "$PROFILE" -- sleep "$DURATION" 2>/dev/null &
+  PERF=$!
+fi
 run issue_permit -s ops/bench/issue.lua "http://127.0.0.1:$PORT"
+[ -n "${PROFILE:-}" ] && wait "$PERF"
 after=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM permits').fetchone()[0])" "$DIR/borderdesk.db")
 NUMBER=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT number FROM permits LIMIT 1').fetchone()[0])" "$DIR/borderdesk.db")
 run permit_pdf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/permits/$NUMBER/pdf"

@@ -2,6 +2,7 @@
 //! the helpers every query runs through (off the async workers, in the right kind of transaction).
 
 pub mod audit;
+pub mod group;
 pub mod models;
 pub mod schema;
 pub mod types;
@@ -271,15 +272,41 @@ impl Db {
     }
 }
 
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A write transaction. On SQLite it starts with `BEGIN IMMEDIATE` so the write lock is taken
 /// up front: a deferred transaction that reads first and then writes fails with SQLITE_BUSY
 /// under concurrency instead of waiting. PostgreSQL uses a normal transaction; its invariants
 /// rest on constraints and conditional updates.
+///
+/// On SQLite the writers of this process first queue on one in-process lock. SQLite admits one
+/// writer per file, and a connection that finds the file locked waits in its busy handler, which
+/// sleeps with a growing backoff (up to 100 ms a try): under load most of a write's latency was
+/// those sleeps, not work. Queued here, the next writer starts the moment the last one commits.
+/// The lock is one for the process, not per file: a service opens one database, and tests that
+/// run several apps at once in one process only have their writes ordered.
 pub fn write_tx<T>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnection) -> Result<T>) -> Result<T> {
-    match conn {
-        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
-        DbConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction(c)?,
-    }
+    // Inside a transaction already (a grouped write, see `group`): a savepoint of it.
+    let nested = <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()?
+        .is_some();
+    let _turn = match conn {
+        _ if nested => {
+            <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?;
+            None
+        }
+        DbConnection::Sqlite(c) => {
+            // A writer that panicked left nothing behind the lock to protect: its connection's
+            // transaction is rolled back when the connection is dropped or reused.
+            let turn = SQLITE_WRITER.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+            Some(turn)
+        }
+        DbConnection::Postgresql(c) => {
+            AnsiTransactionManager::begin_transaction(c)?;
+            None
+        }
+    };
     // From here the multi-connection's manager delegates to the same per-backend state.
     match f(conn) {
         Ok(value) => {

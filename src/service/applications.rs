@@ -1085,14 +1085,14 @@ impl super::Ctx {
     /// Takes an application at the window (the API: an open one for the same document is a 409
     /// unless the request confirms the duplicate).
     pub async fn create_application(&self, actor: Actor, input: NewApplication) -> Result<ApplicationOut> {
-        self.tx(move |c, ctx, now| create_application(c, now, &actor, &ctx.policy, &input))
+        self.write(move |c, ctx, now| create_application(c, now, &actor, &ctx.policy, &input))
             .await
     }
 
     /// Takes an application at the window (the desk page: an open one for the same document is
     /// shown to the officer instead of refused).
     pub async fn take_application(&self, actor: Actor, input: NewApplication) -> Result<Taken> {
-        self.tx(move |c, ctx, now| take_application(c, now, &actor, &ctx.policy, &input))
+        self.write(move |c, ctx, now| take_application(c, now, &actor, &ctx.policy, &input))
             .await
     }
 

@@ -1302,7 +1302,7 @@ impl super::Ctx {
     ) -> Result<BookingRow> {
         let (driver_id, lang) = driver;
         self.booking_allowed(&driver_id, client, &lang)?;
-        self.tx(move |c, ctx, now| book(c, now, &ctx.policy.freight, &driver_id, &input))
+        self.write(move |c, ctx, now| book(c, now, &ctx.policy.freight, &driver_id, &input))
             .await
     }
 

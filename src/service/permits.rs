@@ -189,7 +189,7 @@ pub fn issue(
         return Ok((get_permit(conn, &number)?, true));
     }
     match write_tx(conn, |c| issue_in_tx(c, now, actor, policy, keys, application_id, idem)) {
-        Ok(number) => Ok((get_permit(conn, &number)?, false)),
+        Ok(record) => Ok((record, false)),
         // A concurrent request with the same key won the race (it holds the application, or
         // the key's row): answer with what it produced.
         Err(e) => match idem {
@@ -210,7 +210,7 @@ fn issue_in_tx(
     keys: &KeyRing,
     application_id: &str,
     idem: Option<&Idempotency>,
-) -> Result<String> {
+) -> Result<PermitRecord> {
     if !plausible_key(application_id) {
         return Err(DomainError::NotFound { what: "application" }.into());
     }
@@ -295,12 +295,12 @@ fn issue_in_tx(
     );
     // Issued with materials outstanding (容缺): offline verifiers must hold it as pending, so it
     // is stamped with a trust version from the start; otherwise they need not hear of it.
-    let outstanding: i64 = application_materials::table
+    let outstanding: Vec<MaterialRow> = application_materials::table
         .filter(application_materials::application_id.eq(&app.id))
         .filter(application_materials::provided.eq(false))
-        .count()
-        .get_result(c)?;
-    let trust_version = if outstanding > 0 {
+        .select(MaterialRow::as_select())
+        .load(c)?;
+    let trust_version = if !outstanding.is_empty() {
         super::trust::next_version(c)?
     } else {
         0
@@ -351,7 +351,18 @@ fn issue_in_tx(
     audit::entry(now, Some(&actor.id), "permit.issue", "permit", &number)
         .after(&permit_after)
         .write(c)?;
-    Ok(number)
+    // The record as it now stands, from what this transaction read and wrote: no second read.
+    Ok(PermitRecord {
+        permit: row,
+        traveller: trav,
+        application: ApplicationRow {
+            status: to,
+            updated_at: ts(now),
+            ..app
+        },
+        issued_by_name: actor.display_name.clone(),
+        outstanding,
+    })
 }
 
 /// Serials are gapless: the counter row is updated inside the issuing transaction (see
@@ -521,7 +532,7 @@ impl super::Ctx {
             Some(key) => Some(Idempotency::new(&key, &id, body.as_ref())?),
             None => None,
         };
-        self.tx(move |c, ctx, now| {
+        self.write(move |c, ctx, now| {
             let (record, replayed) = issue(c, now, &actor, &ctx.policy, &ctx.keys, &id, idem.as_ref())?;
             Ok((record.out(now)?, replayed))
         })

@@ -1,0 +1,133 @@
+//! Group commit for SQLite writes: one thread, on a connection of its own, runs the write use
+//! cases waiting at that moment inside one transaction, each under a savepoint, and commits once
+//! for all of them (one fsync, one turn of the file's single write lock). A use case's own
+//! `write_tx` becomes a savepoint inside the group's transaction, so it behaves as it does alone:
+//! what it rolls back is rolled back, what it commits is kept. Each is answered only after the
+//! group's commit; a failed commit fails every use case of the group (none of them is stored).
+//!
+//! Written here rather than taken from a crate: the grouping has to wrap diesel's transaction
+//! manager on our connection, which no general-purpose batching crate knows about.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+
+use diesel::connection::{Connection, TransactionManager};
+
+use super::{Db, DbConnection, write_tx};
+use crate::error::{Error, Result};
+
+/// Use cases per transaction at most.
+const MAX_GROUP: usize = 128;
+/// Use cases queued at most; beyond it callers get "busy".
+const QUEUE: usize = 2048;
+
+/// Runs once the group's fate is known: sends the use case's answer, or the commit's failure.
+type Deliver = Box<dyn FnOnce(Option<&Error>) + Send>;
+type Job = Box<dyn FnOnce(&mut DbConnection) -> Deliver + Send>;
+
+#[derive(Clone)]
+pub struct GroupCommit {
+    tx: SyncSender<Job>,
+}
+
+impl GroupCommit {
+    pub fn start(db: Db) -> Result<GroupCommit> {
+        let (tx, rx) = sync_channel::<Job>(QUEUE);
+        std::thread::Builder::new()
+            .name("group-commit".into())
+            .spawn(move || run(&db, &rx))
+            .map_err(Error::internal)?;
+        Ok(GroupCommit { tx })
+    }
+
+    /// Runs `f` in the next group's transaction and answers once that has committed.
+    pub async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel::<Result<T>>();
+        let job: Job = Box::new(move |c| {
+            let out = f(c);
+            Box::new(move |failed: Option<&Error>| {
+                let _ = reply.send(match failed {
+                    None => out,
+                    Some(e) => Err(Error::Internal(format!("not stored: the group's commit failed: {e}"))),
+                });
+            })
+        });
+        match self.tx.try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => return Err(Error::Busy("every write slot is in use")),
+            Err(TrySendError::Disconnected(_)) => return Err(Error::Internal("group commit stopped".into())),
+        }
+        answer
+            .await
+            .map_err(|_| Error::Internal("a write was dropped (its use case panicked)".into()))?
+    }
+}
+
+fn run(db: &Db, rx: &Receiver<Job>) {
+    let mut conn: Option<DbConnection> = None;
+    while let Ok(first) = rx.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut c = match conn.take().map(Ok).unwrap_or_else(|| db.dedicated()) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "group commit: no connection");
+                // The jobs are dropped unrun: their callers are told so.
+                continue;
+            }
+        };
+        let mut delivers: Vec<Deliver> = Vec::with_capacity(group.len());
+        let mut broken = false;
+        let outcome = write_tx(&mut c, |c| {
+            for job in group {
+                // The job's own savepoint, so a panic in it is undone alone.
+                <DbConnection as Connection>::TransactionManager::begin_transaction(c)?;
+                match catch_unwind(AssertUnwindSafe(|| job(c))) {
+                    Ok(deliver) => {
+                        // Whatever the job kept (its own transactions committed) stays.
+                        <DbConnection as Connection>::TransactionManager::commit_transaction(c)?;
+                        delivers.push(deliver);
+                    }
+                    Err(_) => {
+                        tracing::error!("a grouped write panicked; its changes are rolled back");
+                        // Back to the group's own level: the job may have left savepoints open.
+                        while depth(c) > 1 {
+                            if <DbConnection as Connection>::TransactionManager::rollback_transaction(c).is_err() {
+                                broken = true;
+                                return Err(Error::Internal("a grouped write panicked mid-transaction".into()));
+                            }
+                        }
+                    }
+                }
+            }
+            Ok(())
+        });
+        match &outcome {
+            Ok(()) => delivers.into_iter().for_each(|d| d(None)),
+            Err(e) => {
+                tracing::error!(error = %e, "group commit failed; none of its writes is stored");
+                delivers.into_iter().for_each(|d| d(Some(e)));
+            }
+        }
+        if !broken && !<DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(&mut c) {
+            conn = Some(c);
+        }
+    }
+}
+
+fn depth(c: &mut DbConnection) -> u32 {
+    <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(c)
+        .transaction_depth()
+        .ok()
+        .flatten()
+        .map_or(0, std::num::NonZeroU32::get)
+}
