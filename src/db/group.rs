@@ -131,3 +131,65 @@ fn depth(c: &mut DbConnection) -> u32 {
         .flatten()
         .map_or(0, std::num::NonZeroU32::get)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use diesel::RunQueryDsl;
+    use diesel::connection::SimpleConnection;
+
+    use super::*;
+
+    fn insert(c: &mut DbConnection, x: i32) -> Result<()> {
+        diesel::sql_query(format!("INSERT INTO t (x) VALUES ({x})")).execute(c)?;
+        Ok(())
+    }
+
+    /// Each use case of a group keeps exactly what it would alone: a panic undoes only its own
+    /// changes, a use case whose own transaction fails keeps nothing of it, and the rest commit.
+    #[test]
+    fn a_group_keeps_each_use_case_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite:{}", dir.path().join("g.db").display()), 2).unwrap();
+        db.run_blocking(|c| Ok(c.batch_execute("CREATE TABLE t (x INTEGER NOT NULL)")?))
+            .unwrap();
+        let group = GroupCommit::start(db.clone()).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (a, b, c, d) = rt.block_on(async {
+            futures::join!(
+                group.run(|c| write_tx(c, |c| insert(c, 1))),
+                group.run(|c| -> Result<()> {
+                    write_tx(c, |c| insert(c, 2))?;
+                    panic!("a bug in a use case")
+                }),
+                group.run(|c| {
+                    write_tx(c, |c| {
+                        insert(c, 3)?;
+                        Err::<(), _>(Error::Internal("refused".into()))
+                    })
+                }),
+                group.run(|c| write_tx(c, |c| insert(c, 4))),
+            )
+        });
+        assert!(a.is_ok() && d.is_ok());
+        assert!(b.is_err(), "the panicking use case is told it failed");
+        assert!(c.is_err());
+        #[derive(diesel::QueryableByName)]
+        struct X {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            x: i32,
+        }
+        let xs: Vec<i32> = db
+            .run_blocking(|c| Ok(diesel::sql_query("SELECT x FROM t ORDER BY x").load::<X>(c)?))
+            .unwrap()
+            .into_iter()
+            .map(|r| r.x)
+            .collect();
+        assert_eq!(xs, vec![1, 4]);
+        // And the group goes on serving.
+        rt.block_on(group.run(|c| write_tx(c, |c| insert(c, 5)))).unwrap();
+    }
+}
