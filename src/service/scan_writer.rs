@@ -86,7 +86,7 @@ impl ScanWriter {
         let stats = Arc::new(WriterStats::default());
         let tokens = Arc::new(std::sync::Mutex::new(HashMap::new()));
         let writer = Writer {
-            db: db.clone(),
+            db,
             conn: None,
             keys,
             policy,
@@ -98,13 +98,19 @@ impl ScanWriter {
             .name("scan-writer".into())
             .spawn(move || writer.run(rx))
             .map_err(Error::internal)?;
-        db.start_checkpointer(std::time::Duration::from_millis(500), Arc::downgrade(&stats))?;
-        let loader = tx.clone();
+        Ok(ScanWriter { tx, stats, tokens })
+    }
+
+    /// What only a serving instance needs (not a CLI command): the scan index loaded in the
+    /// background, and on SQLite the checkpointer the writer leaves its WAL to.
+    pub fn start_background(&self, db: Db) -> Result<()> {
+        db.start_checkpointer(std::time::Duration::from_millis(500), Arc::downgrade(&self.stats))?;
+        let loader = self.tx.clone();
         std::thread::Builder::new()
             .name("scan-index".into())
             .spawn(move || preload(&db, &loader))
             .map_err(Error::internal)?;
-        Ok(ScanWriter { tx, stats, tokens })
+        Ok(())
     }
 
     /// The actor a token names, from the cache (None: not cached; ask the database).
