@@ -300,8 +300,23 @@ pub(crate) struct Rules<'a> {
 /// is grouped, or at once when each scan has its own transaction.
 pub(crate) struct Pending {
     grouped: bool,
+    /// The batch's trust version, stamped on every permit it changes.
+    version: i64,
     crossings: Vec<CrossingRow>,
     audit: Vec<crate::db::models::AuditRow>,
+    /// Trips waiting to be written, one per permit (PostgreSQL, grouped: see `trip`).
+    trips: Vec<Trip>,
+    trip_of: std::collections::HashMap<String, usize>,
+}
+
+/// A permit's trips in this batch: what it must still be (as first read) and what it becomes.
+struct Trip {
+    number: String,
+    expect_used: i32,
+    expect_direction: Option<Direction>,
+    used: i32,
+    direction: Direction,
+    status: PermitStatus,
 }
 
 /// Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters (11 columns a crossing).
@@ -309,12 +324,62 @@ const ROWS_PER_INSERT: usize = 500;
 
 impl Pending {
     /// `grouped`: rows wait for `flush`; otherwise each is written at once.
-    pub fn new(grouped: bool) -> Pending {
+    pub fn new(grouped: bool, version: i64) -> Pending {
         Pending {
             grouped,
+            version,
             crossings: Vec::new(),
             audit: Vec::new(),
+            trips: Vec::new(),
+            trip_of: std::collections::HashMap::new(),
         }
+    }
+
+    /// Records a trip on a permit. Alone, or on SQLite (a statement costs no round trip), it is
+    /// the conditional update at once. Grouped on PostgreSQL it waits for `flush`, which writes
+    /// every permit of the batch in one statement under the same conditions: the scan index is
+    /// exact under the batch's trust version, so they hold; should one not, the whole batch fails
+    /// and its scans are recorded one by one, each with its own conditional update.
+    fn trip(
+        &mut self,
+        c: &mut DbConnection,
+        number: &str,
+        before: (i32, Option<Direction>),
+        effect: Effect,
+    ) -> Result<bool> {
+        if !(self.grouped && matches!(c, DbConnection::Postgresql(_))) {
+            return apply(c, number, before.0, effect, self.version);
+        }
+        let (used, direction, status) = match effect {
+            Effect::StartTrip => (before.0 + 1, Direction::Exit, PermitStatus::Issued),
+            Effect::EndTrip { used_up } => (
+                before.0,
+                Direction::Entry,
+                if used_up {
+                    PermitStatus::Used
+                } else {
+                    PermitStatus::Issued
+                },
+            ),
+        };
+        match self.trip_of.get(number) {
+            Some(&i) => {
+                let t = &mut self.trips[i];
+                (t.used, t.direction, t.status) = (used, direction, status);
+            }
+            None => {
+                self.trip_of.insert(number.to_string(), self.trips.len());
+                self.trips.push(Trip {
+                    number: number.to_string(),
+                    expect_used: before.0,
+                    expect_direction: before.1,
+                    used,
+                    direction,
+                    status,
+                });
+            }
+        }
+        Ok(true)
     }
 
     fn crossing(&mut self, c: &mut DbConnection, row: CrossingRow) -> Result<()> {
@@ -330,6 +395,9 @@ impl Pending {
     /// Writes what is waiting. Crossings go first: a cleared booking refers to its crossing.
     pub fn flush(&mut self, c: &mut DbConnection) -> Result<()> {
         use crate::db::schema::audit_log;
+        if !self.trips.is_empty() {
+            self.flush_trips(c)?;
+        }
         // Multi-row inserts do not go through the multi-connection enum: one per backend.
         macro_rules! insert_all {
             ($table:expr, $rows:expr) => {
@@ -346,6 +414,62 @@ impl Pending {
         self.crossings.clear();
         insert_all!(audit_log::table, self.audit);
         self.audit.clear();
+        Ok(())
+    }
+}
+
+impl Pending {
+    /// One UPDATE … FROM (VALUES …) for the batch's trips (PostgreSQL only, see `trip`).
+    fn flush_trips(&mut self, c: &mut DbConnection) -> Result<()> {
+        use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+        let DbConnection::Postgresql(pg) = c else {
+            return Err(Error::Internal("deferred trips on SQLite".into()));
+        };
+        let version = self.version;
+        for chunk in self.trips.chunks(ROWS_PER_INSERT) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let b = i * 6;
+                    format!(
+                        "(${}::text, ${}::int4, ${}::text, ${}::int4, ${}::text, ${}::text)",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "UPDATE permits AS p SET entries_used = v.used, last_direction = v.direction, status = v.status, trust_version = ${} \
+                 FROM (VALUES {}) AS v(number, expect_used, expect_direction, used, direction, status) \
+                 WHERE p.number = v.number AND p.entries_used = v.expect_used \
+                 AND p.last_direction IS NOT DISTINCT FROM v.expect_direction AND p.status = 'issued'",
+                chunk.len() * 6 + 1,
+                rows.join(", ")
+            );
+            let mut q = diesel::sql_query(sql).into_boxed::<diesel::pg::Pg>();
+            for t in chunk {
+                q = q
+                    .bind::<Text, _>(t.number.clone())
+                    .bind::<Integer, _>(t.expect_used)
+                    .bind::<Nullable<Text>, _>(t.expect_direction.map(Direction::as_str))
+                    .bind::<Integer, _>(t.used)
+                    .bind::<Text, _>(t.direction.as_str())
+                    .bind::<Text, _>(t.status.as_str());
+            }
+            let n = q.bind::<BigInt, _>(version).execute(pg)?;
+            if n != chunk.len() {
+                return Err(Error::Internal(format!(
+                    "{} of {} permits were not as the scan index held them",
+                    chunk.len() - n,
+                    chunk.len()
+                )));
+            }
+        }
+        self.trips.clear();
+        self.trip_of.clear();
         Ok(())
     }
 }
@@ -419,7 +543,7 @@ pub(crate) fn record(
                             v = decided;
                             break;
                         }
-                        Some(effect) if apply(c, number, r.entries_used, effect, trust_version)? => {
+                        Some(effect) if pending.trip(c, number, (r.entries_used, r.last_direction), effect)? => {
                             v = decided;
                             match effect {
                                 Effect::StartTrip => {

@@ -326,7 +326,7 @@ impl Writer {
             let version = super::trust::next_version(c)?;
             index.catch_up(c, version)?;
             let fresh = token_actors(c, jobs)?;
-            let mut pending = Pending::new(grouped);
+            let mut pending = Pending::new(grouped, version);
             let mut answers = Vec::with_capacity(jobs.len());
             for job in jobs {
                 let actor = match &job.token {

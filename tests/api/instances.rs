@@ -156,8 +156,43 @@ async fn a_scan_batch_with_one_failing_scan_records_the_others_and_the_writer_ke
         }
     }
     assert_eq!(app.count("crossings"), 11);
+    assert!(
+        app.metrics().await.contains("borderdesk_scan_batch_fallbacks 1"),
+        "the batch fell back to one transaction per scan once"
+    );
     // The refused scan changed nothing: its permit still leaves once.
     let broken = permits[5]["number"].as_str().unwrap();
     assert_eq!(scan(&app, &gate, broken, "exit").await["verdict"], "admit");
     assert_eq!(app.count("crossings"), 12);
+}
+
+/// Scans arriving together are decided in one batch from the index, and their trips written
+/// together (on PostgreSQL one statement for the batch): the index and the database agree, so
+/// no batch has to fall back to one transaction per scan.
+#[actix_web::test]
+async fn scans_arriving_together_are_recorded_as_one_batch_that_agrees_with_the_database() {
+    let app = TestApp::spawn().await;
+    let window = app.window();
+    let gate = app.gate();
+    let permits = app.issued_permits(&window, 16).await;
+    for direction in ["exit", "entry"] {
+        let scans = permits.iter().map(|p| {
+            let body = json!({"code": p["number"], "lane": "YYG-C1", "direction": direction});
+            let (app, gate) = (&app, &gate);
+            async move {
+                let res = app.post_json(gate, "/api/v1/checkpoint/scans", &body).await;
+                assert_eq!(res.status(), 200);
+                res.json::<serde_json::Value>().await.unwrap()
+            }
+        });
+        for out in join_all(scans).await {
+            assert_eq!(out["verdict"], "admit", "{direction}: {out}");
+        }
+    }
+    // Each pass is used up now, in the database as in the index.
+    for p in &permits {
+        let number = p["number"].as_str().unwrap();
+        assert_eq!(scan(&app, &gate, number, "exit").await["reason"], "used");
+    }
+    assert!(app.metrics().await.contains("borderdesk_scan_batch_fallbacks 0"));
 }
