@@ -4,18 +4,24 @@
 # spread over four days of hours, both directions and every lane type. Each request is a new
 # driver's booking (drivers signed in through the API first), so a 201 is a real booking; the
 # figure counted is the bookings in the database after the run, not wrk's request rate.
-#   ops/bench/bookings.sh      (DURATION=5 CONNS=32 THREADS=2 PORT=18091 DRIVERS_N=6000 to change)
+#   ops/bench/bookings.sh      (DURATION=5 CONNS=64 THREADS=2 PORT=18091 DRIVERS_N=6000 to change)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION=${DURATION:-5}
-CONNS=${CONNS:-32}
+CONNS=${CONNS:-64}
 THREADS=${THREADS:-2}
 PORT=${PORT:-18091}
 DRIVERS_N=${DRIVERS_N:-6000}
 command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)"; exit 1; }
 
-cargo build --release -q
-BIN=$PWD/target/release/borderdesk
+# PROFILE=file.data records the server with perf during the spread run (see ops/bench/scan.sh).
+if [ -n "${PROFILE:-}" ]; then
+  cargo build --profile profiling -q
+  BIN=$PWD/target/profiling/borderdesk
+else
+  cargo build --release -q
+  BIN=$PWD/target/release/borderdesk
+fi
 DIR=$(mktemp -d /tmp/borderdesk-bookings.XXXXXX)
 export BORDERDESK_DATA_DIR=$DIR BORDERDESK_BIND=127.0.0.1:$PORT BORDERDESK_LOG=warn
 export BORDERDESK_DRIVER_CODES_PER_CLIENT=1000000 BORDERDESK_DRIVER_BOOKINGS_PER_MINUTE=1000000
@@ -65,7 +71,12 @@ run() { # name, drivers file, mode
 echo "wrk -t$THREADS -c$CONNS -d${DURATION}s, SQLite, $(nproc) cores"
 run healthz
 run one_slot "$DIR/drivers.one" one
+if [ -n "${PROFILE:-}" ]; then
+  perf record -q -F 499 --call-graph dwarf,16384 -p "$PID" -o "$PROFILE" -- sleep "$DURATION" 2>/dev/null &
+  PERF=$!
+fi
 run spread "$DIR/drivers.spread" spread
+[ -n "${PROFILE:-}" ] && wait "$PERF"
 run healthz
 for n in one_slot spread; do
   python3 -c "import sys; h=float(open(sys.argv[1]).read()); x=float(open(sys.argv[2]).read()); print(f'{sys.argv[3]:<16} {x:8.1f} bookings/s = {x/h:.4f} x healthz ({h/x:.1f} times fewer)')" "$DIR/healthz.rate" "$DIR/$n.rate" "$n"

@@ -1,0 +1,3 @@
+DROP INDEX bookings_trade_pass;
+DROP INDEX bookings_plate;
+DROP INDEX bookings_driver;
