@@ -63,7 +63,7 @@ impl GroupCommit {
         }
         answer
             .await
-            .map_err(|_| Error::Internal("a write was dropped (its use case panicked)".into()))?
+            .map_err(|_| Error::Internal("a write was not stored (its use case panicked, or no connection)".into()))?
     }
 }
 

@@ -236,6 +236,18 @@ pub enum Effect {
     EndTrip { used_up: bool },
 }
 
+impl Effect {
+    /// The permit's trip state after the effect, from its entries used before: entries used,
+    /// last direction, stored status.
+    pub fn after(self, entries_used: i32) -> (i32, Direction, PermitStatus) {
+        match self {
+            Effect::StartTrip => (entries_used + 1, Direction::Exit, PermitStatus::Issued),
+            Effect::EndTrip { used_up: true } => (entries_used, Direction::Entry, PermitStatus::Used),
+            Effect::EndTrip { used_up: false } => (entries_used, Direction::Entry, PermitStatus::Issued),
+        }
+    }
+}
+
 /// The facts of a permit a crossing decision needs.
 #[derive(Debug, Clone, Copy)]
 pub struct Facts {
@@ -268,6 +280,19 @@ pub fn crossing(f: &Facts, direction: Direction, now: DateTime<Utc>) -> (Verdict
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_effect_gives_the_trip_state_after_it() {
+        assert_eq!(Effect::StartTrip.after(2), (3, Direction::Exit, PermitStatus::Issued));
+        assert_eq!(
+            Effect::EndTrip { used_up: false }.after(3),
+            (3, Direction::Entry, PermitStatus::Issued)
+        );
+        assert_eq!(
+            Effect::EndTrip { used_up: true }.after(1),
+            (1, Direction::Entry, PermitStatus::Used)
+        );
+    }
+
     use super::*;
     use chrono::TimeZone;
 

@@ -169,32 +169,23 @@ fn facts(r: &PermitRecord, now: DateTime<Utc>) -> Facts {
 /// concurrent scan changed it first (the caller decides again on the new state). `version` is
 /// the trust version of the caller's transaction (see `trust::next_version`).
 fn apply(c: &mut DbConnection, number: &str, entries_used: i32, effect: Effect, version: i64) -> Result<bool> {
+    let (used, direction, status) = effect.after(entries_used);
     let still = permits::table
         .find(number)
         .filter(permits::entries_used.eq(entries_used))
         .filter(permits::status.eq(PermitStatus::Issued));
+    let set = (
+        permits::entries_used.eq(used),
+        permits::last_direction.eq(Some(direction)),
+        permits::status.eq(status),
+        permits::trust_version.eq(version),
+    );
     let n = match effect {
-        Effect::StartTrip => diesel::update(still)
-            .set((
-                permits::entries_used.eq(entries_used + 1),
-                permits::last_direction.eq(Some(Direction::Exit)),
-                permits::trust_version.eq(version),
-            ))
+        Effect::StartTrip => diesel::update(still).set(set).execute(c)?,
+        // The entry ends the trip its exit started.
+        Effect::EndTrip { .. } => diesel::update(still.filter(permits::last_direction.eq(Direction::Exit)))
+            .set(set)
             .execute(c)?,
-        Effect::EndTrip { used_up } => {
-            let status = if used_up {
-                PermitStatus::Used
-            } else {
-                PermitStatus::Issued
-            };
-            diesel::update(still.filter(permits::last_direction.eq(Direction::Exit)))
-                .set((
-                    permits::last_direction.eq(Some(Direction::Entry)),
-                    permits::status.eq(status),
-                    permits::trust_version.eq(version),
-                ))
-                .execute(c)?
-        }
     };
     Ok(n == 1)
 }
@@ -350,18 +341,7 @@ impl Pending {
         if !(self.grouped && matches!(c, DbConnection::Postgresql(_))) {
             return apply(c, number, before.0, effect, self.version);
         }
-        let (used, direction, status) = match effect {
-            Effect::StartTrip => (before.0 + 1, Direction::Exit, PermitStatus::Issued),
-            Effect::EndTrip { used_up } => (
-                before.0,
-                Direction::Entry,
-                if used_up {
-                    PermitStatus::Used
-                } else {
-                    PermitStatus::Issued
-                },
-            ),
-        };
+        let (used, direction, status) = effect.after(before.0);
         match self.trip_of.get(number) {
             Some(&i) => {
                 let t = &mut self.trips[i];
@@ -416,9 +396,7 @@ impl Pending {
         self.audit.clear();
         Ok(())
     }
-}
 
-impl Pending {
     /// One UPDATE … FROM (VALUES …) for the batch's trips (PostgreSQL only, see `trip`).
     fn flush_trips(&mut self, c: &mut DbConnection) -> Result<()> {
         use diesel::sql_types::{BigInt, Integer, Nullable, Text};
@@ -485,7 +463,6 @@ pub(crate) fn record(
     rules: Rules<'_>,
     input: &ScanInput,
     code: &ReadCode,
-    trust_version: i64,
     index: &mut ScanIndex,
     pending: &mut Pending,
 ) -> Result<ScanOut> {
@@ -545,19 +522,9 @@ pub(crate) fn record(
                         }
                         Some(effect) if pending.trip(c, number, (r.entries_used, r.last_direction), effect)? => {
                             v = decided;
-                            match effect {
-                                Effect::StartTrip => {
-                                    r.entries_used += 1;
-                                    r.last_direction = Some(Direction::Exit);
-                                }
-                                Effect::EndTrip { used_up } => {
-                                    r.last_direction = Some(Direction::Entry);
-                                    if used_up {
-                                        r.stored = PermitStatus::Used;
-                                    }
-                                }
-                            }
-                            r.version = trust_version;
+                            let (used, direction, status) = effect.after(r.entries_used);
+                            (r.entries_used, r.last_direction, r.stored) = (used, Some(direction), status);
+                            r.version = pending.version;
                             index.set(number, r.clone());
                             break;
                         }
@@ -915,12 +882,7 @@ impl super::Ctx {
         lane: Option<&str>,
         direction: Option<&str>,
     ) -> Result<ScanOut> {
-        let input = validate(code, lane, direction)?;
-        authorize(&actor, Action::Scan)?;
-        let now = self.clock.now();
-        let code = read(&input, &self.keys);
-        self.scans
-            .submit(now, actor, None, input, code)
+        self.submit_scan(actor, None, (code, lane, direction))
             .await?
             .ok_or_else(|| Error::Internal("a scan without a token was refused its token".into()))
     }
@@ -940,17 +902,28 @@ impl super::Ctx {
             Some(actor) => actor,
             None => match self.token_actor(token).await? {
                 Some(actor) => {
-                    self.scans.cache_token(hash.clone(), actor.clone());
+                    self.scans.cache_token(&hash, &actor);
                     actor
                 }
                 None => return Ok(None),
             },
         };
+        self.submit_scan(actor, Some(hash), (code, lane, direction)).await
+    }
+
+    /// Checks the request, authorises, reads the code on the caller's thread and has the scan
+    /// writer decide and record it (`token`: the hash it checks again in the batch).
+    async fn submit_scan(
+        &self,
+        actor: Actor,
+        token: Option<String>,
+        (code, lane, direction): (Option<&str>, Option<&str>, Option<&str>),
+    ) -> Result<Option<ScanOut>> {
         let input = validate(code, lane, direction)?;
         authorize(&actor, Action::Scan)?;
         let now = self.clock.now();
         let code = read(&input, &self.keys);
-        self.scans.submit(now, actor, Some(hash), input, code).await
+        self.scans.submit(now, actor, token, input, code).await
     }
 
     /// The vehicle of a scan is cleared: the check's time ends now.

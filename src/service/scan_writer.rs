@@ -73,18 +73,42 @@ pub struct WriterStats {
 pub struct ScanWriter {
     tx: SyncSender<Msg>,
     pub stats: Arc<WriterStats>,
-    /// API tokens seen recently: hash → actor. Only a first check; the batch checks again.
-    tokens: Arc<std::sync::Mutex<HashMap<String, Actor>>>,
+    tokens: Arc<TokenCache>,
 }
+
+/// API tokens seen recently: hash → actor. Only a first check; the batch checks again.
+#[derive(Default)]
+struct TokenCache(std::sync::Mutex<HashMap<String, Actor>>);
 
 /// Tokens cached at most; the cache starts again empty beyond it (a device has one token).
 const TOKENS_CACHED: usize = 10_000;
+
+impl TokenCache {
+    fn get(&self, hash: &str) -> Option<Actor> {
+        self.0.lock().ok()?.get(hash).cloned()
+    }
+
+    fn put(&self, hash: &str, actor: &Actor) {
+        if let Ok(mut t) = self.0.lock() {
+            if t.len() >= TOKENS_CACHED {
+                t.clear();
+            }
+            t.insert(hash.to_string(), actor.clone());
+        }
+    }
+
+    fn forget(&self, hash: &str) {
+        if let Ok(mut t) = self.0.lock() {
+            t.remove(hash);
+        }
+    }
+}
 
 impl ScanWriter {
     pub fn start(db: Db, keys: Arc<KeyRing>, policy: Arc<crate::domain::policy::Policy>) -> Result<ScanWriter> {
         let (tx, rx) = sync_channel::<Msg>(QUEUE);
         let stats = Arc::new(WriterStats::default());
-        let tokens = Arc::new(std::sync::Mutex::new(HashMap::new()));
+        let tokens = Arc::new(TokenCache::default());
         let writer = Writer {
             db,
             conn: None,
@@ -115,16 +139,11 @@ impl ScanWriter {
 
     /// The actor a token names, from the cache (None: not cached; ask the database).
     pub fn cached_token(&self, hash: &str) -> Option<Actor> {
-        self.tokens.lock().ok()?.get(hash).cloned()
+        self.tokens.get(hash)
     }
 
-    pub fn cache_token(&self, hash: String, actor: Actor) {
-        if let Ok(mut t) = self.tokens.lock() {
-            if t.len() >= TOKENS_CACHED {
-                t.clear();
-            }
-            t.insert(hash, actor);
-        }
+    pub fn cache_token(&self, hash: &str, actor: &Actor) {
+        self.tokens.put(hash, actor);
     }
 
     /// Records a scan (already authorised and read) and returns its verdict once durable.
@@ -225,7 +244,7 @@ struct Writer {
     policy: Arc<crate::domain::policy::Policy>,
     index: ScanIndex,
     stats: Arc<WriterStats>,
-    tokens: Arc<std::sync::Mutex<HashMap<String, Actor>>>,
+    tokens: Arc<TokenCache>,
 }
 
 impl Writer {
@@ -333,15 +352,11 @@ impl Writer {
                     None => &job.actor,
                     Some(hash) => match fresh.get(hash) {
                         Some(actor) => {
-                            if let Ok(mut t) = tokens.lock() {
-                                t.insert(hash.clone(), actor.clone());
-                            }
+                            tokens.put(hash, actor);
                             actor
                         }
                         None => {
-                            if let Ok(mut t) = tokens.lock() {
-                                t.remove(hash);
-                            }
+                            tokens.forget(hash);
                             answers.push(Ok(None));
                             continue;
                         }
@@ -351,17 +366,7 @@ impl Writer {
                     answers.push(Err(e.into()));
                     continue;
                 }
-                let out = record(
-                    c,
-                    job.now,
-                    actor,
-                    rules,
-                    &job.input,
-                    &job.code,
-                    version,
-                    index,
-                    &mut pending,
-                )?;
+                let out = record(c, job.now, actor, rules, &job.input, &job.code, index, &mut pending)?;
                 answers.push(Ok(Some(out)));
             }
             pending.flush(c)?;
