@@ -14,14 +14,8 @@ PORT=${PORT:-18091}
 DRIVERS_N=${DRIVERS_N:-6000}
 command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)"; exit 1; }
 
-# PROFILE=file.data records the server with perf during the spread run (see ops/bench/scan.sh).
-if [ -n "${PROFILE:-}" ]; then
-  cargo build --profile profiling -q
-  BIN=$PWD/target/profiling/borderdesk
-else
-  cargo build --release -q
-  BIN=$PWD/target/release/borderdesk
-fi
+. ops/bench/common.sh
+build_bin
 DIR=$(mktemp -d /tmp/borderdesk-bookings.XXXXXX)
 export BORDERDESK_DATA_DIR=$DIR BORDERDESK_BIND=127.0.0.1:$PORT BORDERDESK_LOG=warn
 export BORDERDESK_DRIVER_CODES_PER_CLIENT=1000000 BORDERDESK_DRIVER_BOOKINGS_PER_MINUTE=1000000
@@ -71,12 +65,9 @@ run() { # name, drivers file, mode
 echo "wrk -t$THREADS -c$CONNS -d${DURATION}s, SQLite, $(nproc) cores"
 run healthz
 run one_slot "$DIR/drivers.one" one
-if [ -n "${PROFILE:-}" ]; then
-  perf record -q -F 499 --call-graph dwarf,16384 -p "$PID" -o "$PROFILE" -- sleep "$DURATION" 2>/dev/null &
-  PERF=$!
-fi
+profile_start "$PID" "$DURATION"
 run spread "$DIR/drivers.spread" spread
-[ -n "${PROFILE:-}" ] && wait "$PERF"
+profile_wait
 run healthz
 for n in one_slot spread; do
   python3 -c "import sys; h=float(open(sys.argv[1]).read()); x=float(open(sys.argv[2]).read()); print(f'{sys.argv[3]:<16} {x:8.1f} bookings/s = {x/h:.4f} x healthz ({h/x:.1f} times fewer)')" "$DIR/healthz.rate" "$DIR/$n.rate" "$n"

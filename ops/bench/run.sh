@@ -12,14 +12,8 @@ THREADS=${THREADS:-2}
 PORT=${PORT:-18090}
 command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)"; exit 1; }
 
-# PROFILE=file.data records the server with perf while it issues (see ops/bench/scan.sh).
-if [ -n "${PROFILE:-}" ]; then
-  cargo build --profile profiling -q
-  BIN=$PWD/target/profiling/borderdesk
-else
-  cargo build --release -q
-  BIN=$PWD/target/release/borderdesk
-fi
+. ops/bench/common.sh
+build_bin
 DIR=$(mktemp -d /tmp/borderdesk-bench.XXXXXX)
 export BORDERDESK_DATA_DIR=$DIR BORDERDESK_BIND=127.0.0.1:$PORT BORDERDESK_LOG=warn
 [ -n "${DATABASE_URL:-}" ] && export BORDERDESK_DATABASE_URL=$DATABASE_URL
@@ -59,12 +53,9 @@ run create_application -s ops/bench/create.lua "http://127.0.0.1:$PORT"
 sql "SELECT id FROM applications WHERE status = 'submitted'" >"$DIR/ids"
 export IDS=$DIR/ids THREADS
 before=$(sql "SELECT COUNT(*) FROM permits")
-if [ -n "${PROFILE:-}" ]; then
-  perf record -q -F 499 --call-graph dwarf,16384 -p "$PID" -o "$PROFILE" -- sleep "$DURATION" 2>/dev/null &
-  PERF=$!
-fi
+profile_start "$PID" "$DURATION"
 run issue_permit -s ops/bench/issue.lua "http://127.0.0.1:$PORT"
-[ -n "${PROFILE:-}" ] && wait "$PERF"
+profile_wait
 after=$(sql "SELECT COUNT(*) FROM permits")
 NUMBER=$(sql "SELECT number FROM permits LIMIT 1")
 # Gapless serials: every series runs 1..n with no hole and no repeat.

@@ -13,15 +13,8 @@ THREADS=${THREADS:-2}
 PORT=${PORT:-18091}
 command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)"; exit 1; }
 
-# PROFILE=file.data records the server under the scan load with perf (call graphs from DWARF
-# line tables, the `profiling` profile); `perf report -i file.data` reads it.
-if [ -n "${PROFILE:-}" ]; then
-  cargo build --profile profiling -q
-  BIN=$PWD/target/profiling/borderdesk
-else
-  cargo build --release -q
-  BIN=$PWD/target/release/borderdesk
-fi
+. ops/bench/common.sh
+build_bin
 DIR=$(mktemp -d /tmp/borderdesk-scanbench.XXXXXX)
 export BORDERDESK_DATA_DIR=$DIR BORDERDESK_BIND=127.0.0.1:$PORT BORDERDESK_LOG=warn BORDERDESK_METRICS_TOKEN=bench-metrics-token-0123456789abcdef0123
 [ -n "${DATABASE_URL:-}" ] && export BORDERDESK_DATABASE_URL=$DATABASE_URL
@@ -89,12 +82,9 @@ run() { # name, wrk args...
 store=SQLite; [ -n "${DATABASE_URL:-}" ] && store=PostgreSQL
 echo "wrk -t$THREADS -c$CONNS -d${DURATION}s, $store, $(nproc) cores, $PERMITS permits"
 run healthz "http://127.0.0.1:$PORT/healthz"
-if [ -n "${PROFILE:-}" ]; then
-  perf record -q -F 499 --call-graph dwarf,16384 -p "$PID" -o "$PROFILE" -- sleep "$DURATION" 2>/dev/null &
-  PERF=$!
-fi
+profile_start "$PID" "$DURATION"
 run scan -s ops/bench/scan.lua "http://127.0.0.1:$PORT"
-[ -n "${PROFILE:-}" ] && wait "$PERF"
+profile_wait
 echo "RSS after the scan load: $(( $(awk '/VmRSS/ {print $2}' /proc/$PID/status) / 1024 )) MB"
 if [ -n "${DATABASE_URL:-}" ]; then
   psql -Atq -F ' ' "$DATABASE_URL" -c "SELECT verdict, reason, COUNT(*) FROM crossings GROUP BY verdict, reason ORDER BY 1, 2" | sed 's/^/  recorded /'

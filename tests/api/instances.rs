@@ -9,15 +9,32 @@ use serde_json::json;
 
 use crate::support::{TestApp, scan};
 
-#[actix_web::test]
-async fn a_revocation_on_one_instance_rejects_the_next_scan_on_the_other() {
+/// Two instances of one deployment, the gate's token and a pass issued on the first.
+async fn two_instances_and_a_pass() -> (TestApp, TestApp, String, String) {
     let a = TestApp::spawn().await;
     let b = a.twin_with_keys().await;
     let window = a.window();
     let gate = a.gate();
-    let boss = a.boss();
     let permit = a.issued_permit(&window).await;
-    let number = permit["number"].as_str().unwrap();
+    let number = permit["number"].as_str().unwrap().to_string();
+    (a, b, gate, number)
+}
+
+/// A scan's raw answer at lane YYG-C1 (`scan` expects a verdict; this one may be a refusal).
+async fn try_scan(app: &TestApp, token: &str, number: &str, direction: &str) -> reqwest::Response {
+    app.post_json(
+        token,
+        "/api/v1/checkpoint/scans",
+        &json!({"code": number, "lane": "YYG-C1", "direction": direction}),
+    )
+    .await
+}
+
+#[actix_web::test]
+async fn a_revocation_on_one_instance_rejects_the_next_scan_on_the_other() {
+    let (a, b, gate, number) = two_instances_and_a_pass().await;
+    let number = number.as_str();
+    let boss = a.boss();
     // B holds the permit in its scan index: the exit is admitted there.
     let out = scan(&b, &gate, number, "exit").await;
     assert_eq!(out["verdict"], "admit", "{out}");
@@ -32,12 +49,8 @@ async fn a_revocation_on_one_instance_rejects_the_next_scan_on_the_other() {
 
 #[actix_web::test]
 async fn a_trip_recorded_on_one_instance_counts_on_the_other() {
-    let a = TestApp::spawn().await;
-    let b = a.twin_with_keys().await;
-    let window = a.window();
-    let gate = a.gate();
-    let permit = a.issued_permit(&window).await;
-    let number = permit["number"].as_str().unwrap();
+    let (a, b, gate, number) = two_instances_and_a_pass().await;
+    let number = number.as_str();
     assert_eq!(scan(&b, &gate, number, "exit").await["verdict"], "admit");
     // A never saw this permit leave; its index must learn it from B's batch.
     let out = scan(&a, &gate, number, "exit").await;
@@ -49,12 +62,8 @@ async fn a_trip_recorded_on_one_instance_counts_on_the_other() {
 
 #[actix_web::test]
 async fn a_disabled_officers_token_is_refused_on_both_instances_at_once() {
-    let a = TestApp::spawn().await;
-    let b = a.twin_with_keys().await;
-    let window = a.window();
-    let gate = a.gate();
-    let permit = a.issued_permit(&window).await;
-    let number = permit["number"].as_str().unwrap();
+    let (a, b, gate, number) = two_instances_and_a_pass().await;
+    let number = number.as_str();
     // Both instances have the token in their caches.
     assert_eq!(scan(&a, &gate, number, "exit").await["verdict"], "admit");
     assert_eq!(scan(&b, &gate, number, "entry").await["verdict"], "admit");
@@ -64,13 +73,7 @@ async fn a_disabled_officers_token_is_refused_on_both_instances_at_once() {
         .run_blocking(|c| accounts::set_disabled(c, now, "gate", true))
         .unwrap();
     for (name, app) in [("A", &a), ("B", &b)] {
-        let res = app
-            .post_json(
-                &gate,
-                "/api/v1/checkpoint/scans",
-                &json!({"code": number, "lane": "YYG-C1", "direction": "exit"}),
-            )
-            .await;
+        let res = try_scan(app, &gate, number, "exit").await;
         assert_eq!(res.status(), 401, "scan on {name}");
         assert_eq!(res.headers()["content-type"], "application/problem+json");
         let res = app.get(&gate, "/api/v1/checkpoint/lanes").await;
@@ -104,14 +107,7 @@ async fn a_revoked_token_is_refused_by_the_instance_that_cached_it() {
     let number = permit["number"].as_str().unwrap();
     assert_eq!(scan(&b, &gate, number, "exit").await["verdict"], "admit");
     a.ctx.db.run_blocking(|c| accounts::revoke_token(c, now, &id)).unwrap();
-    let res = b
-        .post_json(
-            &gate,
-            "/api/v1/checkpoint/scans",
-            &json!({"code": number, "lane": "YYG-C1", "direction": "entry"}),
-        )
-        .await;
-    assert_eq!(res.status(), 401);
+    assert_eq!(try_scan(&b, &gate, number, "entry").await.status(), 401);
 }
 
 /// A database that refuses one scan's record (here a trigger, as a full disk or a constraint

@@ -1,0 +1,24 @@
+# Sourced by the bench scripts: the binary to run, and perf around one wrk run.
+# PROFILE=file.data builds the `profiling` profile (release + line tables) and records the server
+# with DWARF call graphs while `profile_start`…`profile_wait` bracket a run; `perf report -i` reads it.
+
+build_bin() {
+  if [ -n "${PROFILE:-}" ]; then
+    cargo build --profile profiling -q
+    BIN=$PWD/target/profiling/borderdesk
+  else
+    cargo build --release -q
+    BIN=$PWD/target/release/borderdesk
+  fi
+}
+
+profile_start() { # server pid, seconds
+  if [ -n "${PROFILE:-}" ]; then
+    perf record -q -F 499 --call-graph dwarf,16384 -p "$1" -o "$PROFILE" -- sleep "$2" 2>/dev/null &
+    PERF=$!
+  fi
+}
+
+profile_wait() {
+  if [ -n "${PROFILE:-}" ]; then wait "$PERF"; fi
+}
