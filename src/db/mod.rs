@@ -390,6 +390,25 @@ mod tests {
     }
 
     #[test]
+    fn the_bundled_sqlite_plans_without_looking_at_bound_values() {
+        // .cargo/config.toml builds SQLite with the query planner stability guarantee; without
+        // it every `.first()` (LIMIT bound as a parameter) is compiled again at each execution.
+        #[derive(QueryableByName)]
+        struct Opt {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            compile_options: String,
+        }
+        let mut c = diesel::SqliteConnection::establish(":memory:").unwrap();
+        let opts: Vec<String> = diesel::sql_query("PRAGMA compile_options")
+            .load::<Opt>(&mut c)
+            .unwrap()
+            .into_iter()
+            .map(|o| o.compile_options)
+            .collect();
+        assert!(opts.iter().any(|o| o == "ENABLE_QPSG"), "{opts:?}");
+    }
+
+    #[test]
     fn migration_folders_do_not_drift() {
         let names = |dir: &str| {
             let mut v: Vec<String> = std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
