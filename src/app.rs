@@ -62,6 +62,7 @@ pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
     };
     Ok(Ctx {
         group,
+        auth: Arc::new(crate::service::auth_cache::AuthCache::default()),
         mailer: Arc::new(mailer),
         scans,
         db,
@@ -144,6 +145,18 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
         "borderdesk_scan_batch_fallbacks",
         "Scan batches that failed as a whole and were recorded one scan at a time, since start",
     )?;
+    let auth_cache_hits = gauge(
+        "borderdesk_auth_cache_hits",
+        "Requests whose token or session this instance knew from memory, since start",
+    )?;
+    let auth_cache_misses = gauge(
+        "borderdesk_auth_cache_misses",
+        "Requests whose token or session was looked up in the database, since start",
+    )?;
+    let auth_epoch_reads = gauge(
+        "borderdesk_auth_epoch_reads",
+        "Reads of the auth epoch (each shared by the requests waiting together), since start",
+    )?;
     // No `.endpoint()`: the middleware would answer /metrics itself, past any check; the
     // route in `http::ops` serves it instead. Every path no route matches is counted under one
     // label, so unknown paths cannot grow the series.
@@ -185,6 +198,9 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
             scan_queue,
             scan_index_permits,
             scan_batch_fallbacks,
+            auth_cache_hits,
+            auth_cache_misses,
+            auth_epoch_reads,
         },
         session_ttl: chrono::Duration::hours(i64::from(settings.session_hours)),
         secure_cookies: settings.secure_cookies,

@@ -207,6 +207,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    auth_epoch (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
     trust_version (id) {
         id -> Integer,
         version -> BigInt,

@@ -34,6 +34,10 @@ pub struct Metrics {
     pub scan_queue: prometheus::IntGauge,
     pub scan_index_permits: prometheus::IntGauge,
     pub scan_batch_fallbacks: prometheus::IntGauge,
+    /// The auth cache of this instance.
+    pub auth_cache_hits: prometheus::IntGauge,
+    pub auth_cache_misses: prometheus::IntGauge,
+    pub auth_epoch_reads: prometheus::IntGauge,
 }
 
 impl Metrics {

@@ -144,8 +144,14 @@ pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
         .set(writer.queued.load(std::sync::atomic::Ordering::Relaxed));
     m.scan_index_permits
         .set(writer.indexed.load(std::sync::atomic::Ordering::Relaxed));
-    m.scan_batch_fallbacks
-        .set(i64::try_from(writer.fallbacks.load(std::sync::atomic::Ordering::Relaxed)).unwrap_or(i64::MAX));
+    let count = |n: &std::sync::atomic::AtomicU64| {
+        i64::try_from(n.load(std::sync::atomic::Ordering::Relaxed)).unwrap_or(i64::MAX)
+    };
+    m.scan_batch_fallbacks.set(count(&writer.fallbacks));
+    let auth = &state.ctx.auth.stats;
+    m.auth_cache_hits.set(count(&auth.hits));
+    m.auth_cache_misses.set(count(&auth.misses));
+    m.auth_epoch_reads.set(count(&auth.epoch_reads));
     let text = prometheus::TextEncoder::new()
         .encode_to_string(&access.registry.gather())
         .map_err(crate::error::Error::internal)?;

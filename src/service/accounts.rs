@@ -5,12 +5,13 @@ use std::sync::OnceLock;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use base64::Engine;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
+use super::auth_cache::SessionEntry;
 use crate::db::models::{ApiTokenRow, OfficerRow, SessionRow};
-use crate::db::schema::{api_tokens, officers, sessions};
+use crate::db::schema::{api_tokens, auth_epoch, officers, sessions};
 use crate::db::types::Grants;
 use crate::db::{DbConnection, audit, new_id, ts, write_tx};
 use crate::domain::DomainError;
@@ -254,24 +255,38 @@ pub fn actor_for_token(conn: &mut DbConnection, secret: &str) -> Result<Option<A
 }
 
 /// A logged-in session: the actor and the CSRF token their forms must carry.
+#[derive(Clone)]
 pub struct Session {
     pub actor: Actor,
     pub csrf_token: String,
 }
 
 pub fn actor_for_session(conn: &mut DbConnection, now: DateTime<Utc>, secret: &str) -> Result<Option<Session>> {
-    let row: Option<(OfficerRow, String)> = sessions::table
+    Ok(session_entry(conn, now, secret)?.map(|e| e.session))
+}
+
+/// The session behind a secret with the moment it ends (what the auth cache keeps).
+pub fn session_entry(conn: &mut DbConnection, now: DateTime<Utc>, secret: &str) -> Result<Option<SessionEntry>> {
+    let row: Option<(OfficerRow, String, NaiveDateTime)> = sessions::table
         .inner_join(officers::table)
         .filter(sessions::id_hash.eq(secret_hash(secret)))
         .filter(sessions::expires_at.gt(ts(now)))
         .filter(officers::disabled.eq(false))
-        .select((OfficerRow::as_select(), sessions::csrf_token))
+        .select((OfficerRow::as_select(), sessions::csrf_token, sessions::expires_at))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(o, csrf_token)| Session {
-        actor: o.actor(),
-        csrf_token,
+    Ok(row.map(|(o, csrf_token, expires_at)| SessionEntry {
+        session: Session {
+            actor: o.actor(),
+            csrf_token,
+        },
+        expires_at: crate::db::utc(expires_at),
     }))
+}
+
+/// Where the auth epoch stands (see `service::auth_cache`).
+pub fn auth_epoch(conn: &mut DbConnection) -> Result<i64> {
+    Ok(auth_epoch::table.find(1).select(auth_epoch::version).get_result(conn)?)
 }
 
 /// Checks a password and opens a session. None when the username or password is wrong (the
@@ -346,13 +361,43 @@ pub enum LoginOutcome {
 
 impl super::Ctx {
     /// The actor behind an API token, if it is live and its officer enabled.
+    /// From this instance's memory while the auth epoch has not moved (see `auth_cache`).
     pub async fn token_actor(&self, token: String) -> Result<Option<Actor>> {
-        self.tx(move |c, _, _| actor_for_token(c, &token)).await
+        let hash = secret_hash(&token);
+        let epoch = self.auth_epoch().await?;
+        if let Some(actor) = self.auth.token(epoch, &hash) {
+            return Ok(Some(actor));
+        }
+        let (epoch, actor) = self
+            .tx(move |c, _, _| Ok((auth_epoch(c)?, actor_for_token(c, &token)?)))
+            .await?;
+        if let Some(actor) = &actor {
+            self.auth.keep_token(epoch, hash, actor.clone());
+        }
+        Ok(actor)
     }
 
-    /// The session behind a cookie's secret, if it has not expired.
+    /// The session behind a cookie's secret, if it has not expired; from memory as above.
     pub async fn session(&self, secret: String) -> Result<Option<Session>> {
-        self.tx(move |c, _, now| actor_for_session(c, now, &secret)).await
+        let hash = secret_hash(&secret);
+        let epoch = self.auth_epoch().await?;
+        if let Some(session) = self.auth.session(epoch, &hash, self.clock.now()) {
+            return Ok(Some(session));
+        }
+        let (epoch, entry) = self
+            .tx(move |c, _, now| Ok((auth_epoch(c)?, session_entry(c, now, &secret)?)))
+            .await?;
+        Ok(entry.map(|e| {
+            let session = e.session.clone();
+            self.auth.keep_session(epoch, hash, e);
+            session
+        }))
+    }
+
+    /// The auth epoch as it stands after the caller arrived, one read shared by the callers
+    /// waiting together.
+    pub(crate) async fn auth_epoch(&self) -> Result<i64> {
+        self.auth.fresh_epoch(|| self.db.run(auth_epoch)).await
     }
 
     /// Checks a password under the login throttle and opens a session of `ttl`.

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::accounts::{random_secret, secret_hash};
+use super::auth_cache::DriverEntry;
 use crate::db::schema::{
     driver_code_failures, driver_codes, driver_sessions, drivers, mail_outbox, permits, travellers, vehicles,
 };
@@ -727,20 +728,34 @@ impl Driver {
 }
 
 pub fn driver_for_token(c: &mut DbConnection, now: DateTime<Utc>, token: &str) -> Result<Option<Driver>> {
+    Ok(driver_entry(c, now, token)?.map(|e| e.driver))
+}
+
+/// The driver behind a session token with the moment the session ends (what the auth cache
+/// keeps).
+pub fn driver_entry(c: &mut DbConnection, now: DateTime<Utc>, token: &str) -> Result<Option<DriverEntry>> {
     if token.is_empty() || token.len() > 200 {
         return Ok(None);
     }
-    let row: Option<(String, String, String)> = driver_sessions::table
+    let row: Option<(String, String, String, NaiveDateTime)> = driver_sessions::table
         .inner_join(drivers::table)
         .filter(driver_sessions::id_hash.eq(secret_hash(token)))
         .filter(driver_sessions::expires_at.gt(ts(now)))
-        .select((drivers::id, drivers::lang, driver_sessions::csrf_token))
+        .select((
+            drivers::id,
+            drivers::lang,
+            driver_sessions::csrf_token,
+            driver_sessions::expires_at,
+        ))
         .first(c)
         .optional()?;
-    Ok(row.map(|(id, lang, csrf)| Driver {
-        id,
-        lang: lang_of(&lang),
-        csrf,
+    Ok(row.map(|(id, lang, csrf, expires_at)| DriverEntry {
+        driver: Driver {
+            id,
+            lang: lang_of(&lang),
+            csrf,
+        },
+        expires_at: utc(expires_at),
     }))
 }
 
@@ -1316,8 +1331,21 @@ impl super::Ctx {
     }
 
     /// The driver behind a session token (bearer or cookie), if the session is live.
+    /// From this instance's memory while the auth epoch has not moved (see `auth_cache`).
     pub async fn driver_session(&self, token: String) -> Result<Option<Driver>> {
-        self.tx(move |c, _, now| driver_for_token(c, now, &token)).await
+        let hash = secret_hash(&token);
+        let epoch = self.auth_epoch().await?;
+        if let Some(driver) = self.auth.driver(epoch, &hash, self.clock.now()) {
+            return Ok(Some(driver));
+        }
+        let (epoch, entry) = self
+            .tx(move |c, _, now| Ok((super::accounts::auth_epoch(c)?, driver_entry(c, now, &token)?)))
+            .await?;
+        Ok(entry.map(|e| {
+            let driver = e.driver.clone();
+            self.auth.keep_driver(epoch, hash, e);
+            driver
+        }))
     }
 
     pub async fn driver_sign_out(&self, token: String) -> Result<()> {

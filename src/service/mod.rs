@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod applications;
+pub mod auth_cache;
 pub mod bookings;
 pub mod calendar;
 pub mod checkpoint;
@@ -41,6 +42,9 @@ pub struct Ctx {
     pub keys: Arc<KeyRing>,
     pub hours: crate::domain::calendar::OfficeHours,
     pub scans: scan_writer::ScanWriter,
+    /// Who the tokens and sessions seen lately belong to (this instance's memory, kept exact by
+    /// the auth epoch).
+    pub auth: Arc<auth_cache::AuthCache>,
     /// On SQLite, the group commit the busiest write use cases go through (see `Ctx::write`).
     pub group: Option<crate::db::group::GroupCommit>,
     pub limits: Arc<Limits>,

@@ -7,7 +7,7 @@ use borderdesk::service::accounts;
 use futures::future::join_all;
 use serde_json::json;
 
-use crate::support::{TestApp, scan};
+use crate::support::{Jar, Session, TestApp, scan};
 
 /// Two instances of one deployment, the gate's token and a pass issued on the first.
 async fn two_instances_and_a_pass() -> (TestApp, TestApp, String, String) {
@@ -64,9 +64,13 @@ async fn a_trip_recorded_on_one_instance_counts_on_the_other() {
 async fn a_disabled_officers_token_is_refused_on_both_instances_at_once() {
     let (a, b, gate, number) = two_instances_and_a_pass().await;
     let number = number.as_str();
-    // Both instances have the token in their caches.
+    // Both instances have the token in their caches: the scan writer's and the auth cache.
     assert_eq!(scan(&a, &gate, number, "exit").await["verdict"], "admit");
     assert_eq!(scan(&b, &gate, number, "entry").await["verdict"], "admit");
+    for app in [&a, &b] {
+        assert_eq!(app.get(&gate, "/api/v1/checkpoint/lanes").await.status(), 200);
+        assert_eq!(app.get(&gate, "/api/v1/checkpoint/lanes").await.status(), 200);
+    }
     let now = a.clock.now();
     a.ctx
         .db
@@ -191,4 +195,78 @@ async fn scans_arriving_together_are_recorded_as_one_batch_that_agrees_with_the_
         assert_eq!(scan(&app, &gate, number, "exit").await["reason"], "used");
     }
     assert!(app.metrics().await.contains("borderdesk_scan_batch_fallbacks 0"));
+}
+
+/// A metric of this instance, as a number.
+async fn metric(app: &TestApp, name: &str) -> i64 {
+    let text = app.metrics().await;
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{name} in {text}"))
+}
+
+/// An instance knows a caller it has seen from memory (no lookup per request), and still refuses
+/// at once what the other instance ended: a revoked API token, an officer's logout, a driver's
+/// sign-out.
+#[actix_web::test]
+async fn callers_are_known_from_memory_and_an_end_on_one_instance_holds_on_the_other() {
+    let a = TestApp::spawn().await;
+    let b = a.twin_with_keys().await;
+    let (user, password) = a.officer("desk", "officer", &["border_tourism"]);
+    let now = a.clock.now();
+    let (token_id, token) = a
+        .ctx
+        .db
+        .run_blocking(|c| accounts::create_token(c, now, "desk", "window 1"))
+        .unwrap();
+
+    // Ten reads with one token on B: one lookup, the rest from memory.
+    let (hits, misses) = (
+        metric(&b, "borderdesk_auth_cache_hits").await,
+        metric(&b, "borderdesk_auth_cache_misses").await,
+    );
+    for _ in 0..10 {
+        assert_eq!(b.get(&token, "/api/v1/calendar").await.status(), 200);
+    }
+    assert_eq!(metric(&b, "borderdesk_auth_cache_misses").await - misses, 1);
+    assert_eq!(metric(&b, "borderdesk_auth_cache_hits").await - hits, 9);
+    a.ctx
+        .db
+        .run_blocking(|c| accounts::revoke_token(c, now, &token_id))
+        .unwrap();
+    assert_eq!(b.get(&token, "/api/v1/calendar").await.status(), 401);
+
+    // A page session opened on A, used on B, logged out on A: refused on B at once.
+    let mut on_a = Session::signed_in(&a, &user, &password, None).await;
+    let mut on_b = Session::new(&b);
+    on_b.jar = std::mem::take(&mut on_a.jar);
+    assert_eq!(on_b.get("/desk").await.0, 200);
+    assert_eq!(on_b.get("/desk").await.0, 200);
+    on_a.jar = std::mem::take(&mut on_b.jar);
+    let cookies = on_a.jar.0.clone();
+    let csrf = on_a.csrf("/desk").await;
+    let (status, _, _, _) = on_a.post("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(status, 303);
+    assert_eq!(a.count("sessions"), 0, "the session is ended");
+    let mut stale = Session::new(&b);
+    stale.jar = Jar(cookies);
+    let (status, _, location) = stale.get("/desk").await;
+    assert_eq!(status, 303, "back to the login page");
+    assert!(location.unwrap_or_default().starts_with("/login"));
+
+    // A driver signed in on A, known to B, signs out on B: refused on A at once.
+    let driver = a.driver("lai.xe@example.vn", "vi").await;
+    for app in [&a, &b] {
+        assert_eq!(app.get(&driver.token, "/api/v1/driver/profile").await.status(), 200);
+        assert_eq!(app.get(&driver.token, "/api/v1/driver/profile").await.status(), 200);
+    }
+    let res = b
+        .client
+        .delete(b.url("/api/v1/driver/sessions/current"))
+        .bearer_auth(&driver.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(a.get(&driver.token, "/api/v1/driver/profile").await.status(), 401);
 }

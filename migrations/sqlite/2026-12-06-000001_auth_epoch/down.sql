@@ -1,0 +1,11 @@
+DROP TRIGGER auth_epoch_officers_update;
+DROP TRIGGER auth_epoch_officers_delete;
+DROP TRIGGER auth_epoch_tokens_update;
+DROP TRIGGER auth_epoch_tokens_delete;
+DROP TRIGGER auth_epoch_sessions_update;
+DROP TRIGGER auth_epoch_sessions_delete;
+DROP TRIGGER auth_epoch_driver_sessions_update;
+DROP TRIGGER auth_epoch_driver_sessions_delete;
+DROP TRIGGER auth_epoch_drivers_lang;
+DROP TRIGGER auth_epoch_drivers_delete;
+DROP TABLE auth_epoch;
