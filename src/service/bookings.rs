@@ -4,6 +4,7 @@
 //! booking per plate or driver, so no race can overbook.
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDateTime, Utc};
+use diesel::dsl;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -513,10 +514,24 @@ pub fn restricted_until(
 }
 
 /// The driver's active booking, if any.
+/// The booking is booked, waiting or called: three equalities rather than `IN (…)`, because
+/// diesel keeps a prepared statement only when its parameters are fixed in number, which an
+/// `eq_any` list is not (the statement was compiled again for every booking).
+#[allow(clippy::type_complexity)]
+pub(crate) fn active() -> dsl::Or<
+    dsl::Or<dsl::Eq<bookings::status, BookingStatus>, dsl::Eq<bookings::status, BookingStatus>>,
+    dsl::Eq<bookings::status, BookingStatus>,
+> {
+    bookings::status
+        .eq(BookingStatus::Booked)
+        .or(bookings::status.eq(BookingStatus::Waiting))
+        .or(bookings::status.eq(BookingStatus::Called))
+}
+
 fn active_of_driver(c: &mut DbConnection, driver_id: &str) -> Result<Option<BookingRow>> {
     Ok(bookings::table
         .filter(bookings::driver_id.eq(driver_id))
-        .filter(bookings::status.eq_any([BookingStatus::Booked, BookingStatus::Waiting, BookingStatus::Called]))
+        .filter(active())
         .select(BookingRow::as_select())
         .first(c)
         .optional()?)
@@ -525,7 +540,7 @@ fn active_of_driver(c: &mut DbConnection, driver_id: &str) -> Result<Option<Book
 fn active_of_plate(c: &mut DbConnection, plate: &str) -> Result<Option<BookingRow>> {
     Ok(bookings::table
         .filter(bookings::plate.eq(plate))
-        .filter(bookings::status.eq_any([BookingStatus::Booked, BookingStatus::Waiting, BookingStatus::Called]))
+        .filter(active())
         .select(BookingRow::as_select())
         .first(c)
         .optional()?)

@@ -237,7 +237,7 @@ fn freight_booking(c: &mut DbConnection, named: &str) -> Result<(Option<BookingR
     }
     let by_pass: Option<BookingRow> = bookings::table
         .filter(bookings::trade_pass.eq(named))
-        .filter(bookings::status.eq_any([BookingStatus::Booked, BookingStatus::Waiting, BookingStatus::Called]))
+        .filter(super::bookings::active())
         .select(BookingRow::as_select())
         .first(c)
         .optional()?;

@@ -18,7 +18,6 @@ use crate::domain::{DomainError, local};
 use crate::error::Result;
 use crate::mail::BookingEvent;
 
-const ACTIVE: [BookingStatus; 3] = [BookingStatus::Booked, BookingStatus::Waiting, BookingStatus::Called];
 /// Vehicles listed per queue on the staff page; the count is always exact.
 const QUEUE_LISTED: i64 = 50;
 /// Last calls shown on the public board per lane type.
@@ -231,7 +230,7 @@ fn find_active(c: &mut DbConnection, keys: &crate::keys::KeyRing, code: &str) ->
     let number = super::checkpoint::booking_number_of(code, keys).unwrap_or_else(|| code.to_uppercase());
     let by_number = bookings::table
         .filter(bookings::number.eq(&number))
-        .filter(bookings::status.eq_any(ACTIVE))
+        .filter(super::bookings::active())
         .select(BookingRow::as_select())
         .first(c)
         .optional()?;
@@ -241,7 +240,7 @@ fn find_active(c: &mut DbConnection, keys: &crate::keys::KeyRing, code: &str) ->
     let plate = normalise_plate(code);
     Ok(bookings::table
         .filter(bookings::plate.eq(&plate))
-        .filter(bookings::status.eq_any(ACTIVE))
+        .filter(super::bookings::active())
         .select(BookingRow::as_select())
         .first(c)
         .optional()?)
@@ -351,7 +350,7 @@ pub fn walk_up(
     write_tx(c, |c| {
         if bookings::table
             .filter(bookings::plate.eq(&plate))
-            .filter(bookings::status.eq_any(ACTIVE))
+            .filter(super::bookings::active())
             .count()
             .get_result::<i64>(c)?
             > 0
