@@ -21,16 +21,20 @@ use super::error::ApiError;
 /// What an API handler answers: the response, or an error as problem+json.
 type Reply = Result<HttpResponse, ApiError>;
 
+/// The busiest first: actix tries each route in turn and matches a path with a parameter by
+/// regular expression, so a scan registered after the applications' and permits' routes ran
+/// some twenty of them per request (a tenth of the HTTP threads' time in the scan profile).
+/// No two modules here share a path prefix, so their order decides nothing else.
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.configure(applications::routes)
+    cfg.configure(checkpoint::routes)
+        .configure(drivers::routes)
+        .configure(bookings::routes)
+        .configure(applications::routes)
         .configure(permits::routes)
-        .configure(checkpoint::routes)
         .configure(calendar::routes)
         .configure(exports::routes)
         .configure(supervision::routes)
-        .configure(freight::routes)
-        .configure(drivers::routes)
-        .configure(bookings::routes);
+        .configure(freight::routes);
 }
 
 /// Reads a request body up to `limit` bytes; past it the request is refused whole.
