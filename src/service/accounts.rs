@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::auth_cache::SessionEntry;
+use super::auth_cache::{Remembered, SessionEntry};
 use crate::db::models::{ApiTokenRow, OfficerRow, SessionRow};
 use crate::db::schema::{api_tokens, auth_epoch, officers, sessions};
 use crate::db::types::Grants;
@@ -361,43 +361,36 @@ pub enum LoginOutcome {
 
 impl super::Ctx {
     /// The actor behind an API token, if it is live and its officer enabled.
-    /// From this instance's memory while the auth epoch has not moved (see `auth_cache`).
     pub async fn token_actor(&self, token: String) -> Result<Option<Actor>> {
-        let hash = secret_hash(&token);
-        let epoch = self.auth_epoch().await?;
-        if let Some(actor) = self.auth.token(epoch, &hash) {
-            return Ok(Some(actor));
-        }
-        let (epoch, actor) = self
-            .tx(move |c, _, _| Ok((auth_epoch(c)?, actor_for_token(c, &token)?)))
-            .await?;
-        if let Some(actor) = &actor {
-            self.auth.keep_token(epoch, hash, actor.clone());
-        }
-        Ok(actor)
+        self.known(token, |c, _, t| actor_for_token(c, t)).await
     }
 
-    /// The session behind a cookie's secret, if it has not expired; from memory as above.
+    /// The session behind a cookie's secret, if it has not expired.
     pub async fn session(&self, secret: String) -> Result<Option<Session>> {
-        let hash = secret_hash(&secret);
-        let epoch = self.auth_epoch().await?;
-        if let Some(session) = self.auth.session(epoch, &hash, self.clock.now()) {
-            return Ok(Some(session));
-        }
-        let (epoch, entry) = self
-            .tx(move |c, _, now| Ok((auth_epoch(c)?, session_entry(c, now, &secret)?)))
-            .await?;
-        Ok(entry.map(|e| {
-            let session = e.session.clone();
-            self.auth.keep_session(epoch, hash, e);
-            session
-        }))
+        Ok(self.known(secret, session_entry).await?.map(|e| e.session))
     }
 
-    /// The auth epoch as it stands after the caller arrived, one read shared by the callers
-    /// waiting together.
-    pub(crate) async fn auth_epoch(&self) -> Result<i64> {
-        self.auth.fresh_epoch(|| self.db.run(auth_epoch)).await
+    /// What a secret stands for, from this instance's memory when it was read there under the
+    /// auth epoch that stands now (see `auth_cache`), else from the database by `load`.
+    pub(crate) async fn known<T: Remembered>(
+        &self,
+        secret: String,
+        load: fn(&mut DbConnection, DateTime<Utc>, &str) -> Result<Option<T>>,
+    ) -> Result<Option<T>> {
+        let hash = secret_hash(&secret);
+        let epoch = self.auth.fresh_epoch(|| self.db.run(auth_epoch)).await?;
+        if let Some(known) = self.auth.get(epoch, &hash, self.clock.now()) {
+            return Ok(Some(known));
+        }
+        // The epoch first: what is read after it is at least as new, so keeping it under that
+        // epoch can only make it forgotten too early, never trusted too long.
+        let (epoch, found) = self
+            .tx(move |c, _, now| Ok((auth_epoch(c)?, load(c, now, &secret)?)))
+            .await?;
+        if let Some(found) = &found {
+            self.auth.keep(epoch, hash, found.clone());
+        }
+        Ok(found)
     }
 
     /// Checks a password under the login throttle and opens a session of `ttl`.

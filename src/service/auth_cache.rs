@@ -38,8 +38,44 @@ pub struct SessionEntry {
     pub expires_at: DateTime<Utc>,
 }
 
+/// What the cache keeps for one kind of secret: an API token's officer, a page session, a
+/// driver's session.
+pub trait Remembered: Clone + Send + 'static {
+    /// Its map among the entries.
+    fn map(entries: &mut Entries) -> &mut HashMap<String, Self>;
+    /// Whether it still holds at `now` (a session ends by itself; a token does not).
+    fn live(&self, now: DateTime<Utc>) -> bool;
+}
+
+impl Remembered for Actor {
+    fn map(entries: &mut Entries) -> &mut HashMap<String, Self> {
+        &mut entries.tokens
+    }
+    fn live(&self, _: DateTime<Utc>) -> bool {
+        true
+    }
+}
+
+impl Remembered for SessionEntry {
+    fn map(entries: &mut Entries) -> &mut HashMap<String, Self> {
+        &mut entries.sessions
+    }
+    fn live(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at > now
+    }
+}
+
+impl Remembered for DriverEntry {
+    fn map(entries: &mut Entries) -> &mut HashMap<String, Self> {
+        &mut entries.drivers
+    }
+    fn live(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at > now
+    }
+}
+
 #[derive(Default)]
-struct Entries {
+pub struct Entries {
     /// The epoch every entry below was read under.
     epoch: i64,
     tokens: HashMap<String, Actor>,
@@ -58,13 +94,6 @@ impl Entries {
         }
         self
     }
-}
-
-fn put<V>(map: &mut HashMap<String, V>, key: String, value: V) {
-    if map.len() >= ENTRIES {
-        map.clear();
-    }
-    map.insert(key, value);
 }
 
 /// Counters for `/metrics`.
@@ -97,15 +126,16 @@ impl AuthCache {
             .await
     }
 
-    fn lookup<V: Clone>(&self, epoch: i64, pick: impl FnOnce(&mut Entries) -> Option<V>) -> Option<V> {
-        // A caller holding an older epoch than the cache's (its read finished first) misses
-        // rather than moving the cache back.
+    /// What `hash` stands for, if it was read under `epoch` and still holds at `now`. A caller
+    /// holding an older epoch than the cache's (its read finished first) misses rather than
+    /// moving the cache back.
+    pub fn get<T: Remembered>(&self, epoch: i64, hash: &str, now: DateTime<Utc>) -> Option<T> {
         let found = self
             .entries
             .lock()
             .ok()
             .filter(|e| epoch >= e.epoch)
-            .and_then(|mut e| pick(e.at(epoch)));
+            .and_then(|mut e| T::map(e.at(epoch)).get(hash).filter(|v| v.live(now)).cloned());
         let counter = if found.is_some() {
             &self.stats.hits
         } else {
@@ -115,47 +145,17 @@ impl AuthCache {
         found
     }
 
-    /// Stores what was read under `epoch`, unless the cache has since moved past it.
-    fn store(&self, epoch: i64, keep: impl FnOnce(&mut Entries)) {
+    /// Keeps what was read under `epoch`, unless the cache has since moved past it.
+    pub fn keep<T: Remembered>(&self, epoch: i64, hash: String, value: T) {
         if let Ok(mut e) = self.entries.lock()
             && epoch >= e.epoch
         {
-            keep(e.at(epoch));
+            let map = T::map(e.at(epoch));
+            if map.len() >= ENTRIES {
+                map.clear();
+            }
+            map.insert(hash, value);
         }
-    }
-
-    pub fn token(&self, epoch: i64, hash: &str) -> Option<Actor> {
-        self.lookup(epoch, |e| e.tokens.get(hash).cloned())
-    }
-
-    pub fn keep_token(&self, epoch: i64, hash: String, actor: Actor) {
-        self.store(epoch, |e| put(&mut e.tokens, hash, actor));
-    }
-
-    pub fn session(&self, epoch: i64, hash: &str, now: DateTime<Utc>) -> Option<Session> {
-        self.lookup(epoch, |e| {
-            e.sessions
-                .get(hash)
-                .filter(|s| s.expires_at > now)
-                .map(|s| s.session.clone())
-        })
-    }
-
-    pub fn keep_session(&self, epoch: i64, hash: String, entry: SessionEntry) {
-        self.store(epoch, |e| put(&mut e.sessions, hash, entry));
-    }
-
-    pub fn driver(&self, epoch: i64, hash: &str, now: DateTime<Utc>) -> Option<Driver> {
-        self.lookup(epoch, |e| {
-            e.drivers
-                .get(hash)
-                .filter(|d| d.expires_at > now)
-                .map(|d| d.driver.clone())
-        })
-    }
-
-    pub fn keep_driver(&self, epoch: i64, hash: String, entry: DriverEntry) {
-        self.store(epoch, |e| put(&mut e.drivers, hash, entry));
     }
 }
 
@@ -294,16 +294,18 @@ mod tests {
     #[test]
     fn entries_read_under_another_epoch_are_not_used() {
         let cache = AuthCache::default();
-        cache.keep_token(5, "h".into(), actor("a"));
-        assert!(cache.token(5, "h").is_some());
-        assert!(cache.token(6, "h").is_none(), "the epoch moved: forgotten");
+        let now = Utc::now();
+        let token = |epoch| cache.get::<Actor>(epoch, "h", now);
+        cache.keep(5, "h".into(), actor("a"));
+        assert!(token(5).is_some());
+        assert!(token(6).is_none(), "the epoch moved: forgotten");
         // A slow lookup read under 5 finishing after the cache moved to 6 is not kept.
-        cache.keep_token(5, "h".into(), actor("a"));
-        assert!(cache.token(6, "h").is_none());
+        cache.keep(5, "h".into(), actor("a"));
+        assert!(token(6).is_none());
         // Nor does a caller still holding 5 bring the cache back to it.
-        cache.keep_token(6, "h".into(), actor("a"));
-        assert!(cache.token(5, "h").is_none());
-        assert!(cache.token(6, "h").is_some());
+        cache.keep(6, "h".into(), actor("a"));
+        assert!(token(5).is_none());
+        assert!(token(6).is_some());
         assert_eq!(cache.stats.hits.load(Ordering::Relaxed), 2);
         assert_eq!(cache.stats.misses.load(Ordering::Relaxed), 3);
     }
@@ -316,7 +318,7 @@ mod tests {
             actor: actor("a"),
             csrf_token: "c".into(),
         };
-        cache.keep_session(
+        cache.keep(
             1,
             "s".into(),
             SessionEntry {
@@ -324,7 +326,11 @@ mod tests {
                 expires_at: now + chrono::Duration::minutes(1),
             },
         );
-        assert!(cache.session(1, "s", now).is_some());
-        assert!(cache.session(1, "s", now + chrono::Duration::minutes(2)).is_none());
+        assert!(cache.get::<SessionEntry>(1, "s", now).is_some());
+        assert!(
+            cache
+                .get::<SessionEntry>(1, "s", now + chrono::Duration::minutes(2))
+                .is_none()
+        );
     }
 }

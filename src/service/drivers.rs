@@ -1331,21 +1331,8 @@ impl super::Ctx {
     }
 
     /// The driver behind a session token (bearer or cookie), if the session is live.
-    /// From this instance's memory while the auth epoch has not moved (see `auth_cache`).
     pub async fn driver_session(&self, token: String) -> Result<Option<Driver>> {
-        let hash = secret_hash(&token);
-        let epoch = self.auth_epoch().await?;
-        if let Some(driver) = self.auth.driver(epoch, &hash, self.clock.now()) {
-            return Ok(Some(driver));
-        }
-        let (epoch, entry) = self
-            .tx(move |c, _, now| Ok((super::accounts::auth_epoch(c)?, driver_entry(c, now, &token)?)))
-            .await?;
-        Ok(entry.map(|e| {
-            let driver = e.driver.clone();
-            self.auth.keep_driver(epoch, hash, e);
-            driver
-        }))
+        Ok(self.known(token, driver_entry).await?.map(|e| e.driver))
     }
 
     pub async fn driver_sign_out(&self, token: String) -> Result<()> {
