@@ -53,7 +53,8 @@ pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
     }
     let keys = Arc::new(keys);
     let policy = Arc::new(policy);
-    let scans = crate::service::scan_writer::ScanWriter::start(db.clone(), keys.clone(), policy.clone())?;
+    let auth = Arc::new(crate::service::auth_cache::AuthCache::default());
+    let scans = crate::service::scan_writer::ScanWriter::start(db.clone(), keys.clone(), policy.clone(), auth.clone())?;
     let mailer = settings.mailer()?;
     tracing::info!(transport = mailer.describe(), "mail");
     let group = match db.backend() {
@@ -62,7 +63,7 @@ pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
     };
     Ok(Ctx {
         group,
-        auth: Arc::new(crate::service::auth_cache::AuthCache::default()),
+        auth,
         mailer: Arc::new(mailer),
         scans,
         db,

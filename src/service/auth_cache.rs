@@ -145,6 +145,20 @@ impl AuthCache {
         found
     }
 
+    /// What `hash` stood for under whatever epoch the cache holds: only for a caller that checks
+    /// it again itself (the scan batch checks its tokens in its own transaction).
+    pub fn guess<T: Remembered>(&self, hash: &str, now: DateTime<Utc>) -> Option<T> {
+        let mut e = self.entries.lock().ok()?;
+        T::map(&mut e).get(hash).filter(|v| v.live(now)).cloned()
+    }
+
+    /// Drops what `hash` stood for (the caller found it no longer holds).
+    pub fn forget<T: Remembered>(&self, hash: &str) {
+        if let Ok(mut e) = self.entries.lock() {
+            T::map(&mut e).remove(hash);
+        }
+    }
+
     /// Keeps what was read under `epoch`, unless the cache has since moved past it.
     pub fn keep<T: Remembered>(&self, epoch: i64, hash: String, value: T) {
         if let Ok(mut e) = self.entries.lock()

@@ -513,7 +513,6 @@ pub fn restricted_until(
     Ok(policy.restricted_until(&strikes, now))
 }
 
-/// The driver's active booking, if any.
 /// The booking is booked, waiting or called: three equalities rather than `IN (…)`, because
 /// diesel keeps a prepared statement only when its parameters are fixed in number, which an
 /// `eq_any` list is not (the statement was compiled again for every booking).
@@ -528,6 +527,7 @@ pub(crate) fn active() -> dsl::Or<
         .or(bookings::status.eq(BookingStatus::Called))
 }
 
+/// The driver's active booking, if any.
 fn active_of_driver(c: &mut DbConnection, driver_id: &str) -> Result<Option<BookingRow>> {
     Ok(bookings::table
         .filter(bookings::driver_id.eq(driver_id))

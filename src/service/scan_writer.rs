@@ -19,6 +19,7 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use super::auth_cache::AuthCache;
 use super::checkpoint::{Pending, ReadCode, Rules, ScanInput, ScanOut, record};
 use super::scan_index::{self, Loaded, ScanIndex};
 use crate::db::models::OfficerRow;
@@ -40,7 +41,7 @@ pub type Answer = Result<Option<ScanOut>>;
 struct Job {
     now: DateTime<Utc>,
     actor: Actor,
-    /// The API token's hash when the actor came from the token cache: checked again in the
+    /// The API token's hash when the actor came from the auth cache: checked again in the
     /// batch's transaction, so a revoked token or a disabled officer is refused at once, on
     /// every instance, without a query per request.
     token: Option<String>,
@@ -73,42 +74,17 @@ pub struct WriterStats {
 pub struct ScanWriter {
     tx: SyncSender<Msg>,
     pub stats: Arc<WriterStats>,
-    tokens: Arc<TokenCache>,
-}
-
-/// API tokens seen recently: hash → actor. Only a first check; the batch checks again.
-#[derive(Default)]
-struct TokenCache(std::sync::Mutex<HashMap<String, Actor>>);
-
-/// Tokens cached at most; the cache starts again empty beyond it (a device has one token).
-const TOKENS_CACHED: usize = 10_000;
-
-impl TokenCache {
-    fn get(&self, hash: &str) -> Option<Actor> {
-        self.0.lock().ok()?.get(hash).cloned()
-    }
-
-    fn put(&self, hash: &str, actor: &Actor) {
-        if let Ok(mut t) = self.0.lock() {
-            if t.len() >= TOKENS_CACHED {
-                t.clear();
-            }
-            t.insert(hash.to_string(), actor.clone());
-        }
-    }
-
-    fn forget(&self, hash: &str) {
-        if let Ok(mut t) = self.0.lock() {
-            t.remove(hash);
-        }
-    }
 }
 
 impl ScanWriter {
-    pub fn start(db: Db, keys: Arc<KeyRing>, policy: Arc<crate::domain::policy::Policy>) -> Result<ScanWriter> {
+    pub fn start(
+        db: Db,
+        keys: Arc<KeyRing>,
+        policy: Arc<crate::domain::policy::Policy>,
+        tokens: Arc<AuthCache>,
+    ) -> Result<ScanWriter> {
         let (tx, rx) = sync_channel::<Msg>(QUEUE);
         let stats = Arc::new(WriterStats::default());
-        let tokens = Arc::new(TokenCache::default());
         let writer = Writer {
             db,
             conn: None,
@@ -116,13 +92,13 @@ impl ScanWriter {
             policy,
             index: ScanIndex::default(),
             stats: stats.clone(),
-            tokens: tokens.clone(),
+            tokens,
         };
         std::thread::Builder::new()
             .name("scan-writer".into())
             .spawn(move || writer.run(rx))
             .map_err(Error::internal)?;
-        Ok(ScanWriter { tx, stats, tokens })
+        Ok(ScanWriter { tx, stats })
     }
 
     /// What only a serving instance needs (not a CLI command): the scan index loaded in the
@@ -135,15 +111,6 @@ impl ScanWriter {
             .spawn(move || preload(&db, &loader))
             .map_err(Error::internal)?;
         Ok(())
-    }
-
-    /// The actor a token names, from the cache (None: not cached; ask the database).
-    pub fn cached_token(&self, hash: &str) -> Option<Actor> {
-        self.tokens.get(hash)
-    }
-
-    pub fn cache_token(&self, hash: &str, actor: &Actor) {
-        self.tokens.put(hash, actor);
     }
 
     /// Records a scan (already authorised and read) and returns its verdict once durable.
@@ -244,7 +211,9 @@ struct Writer {
     policy: Arc<crate::domain::policy::Policy>,
     index: ScanIndex,
     stats: Arc<WriterStats>,
-    tokens: Arc<TokenCache>,
+    /// The instance's auth cache: a scan's token is first looked up there (a guess, whatever
+    /// the epoch), and its batch checks it again.
+    tokens: Arc<AuthCache>,
 }
 
 impl Writer {
@@ -351,12 +320,9 @@ impl Writer {
                 let actor = match &job.token {
                     None => &job.actor,
                     Some(hash) => match fresh.get(hash) {
-                        Some(actor) => {
-                            tokens.put(hash, actor);
-                            actor
-                        }
+                        Some(actor) => actor,
                         None => {
-                            tokens.forget(hash);
+                            tokens.forget::<Actor>(hash);
                             answers.push(Ok(None));
                             continue;
                         }

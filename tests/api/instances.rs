@@ -1,6 +1,6 @@
 //! Two instances on one database, as behind a load balancer: what one changes, the other acts on
 //! at once — a revoked permit, a disabled officer — although each decides scans from memory
-//! (the scan index, the token cache); and the scan writer keeps serving when a scan fails.
+//! (the scan index, the auth cache); and the scan writer keeps serving when a scan fails.
 
 use borderdesk::clock::Clock;
 use borderdesk::service::accounts;
