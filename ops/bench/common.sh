@@ -1,9 +1,13 @@
 # Sourced by the bench scripts: the binary to run, and perf around one wrk run.
 # PROFILE=file.data builds the `profiling` profile (release + line tables) and records the server
 # with DWARF call graphs while `profile_start`…`profile_wait` bracket a run; `perf report -i` reads it.
+# BIN=path runs that binary instead of building (two builds compared in turns on one machine).
 
 build_bin() {
-  if [ -n "${PROFILE:-}" ]; then
+  if [ -n "${BIN:-}" ]; then
+    # A binary given (BIN=…): to compare two builds in turns on one machine.
+    return
+  elif [ -n "${PROFILE:-}" ]; then
     cargo build --profile profiling -q
     BIN=$PWD/target/profiling/borderdesk
   else

@@ -82,9 +82,25 @@ run() { # name, wrk args...
 store=SQLite; [ -n "${DATABASE_URL:-}" ] && store=PostgreSQL
 echo "wrk -t$THREADS -c$CONNS -d${DURATION}s, $store, $(nproc) cores, $PERMITS permits"
 run healthz "http://127.0.0.1:$PORT/healthz"
+# CPU time, in clock ticks, of the server and of its scan writer thread: the cost per scan is a
+# steadier figure than req/s on a shared machine, whose neighbours move the throughput.
+ticks() { # [thread name]
+  local sum=0 t
+  for t in /proc/$PID/task/*; do
+    if [ -z "${1:-}" ] || [ "$(cat "$t/comm")" = "$1" ]; then sum=$(( sum + $(awk '{print $14 + $15}' "$t/stat") )); fi
+  done
+  echo $sum
+}
+count_scans() {
+  if [ -n "${DATABASE_URL:-}" ]; then psql -Atq "$DATABASE_URL" -c "SELECT COUNT(*) FROM crossings"
+  else python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM crossings').fetchone()[0])" "$DIR/borderdesk.db"; fi
+}
+before=($(ticks) $(ticks scan-writer) $(count_scans))
 profile_start "$PID" "$DURATION"
 run scan -s ops/bench/scan.lua "http://127.0.0.1:$PORT"
 profile_wait
+after=($(ticks) $(ticks scan-writer) $(count_scans))
+python3 -c "import os,sys; hz=os.sysconf('SC_CLK_TCK'); b=list(map(int,sys.argv[1:4])); a=list(map(int,sys.argv[4:7])); n=max(a[2]-b[2],1); print(f'CPU per scan: server {(a[0]-b[0])/hz/n*1e6:.0f} us, of which scan writer {(a[1]-b[1])/hz/n*1e6:.0f} us ({n} scans)')" "${before[@]}" "${after[@]}"
 echo "RSS after the scan load: $(( $(awk '/VmRSS/ {print $2}' /proc/$PID/status) / 1024 )) MB"
 if [ -n "${DATABASE_URL:-}" ]; then
   psql -Atq -F ' ' "$DATABASE_URL" -c "SELECT verdict, reason, COUNT(*) FROM crossings GROUP BY verdict, reason ORDER BY 1, 2" | sed 's/^/  recorded /'

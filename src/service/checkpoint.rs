@@ -174,18 +174,28 @@ fn apply(c: &mut DbConnection, number: &str, entries_used: i32, effect: Effect, 
         .find(number)
         .filter(permits::entries_used.eq(entries_used))
         .filter(permits::status.eq(PermitStatus::Issued));
-    let set = (
+    // The status is indexed: it is written only when the trip uses the permit up, so an
+    // ordinary trip does not rewrite a page of that index.
+    macro_rules! update {
+        ($set:expr) => {
+            match effect {
+                Effect::StartTrip => diesel::update(still).set($set).execute(c)?,
+                // The entry ends the trip its exit started.
+                Effect::EndTrip { .. } => diesel::update(still.filter(permits::last_direction.eq(Direction::Exit)))
+                    .set($set)
+                    .execute(c)?,
+            }
+        };
+    }
+    let trip = (
         permits::entries_used.eq(used),
         permits::last_direction.eq(Some(direction)),
-        permits::status.eq(status),
         permits::trust_version.eq(version),
     );
-    let n = match effect {
-        Effect::StartTrip => diesel::update(still).set(set).execute(c)?,
-        // The entry ends the trip its exit started.
-        Effect::EndTrip { .. } => diesel::update(still.filter(permits::last_direction.eq(Direction::Exit)))
-            .set(set)
-            .execute(c)?,
+    let n = if status == PermitStatus::Issued {
+        update!(trip)
+    } else {
+        update!((trip.0, trip.1, trip.2, permits::status.eq(status)))
     };
     Ok(n == 1)
 }
@@ -379,14 +389,22 @@ impl Pending {
             self.flush_trips(c)?;
         }
         // Multi-row inserts do not go through the multi-connection enum: one per backend.
+        // On SQLite a statement costs no round trip, and a one-row insert stays prepared where a
+        // multi-row one of each new length is compiled again: row by row there, multi-row on
+        // PostgreSQL.
         macro_rules! insert_all {
             ($table:expr, $rows:expr) => {
-                for chunk in $rows.chunks(ROWS_PER_INSERT) {
-                    let rows = chunk.to_vec();
-                    match c {
-                        DbConnection::Sqlite(c) => diesel::insert_into($table).values(rows).execute(c)?,
-                        DbConnection::Postgresql(c) => diesel::insert_into($table).values(rows).execute(c)?,
-                    };
+                match c {
+                    DbConnection::Sqlite(c) => {
+                        for row in &$rows {
+                            diesel::insert_into($table).values(row).execute(c)?;
+                        }
+                    }
+                    DbConnection::Postgresql(c) => {
+                        for chunk in $rows.chunks(ROWS_PER_INSERT) {
+                            diesel::insert_into($table).values(chunk.to_vec()).execute(c)?;
+                        }
+                    }
                 }
             };
         }
