@@ -221,6 +221,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    trust_changes (version, permit_number) {
+        version -> BigInt,
+        permit_number -> Text,
+    }
+}
+
+diesel::table! {
     mail_outbox (id) {
         id -> Text,
         kind -> Text,
@@ -369,6 +376,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     applications,
     serial_counters,
     trust_version,
+    trust_changes,
     portraits,
     progress_access,
     permits,

@@ -3,10 +3,10 @@
 //!
 //! Why this is exact: every change to what a verdict reads (a trip, a revocation, a deferred item
 //! supplied, a portrait) takes a trust version in its own transaction and stamps it on the
-//! permit's row (`trust::next_version`), and the counter's row stays locked until that
+//! permit's row (`trust::next_version`; a trigger logs the stamp in `trust_changes`), and the counter's row stays locked until that
 //! transaction ends. A scan batch takes the next version too, so once it holds version `v`, every
 //! change numbered below `v` has committed — on this instance or any other on the same
-//! PostgreSQL. The batch reloads the permits stamped between what the index last saw and `v`
+//! PostgreSQL. The batch reloads the permits logged between what the index last saw and `v`
 //! before deciding anything, all inside its own transaction. A permit the index does not hold
 //! (issued since, not loaded yet) is read from the database in that transaction. Entries loaded
 //! in the background carry their row's version and never replace a newer one.
@@ -17,7 +17,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use crate::db::schema::{application_materials, applications, permits, travellers};
+use crate::db::schema::{application_materials, applications, permits, travellers, trust_changes};
 use crate::db::{DbConnection, utc};
 use crate::domain::permit::{self, PermitKind, PermitStatus};
 use crate::domain::verdict::{Direction, Facts};
@@ -232,10 +232,11 @@ impl ScanIndex {
         if known >= v - 1 {
             return Ok(0);
         }
-        let changed: Vec<String> = permits::table
-            .filter(permits::trust_version.gt(known))
-            .filter(permits::trust_version.lt(v))
-            .select(permits::number)
+        let changed: Vec<String> = trust_changes::table
+            .filter(trust_changes::version.gt(known))
+            .filter(trust_changes::version.lt(v))
+            .select(trust_changes::permit_number)
+            .distinct()
             .load(c)?;
         let rows: Result<Vec<FactsRow>> = changed
             .chunks(PAGE as usize)

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use ed25519_dalek::Signer;
 
-use crate::db::schema::{application_materials, permits, trust_version};
+use crate::db::schema::{application_materials, permits, trust_changes, trust_version};
 use crate::db::{DbConnection, ts, utc};
 use crate::domain::auth::{Action, Actor, authorize};
 use crate::domain::local;
@@ -82,8 +82,21 @@ pub fn bundle(
     let version: i64 = trust_version::table.select(trust_version::version).first(conn)?;
     let since = since.filter(|s| *s <= version);
     // Only permits still inside their validity matter: an expired one fails on its own dates.
-    let rows: Vec<Row> = permits::table
+    let mut query = permits::table
         .filter(permits::trust_version.gt(since.unwrap_or(0)))
+        .into_boxed();
+    // A delta reads the permits the log names since `since`; a full bundle (rare: a device's
+    // first) reads every stamped permit.
+    if let Some(since) = since {
+        query = query.filter(
+            permits::number.eq_any(
+                trust_changes::table
+                    .filter(trust_changes::version.gt(since))
+                    .select(trust_changes::permit_number),
+            ),
+        );
+    }
+    let rows: Vec<Row> = query
         .filter(permits::valid_until.ge(ts(now)))
         .select((
             permits::number,
