@@ -101,7 +101,9 @@ run scan -s ops/bench/scan.lua "http://127.0.0.1:$PORT"
 profile_wait
 after=($(ticks) $(ticks scan-writer) $(count_scans))
 python3 -c "import os,sys; hz=os.sysconf('SC_CLK_TCK'); b=list(map(int,sys.argv[1:4])); a=list(map(int,sys.argv[4:7])); n=max(a[2]-b[2],1); print(f'CPU per scan: server {(a[0]-b[0])/hz/n*1e6:.0f} us, of which scan writer {(a[1]-b[1])/hz/n*1e6:.0f} us ({n} scans)')" "${before[@]}" "${after[@]}"
-echo "RSS after the scan load: $(( $(awk '/VmRSS/ {print $2}' /proc/$PID/status) / 1024 )) MB"
+# The scan writer maps the SQLite file: the pages of it in memory count in RSS as file pages
+# (the kernel's page cache, shared and reclaimable), apart from the process's own memory.
+echo "RSS after the scan load: $(awk '/^(VmRSS|RssAnon|RssFile):/ {v[$1]=int($2/1024)} END {printf "%d MB (own memory %d MB, mapped database file %d MB)", v["VmRSS:"], v["RssAnon:"], v["RssFile:"]}' /proc/$PID/status)"
 if [ -n "${DATABASE_URL:-}" ]; then
   psql -Atq -F ' ' "$DATABASE_URL" -c "SELECT verdict, reason, COUNT(*) FROM crossings GROUP BY verdict, reason ORDER BY 1, 2" | sed 's/^/  recorded /'
 else
