@@ -320,7 +320,7 @@ struct Trip {
     status: PermitStatus,
 }
 
-/// Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters (11 columns a crossing).
+/// Rows per multi-row INSERT (PostgreSQL): well under its 65,535 bound parameters (11 columns a crossing).
 const ROWS_PER_INSERT: usize = 500;
 
 impl Pending {
@@ -388,10 +388,9 @@ impl Pending {
         if !self.trips.is_empty() {
             self.flush_trips(c)?;
         }
-        // Multi-row inserts do not go through the multi-connection enum: one per backend.
-        // On SQLite a statement costs no round trip, and a one-row insert stays prepared where a
-        // multi-row one of each new length is compiled again: row by row there, multi-row on
-        // PostgreSQL.
+        // Row by row on SQLite, where a statement costs no round trip and a one-row insert stays
+        // prepared (a multi-row one of each new length is compiled again); multi-row on
+        // PostgreSQL, one statement per chunk. Neither goes through the multi-connection enum.
         macro_rules! insert_all {
             ($table:expr, $rows:expr) => {
                 match c {
