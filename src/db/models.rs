@@ -209,3 +209,58 @@ pub struct AuditRow {
     pub before_json: Option<String>,
     pub after_json: Option<String>,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = blank_batches)]
+pub struct BlankBatchRow {
+    pub id: String,
+    pub office: String,
+    pub first_serial: i64,
+    pub last_serial: i64,
+    pub received_from: String,
+    pub received_by: String,
+    pub received_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = blanks)]
+pub struct BlankRow {
+    pub serial: i64,
+    pub office: String,
+    pub batch_id: String,
+    pub received_at: NaiveDateTime,
+    pub status: crate::domain::stock::BlankStatus,
+    pub used_at: Option<NaiveDateTime>,
+    pub voided_at: Option<NaiveDateTime>,
+    pub void_reason: Option<crate::domain::stock::VoidReason>,
+    pub void_note: Option<String>,
+    pub voided_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = permit_prints)]
+pub struct PermitPrintRow {
+    pub id: String,
+    pub permit_number: String,
+    pub office: String,
+    pub blank_serial: i64,
+    pub printed_by: String,
+    pub printed_at: NaiveDateTime,
+    pub replaces: Option<String>,
+    pub replace_reason: Option<crate::domain::stock::VoidReason>,
+    pub replace_note: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = blank_counts)]
+pub struct BlankCountRow {
+    pub office: String,
+    pub day: NaiveDate,
+    pub counted: i64,
+    pub expected: i64,
+    pub counted_by: String,
+    pub counted_at: NaiveDateTime,
+    pub explanation: Option<String>,
+    pub explained_by: Option<String>,
+    pub explained_at: Option<NaiveDateTime>,
+}

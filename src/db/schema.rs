@@ -394,6 +394,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     slots,
     bookings,
     driver_strikes,
+    blank_batches,
+    blanks,
+    permit_prints,
+    blank_counts,
 );
 
 diesel::table! {
@@ -403,3 +407,61 @@ diesel::table! {
         at -> Timestamp,
     }
 }
+
+diesel::table! {
+    blank_batches (id) {
+        id -> Text,
+        office -> Text,
+        first_serial -> BigInt,
+        last_serial -> BigInt,
+        received_from -> Text,
+        received_by -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    blanks (serial) {
+        serial -> BigInt,
+        office -> Text,
+        batch_id -> Text,
+        received_at -> Timestamp,
+        status -> Text,
+        used_at -> Nullable<Timestamp>,
+        voided_at -> Nullable<Timestamp>,
+        void_reason -> Nullable<Text>,
+        void_note -> Nullable<Text>,
+        voided_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    permit_prints (id) {
+        id -> Text,
+        permit_number -> Text,
+        office -> Text,
+        blank_serial -> BigInt,
+        printed_by -> Text,
+        printed_at -> Timestamp,
+        replaces -> Nullable<Text>,
+        replace_reason -> Nullable<Text>,
+        replace_note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    blank_counts (office, day) {
+        office -> Text,
+        day -> Date,
+        counted -> BigInt,
+        expected -> BigInt,
+        counted_by -> Text,
+        counted_at -> Timestamp,
+        explanation -> Nullable<Text>,
+        explained_by -> Nullable<Text>,
+        explained_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(blanks -> blank_batches (batch_id));
+diesel::joinable!(permit_prints -> blanks (blank_serial));

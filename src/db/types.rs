@@ -16,6 +16,7 @@ use crate::domain::calendar::DayKind;
 use crate::domain::freight::{BookingStatus, CargoCategory, LaneType, VehicleType};
 use crate::domain::ids::IdType;
 use crate::domain::permit::{ApplicationStatus, PermitKind, PermitStatus};
+use crate::domain::stock::{BlankStatus, VoidReason};
 use crate::domain::traveller::Sex;
 use crate::domain::verdict::{Direction, Reason};
 
@@ -116,6 +117,8 @@ text_enum!(
     BookingStatus,
     CargoCategory,
     VehicleType,
+    BlankStatus,
+    VoidReason,
 );
 
 /// An officer's per-kind grants, stored as the kinds' names separated by commas (empty for

@@ -87,6 +87,11 @@ pub enum Action<'a> {
     Yard,
     /// Close or reduce a clearance slot (a lane down) and lift drivers' no-show restrictions.
     ManageSlots,
+    /// The blank stock of `office`: its day's reconciliation, the drawer counted.
+    ViewStock { office: &'a str },
+    /// Receive batches of blanks for `office`, void an unused blank, explain a count's difference
+    /// (the supervisor's approval the stock rules ask for).
+    ManageStock { office: &'a str },
 }
 
 impl<'a> Action<'a> {
@@ -102,6 +107,7 @@ impl<'a> Action<'a> {
                 Some(("permit", office))
             }
             Action::ViewPortrait { office } => Some(("portrait", office)),
+            Action::ViewStock { office } | Action::ManageStock { office } => Some(("blank", office)),
             Action::CreateApplication(_)
             | Action::Integrate
             | Action::Supervise
@@ -171,6 +177,8 @@ fn role_may(role: Role, action: Action<'_>) -> bool {
         Action::EditCalendar => role == Role::Admin,
         Action::Yard => matches!(role, Role::Checkpoint | Role::Supervisor),
         Action::ManageSlots => role == Role::Supervisor,
+        Action::ViewStock { .. } => window_staff,
+        Action::ManageStock { .. } => role == Role::Supervisor,
     }
 }
 
@@ -227,6 +235,8 @@ pub struct Menu {
     pub yard: bool,
     /// Freight slots and drivers' strikes.
     pub slots: bool,
+    /// The office's blank stock.
+    pub stock: bool,
 }
 
 impl Menu {
@@ -240,6 +250,7 @@ impl Menu {
             scan: may(actor, Action::Scan),
             yard: may(actor, Action::Yard),
             slots: may(actor, Action::ManageSlots),
+            stock: may(actor, Action::ViewStock { office: &actor.office }),
         }
     }
 }
@@ -356,7 +367,7 @@ mod tests {
     /// PXH.
     fn matrix() -> String {
         let k = PermitKind::BorderTrade;
-        let rows: [(&str, ActionOn); 16] = [
+        let rows: [(&str, ActionOn); 18] = [
             ("受理申请 Take an application", |kind, _| {
                 Action::CreateApplication(kind)
             }),
@@ -398,6 +409,14 @@ mod tests {
             (
                 "通关时段 Close or reduce a slot, lift no-show restrictions",
                 |_, _| Action::ManageSlots,
+            ),
+            (
+                "空白证卡 The blank stock's reconciliation, count the drawer",
+                |_, office| Action::ViewStock { office },
+            ),
+            (
+                "证卡管理 Receive blanks, void a blank, explain a count's difference",
+                |_, office| Action::ManageStock { office },
             ),
         ];
         let mut out = String::from("| action |");
@@ -441,20 +460,21 @@ mod tests {
         let all = PermitKind::ALL;
         let menu = |role, grants: &[PermitKind]| Menu::of(&actor(role, grants));
         let (t, f) = (true, false);
-        let m = |take, supervise, edit_calendar, scan, yard, slots| Menu {
+        let m = |take, supervise, edit_calendar, scan, yard, slots, stock| Menu {
             take,
             supervise,
             edit_calendar,
             scan,
             yard,
             slots,
+            stock,
         };
-        assert_eq!(menu(Role::Officer, &all), m(t, f, f, f, f, f));
-        // An officer without a grant has nothing to take at the desk.
-        assert_eq!(menu(Role::Officer, &[]), m(f, f, f, f, f, f));
-        assert_eq!(menu(Role::Supervisor, &all), m(t, t, f, f, t, t));
-        assert_eq!(menu(Role::Admin, &all), m(f, f, t, f, f, f));
-        assert_eq!(menu(Role::Checkpoint, &all), m(f, f, f, t, t, f));
+        assert_eq!(menu(Role::Officer, &all), m(t, f, f, f, f, f, t));
+        // An officer without a grant has nothing to take at the desk, but counts the drawer.
+        assert_eq!(menu(Role::Officer, &[]), m(f, f, f, f, f, f, t));
+        assert_eq!(menu(Role::Supervisor, &all), m(t, t, f, f, t, t, t));
+        assert_eq!(menu(Role::Admin, &all), m(f, f, t, f, f, f, f));
+        assert_eq!(menu(Role::Checkpoint, &all), m(f, f, f, t, t, f, f));
     }
 
     #[test]

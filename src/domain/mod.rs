@@ -12,6 +12,7 @@ pub mod offline;
 pub mod permit;
 pub mod policy;
 pub mod seal;
+pub mod stock;
 pub mod trade;
 pub mod traveller;
 pub mod validation;

@@ -20,6 +20,7 @@ pub mod progress;
 pub mod scan_index;
 pub mod scan_writer;
 pub mod sla;
+pub mod stock;
 pub mod trust;
 pub mod yard;
 

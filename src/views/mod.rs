@@ -29,6 +29,7 @@ pub struct Nav {
     pub can_scan: bool,
     pub can_yard: bool,
     pub can_manage_slots: bool,
+    pub can_stock: bool,
 }
 
 impl Nav {
@@ -531,6 +532,71 @@ pub struct PermitPage {
     pub can_revoke: bool,
     pub errors: Vec<FieldError>,
     pub notice: Option<String>,
+    /// The permit's prints on blanks, newest first; the first one not replaced is the card in force.
+    pub prints: Vec<crate::service::stock::PrintOut>,
+    /// The permit may be printed on a blank now (in force, and the actor may print it).
+    pub can_print_on_blank: bool,
+    /// Errors of the print and reprint forms (kept apart from the revocation's).
+    pub print_errors: Vec<FieldError>,
+}
+
+impl PermitPage {
+    /// The card in force: the newest print not replaced.
+    pub fn current_print(&self) -> Option<&crate::service::stock::PrintOut> {
+        self.prints.iter().find(|p| !p.replaced)
+    }
+
+    /// The reasons a reprint may give, in words.
+    pub fn reprint_reasons(&self) -> Vec<(&'static str, crate::domain::freight::Words)> {
+        crate::domain::stock::VoidReason::ALL
+            .into_iter()
+            .filter(|r| r.fits_reprint())
+            .map(|r| (r.as_str(), r.words()))
+            .collect()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "stock.html")]
+pub struct StockPage {
+    pub nav: Option<Nav>,
+    pub office: words::Label,
+    pub stock: crate::service::stock::StockOut,
+    pub today: String,
+    pub is_today: bool,
+    pub can_manage: bool,
+    pub errors: Vec<FieldError>,
+    pub notice: Option<String>,
+    /// What was typed into a refused form, shown again.
+    pub form: StockFormValues,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct StockFormValues {
+    pub first_serial: String,
+    pub last_serial: String,
+    pub received_from: String,
+    pub serial: String,
+    pub reason: String,
+    pub note: String,
+    pub counted: String,
+}
+
+impl StockPage {
+    pub fn error_for(&self, field: &str) -> Option<&FieldError> {
+        self.errors.iter().find(|e| e.field == field)
+    }
+
+    pub fn void_reasons(&self) -> Vec<(&'static str, crate::domain::freight::Words)> {
+        crate::domain::stock::VoidReason::ALL
+            .into_iter()
+            .map(|r| (r.as_str(), r.words()))
+            .collect()
+    }
+
+    pub fn when(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        crate::domain::local(*t).format("%Y-%m-%d %H:%M").to_string()
+    }
 }
 
 #[derive(Template)]

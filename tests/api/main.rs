@@ -26,6 +26,7 @@ mod privilege;
 mod progress;
 mod races;
 mod security;
+mod stock;
 mod support;
 mod tools;
 mod trade;

@@ -11,6 +11,7 @@ pub mod drivers;
 pub mod exports;
 pub mod freight;
 pub mod permits;
+pub mod stock;
 pub mod supervision;
 
 use actix_web::{HttpResponse, web};
@@ -31,6 +32,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(bookings::routes)
         .configure(applications::routes)
         .configure(permits::routes)
+        .configure(stock::routes)
         .configure(calendar::routes)
         .configure(exports::routes)
         .configure(supervision::routes)

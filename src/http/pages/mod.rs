@@ -11,6 +11,7 @@ mod driver_bookings;
 mod drivers;
 mod permits;
 mod progress;
+mod stock;
 mod supervision;
 mod yard;
 
@@ -37,6 +38,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.configure(auth::routes)
         .configure(applications::routes)
         .configure(permits::routes)
+        .configure(stock::routes)
         .configure(progress::routes)
         .configure(supervision::routes)
         .configure(calendar::routes)
@@ -72,6 +74,7 @@ impl PageSession {
             can_scan: menu.scan,
             can_yard: menu.yard,
             can_manage_slots: menu.slots,
+            can_stock: menu.stock,
         })
     }
 

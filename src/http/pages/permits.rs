@@ -14,7 +14,7 @@ use crate::http::{AppState, State};
 use crate::views::*;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(permit).service(revoke);
+    cfg.service(permit).service(revoke).service(print);
 }
 
 async fn permit_page(
@@ -24,7 +24,19 @@ async fn permit_page(
     errors: Vec<FieldError>,
     notice: Option<String>,
 ) -> Result<PermitPage, PageError> {
-    let (record, out) = state.ctx.permit(session.actor.clone(), number).await?;
+    permit_page_with(state, session, number, errors, Vec::new(), notice).await
+}
+
+async fn permit_page_with(
+    state: &AppState,
+    session: &PageSession,
+    number: String,
+    errors: Vec<FieldError>,
+    print_errors: Vec<FieldError>,
+    notice: Option<String>,
+) -> Result<PermitPage, PageError> {
+    let (record, out) = state.ctx.permit(session.actor.clone(), number.clone()).await?;
+    let prints = state.ctx.permit_prints(session.actor.clone(), number).await?;
     let policy = &state.ctx.policy;
     let outstanding = record
         .outstanding
@@ -58,9 +70,21 @@ async fn permit_page(
         // suspended ones included).
         can_revoke: may(&session.actor, Action::RevokePermit { office: &out.office })
             && crate::domain::permit::check_revoke(out.status, Some("-")).is_ok(),
+        can_print_on_blank: may(
+            &session.actor,
+            Action::PrintPermit {
+                kind: out.kind,
+                office: &out.office,
+            },
+        ) && matches!(
+            out.status,
+            crate::domain::permit::PermitStatus::Issued | crate::domain::permit::PermitStatus::Pending
+        ),
         permit: out,
         errors,
         notice,
+        prints,
+        print_errors,
     })
 }
 
@@ -107,4 +131,62 @@ pub async fn revoke(
         )),
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PrintForm {
+    #[serde(default)]
+    csrf: String,
+    /// Present for a reprint: why the card in force is replaced.
+    #[serde(default)]
+    reprint_reason: Option<String>,
+    #[serde(default)]
+    note: String,
+}
+
+#[utoipa::path(tag = "pages", params(("number" = String, Path)), responses((status = 200, description = "Printed on the next blank: the permit page names the blank to load and links the PDF", content_type = "text/html"), (status = 409, description = "Printed already, not in force, or no blank left: the page says so", content_type = "text/html"), (status = 422, content_type = "text/html")))]
+#[post("/desk/permits/{number}/print")]
+pub async fn print(state: State, session: PageSession, number: web::Path<String>, form: web::Form<PrintForm>) -> Page {
+    session.check_csrf(&form.csrf)?;
+    let number = number.into_inner();
+    let f = form.into_inner();
+    let input = crate::service::stock::PrintIn {
+        reprint_reason: f.reprint_reason,
+        note: Some(f.note),
+    };
+    let (status, errors, notice) = match state
+        .ctx
+        .print_permit(session.actor.clone(), number.clone(), input)
+        .await
+    {
+        Ok(p) => (
+            StatusCode::OK,
+            Vec::new(),
+            Some(match &p.replace_reason {
+                None => format!(
+                    "请放入证卡 No. {0}，再打开PDF打印 / load blank No. {0}, then print the PDF",
+                    p.blank
+                ),
+                Some(_) => format!(
+                    "重印：请放入证卡 No. {0}，原证卡已作废 / reprint: load blank No. {0}; the card it replaces is void",
+                    p.blank
+                ),
+            }),
+        ),
+        Err(Error::Domain(DomainError::Validation(errs))) => (StatusCode::UNPROCESSABLE_ENTITY, errs.0, None),
+        Err(Error::Domain(DomainError::Conflict { message, .. })) => (
+            StatusCode::CONFLICT,
+            vec![FieldError {
+                field: "print".into(),
+                rule: "conflict".into(),
+                message,
+            }],
+            None,
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(html(
+        status,
+        &permit_page_with(&state, &session, number, Vec::new(), errors, notice).await?,
+    ))
 }
