@@ -354,8 +354,15 @@ fn seed_demo(ctx: &borderdesk::service::Ctx) -> borderdesk::error::Result<()> {
             "凭祥窗口民警 Pingxiang window officer",
             "PXH",
         ),
+        (
+            "pxh-supervisor",
+            "supervisor",
+            vec![],
+            "凭祥值班领导 Pingxiang supervisor",
+            "PXH",
+        ),
     ];
-    println!("\nDemo officers (office YYG; pxh-officer at PXH) — passwords are new on every --demo start:");
+    println!("\nDemo officers (office YYG; pxh-* at PXH) — passwords are new on every --demo start:");
     for (username, role, grants, name, office) in demo {
         let password = accounts::random_secret("")?.chars().take(16).collect::<String>();
         let exists = ctx.db.run_blocking(|c| Ok(accounts::find_officer(c, username).ok()))?;
@@ -379,7 +386,25 @@ fn seed_demo(ctx: &borderdesk::service::Ctx) -> borderdesk::error::Result<()> {
                     .run_blocking(|c| accounts::add_officer(c, now, &ctx.policy, new))?;
             }
         }
-        println!("  {username:<11} {password}");
+        println!("  {username:<14} {password}");
+    }
+    // A box of blank cards in each office's drawer, so printing works from the first start.
+    for (supervisor, first) in [("supervisor", 1), ("pxh-supervisor", 10_000_001)] {
+        let actor = ctx.db.run_blocking(|c| accounts::find_officer(c, supervisor))?.actor();
+        let stocked = ctx
+            .db
+            .run_blocking(|c| borderdesk::service::stock::overview(c, now, &actor, None))?
+            .unused_now
+            > 0;
+        if !stocked {
+            let batch = borderdesk::service::stock::BatchIn {
+                first_serial: first,
+                last_serial: first + 499,
+                received_from: "演示 demo".into(),
+            };
+            ctx.db
+                .run_blocking(|c| borderdesk::service::stock::receive(c, now, &actor, &batch))?;
+        }
     }
     let (_, token) = ctx
         .db

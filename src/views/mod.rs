@@ -546,6 +546,10 @@ impl PermitPage {
         self.prints.iter().find(|p| !p.replaced)
     }
 
+    pub fn when(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        crate::domain::local(*t).format("%Y-%m-%d %H:%M").to_string()
+    }
+
     /// The reasons a reprint may give, in words.
     pub fn reprint_reasons(&self) -> Vec<(&'static str, crate::domain::freight::Words)> {
         crate::domain::stock::VoidReason::ALL

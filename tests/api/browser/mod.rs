@@ -15,6 +15,7 @@ mod freight_flow;
 mod receipt_page;
 mod scan_offline;
 mod scan_page;
+mod stock_pages;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
