@@ -264,3 +264,22 @@ pub struct BlankCountRow {
     pub explained_by: Option<String>,
     pub explained_at: Option<NaiveDateTime>,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = free_services)]
+pub struct FreeServiceRow {
+    pub id: String,
+    pub office: String,
+    pub service: crate::domain::free::FreeService,
+    pub quantity: i32,
+    pub unit_price_fen: i64,
+    pub price_from: NaiveDate,
+    pub day: NaiveDate,
+    pub recipient: Option<String>,
+    pub enterprise: Option<String>,
+    pub application_id: Option<String>,
+    pub permit_number: Option<String>,
+    pub note: Option<String>,
+    pub given_by: String,
+    pub given_at: NaiveDateTime,
+}

@@ -398,6 +398,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     blanks,
     permit_prints,
     blank_counts,
+    free_services,
 );
 
 diesel::table! {
@@ -465,3 +466,22 @@ diesel::table! {
 
 diesel::joinable!(blanks -> blank_batches (batch_id));
 diesel::joinable!(permit_prints -> blanks (blank_serial));
+
+diesel::table! {
+    free_services (id) {
+        id -> Text,
+        office -> Text,
+        service -> Text,
+        quantity -> Integer,
+        unit_price_fen -> BigInt,
+        price_from -> Date,
+        day -> Date,
+        recipient -> Nullable<Text>,
+        enterprise -> Nullable<Text>,
+        application_id -> Nullable<Text>,
+        permit_number -> Nullable<Text>,
+        note -> Nullable<Text>,
+        given_by -> Text,
+        given_at -> Timestamp,
+    }
+}

@@ -13,6 +13,7 @@ use diesel::sql_types::{Nullable, Text};
 
 use crate::domain::auth::{Role, format_grants};
 use crate::domain::calendar::DayKind;
+use crate::domain::free::FreeService;
 use crate::domain::freight::{BookingStatus, CargoCategory, LaneType, VehicleType};
 use crate::domain::ids::IdType;
 use crate::domain::permit::{ApplicationStatus, PermitKind, PermitStatus};
@@ -119,6 +120,7 @@ text_enum!(
     VehicleType,
     BlankStatus,
     VoidReason,
+    FreeService,
 );
 
 /// An officer's per-kind grants, stored as the kinds' names separated by commas (empty for

@@ -92,6 +92,8 @@ pub enum Action<'a> {
     /// Receive batches of blanks for `office`, void an unused blank, explain a count's difference
     /// (the supervisor's approval the stock rules ask for).
     ManageStock { office: &'a str },
+    /// Record a free service given at a window of `office` (copies, prints, a photo sheet).
+    RecordFreeService { office: &'a str },
 }
 
 impl<'a> Action<'a> {
@@ -108,6 +110,7 @@ impl<'a> Action<'a> {
             }
             Action::ViewPortrait { office } => Some(("portrait", office)),
             Action::ViewStock { office } | Action::ManageStock { office } => Some(("blank", office)),
+            Action::RecordFreeService { office } => Some(("free service", office)),
             Action::CreateApplication(_)
             | Action::Integrate
             | Action::Supervise
@@ -179,6 +182,7 @@ fn role_may(role: Role, action: Action<'_>) -> bool {
         Action::ManageSlots => role == Role::Supervisor,
         Action::ViewStock { .. } => window_staff,
         Action::ManageStock { .. } => role == Role::Supervisor,
+        Action::RecordFreeService { .. } => window_staff,
     }
 }
 
@@ -237,6 +241,8 @@ pub struct Menu {
     pub slots: bool,
     /// The office's blank stock.
     pub stock: bool,
+    /// Recording the free services given at the window.
+    pub free: bool,
 }
 
 impl Menu {
@@ -251,6 +257,7 @@ impl Menu {
             yard: may(actor, Action::Yard),
             slots: may(actor, Action::ManageSlots),
             stock: may(actor, Action::ViewStock { office: &actor.office }),
+            free: may(actor, Action::RecordFreeService { office: &actor.office }),
         }
     }
 }
@@ -367,7 +374,7 @@ mod tests {
     /// PXH.
     fn matrix() -> String {
         let k = PermitKind::BorderTrade;
-        let rows: [(&str, ActionOn); 18] = [
+        let rows: [(&str, ActionOn); 19] = [
             ("受理申请 Take an application", |kind, _| {
                 Action::CreateApplication(kind)
             }),
@@ -418,6 +425,9 @@ mod tests {
                 "证卡管理 Receive blanks, void a blank, explain a count's difference",
                 |_, office| Action::ManageStock { office },
             ),
+            ("免费服务 Record a free photo, copy or print given", |_, office| {
+                Action::RecordFreeService { office }
+            }),
         ];
         let mut out = String::from("| action |");
         for r in Role::ALL {
@@ -468,6 +478,8 @@ mod tests {
             yard,
             slots,
             stock,
+            // The window's free services go with its blank stock.
+            free: stock,
         };
         assert_eq!(menu(Role::Officer, &all), m(t, f, f, f, f, f, t));
         // An officer without a grant has nothing to take at the desk, but counts the drawer.

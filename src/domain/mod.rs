@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod calendar;
+pub mod free;
 pub mod freight;
 pub mod ids;
 pub mod lookup;

@@ -107,6 +107,9 @@ pub struct Policy {
     /// Freight ports, lanes and the booking rules; none: no freight booking.
     #[serde(default)]
     pub freight: super::freight::FreightPolicy,
+    /// The market prices the free services are valued at.
+    #[serde(default)]
+    pub free_services: super::free::FreePolicy,
 }
 
 /// The policy shipped with the project; deployments may point `BORDERDESK_POLICY_FILE` elsewhere.
@@ -123,6 +126,8 @@ impl Policy {
                 return Err(format!("policy: office code {:?} must be uppercase letters", o.code));
             }
         }
+        let codes: Vec<&str> = policy.offices.iter().map(|o| o.code.as_str()).collect();
+        policy.free_services.check(&codes)?;
         for (kind, k) in &policy.kinds {
             let options = k
                 .validity_options

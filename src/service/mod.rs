@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod checkpoint;
 pub mod drivers;
 pub mod exports;
+pub mod free;
 pub mod outbox;
 pub mod permits;
 pub mod portraits;

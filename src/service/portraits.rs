@@ -179,9 +179,36 @@ fn ends_last_scan(bytes: &[u8]) -> bool {
 
 /// Stores (or retakes) the portrait of an application. When the portrait was a deferred item
 /// (容缺), it is supplied by the same transaction, and offline verifiers learn of it.
-pub fn store(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, id: &str, p: &Portrait) -> Result<()> {
+pub fn store(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    prices: &crate::domain::free::FreePolicy,
+    actor: &Actor,
+    id: &str,
+    p: &Portrait,
+) -> Result<()> {
     write_tx(conn, |c| {
-        let before = super::applications::open_for_supply(c, actor, id)?.portrait_at;
+        let app = super::applications::open_for_supply(c, actor, id)?;
+        let before = app.portrait_at;
+        // The free ID photo (证件照免费): one sitting per application, however many retakes.
+        if before.is_none() {
+            super::free::record(
+                c,
+                now,
+                prices,
+                actor,
+                super::free::Given {
+                    office: &app.office,
+                    service: crate::domain::free::FreeService::IdPhoto,
+                    quantity: 1,
+                    recipient: None,
+                    enterprise: app.enterprise_name.clone(),
+                    application_id: Some(id.to_string()),
+                    permit_number: None,
+                    note: None,
+                },
+            )?;
+        }
         diesel::delete(portraits::table.find(id)).execute(c)?;
         diesel::insert_into(portraits::table)
             .values((
@@ -308,7 +335,8 @@ impl super::Ctx {
         })
         .await
         .map_err(Error::internal)??;
-        self.tx(move |c, _, now| store(c, now, &actor, &id, &portrait)).await
+        self.tx(move |c, ctx, now| store(c, now, &ctx.policy.free_services, &actor, &id, &portrait))
+            .await
     }
 
     /// An application's stored portrait, for staff of its office.

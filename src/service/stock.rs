@@ -452,6 +452,7 @@ fn print_outs(c: &mut DbConnection, rows: Vec<PermitPrintRow>) -> Result<Vec<Pri
 pub fn print(
     c: &mut DbConnection,
     now: DateTime<Utc>,
+    prices: &crate::domain::free::FreePolicy,
     actor: &Actor,
     number: &str,
     input: &PrintIn,
@@ -552,6 +553,31 @@ pub fn print(
                     prev.blank_serial
                 )));
             }
+        }
+        // Printing is one of the free services: recorded with its value in this transaction. A
+        // reprint for the office's own mistake (misprinted, lost at the desk) gives the holder
+        // nothing new; one for a card the holder damaged does.
+        if current.is_none() || why == Some(VoidReason::Damaged) {
+            super::free::record(
+                c,
+                now,
+                prices,
+                actor,
+                super::free::Given {
+                    office: &rec.permit.office,
+                    service: crate::domain::free::FreeService::PermitPrint,
+                    quantity: 1,
+                    recipient: Some(super::free::recipient_of(
+                        rec.traveller.name_zh.as_deref(),
+                        &rec.traveller.name_latin,
+                        &rec.traveller.id_number,
+                    )),
+                    enterprise: rec.application.enterprise_name.clone(),
+                    application_id: Some(rec.application.id.clone()),
+                    permit_number: Some(rec.permit.number.clone()),
+                    note: None,
+                },
+            )?;
         }
         let action = if current.is_some() {
             "permit.reprint"
@@ -873,7 +899,8 @@ impl Ctx {
     }
 
     pub async fn print_permit(&self, actor: Actor, number: String, input: PrintIn) -> Result<PrintOut> {
-        self.tx(move |c, _, now| print(c, now, &actor, &number, &input)).await
+        self.tx(move |c, ctx, now| print(c, now, &ctx.policy.free_services, &actor, &number, &input))
+            .await
     }
 
     pub async fn permit_prints(&self, actor: Actor, number: String) -> Result<Vec<PrintOut>> {

@@ -2,6 +2,7 @@
 //! time). Chinese first, English beside it.
 
 pub mod actions;
+pub mod chart;
 pub mod driver_bookings;
 pub mod drivers;
 pub mod freight;
@@ -30,6 +31,7 @@ pub struct Nav {
     pub can_yard: bool,
     pub can_manage_slots: bool,
     pub can_stock: bool,
+    pub can_free: bool,
 }
 
 impl Nav {
@@ -822,5 +824,71 @@ mod tests {
         assert_eq!(focused, ["id_number"]);
         let number = fields.iter().find(|f| f.name == "id_number").unwrap();
         assert_eq!(number.described_by(), "err-id_number hint-id_number");
+    }
+}
+
+#[derive(Template)]
+#[template(path = "free_services.html")]
+pub struct FreeServicesPage {
+    pub nav: Option<Nav>,
+    pub today: Vec<crate::service::free::FreeServiceOut>,
+    pub errors: Vec<FieldError>,
+    pub notice: Option<String>,
+    pub form: FreeFormValues,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FreeFormValues {
+    pub service: String,
+    pub quantity: String,
+    pub application_id: String,
+    pub recipient_name: String,
+    pub note: String,
+}
+
+impl FreeServicesPage {
+    pub fn error_for(&self, field: &str) -> Option<&FieldError> {
+        self.errors.iter().find(|e| e.field == field)
+    }
+
+    /// The services recorded by hand, in words, with their units.
+    pub fn services(&self) -> Vec<(&'static str, crate::domain::freight::Words, &'static str)> {
+        crate::domain::free::FreeService::ALL
+            .into_iter()
+            .filter(|s| s.recorded_by_hand())
+            .map(|s| (s.as_str(), s.words(), s.unit_zh()))
+            .collect()
+    }
+
+    pub fn yuan(&self, fen: &i64) -> String {
+        crate::domain::free::yuan_text(*fen)
+    }
+
+    pub fn when(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        crate::domain::local(*t).format("%H:%M").to_string()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "savings.html")]
+pub struct SavingsPage {
+    pub nav: Option<Nav>,
+    pub office: words::Label,
+    pub savings: crate::service::free::SavingsOut,
+    /// The bar chart of yuan saved per period, drawn on the server.
+    pub chart: chart::BarChart,
+    pub errors: Vec<FieldError>,
+}
+
+impl SavingsPage {
+    pub fn is_period(&self, code: &str) -> bool {
+        self.savings.period.as_str() == code
+    }
+
+    pub fn periods(&self) -> Vec<(&'static str, crate::domain::freight::Words)> {
+        crate::domain::free::Period::ALL
+            .into_iter()
+            .map(|p| (p.as_str(), p.words()))
+            .collect()
     }
 }

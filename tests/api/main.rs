@@ -12,6 +12,7 @@ mod calendar;
 mod checkpoint;
 mod concurrency;
 mod drivers;
+mod free;
 mod freight;
 mod hardening;
 mod instances;

@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod checkpoint;
 pub mod drivers;
 pub mod exports;
+pub mod free;
 pub mod freight;
 pub mod permits;
 pub mod stock;
@@ -33,6 +34,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(applications::routes)
         .configure(permits::routes)
         .configure(stock::routes)
+        .configure(free::routes)
         .configure(calendar::routes)
         .configure(exports::routes)
         .configure(supervision::routes)

@@ -9,6 +9,7 @@ mod calendar;
 mod checkpoint;
 mod driver_bookings;
 mod drivers;
+mod free;
 mod permits;
 mod progress;
 mod stock;
@@ -39,6 +40,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(applications::routes)
         .configure(permits::routes)
         .configure(stock::routes)
+        .configure(free::routes)
         .configure(progress::routes)
         .configure(supervision::routes)
         .configure(calendar::routes)
@@ -75,6 +77,7 @@ impl PageSession {
             can_yard: menu.yard,
             can_manage_slots: menu.slots,
             can_stock: menu.stock,
+            can_free: menu.free,
         })
     }
 

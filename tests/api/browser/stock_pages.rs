@@ -1,6 +1,7 @@
 //! The blank stock in a real browser: the supervisor receives a batch, the officer prints a
 //! permit on the next blank and reprints it (the first card voided), the day's reconciliation
-//! balances to zero and the drawer's count matches; both pages pass axe-core.
+//! balances to zero and the drawer's count matches; the savings page shows the print's value with
+//! its chart; every page passes axe-core.
 
 use fantoccini::Locator;
 
@@ -93,4 +94,19 @@ async fn a_batch_received_a_permit_printed_and_reprinted_and_the_day_balances() 
     let said = js_text(&c, "document.querySelector('p.ok[role=status]').textContent").await;
     assert!(said.contains("与账面一致"), "{said}");
     assert_eq!(axe(&c, "stock (officer)").await, Vec::<String>::new(), "WCAG 2.1 A/AA");
+
+    // The supervisor's savings page: the print (the reprint was the office's misprint, no
+    // service to the holder) valued at ¥20, drawn as a chart.
+    click(&c, Locator::Css("header form button")).await;
+    c.wait().for_element(Locator::Id("password")).await.expect("login page");
+    c.open_as(&app, &boss, &boss_pw, "/supervisor/savings").await;
+    assert_eq!(text_of(&c, "year-total").await, "¥20.00");
+    let bars = js_text(&c, "String(document.querySelectorAll('svg rect').length)").await;
+    assert_eq!(bars, "12", "a bar per month");
+    let services = text_of(&c, "by-service").await;
+    assert!(
+        services.contains("证件制作打印") && services.contains("20.00"),
+        "{services}"
+    );
+    assert_eq!(axe(&c, "savings").await, Vec::<String>::new(), "WCAG 2.1 A/AA");
 }

@@ -1,0 +1,78 @@
+//! The free services (photos, copies, prints) recorded at the window, and the savings they add
+//! up to, as JSON and CSV.
+
+use actix_web::{HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::Reply;
+use crate::http::State;
+use crate::http::error::Problem;
+use crate::http::extract::{ApiActor, JsonBody};
+use crate::service::free::{FreeServiceOut, GivenIn, SavingsOut};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(give).service(today).service(savings).service(savings_csv);
+}
+
+#[utoipa::path(
+    tag = "free services",
+    request_body = GivenIn,
+    responses((status = 201, description = "Recorded, valued at the market price in force today", body = FreeServiceOut)),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/free-services")]
+pub async fn give(state: State, actor: ApiActor, body: JsonBody<GivenIn>) -> Reply {
+    Ok(HttpResponse::Created().json(state.ctx.give_free_service(actor.0, body.0).await?))
+}
+
+#[utoipa::path(
+    tag = "free services",
+    responses((status = 200, description = "The office's free services of today, newest first", body = Vec<FreeServiceOut>)),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/free-services")]
+pub async fn today(state: State, actor: ApiActor) -> Reply {
+    Ok(HttpResponse::Ok().json(state.ctx.free_services_today(actor.0).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SavingsQuery {
+    year: Option<i32>,
+    period: Option<String>,
+}
+
+#[utoipa::path(
+    tag = "free services",
+    params(
+        ("year" = Option<i32>, Query, description = "The year (default: this year)"),
+        ("period" = Option<String>, Query, description = "day, week, month (default) or year"),
+    ),
+    responses((status = 200, body = SavingsOut), (status = 422, description = "The year or period is not one", body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/savings")]
+pub async fn savings(state: State, actor: ApiActor, q: web::Query<SavingsQuery>) -> Reply {
+    let q = q.into_inner();
+    Ok(HttpResponse::Ok().json(state.ctx.savings(actor.0, q.year, q.period).await?))
+}
+
+#[utoipa::path(
+    tag = "free services",
+    params(
+        ("year" = Option<i32>, Query, description = "The year (default: this year)"),
+        ("period" = Option<String>, Query, description = "day, week, month (default) or year"),
+    ),
+    responses((status = 200, description = "One line per period, service and enterprise", content_type = "text/csv"), (status = 422, description = "The year or period is not one", body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/savings.csv")]
+pub async fn savings_csv(state: State, actor: ApiActor, q: web::Query<SavingsQuery>) -> Reply {
+    let q = q.into_inner();
+    let (name, bytes) = state.ctx.savings_csv(actor.0, q.year, q.period).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}\"")))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(bytes))
+}
