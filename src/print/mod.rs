@@ -6,6 +6,7 @@ pub mod font;
 pub mod layout;
 pub mod notice;
 pub mod permit;
+pub mod photo_sheet;
 
 pub use permit::{PermitPrint, permit_pdf};
 

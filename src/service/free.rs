@@ -499,3 +499,104 @@ impl Ctx {
             .await
     }
 }
+
+/// A photo sheet asked for at the window.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct PhotoSheetIn {
+    /// `33x48` (default), `35x45` or `2inch`.
+    pub size: Option<String>,
+    /// `six_inch` (default) or `a4`.
+    pub paper: Option<String>,
+}
+
+/// The application's photo as a sheet of copies, recorded as a free service given in the same
+/// transaction: the model to render.
+pub fn photo_sheet(
+    c: &mut DbConnection,
+    now: DateTime<Utc>,
+    prices: &FreePolicy,
+    actor: &Actor,
+    application_id: &str,
+    input: &PhotoSheetIn,
+) -> Result<crate::print::photo_sheet::PhotoSheet> {
+    use crate::print::photo_sheet::{Paper, PhotoSheet, PhotoSize};
+    let mut errs = FieldErrors::new();
+    let size = match input.size.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Some(PhotoSize::Permit),
+        Some(s) => PhotoSize::parse(s),
+    };
+    if size.is_none() {
+        errs.add(
+            "size",
+            "unknown",
+            "尺寸为 33x48、35x45 或 2inch / 33x48, 35x45 or 2inch",
+        );
+    }
+    let paper = match input.paper.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Some(Paper::SixInch),
+        Some(s) => Paper::parse(s),
+    };
+    if paper.is_none() {
+        errs.add("paper", "unknown", "纸张为 six_inch 或 a4 / six_inch or a4");
+    }
+    let (Some(size), Some(paper)) = (size, paper) else {
+        return Err(errs.into());
+    };
+    write_tx(c, |c| {
+        let jpeg = super::portraits::for_application(c, actor, application_id)?;
+        let (office, number, enterprise): (String, Option<String>, Option<String>) = applications::table
+            .find(application_id)
+            .select((
+                applications::office,
+                applications::number,
+                applications::enterprise_name,
+            ))
+            .first(c)?;
+        record(
+            c,
+            now,
+            prices,
+            actor,
+            Given {
+                office: &office,
+                service: FreeService::PhotoSheet,
+                quantity: 1,
+                recipient: None,
+                enterprise,
+                application_id: Some(application_id.to_string()),
+                permit_number: None,
+                note: Some(format!("{} {}", size.as_str(), paper.as_str())),
+            },
+        )?;
+        Ok(PhotoSheet {
+            photo: crate::print::permit::Photo {
+                jpeg,
+                width: super::portraits::WIDTH,
+                height: super::portraits::HEIGHT,
+            },
+            size,
+            paper,
+            caption: number.unwrap_or_else(|| application_id.to_string()),
+        })
+    })
+}
+
+impl Ctx {
+    /// The photo sheet as PDF (recorded as a free service when asked for).
+    pub async fn photo_sheet(
+        &self,
+        actor: Actor,
+        application_id: String,
+        input: PhotoSheetIn,
+    ) -> Result<super::printing::Document> {
+        let model = self
+            .tx(move |c, ctx, now| photo_sheet(c, now, &ctx.policy.free_services, &actor, &application_id, &input))
+            .await?;
+        let filename = format!("photos-{}-{}.pdf", model.caption, model.size.as_str());
+        let pdf = tokio::task::spawn_blocking(move || crate::print::photo_sheet::photo_sheet_pdf(&model))
+            .await
+            .map_err(Error::internal)?
+            .map_err(Error::internal)?;
+        Ok(super::printing::Document { filename, pdf })
+    }
+}

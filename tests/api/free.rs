@@ -297,3 +297,59 @@ async fn the_pages_record_a_service_and_show_the_savings_with_a_chart() {
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains(",photo_sheet,证件照冲印,"));
 }
+
+/// The photo sheet: the application's photo at true size in every cell of a 6-inch sheet, the
+/// gutters white for the cut, recorded as a free service; bad choices and a missing photo refused.
+#[actix_web::test]
+async fn a_photo_sheet_prints_the_photo_at_true_size_and_records_itself() {
+    use borderdesk::print::photo_sheet::{Paper, PhotoSize, cells};
+    let app = TestApp::spawn().await;
+    let window = app.window();
+    let id = app.application(&window, traveller(8)).await;
+    let path = format!("/api/v1/applications/{id}/photo-sheet");
+    let res = app.post_json(&window, &path, &json!({})).await;
+    assert_eq!(res.status(), 404, "no photo yet");
+    app.portrait(&window, &id).await;
+    let before = app.count("free_services");
+    let problem = app
+        .refused(&window, &path, &json!({"size": "1inch", "paper": "a3"}))
+        .await;
+    assert_eq!(problem["errors"].as_array().unwrap().len(), 2, "{problem}");
+    assert_eq!(app.count("free_services"), before);
+
+    let res = app
+        .post_json(&window, &path, &json!({"size": "33x48", "paper": "six_inch"}))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    let pdf = res.bytes().await.unwrap();
+    assert_eq!(app.count("free_services"), before + 1);
+    let today = app.get_json(&window, "/api/v1/free-services").await;
+    assert!(
+        today
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["service"] == "photo_sheet" && r["value_fen"] == 1000)
+    );
+
+    // At 72 dpi a point is a pixel: 4×6 inches is 288×432.
+    let img = crate::tools::rasterise(&pdf, 72.0);
+    assert_eq!((img.width(), img.height()), (288, 432));
+    let (w, h) = (33.0 * 72.0 / 25.4, 48.0 * 72.0 / 25.4);
+    let at = |x: f32, y: f32| img.get_pixel(x as u32, (432.0 - y) as u32).0[0];
+    let placed = cells(PhotoSize::Permit, Paper::SixInch);
+    assert_eq!(placed.len(), 4);
+    for (x, y) in &placed {
+        assert!(at(x + w / 2.0, y + h / 2.0) < 230, "the photo at ({x}, {y})");
+        assert!(
+            at(x + w / 2.0, y + h - 2.0) < 230,
+            "the photo reaches the top of its cell"
+        );
+    }
+    let (x0, y0) = placed[0];
+    assert!(
+        at(x0 + w + 8.5, y0 + h / 2.0) > 240,
+        "the gutter between photos is white"
+    );
+}

@@ -9,10 +9,14 @@ use super::Reply;
 use crate::http::State;
 use crate::http::error::Problem;
 use crate::http::extract::{ApiActor, JsonBody};
-use crate::service::free::{FreeServiceOut, GivenIn, SavingsOut};
+use crate::service::free::{FreeServiceOut, GivenIn, PhotoSheetIn, SavingsOut};
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(give).service(today).service(savings).service(savings_csv);
+    cfg.service(give)
+        .service(today)
+        .service(savings)
+        .service(savings_csv)
+        .service(photo_sheet);
 }
 
 #[utoipa::path(
@@ -75,4 +79,18 @@ pub async fn savings_csv(state: State, actor: ApiActor, q: web::Query<SavingsQue
         .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}\"")))
         .insert_header(("Cache-Control", "no-store"))
         .body(bytes))
+}
+
+#[utoipa::path(
+    tag = "free services",
+    params(("id" = String, Path, description = "Application id")),
+    request_body = PhotoSheetIn,
+    responses((status = 200, description = "The application's photo at true size, as many copies as fit, with cut marks; recorded as a free service", content_type = "application/pdf")),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/applications/{id}/photo-sheet")]
+pub async fn photo_sheet(state: State, actor: ApiActor, id: web::Path<String>, body: JsonBody<PhotoSheetIn>) -> Reply {
+    Ok(super::pdf(
+        state.ctx.photo_sheet(actor.0, id.into_inner(), body.0).await?,
+    ))
 }

@@ -16,7 +16,10 @@ use crate::service::free::GivenIn;
 use crate::views::*;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(free_services).service(give).service(savings);
+    cfg.service(free_services)
+        .service(give)
+        .service(savings)
+        .service(photo_sheet);
 }
 
 async fn free_page(
@@ -185,4 +188,42 @@ fn chart_bars(s: &crate::service::free::SavingsOut) -> Vec<(String, i64)> {
             .map(|g| (g.label.clone(), g.tally.saved_fen))
             .collect(),
     }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PhotoSheetForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    size: String,
+    #[serde(default)]
+    paper: String,
+}
+
+#[utoipa::path(tag = "pages", params(("id" = String, Path)), responses((status = 200, description = "The photo sheet (PDF), recorded as a free service", content_type = "application/pdf")))]
+#[post("/desk/applications/{id}/photo-sheet")]
+pub async fn photo_sheet(
+    state: State,
+    session: PageSession,
+    id: web::Path<String>,
+    form: web::Form<PhotoSheetForm>,
+) -> Page {
+    session.check_csrf(&form.csrf)?;
+    let f = form.into_inner();
+    let doc = state
+        .ctx
+        .photo_sheet(
+            session.actor.clone(),
+            id.into_inner(),
+            crate::service::free::PhotoSheetIn {
+                size: Some(f.size),
+                paper: Some(f.paper),
+            },
+        )
+        .await?;
+    Ok(actix_web::HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header(("Content-Disposition", format!("inline; filename=\"{}\"", doc.filename)))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(doc.pdf))
 }
