@@ -88,8 +88,10 @@ pub fn recipient_of(name_zh: Option<&str>, name_latin: &str, id_number: &str) ->
 pub struct GivenIn {
     /// `photo_sheet`, `id_copy`, `form_print` or `notice_print` (photos and permit prints record
     /// themselves).
+    #[schema(pattern = "^[ \\t\\r\\n]*(photo_sheet|id_copy|form_print|notice_print)[ \\t\\r\\n]*$")]
     pub service: String,
     /// Pages, sheets or sittings: 1 to 500.
+    #[schema(minimum = 1, maximum = 500)]
     pub quantity: i64,
     /// The application it was for, if there is one: its holder and enterprise are taken from it.
     pub application_id: Option<String>,
@@ -504,8 +506,10 @@ impl Ctx {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct PhotoSheetIn {
     /// `33x48` (default), `35x45` or `2inch`.
+    #[schema(pattern = "^[ \\t\\r\\n]*(33x48|35x45|2inch)?[ \\t\\r\\n]*$")]
     pub size: Option<String>,
     /// `six_inch` (default) or `a4`.
+    #[schema(pattern = "^[ \\t\\r\\n]*(six_inch|a4)?[ \\t\\r\\n]*$")]
     pub paper: Option<String>,
 }
 

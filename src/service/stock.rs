@@ -29,8 +29,10 @@ const BATCHES_LISTED: i64 = 20;
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct BatchIn {
     /// The first serial printed on the cards of the batch.
+    #[schema(minimum = 1, maximum = 999_999_999_999_i64)]
     pub first_serial: i64,
     /// The last serial (inclusive); at most 5000 blanks in one batch.
+    #[schema(minimum = 1, maximum = 999_999_999_999_i64)]
     pub last_serial: i64,
     /// Who handed the batch over (the supplier or the issuing authority).
     #[schema(max_length = 100)]
@@ -54,6 +56,7 @@ pub struct BatchOut {
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct VoidIn {
     /// `spoiled`, `misprinted`, `damaged` or `lost_at_desk`.
+    #[schema(pattern = "^[ \\t\\r\\n]*(spoiled|misprinted|damaged|lost_at_desk)[ \\t\\r\\n]*$")]
     pub reason: String,
     #[schema(max_length = 200)]
     pub note: Option<String>,
@@ -73,6 +76,7 @@ pub struct BlankOut {
 pub struct PrintIn {
     /// For a reprint: why the card printed before is replaced (`misprinted`, `damaged` or
     /// `lost_at_desk`); its blank is voided with this reason. Absent for the first print.
+    #[schema(pattern = "^[ \\t\\r\\n]*(misprinted|damaged|lost_at_desk)[ \\t\\r\\n]*$")]
     pub reprint_reason: Option<String>,
     #[schema(max_length = 200)]
     pub note: Option<String>,
@@ -100,6 +104,7 @@ pub struct PrintOut {
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct CountIn {
     /// Blanks counted in the office's drawer now.
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub counted: i64,
 }
 
@@ -498,13 +503,10 @@ pub fn print(
                 ));
             }
             (None, Some(_)) => {
-                let mut errs = FieldErrors::new();
-                errs.add(
-                    "reprint_reason",
-                    "nothing_to_replace",
+                return Err(conflict(
                     "该证件尚未打印，无需重印 / the permit was not printed yet: print it first",
-                );
-                return Err(errs.into());
+                    "not_printed",
+                ));
             }
             _ => {}
         }
@@ -607,18 +609,15 @@ pub fn prints(c: &mut DbConnection, actor: &Actor, number: &str) -> Result<Vec<P
 
 /// A day as typed (`YYYY-MM-DD`), from a query or a path.
 pub fn parse_day(field: &str, text: Option<&str>) -> Result<Option<NaiveDate>> {
-    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+    // Absent is today; present, it must be a date (a blank one too: the API says so).
+    let Some(text) = text.map(str::trim) else {
         return Ok(None);
     };
     match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        Ok(d) if (2000..=2100).contains(&chrono::Datelike::year(&d)) => Ok(Some(d)),
-        _ => {
+        Ok(d) => Ok(Some(d)),
+        Err(_) => {
             let mut errs = FieldErrors::new();
-            errs.add(
-                field,
-                "format",
-                "日期格式为YYYY-MM-DD（2000至2100年） / a date as YYYY-MM-DD, 2000 to 2100",
-            );
+            errs.add(field, "format", "日期格式为YYYY-MM-DD / a date as YYYY-MM-DD");
             Err(errs.into())
         }
     }
@@ -912,7 +911,11 @@ impl Ctx {
     }
 
     pub async fn explain_count(&self, actor: Actor, day: String, input: ExplainIn) -> Result<CountOut> {
-        let day = parse_day("day", Some(&day))?.ok_or(DomainError::NotFound { what: "count" })?;
+        // A day that is no date has no count.
+        let day = parse_day("day", Some(&day))
+            .ok()
+            .flatten()
+            .ok_or(DomainError::NotFound { what: "count" })?;
         self.tx(move |c, _, now| explain(c, now, &actor, day, &input)).await
     }
 }

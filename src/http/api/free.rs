@@ -49,8 +49,8 @@ pub struct SavingsQuery {
 #[utoipa::path(
     tag = "free services",
     params(
-        ("year" = Option<i32>, Query, description = "The year (default: this year)"),
-        ("period" = Option<String>, Query, description = "day, week, month (default) or year"),
+        ("year" = Option<i32>, Query, minimum = 2000, maximum = 2100, description = "The year (default: this year)"),
+        ("period" = Option<String>, Query, pattern = "^[ \\t\\r\\n]*(day|week|month|year)?[ \\t\\r\\n]*$", description = "day, week, month (default) or year"),
     ),
     responses((status = 200, body = SavingsOut), (status = 422, description = "The year or period is not one", body = Problem)),
     security(("bearer" = []))
@@ -64,8 +64,8 @@ pub async fn savings(state: State, actor: ApiActor, q: web::Query<SavingsQuery>)
 #[utoipa::path(
     tag = "free services",
     params(
-        ("year" = Option<i32>, Query, description = "The year (default: this year)"),
-        ("period" = Option<String>, Query, description = "day, week, month (default) or year"),
+        ("year" = Option<i32>, Query, minimum = 2000, maximum = 2100, description = "The year (default: this year)"),
+        ("period" = Option<String>, Query, pattern = "^[ \\t\\r\\n]*(day|week|month|year)?[ \\t\\r\\n]*$", description = "day, week, month (default) or year"),
     ),
     responses((status = 200, description = "One line per period, service and enterprise", content_type = "text/csv"), (status = 422, description = "The year or period is not one", body = Problem)),
     security(("bearer" = []))

@@ -31,7 +31,7 @@ pub struct DayQuery {
 
 #[utoipa::path(
     tag = "stock",
-    params(("day" = Option<String>, Query, description = "YYYY-MM-DD (default: today)")),
+    params(("day" = Option<chrono::NaiveDate>, Query, description = "YYYY-MM-DD (default: today)")),
     responses((status = 200, description = "The office's blanks: the day's reconciliation, unused now, the next blank, recent batches, counts with an open difference", body = StockOut), (status = 422, description = "The day is not a date", body = Problem)),
     security(("bearer" = []))
 )]
@@ -42,7 +42,7 @@ pub async fn stock(state: State, actor: ApiActor, q: web::Query<DayQuery>) -> Re
 
 #[utoipa::path(
     tag = "stock",
-    params(("day" = Option<String>, Query, description = "YYYY-MM-DD (default: today)")),
+    params(("day" = Option<chrono::NaiveDate>, Query, description = "YYYY-MM-DD (default: today)")),
     responses((status = 200, description = "opening + received − used − voided = closing, with the serials behind each figure", body = ReconciliationOut), (status = 422, description = "The day is not a date", body = Problem)),
     security(("bearer" = []))
 )]
@@ -87,7 +87,7 @@ pub async fn count(state: State, actor: ApiActor, body: JsonBody<CountIn>) -> Re
 
 #[utoipa::path(
     tag = "stock",
-    params(("day" = String, Path, description = "The count's day, YYYY-MM-DD")),
+    params(("day" = chrono::NaiveDate, Path, description = "The count's day, YYYY-MM-DD")),
     request_body = ExplainIn,
     responses((status = 200, body = CountOut), (status = 409, description = "No difference, or explained already", body = Problem)),
     security(("bearer" = []))

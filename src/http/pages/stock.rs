@@ -37,6 +37,8 @@ async fn stock_page(
     form: StockFormValues,
 ) -> Result<StockPage, PageError> {
     let actor = session.actor.clone();
+    // The page's date field left blank asks for today.
+    let day = day.filter(|d| !d.trim().is_empty());
     let (stock, errors) = match state.ctx.stock(actor.clone(), day).await {
         Ok(s) => (s, errors),
         // A day that is not a date: today's page, saying so.
