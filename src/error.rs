@@ -44,6 +44,12 @@ impl Error {
         Error::Config(e.to_string())
     }
 
+    /// A unique constraint's refusal as the use case words it (`instead`: the race the reads
+    /// before the insert could not see); any other error as it was.
+    pub fn unique_as(self, instead: impl FnOnce() -> Error) -> Error {
+        if self.is_unique_violation() { instead() } else { self }
+    }
+
     pub fn is_unique_violation(&self) -> bool {
         matches!(
             self,

@@ -98,6 +98,15 @@ pub fn optional_text(errs: &mut FieldErrors, field: &str, s: Option<&str>, max: 
     }
 }
 
+/// A required free-text field: as [`optional_text`], and absent or blank is `required`.
+pub fn required_text(errs: &mut FieldErrors, field: &str, s: &str, max: usize) -> Option<String> {
+    if clean(Some(s)).is_none() {
+        errs.add(field, "required", "必填 / required");
+        return None;
+    }
+    optional_text(errs, field, Some(s), max)
+}
+
 /// Permit numbers, record ids and item codes are short ASCII (letters, digits, '-', '_'). Anything else
 /// cannot name a record, and is answered as "not found" without reaching the database (where
 /// a NUL byte, say, would be a driver error rather than a miss).

@@ -862,15 +862,10 @@ pub fn book(
         };
         // The unique indexes decide a race the reads above could not see: the loser is told
         // as if it had seen the other booking.
-        match diesel::insert_into(bookings::table)
+        diesel::insert_into(bookings::table)
             .values(&row)
             .execute(c)
-            .map_err(Error::from)
-        {
-            Ok(_) => {}
-            Err(e) if e.is_unique_violation() => return Err(one_active(lang, "driver")),
-            Err(e) => return Err(e),
-        }
+            .map_err(|e| Error::from(e).unique_as(|| one_active(lang, "driver")))?;
         write_audit(
             c,
             now,

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Ctx;
 use crate::db::models::FreeServiceRow;
-use crate::db::schema::{applications, free_services, officers, travellers};
+use crate::db::schema::{applications, free_services, travellers};
 use crate::db::{DbConnection, audit, new_id, ts, utc, write_tx};
 use crate::domain::auth::{Action, Actor, authorize};
 use crate::domain::free::{FreePolicy, FreeService, Period, yuan_text};
@@ -149,12 +149,7 @@ fn out(r: FreeServiceRow, names: &std::collections::HashMap<String, String>) -> 
 
 fn outs(c: &mut DbConnection, rows: Vec<FreeServiceRow>) -> Result<Vec<FreeServiceOut>> {
     let ids: Vec<&str> = rows.iter().map(|r| r.given_by.as_str()).collect();
-    let names: std::collections::HashMap<String, String> = officers::table
-        .filter(officers::id.eq_any(ids))
-        .select((officers::id, officers::display_name))
-        .load::<(String, String)>(c)?
-        .into_iter()
-        .collect();
+    let names = super::accounts::display_names(c, &ids)?;
     Ok(rows.into_iter().map(|r| out(r, &names)).collect())
 }
 
@@ -372,6 +367,21 @@ fn check_period(period: Option<&str>) -> Result<Period> {
     }
 }
 
+/// What both forms of the report read: authorised (supervision of the actor's office), the year
+/// and period checked, the year's records.
+fn supervised_year(
+    c: &mut DbConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    year: Option<i32>,
+    period: Option<&str>,
+) -> Result<(i32, Period, Vec<FreeServiceRow>)> {
+    authorize(actor, Action::Supervise)?;
+    let year = check_year(year, now)?;
+    let period = check_period(period)?;
+    Ok((year, period, year_rows(c, &actor.office, year)?))
+}
+
 /// The year's savings of the actor's office, by `period`, service and enterprise.
 pub fn savings(
     c: &mut DbConnection,
@@ -380,10 +390,7 @@ pub fn savings(
     year: Option<i32>,
     period: Option<&str>,
 ) -> Result<SavingsOut> {
-    authorize(actor, Action::Supervise)?;
-    let year = check_year(year, now)?;
-    let period = check_period(period)?;
-    let rows = year_rows(c, &actor.office, year)?;
+    let (year, period, rows) = supervised_year(c, now, actor, year, period)?;
     let mut total = Tally {
         saved_yuan: yuan_text(0),
         ..Tally::default()
@@ -429,10 +436,7 @@ pub fn savings_csv(
     year: Option<i32>,
     period: Option<&str>,
 ) -> Result<(String, Vec<u8>)> {
-    authorize(actor, Action::Supervise)?;
-    let year = check_year(year, now)?;
-    let period = check_period(period)?;
-    let rows = year_rows(c, &actor.office, year)?;
+    let (year, period, rows) = supervised_year(c, now, actor, year, period)?;
     let mut lines: BTreeMap<(String, &'static str, String), Tally> = BTreeMap::new();
     for r in &rows {
         let e = r.enterprise.clone().unwrap_or_else(|| INDIVIDUALS.into());

@@ -8,12 +8,12 @@ use serde::{Deserialize, Serialize};
 
 use super::Ctx;
 use crate::db::models::{BlankBatchRow, BlankCountRow, BlankRow, PermitPrintRow};
-use crate::db::schema::{blank_batches, blank_counts, blanks, officers, permit_prints};
+use crate::db::schema::{blank_batches, blank_counts, blanks, permit_prints};
 use crate::db::{DbConnection, audit, new_id, ts, utc, write_tx};
 use crate::domain::auth::{Action, Actor, authorize, authorize_role, on};
 use crate::domain::permit::PermitStatus;
 use crate::domain::stock::{self, BlankStatus, Figures, VoidReason, serial_text};
-use crate::domain::validation::{FieldErrors, text_problem};
+use crate::domain::validation::FieldErrors;
 use crate::domain::{DomainError, OFFICE_TZ, local};
 use crate::error::{Error, Result};
 
@@ -175,15 +175,6 @@ fn conflict(message: impl Into<String>, state: &str) -> Error {
     .into()
 }
 
-fn names(c: &mut DbConnection, ids: &[&str]) -> Result<std::collections::HashMap<String, String>> {
-    Ok(officers::table
-        .filter(officers::id.eq_any(ids))
-        .select((officers::id, officers::display_name))
-        .load::<(String, String)>(c)?
-        .into_iter()
-        .collect())
-}
-
 fn batch_out(b: BlankBatchRow, names: &std::collections::HashMap<String, String>) -> BatchOut {
     BatchOut {
         count: b.last_serial - b.first_serial + 1,
@@ -194,24 +185,6 @@ fn batch_out(b: BlankBatchRow, names: &std::collections::HashMap<String, String>
         last_serial: b.last_serial,
         received_from: b.received_from,
         received_at: utc(b.received_at),
-    }
-}
-
-/// A required short text from a form or JSON, or the field's error.
-fn required_text(errs: &mut FieldErrors, field: &str, text: &str, max: usize) -> Option<String> {
-    let cleaned = crate::domain::validation::clean(Some(text));
-    match cleaned {
-        None => {
-            errs.add(field, "required", "必填 / required");
-            None
-        }
-        Some(t) => match text_problem(&t, max) {
-            Some((rule, message)) => {
-                errs.add(field, rule, message);
-                None
-            }
-            None => Some(t),
-        },
     }
 }
 
@@ -236,7 +209,7 @@ pub fn receive(c: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, input: &
     authorize(actor, Action::ManageStock { office: &actor.office })?;
     let mut errs = FieldErrors::new();
     stock::check_range(&mut errs, input.first_serial, input.last_serial);
-    let from = required_text(&mut errs, "received_from", &input.received_from, 100);
+    let from = crate::domain::validation::required_text(&mut errs, "received_from", &input.received_from, 100);
     let Some(from) = from.filter(|_| errs.is_empty()) else {
         return Err(errs.into());
     };
@@ -298,10 +271,7 @@ pub fn receive(c: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, input: &
                 DbConnection::Postgresql(c) => diesel::insert_into(blanks::table).values(rows).execute(c).map(drop),
             };
             // A batch received at the same moment elsewhere: the primary key decides.
-            match stored.map_err(Error::from) {
-                Err(e) if e.is_unique_violation() => return Err(overlap(chunk[0])),
-                other => other?,
-            };
+            stored.map_err(|e| Error::from(e).unique_as(|| overlap(chunk[0])))?;
         }
         audit::entry(now, Some(&actor.id), "blank_batch.receive", "blank_batch", &row.id)
             .after(&serde_json::json!({
@@ -312,7 +282,7 @@ pub fn receive(c: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, input: &
             }))
             .write(c)
     })?;
-    let names = names(c, &[&actor.id])?;
+    let names = super::accounts::display_names(c, &[&actor.id])?;
     Ok(batch_out(row, &names))
 }
 
@@ -357,20 +327,7 @@ pub fn void_blank(
                 ));
             }
         }
-        let n = diesel::update(
-            blanks::table
-                .find(serial)
-                .filter(blanks::status.eq(BlankStatus::Unused)),
-        )
-        .set((
-            blanks::status.eq(BlankStatus::Void),
-            blanks::voided_at.eq(Some(ts(now))),
-            blanks::void_reason.eq(Some(why)),
-            blanks::void_note.eq(note.as_deref()),
-            blanks::voided_by.eq(Some(&actor.id)),
-        ))
-        .execute(c)?;
-        if n == 0 {
+        if void(c, now, actor, serial, BlankStatus::Unused, why, note.as_deref())? == 0 {
             return Err(conflict("证卡刚被使用 / the blank was taken meanwhile", "used"));
         }
         audit::entry(now, Some(&actor.id), "blank.void", "blank", &serial.to_string())
@@ -387,17 +344,45 @@ pub fn void_blank(
     })
 }
 
+/// The office's lowest unused blank: the one the next print takes.
+fn next_unused(c: &mut DbConnection, office: &str) -> Result<Option<i64>> {
+    Ok(blanks::table
+        .filter(blanks::office.eq(office))
+        .filter(blanks::status.eq(BlankStatus::Unused))
+        .select(blanks::serial)
+        .order(blanks::serial)
+        .first(c)
+        .optional()?)
+}
+
+/// Sets a blank aside with its reason: `from` is the state it must still be in (unused when a
+/// supervisor voids it, used when a reprint replaces its card). Whether it was is the count.
+fn void(
+    c: &mut DbConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    serial: i64,
+    from: BlankStatus,
+    why: VoidReason,
+    note: Option<&str>,
+) -> Result<usize> {
+    Ok(
+        diesel::update(blanks::table.find(serial).filter(blanks::status.eq(from)))
+            .set((
+                blanks::status.eq(BlankStatus::Void),
+                blanks::voided_at.eq(Some(ts(now))),
+                blanks::void_reason.eq(Some(why)),
+                blanks::void_note.eq(note),
+                blanks::voided_by.eq(Some(&actor.id)),
+            ))
+            .execute(c)?,
+    )
+}
+
 /// Takes the office's lowest unused blank for a print, in the caller's transaction.
 fn take_blank(c: &mut DbConnection, now: DateTime<Utc>, office: &str) -> Result<i64> {
     for _ in 0..TAKE_TRIES {
-        let next: Option<i64> = blanks::table
-            .filter(blanks::office.eq(office))
-            .filter(blanks::status.eq(BlankStatus::Unused))
-            .select(blanks::serial)
-            .order(blanks::serial)
-            .first(c)
-            .optional()?;
-        let Some(serial) = next else {
+        let Some(serial) = next_unused(c, office)? else {
             return Err(conflict(
                 "没有空白证卡了：请主管登记新到的证卡 / no blank left: a supervisor receives the next batch first",
                 "no_blank",
@@ -434,7 +419,7 @@ fn prints_rows(c: &mut DbConnection, number: &str) -> Result<Vec<PermitPrintRow>
 
 fn print_outs(c: &mut DbConnection, rows: Vec<PermitPrintRow>) -> Result<Vec<PrintOut>> {
     let ids: Vec<&str> = rows.iter().map(|p| p.printed_by.as_str()).collect();
-    let names = names(c, &ids)?;
+    let names = super::accounts::display_names(c, &ids)?;
     let replaced: std::collections::HashSet<String> = rows.iter().filter_map(|p| p.replaces.clone()).collect();
     Ok(rows
         .into_iter()
@@ -522,39 +507,33 @@ pub fn print(
             replace_reason: why,
             replace_note: note.clone(),
         };
-        match diesel::insert_into(permit_prints::table)
+        diesel::insert_into(permit_prints::table)
             .values(&row)
             .execute(c)
-            .map_err(Error::from)
+            .map_err(|e| {
+                Error::from(e).unique_as(|| {
+                    conflict(
+                        "另一窗口刚打印了该证件 / another window printed this permit just now",
+                        "printed",
+                    )
+                })
+            })?;
+        // The card a reprint replaces is void with the reprint's reason.
+        if let (Some(prev), Some(why)) = (&current, why)
+            && void(
+                c,
+                now,
+                actor,
+                prev.blank_serial,
+                BlankStatus::Used,
+                why,
+                note.as_deref(),
+            )? != 1
         {
-            Err(e) if e.is_unique_violation() => {
-                return Err(conflict(
-                    "另一窗口刚打印了该证件 / another window printed this permit just now",
-                    "printed",
-                ));
-            }
-            other => other?,
-        };
-        if let (Some(prev), Some(why)) = (&current, why) {
-            let n = diesel::update(
-                blanks::table
-                    .find(prev.blank_serial)
-                    .filter(blanks::status.eq(BlankStatus::Used)),
-            )
-            .set((
-                blanks::status.eq(BlankStatus::Void),
-                blanks::voided_at.eq(Some(ts(now))),
-                blanks::void_reason.eq(Some(why)),
-                blanks::void_note.eq(note.as_deref()),
-                blanks::voided_by.eq(Some(&actor.id)),
-            ))
-            .execute(c)?;
-            if n != 1 {
-                return Err(Error::Internal(format!(
-                    "the card replaced, blank {}, was not a used blank",
-                    prev.blank_serial
-                )));
-            }
+            return Err(Error::Internal(format!(
+                "the card replaced, blank {}, was not a used blank",
+                prev.blank_serial
+            )));
         }
         // Printing is one of the free services: recorded with its value in this transaction. A
         // reprint for the office's own mistake (misprinted, lost at the desk) gives the holder
@@ -654,7 +633,7 @@ fn counts_out(c: &mut DbConnection, rows: Vec<BlankCountRow>) -> Result<Vec<Coun
         .iter()
         .flat_map(|r| std::iter::once(r.counted_by.as_str()).chain(r.explained_by.as_deref()))
         .collect();
-    let names = names(c, &ids)?;
+    let names = super::accounts::display_names(c, &ids)?;
     Ok(rows.into_iter().map(|r| count_out(r, &names)).collect())
 }
 
@@ -730,13 +709,7 @@ fn unused_now(c: &mut DbConnection, office: &str) -> Result<i64> {
 pub fn overview(c: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, day: Option<NaiveDate>) -> Result<StockOut> {
     let reconciliation = reconciliation(c, now, actor, day)?;
     let office = &actor.office;
-    let next: Option<i64> = blanks::table
-        .filter(blanks::office.eq(office))
-        .filter(blanks::status.eq(BlankStatus::Unused))
-        .select(blanks::serial)
-        .order(blanks::serial)
-        .first(c)
-        .optional()?;
+    let next = next_unused(c, office)?;
     let rows: Vec<BlankBatchRow> = blank_batches::table
         .filter(blank_batches::office.eq(office))
         .order(blank_batches::received_at.desc())
@@ -744,7 +717,7 @@ pub fn overview(c: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, day: Op
         .select(BlankBatchRow::as_select())
         .load(c)?;
     let ids: Vec<&str> = rows.iter().map(|b| b.received_by.as_str()).collect();
-    let names = names(c, &ids)?;
+    let names = super::accounts::display_names(c, &ids)?;
     let batches = rows.into_iter().map(|b| batch_out(b, &names)).collect();
     let open: Vec<BlankCountRow> = blank_counts::table
         .filter(blank_counts::office.eq(office))
@@ -784,19 +757,17 @@ pub fn count(c: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, input: &Co
             explained_by: None,
             explained_at: None,
         };
-        match diesel::insert_into(blank_counts::table)
+        diesel::insert_into(blank_counts::table)
             .values(&row)
             .execute(c)
-            .map_err(Error::from)
-        {
-            Err(e) if e.is_unique_violation() => {
-                return Err(conflict(
-                    "今天已清点过；差异由主管说明 / the drawer was counted today already: a supervisor explains any difference",
-                    "counted",
-                ));
-            }
-            other => other?,
-        };
+            .map_err(|e| {
+                Error::from(e).unique_as(|| {
+                    conflict(
+                        "今天已清点过；差异由主管说明 / the drawer was counted today already: a supervisor explains any difference",
+                        "counted",
+                    )
+                })
+            })?;
         audit::entry(
             now,
             Some(&actor.id),
@@ -823,7 +794,7 @@ pub fn explain(
 ) -> Result<CountOut> {
     authorize(actor, Action::ManageStock { office: &actor.office })?;
     let mut errs = FieldErrors::new();
-    let Some(text) = required_text(&mut errs, "explanation", &input.explanation, 500) else {
+    let Some(text) = crate::domain::validation::required_text(&mut errs, "explanation", &input.explanation, 500) else {
         return Err(errs.into());
     };
     let row = write_tx(c, |c| {

@@ -5,7 +5,7 @@
 
 use fantoccini::Locator;
 
-use super::{Browser, axe, click, js_text, select, text_of, type_into, until};
+use super::{Browser, axe, click, js, js_text, select, text_of, type_into, until, viewport};
 use crate::support::TestApp;
 
 #[actix_web::test]
@@ -109,4 +109,26 @@ async fn a_batch_received_a_permit_printed_and_reprinted_and_the_day_balances() 
         "{services}"
     );
     assert_eq!(axe(&c, "savings").await, Vec::<String>::new(), "WCAG 2.1 A/AA");
+
+    // On a phone's screen each page scrolls only down (long serials scroll in their table) and
+    // stays clean under axe.
+    viewport(&c, 390, 844).await;
+    for path in [
+        "/supervisor/savings",
+        "/desk/stock",
+        "/desk/free-services",
+        &format!("/desk/permits/{number}"),
+    ] {
+        c.goto(&app.url(path)).await.expect("page");
+        let widths = js(&c, "[document.documentElement.scrollWidth, window.innerWidth]").await;
+        assert!(
+            widths[0].as_u64() <= widths[1].as_u64(),
+            "{path} scrolls sideways on a phone: {widths}"
+        );
+        assert_eq!(
+            axe(&c, path).await,
+            Vec::<String>::new(),
+            "{path} on a phone: WCAG 2.1 A/AA"
+        );
+    }
 }
