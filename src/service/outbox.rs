@@ -237,18 +237,25 @@ pub struct Stats {
     pub oldest_queued: Option<NaiveDateTime>,
 }
 
+/// One statement, so the figures come from one snapshot on both stores (separate counts let a
+/// message sent in between show as queued and sent at once).
 pub fn stats(c: &mut DbConnection) -> Result<Stats> {
     let unsent = mail_outbox::table.filter(mail_outbox::sent_at.is_null());
-    Ok(Stats {
-        queued: unsent.count().get_result(c)?,
-        failing: unsent.filter(mail_outbox::attempts.gt(0)).count().get_result(c)?,
-        sent: mail_outbox::table
+    let (queued, failing, sent, oldest_queued) = diesel::select((
+        unsent.count().single_value(),
+        unsent.filter(mail_outbox::attempts.gt(0)).count().single_value(),
+        mail_outbox::table
             .filter(mail_outbox::sent_at.is_not_null())
             .count()
-            .get_result(c)?,
-        oldest_queued: unsent
-            .select(diesel::dsl::min(mail_outbox::created_at))
-            .first::<Option<NaiveDateTime>>(c)?,
+            .single_value(),
+        unsent.select(diesel::dsl::min(mail_outbox::created_at)).single_value(),
+    ))
+    .get_result::<(Option<i64>, Option<i64>, Option<i64>, Option<NaiveDateTime>)>(c)?;
+    Ok(Stats {
+        queued: queued.unwrap_or(0),
+        failing: failing.unwrap_or(0),
+        sent: sent.unwrap_or(0),
+        oldest_queued,
     })
 }
 
