@@ -406,6 +406,48 @@ fn seed_demo(ctx: &borderdesk::service::Ctx) -> borderdesk::error::Result<()> {
                 .run_blocking(|c| borderdesk::service::stock::receive(c, now, &actor, &batch))?;
         }
     }
+    // Each office's seal for its permit cards, held by its window officer, so a print records
+    // its use from the first start; an office that has one already keeps it.
+    for (supervisor, holder, name, reference) in [
+        (
+            "supervisor",
+            "officer",
+            "友谊关出入境办证点业务专用章（演示）",
+            "YYG-DEMO-1",
+        ),
+        (
+            "pxh-supervisor",
+            "pxh-officer",
+            "凭祥出入境服务大厅业务专用章（演示）",
+            "PXH-DEMO-1",
+        ),
+    ] {
+        let actor = ctx.db.run_blocking(|c| accounts::find_officer(c, supervisor))?.actor();
+        let register = ctx
+            .db
+            .run_blocking(|c| borderdesk::service::seals::register_view(c, &ctx.keys, &actor))?;
+        if !register
+            .seals
+            .iter()
+            .any(|s| s.retired_at.is_none() && s.applies_to.is_some())
+        {
+            let entry = borderdesk::domain::seals::SealIn {
+                kind: "seal".into(),
+                name: name.into(),
+                reference: reference.into(),
+                applies_to: Some("permit".into()),
+            };
+            let seal = ctx
+                .db
+                .run_blocking(|c| borderdesk::service::seals::register(c, now, &ctx.keys, &actor, &entry))?;
+            let grant = borderdesk::domain::seals::GrantIn {
+                holder: holder.into(),
+                note: Some("演示 demo".into()),
+            };
+            ctx.db
+                .run_blocking(|c| borderdesk::service::seals::grant(c, now, &actor, &seal.id, &grant))?;
+        }
+    }
     let (_, token) = ctx
         .db
         .run_blocking(|c| accounts::create_token(c, now, "officer", "demo"))?;

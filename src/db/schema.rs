@@ -185,6 +185,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    portrait_drafts (application_id) {
+        application_id -> Text,
+        jpeg -> Binary,
+        width -> Integer,
+        height -> Integer,
+        made_at -> Timestamp,
+        made_by -> Text,
+    }
+}
+
+diesel::table! {
     portraits (application_id) {
         application_id -> Text,
         jpeg -> Binary,
@@ -358,6 +369,48 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    seal_grants (id) {
+        id -> Text,
+        seal_id -> Text,
+        holder -> Text,
+        granted_at -> Timestamp,
+        granted_by -> Text,
+        note -> Nullable<Text>,
+        withdrawn_at -> Nullable<Timestamp>,
+        withdrawn_by -> Nullable<Text>,
+        withdraw_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    seal_uses (id) {
+        id -> Text,
+        seal_id -> Text,
+        used_at -> Timestamp,
+        used_by -> Text,
+        holder -> Nullable<Text>,
+        document -> Text,
+        document_ref -> Text,
+    }
+}
+
+diesel::table! {
+    seals (id) {
+        id -> Text,
+        office -> Text,
+        kind -> Text,
+        name -> Text,
+        reference -> Text,
+        applies_to -> Nullable<Text>,
+        registered_at -> Timestamp,
+        registered_by -> Text,
+        retired_at -> Nullable<Timestamp>,
+        retired_by -> Nullable<Text>,
+        retire_reason -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(sessions -> officers (officer_id));
 diesel::joinable!(api_tokens -> officers (officer_id));
 diesel::joinable!(applications -> travellers (traveller_id));
@@ -377,7 +430,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     serial_counters,
     trust_version,
     trust_changes,
+    portrait_drafts,
     portraits,
+    seal_grants,
+    seal_uses,
+    seals,
     progress_access,
     permits,
     idempotency_keys,

@@ -94,6 +94,9 @@ pub enum Action<'a> {
     ManageStock { office: &'a str },
     /// Record a free service given at a window of `office` (copies, prints, a photo sheet).
     RecordFreeService { office: &'a str },
+    /// Keep the register of `office`'s seals and certificates: enter, grant to a holder,
+    /// withdraw, retire, and read who held which and each use (授权登记).
+    ManageSeals { office: &'a str },
 }
 
 impl<'a> Action<'a> {
@@ -111,6 +114,7 @@ impl<'a> Action<'a> {
             Action::ViewPortrait { office } => Some(("portrait", office)),
             Action::ViewStock { office } | Action::ManageStock { office } => Some(("blank", office)),
             Action::RecordFreeService { office } => Some(("free service", office)),
+            Action::ManageSeals { office } => Some(("seal", office)),
             Action::CreateApplication(_)
             | Action::Integrate
             | Action::Supervise
@@ -183,6 +187,7 @@ fn role_may(role: Role, action: Action<'_>) -> bool {
         Action::ViewStock { .. } => window_staff,
         Action::ManageStock { .. } => role == Role::Supervisor,
         Action::RecordFreeService { .. } => window_staff,
+        Action::ManageSeals { .. } => role == Role::Supervisor,
     }
 }
 
@@ -243,6 +248,8 @@ pub struct Menu {
     pub stock: bool,
     /// Recording the free services given at the window.
     pub free: bool,
+    /// The register of seals and certificates.
+    pub seals: bool,
 }
 
 impl Menu {
@@ -258,6 +265,7 @@ impl Menu {
             slots: may(actor, Action::ManageSlots),
             stock: may(actor, Action::ViewStock { office: &actor.office }),
             free: may(actor, Action::RecordFreeService { office: &actor.office }),
+            seals: may(actor, Action::ManageSeals { office: &actor.office }),
         }
     }
 }
@@ -374,7 +382,7 @@ mod tests {
     /// PXH.
     fn matrix() -> String {
         let k = PermitKind::BorderTrade;
-        let rows: [(&str, ActionOn); 19] = [
+        let rows: [(&str, ActionOn); 20] = [
             ("受理申请 Take an application", |kind, _| {
                 Action::CreateApplication(kind)
             }),
@@ -428,6 +436,10 @@ mod tests {
             ("免费服务 Record a free photo, copy or print given", |_, office| {
                 Action::RecordFreeService { office }
             }),
+            (
+                "印章与证书 The seals and certificates register: grant, withdraw, uses",
+                |_, office| Action::ManageSeals { office },
+            ),
         ];
         let mut out = String::from("| action |");
         for r in Role::ALL {
@@ -480,6 +492,8 @@ mod tests {
             stock,
             // The window's free services go with its blank stock.
             free: stock,
+            // The seals register is the supervisor's, as the approvals are.
+            seals: supervise,
         };
         assert_eq!(menu(Role::Officer, &all), m(t, f, f, f, f, f, t));
         // An officer without a grant has nothing to take at the desk, but counts the drawer.

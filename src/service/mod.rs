@@ -20,6 +20,7 @@ pub mod printing;
 pub mod progress;
 pub mod scan_index;
 pub mod scan_writer;
+pub mod seals;
 pub mod sla;
 pub mod stock;
 pub mod trust;

@@ -63,6 +63,54 @@ impl Ctx {
         .await
     }
 
+    /// The notice printed for the applicant: the PDF, with the print recorded in one
+    /// transaction as a free service (a page per copy), the office's seal for notices used (if
+    /// one is entered) and an audit row. Viewing the notice (`notice_pdf`) records nothing.
+    pub async fn print_notice(&self, actor: Actor, id: String) -> Result<Document> {
+        let (model, app) = self
+            .tx(move |c, ctx, now| {
+                crate::db::write_tx(c, |c| {
+                    let app = super::applications::read(c, &actor, &id, now, &ctx.policy)?;
+                    let model = notice_model(&ctx.policy, &app)?;
+                    super::free::record(
+                        c,
+                        now,
+                        &ctx.policy.free_services,
+                        &actor,
+                        super::free::Given {
+                            office: &app.office,
+                            service: crate::domain::free::FreeService::NoticePrint,
+                            quantity: 1,
+                            recipient: None,
+                            enterprise: app.enterprise_name.clone(),
+                            application_id: Some(app.id.clone()),
+                            permit_number: None,
+                            note: None,
+                        },
+                    )?;
+                    let seal = super::seals::record_use(
+                        c,
+                        now,
+                        &actor,
+                        &app.office,
+                        crate::domain::seals::SealDocument::Notice,
+                        &app.id,
+                    )?;
+                    let after =
+                        serde_json::json!({"items": model.items.len(), "seal": seal.as_ref().map(|s| &s.reference)});
+                    crate::db::audit::entry(now, Some(&actor.id), "application.notice_print", "application", &app.id)
+                        .after(&after)
+                        .write(c)?;
+                    Ok((model, app))
+                })
+            })
+            .await?;
+        Ok(Document {
+            filename: format!("notice-{}.pdf", app.number.unwrap_or_default()),
+            pdf: render(model, crate::print::notice::notice_pdf).await?,
+        })
+    }
+
     /// The same notice as PDF.
     pub async fn notice_pdf(&self, actor: Actor, id: String) -> Result<Document> {
         let (model, app) = self.notice(actor, id).await?;

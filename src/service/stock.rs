@@ -98,6 +98,10 @@ pub struct PrintOut {
     pub replace_note: Option<String>,
     /// Whether a later reprint replaced this card.
     pub replaced: bool,
+    /// The seal this print bears and who holds it (the answer to a print; the register keeps
+    /// every use). Absent when the office has entered no seal for permit cards.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seal: Option<super::seals::SealUsed>,
 }
 
 /// The drawer counted by an officer, beside what the records say.
@@ -434,6 +438,7 @@ fn print_outs(c: &mut DbConnection, rows: Vec<PermitPrintRow>) -> Result<Vec<Pri
             replaces: p.replaces,
             replace_reason: p.replace_reason,
             replace_note: p.replace_note,
+            seal: None,
         })
         .collect())
 }
@@ -573,9 +578,20 @@ pub fn print(
                 "note": note,
             }))
             .write(c)?;
-        print_outs(c, vec![row])?
+        // The card bears the office's seal for permit cards: its use is recorded with the print.
+        let seal = super::seals::record_use(
+            c,
+            now,
+            actor,
+            &rec.permit.office,
+            crate::domain::seals::SealDocument::Permit,
+            &rec.permit.number,
+        )?;
+        let mut out = print_outs(c, vec![row])?
             .pop()
-            .ok_or_else(|| Error::Internal("print vanished".into()))
+            .ok_or_else(|| Error::Internal("print vanished".into()))?;
+        out.seal = seal;
+        Ok(out)
     })
 }
 

@@ -32,6 +32,7 @@ pub struct Nav {
     pub can_manage_slots: bool,
     pub can_stock: bool,
     pub can_free: bool,
+    pub can_seals: bool,
 }
 
 impl Nav {
@@ -890,5 +891,113 @@ impl SavingsPage {
             .into_iter()
             .map(|p| (p.as_str(), p.words()))
             .collect()
+    }
+}
+
+/// Adjusting the ID photo before it is saved: the working picture with the 33×48 box drawn on
+/// it, the quality lines of the photo the box makes, nudges and save.
+#[derive(Template)]
+#[template(path = "portrait.html")]
+pub struct PortraitPage {
+    pub nav: Option<Nav>,
+    pub application_id: String,
+    pub draft: crate::service::portraits::DraftView,
+    pub errors: Vec<FieldError>,
+}
+
+impl PortraitPage {
+    /// The box as percentages of the picture, for drawing it over the picture at any width.
+    pub fn box_style(&self) -> String {
+        let (w, h) = (f64::from(self.draft.width), f64::from(self.draft.height));
+        let c = &self.draft.crop;
+        format!(
+            "left:{:.3}%;top:{:.3}%;width:{:.3}%;height:{:.3}%",
+            f64::from(c.x) * 100.0 / w,
+            f64::from(c.y) * 100.0 / h,
+            f64::from(c.width()) * 100.0 / w,
+            f64::from(c.height) * 100.0 / h
+        )
+    }
+
+    pub fn passed(&self, line: &crate::domain::portrait::Line) -> bool {
+        line.verdict == crate::domain::portrait::Verdict::Pass
+    }
+
+    pub fn check_code(&self, line: &crate::domain::portrait::Line) -> &'static str {
+        use crate::domain::portrait::Check;
+        match line.check {
+            Check::Background => "background",
+            Check::Exposure => "exposure",
+            Check::Sharpness => "sharpness",
+            Check::Size => "size",
+        }
+    }
+
+    pub fn check_words(&self, line: &crate::domain::portrait::Line) -> &'static str {
+        use crate::domain::portrait::Check;
+        match line.check {
+            Check::Background => "背景 Background",
+            Check::Exposure => "曝光 Exposure",
+            Check::Sharpness => "清晰度 Sharpness",
+            Check::Size => "尺寸 Size",
+        }
+    }
+}
+
+/// The register of seals and certificates (授权登记), for the office's supervisors.
+#[derive(Template)]
+#[template(path = "seals.html")]
+pub struct SealsPage {
+    pub nav: Option<Nav>,
+    pub register: crate::service::seals::RegisterOut,
+    pub errors: Vec<FieldError>,
+    pub notice: Option<String>,
+    pub form: SealFormValues,
+}
+
+/// What a refused form sent, to show it again.
+#[derive(Debug, Clone, Default)]
+pub struct SealFormValues {
+    pub kind: String,
+    pub name: String,
+    pub reference: String,
+    pub applies_to: String,
+    /// The entry a refused grant or retirement was for.
+    pub seal: String,
+    pub holder: String,
+    pub reason: String,
+}
+
+impl SealsPage {
+    pub fn error_for(&self, field: &str) -> Option<&FieldError> {
+        self.errors.iter().find(|e| e.field == field)
+    }
+
+    pub fn when(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        crate::domain::local(*t).format("%Y-%m-%d %H:%M").to_string()
+    }
+
+    pub fn kinds(&self) -> Vec<(&'static str, crate::domain::freight::Words)> {
+        crate::domain::seals::SealKind::ALL
+            .into_iter()
+            .map(|k| (k.as_str(), k.words()))
+            .collect()
+    }
+
+    pub fn documents(&self) -> Vec<(&'static str, crate::domain::freight::Words)> {
+        crate::domain::seals::SealDocument::ALL
+            .into_iter()
+            .map(|d| (d.as_str(), d.words()))
+            .collect()
+    }
+
+    /// The entry's name and number, for the uses and grants tables.
+    pub fn seal_name(&self, id: &str) -> String {
+        self.register
+            .seals
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| format!("{}（{}）", s.name, s.reference))
+            .unwrap_or_default()
     }
 }

@@ -26,6 +26,7 @@ mod print;
 mod privilege;
 mod progress;
 mod races;
+mod seals;
 mod security;
 mod stock;
 mod support;

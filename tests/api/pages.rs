@@ -347,7 +347,29 @@ async fn a_trade_pass_through_the_pages_with_deferred_items_sla_and_calendar() {
         "{page}"
     );
     assert!(page.contains("No photo yet"));
+    // A readable photo is shown with its quality lines and crop box before it is saved.
     let (status, _, location) = b.upload(&portrait, &csrf, crate::support::photo_png()).await;
+    assert_eq!((status, location.as_deref()), (303, Some(portrait.as_str())));
+    let (status, adjust, _) = b.get(&portrait).await;
+    assert_eq!(status, 200);
+    for check in ["background", "exposure", "sharpness", "size"] {
+        assert!(adjust.contains(&format!("data-check=\"{check}\"")), "{adjust}");
+    }
+    let (x, y, height) = (hidden(&adjust, "x"), hidden(&adjust, "y"), hidden(&adjust, "height"));
+    let (status, _, location, _) = b
+        .post(
+            &format!("{portrait}/save"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("x", x.as_str()),
+                ("y", y.as_str()),
+                ("height", height.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!((status, location.as_deref()), (303, Some(path.as_str())));
+    // Saved: the working picture is gone, and its page leads back to the application.
+    let (status, _, location) = b.get(&portrait).await;
     assert_eq!((status, location.as_deref()), (303, Some(path.as_str())));
     let (_, page, _) = b.get(&path).await;
     assert!(

@@ -149,3 +149,193 @@ async fn a_cut_off_jpeg_is_refused_and_nothing_is_stored() {
     assert_eq!(res.status(), 204, "the whole photo is taken");
     assert_eq!(app.count("portraits"), 1);
 }
+
+/// The quality lines' verdicts by check, from a draft's JSON.
+fn verdicts(draft: &Value) -> Vec<(String, String)> {
+    draft["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .map(|l| {
+            (
+                l["check"].as_str().unwrap_or("").to_string(),
+                l["verdict"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Issue 13: a photo is checked (background, exposure, sharpness, size) and its crop adjusted
+/// before it is saved; the saved photo is exactly the box; refused input changes nothing.
+#[actix_web::test]
+async fn a_photo_is_checked_its_box_moved_and_the_box_saved() {
+    let app = TestApp::spawn().await;
+    let officer = app.window();
+    let id = app.application(&officer, traveller(6)).await;
+    let draft_url = app.url(&format!("/api/v1/applications/{id}/portrait/draft"));
+    let put = |body: Vec<u8>| {
+        app.client
+            .put(&draft_url)
+            .bearer_auth(&officer)
+            .header("Content-Type", "image/png")
+            .body(body)
+            .send()
+    };
+
+    // A grey wall and a shaking hand: warned on those two lines only, and nothing is saved yet.
+    let res = put(crate::support::sitting([120, 125, 130], true))
+        .await
+        .expect("answered");
+    assert_eq!(res.status(), 200);
+    let draft: Value = res.json().await.expect("draft");
+    assert_eq!(
+        verdicts(&draft),
+        [
+            ("background".into(), "warn".into()),
+            ("exposure".into(), "pass".into()),
+            ("sharpness".into(), "warn".into()),
+            ("size".into(), "pass".into())
+        ]
+    );
+    assert_eq!(app.count("portraits"), 0);
+
+    // Taken again against the white wall, held still: every line passes.
+    let res = put(crate::support::sitting([250, 250, 250], false))
+        .await
+        .expect("answered");
+    assert_eq!(res.status(), 200);
+    let draft: Value = res.json().await.expect("draft");
+    assert!(verdicts(&draft).iter().all(|(_, v)| v == "pass"), "{draft}");
+    assert_eq!(
+        (draft["width"].as_u64(), draft["height"].as_u64()),
+        (Some(1500), Some(1000))
+    );
+    // The centred box: full height, 33 wide to 48 high.
+    assert_eq!(draft["crop"], serde_json::json!({"x": 406, "y": 0, "height": 1000}));
+    assert_eq!(app.count("portrait_drafts"), 1, "the retake replaced the first");
+
+    // Nudged left (the head is left of the middle), then made closer.
+    let res = app
+        .get(
+            &officer,
+            &format!("/api/v1/applications/{id}/portrait/draft?x=406&y=0&height=1000&nudge=left"),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let moved: Value = res.json().await.expect("draft");
+    assert_eq!(moved["crop"], serde_json::json!({"x": 356, "y": 0, "height": 1000}));
+    let res = app
+        .get(
+            &officer,
+            &format!("/api/v1/applications/{id}/portrait/draft?x=356&y=0&height=1000&nudge=closer"),
+        )
+        .await;
+    let closer: Value = res.json().await.expect("draft");
+    assert_eq!(closer["crop"]["height"], 900);
+    // A box off the picture or half a box is refused naming the field.
+    for (query, field) in [
+        ("x=900&y=0&height=1000", "crop.x"),
+        ("x=0&y=200&height=1000", "crop.y"),
+        ("x=0&y=0&height=20", "crop.height"),
+        ("x=0", "crop"),
+        ("nudge=sideways", "nudge"),
+    ] {
+        let res = app
+            .get(&officer, &format!("/api/v1/applications/{id}/portrait/draft?{query}"))
+            .await;
+        assert_eq!(res.status(), 422, "{query}");
+        let problem: Value = res.json().await.expect("problem");
+        assert_eq!(problem["errors"][0]["field"], field, "{query}: {problem}");
+    }
+
+    // The working picture as the page draws it.
+    let res = app
+        .get(&officer, &format!("/api/v1/applications/{id}/portrait/draft/image"))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "private, no-store");
+    let picture = image::load_from_memory(&res.bytes().await.expect("jpeg"))
+        .expect("decodes")
+        .to_rgb8();
+    assert_eq!(picture.dimensions(), (1500, 1000));
+
+    // Saving a box off the picture changes nothing.
+    let audit = app.count("audit_log");
+    let save = format!("/api/v1/applications/{id}/portrait/draft/save");
+    let res = app
+        .post_json(&officer, &save, &serde_json::json!({"x": 1400, "y": 0, "height": 1000}))
+        .await;
+    assert_eq!(res.status(), 422);
+    let res = app
+        .post_json(
+            &officer,
+            &save,
+            &serde_json::json!({"x": 0, "y": 0, "height": 1000, "zoom": 2}),
+        )
+        .await;
+    assert_eq!(res.status(), 422, "unknown fields refused");
+    assert_eq!((app.count("portraits"), app.count("audit_log")), (0, audit));
+
+    // The box saved: the stored photo is that box of the picture at 330×480.
+    let res = app
+        .post_json(&officer, &save, &serde_json::json!({"x": 356, "y": 50, "height": 900}))
+        .await;
+    assert_eq!(res.status(), 204);
+    assert_eq!((app.count("portraits"), app.count("portrait_drafts")), (1, 0));
+    let stored = app
+        .get(&officer, &format!("/api/v1/applications/{id}/portrait"))
+        .await
+        .bytes()
+        .await
+        .expect("jpeg");
+    let stored = image::load_from_memory(&stored).expect("decodes").to_rgb8();
+    let expected = image::imageops::resize(
+        &*image::imageops::crop_imm(&picture, 356, 50, 619, 900),
+        330,
+        480,
+        image::imageops::FilterType::Triangle,
+    );
+    let differs: u64 = stored
+        .pixels()
+        .zip(expected.pixels())
+        .map(|(a, b)| a.0.iter().zip(b.0).map(|(x, y)| u64::from(x.abs_diff(y))).sum::<u64>())
+        .sum();
+    let mean = differs as f64 / (330.0 * 480.0 * 3.0);
+    assert!(mean < 6.0, "the stored photo is the box (mean difference {mean:.1})");
+    // Another box of the same picture would differ far more.
+    let elsewhere = image::imageops::resize(
+        &*image::imageops::crop_imm(&picture, 881, 0, 619, 900),
+        330,
+        480,
+        image::imageops::FilterType::Triangle,
+    );
+    let other: u64 = stored
+        .pixels()
+        .zip(elsewhere.pixels())
+        .map(|(a, b)| a.0.iter().zip(b.0).map(|(x, y)| u64::from(x.abs_diff(y))).sum::<u64>())
+        .sum();
+    assert!(other as f64 / (330.0 * 480.0 * 3.0) > 20.0);
+    // The sitting counted once as a free ID photo; the working picture is gone.
+    assert_eq!(app.count("free_services"), 1);
+    let res = app
+        .get(&officer, &format!("/api/v1/applications/{id}/portrait/draft"))
+        .await;
+    assert_eq!(res.status(), 404);
+
+    // Refused uploads store nothing; a checkpoint device may not upload at all.
+    let res = put(b"not a photo".to_vec()).await.expect("answered");
+    assert_eq!(res.status(), 422);
+    assert_eq!(app.count("portrait_drafts"), 0);
+    let gate = app.token("gate", "checkpoint", &[]);
+    let res = app
+        .client
+        .put(&draft_url)
+        .bearer_auth(&gate)
+        .header("Content-Type", "image/png")
+        .body(crate::support::sitting([250, 250, 250], false))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(res.status(), 403);
+    assert_eq!(app.count("portrait_drafts"), 0);
+}

@@ -79,7 +79,7 @@ async fn a_guesser_elsewhere_does_not_lock_the_officer_out() {
 
 /// Every POST page route with its own body kind. The origin check runs before anything else,
 /// so the ids need not exist.
-const FORMS: [&str; 13] = [
+const FORMS: [&str; 19] = [
     "/logout",
     "/desk/applications/x/receipt",
     "/desk/applications/x/unlock",
@@ -90,6 +90,12 @@ const FORMS: [&str; 13] = [
     "/desk/applications/x/issue",
     "/desk/applications/x/step",
     "/desk/applications/x/portrait",
+    "/desk/applications/x/portrait/save",
+    "/desk/applications/x/notice/print",
+    "/supervisor/seals",
+    "/supervisor/seals/x/grant",
+    "/supervisor/seals/grants/x/withdraw",
+    "/supervisor/seals/x/retire",
     "/desk/permits/x/revoke",
     "/checkpoint/upload",
     "/login",

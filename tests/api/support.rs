@@ -555,6 +555,38 @@ pub fn photo_png() -> Vec<u8> {
     out.into_inner()
 }
 
+/// A sitting at the window as a camera gives it: a landscape PNG (1500×1000) of a head and
+/// shoulders left of the middle, in front of `background`, with skin and cloth texture (a real
+/// face has detail); `blurred` as if the camera shook.
+pub fn sitting(background: [u8; 3], blurred: bool) -> Vec<u8> {
+    let texture = |x: u32, y: u32| {
+        // A fixed pseudo-random value per 3×3 block, -30..=30.
+        let h = (x / 3).wrapping_mul(0x9E37_79B1) ^ (y / 3).wrapping_mul(0x85EB_CA77);
+        let h = h ^ (h >> 15);
+        (h % 61) as i32 - 30
+    };
+    let inside = |x: u32, y: u32, cx: f32, cy: f32, rx: f32, ry: f32| {
+        let (dx, dy) = ((x as f32 - cx) / rx, (y as f32 - cy) / ry);
+        dx * dx + dy * dy <= 1.0
+    };
+    let shade = |base: [i32; 3], t: i32| image::Rgb(base.map(|c| (c + t).clamp(0, 255) as u8));
+    let img = image::RgbImage::from_fn(1500, 1000, |x, y| {
+        if inside(x, y, 600.0, 420.0, 170.0, 220.0) {
+            shade([200, 160, 130], texture(x, y))
+        } else if inside(x, y, 600.0, 1000.0, 340.0, 280.0) {
+            shade([40, 50, 80], texture(x, y))
+        } else {
+            image::Rgb(background)
+        }
+    });
+    let img = if blurred { image::imageops::blur(&img, 8.0) } else { img };
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Png)
+        .expect("png");
+    out.into_inner()
+}
+
 /// A moment on the office's wall clock (China time), as a UTC instant for the test clock.
 pub fn china(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<chrono::Utc> {
     use chrono::TimeZone;

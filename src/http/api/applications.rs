@@ -6,10 +6,12 @@ use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::Reply;
+use crate::domain::portrait::{Crop, CropAsk};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{ApiActor, JsonBody};
 use crate::http::{AppState, State};
 use crate::service::applications::{ApplicationOut, Move, NewApplication};
+use crate::service::portraits::DraftView;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(create_application)
@@ -25,8 +27,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(receipt)
         .service(unlock_lookup)
         .service(notice)
+        .service(print_notice)
         .service(put_portrait)
-        .service(get_portrait);
+        .service(get_portrait)
+        .service(put_portrait_draft)
+        .service(get_portrait_draft)
+        .service(portrait_draft_image)
+        .service(save_portrait_draft);
 }
 
 #[utoipa::path(
@@ -233,6 +240,13 @@ pub async fn put_portrait(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Reply {
+    let body = photo_body(&req, payload).await?;
+    state.ctx.save_portrait(actor.0, id.into_inner(), body).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// An uploaded photo's bytes: a JPEG or PNG by its declared type, bounded while it arrives.
+async fn photo_body(req: &HttpRequest, payload: web::Payload) -> Result<Vec<u8>, ApiError> {
     let ctype = req
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
@@ -242,8 +256,87 @@ pub async fn put_portrait(
     if essence != "image/jpeg" && essence != "image/png" {
         return Err(ApiError::UnsupportedMediaType("image/jpeg or image/png"));
     }
-    let body = super::read_body(payload, crate::service::portraits::MAX_BYTES).await?;
-    state.ctx.save_portrait(actor.0, id.into_inner(), body).await?;
+    super::read_body(payload, crate::service::portraits::MAX_BYTES).await
+}
+
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = String, Path, description = "Application id")),
+    request_body(content = Vec<u8>, description = "The photo taken at the hall (JPEG or PNG, at least 240×320, at most 12 MB), kept as a working picture (upright, at most 2000 pixels a side) until its crop is saved", content_type = "image/jpeg"),
+    responses(
+        (status = 200, description = "The working picture's size, the centred 33×48 box and the quality lines (background, exposure, sharpness, size) of the photo it makes", body = DraftView),
+        (status = 409, body = Problem),
+        (status = 422, description = "Not a readable photo of the required size (field `photo`)", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/api/v1/applications/{id}/portrait/draft")]
+pub async fn put_portrait_draft(
+    state: State,
+    actor: ApiActor,
+    id: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Reply {
+    let body = photo_body(&req, payload).await?;
+    Ok(HttpResponse::Ok().json(state.ctx.draft_portrait(actor.0, id.into_inner(), body).await?))
+}
+
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = String, Path, description = "Application id"), CropAsk),
+    responses(
+        (status = 200, description = "The box asked for (moved by the nudge, if any) with the quality lines of the photo it makes", body = DraftView),
+        (status = 404, description = "No working picture (none uploaded, saved already, or older than two hours)", body = Problem),
+        (status = 422, description = "A box not on the picture, or an unknown nudge", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/applications/{id}/portrait/draft")]
+pub async fn get_portrait_draft(state: State, actor: ApiActor, id: web::Path<String>, q: web::Query<CropAsk>) -> Reply {
+    Ok(HttpResponse::Ok().json(
+        state
+            .ctx
+            .portrait_draft(actor.0, id.into_inner(), q.into_inner())
+            .await?,
+    ))
+}
+
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = String, Path, description = "Application id")),
+    responses((status = 200, description = "The working picture (upright) the box is drawn on", content_type = "image/jpeg"), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/applications/{id}/portrait/draft/image")]
+pub async fn portrait_draft_image(state: State, actor: ApiActor, id: web::Path<String>) -> Reply {
+    Ok(super::jpeg(
+        state.ctx.portrait_draft_image(actor.0, id.into_inner()).await?,
+    ))
+}
+
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = String, Path, description = "Application id")),
+    request_body = Crop,
+    responses(
+        (status = 204, description = "The box's photo stored as the application's portrait (a deferred portrait is supplied by it); the working picture dropped"),
+        (status = 404, description = "No working picture", body = Problem),
+        (status = 409, description = "The working picture was replaced meanwhile", body = Problem),
+        (status = 422, description = "A box not on the picture", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/applications/{id}/portrait/draft/save")]
+pub async fn save_portrait_draft(state: State, actor: ApiActor, id: web::Path<String>, body: JsonBody<Crop>) -> Reply {
+    let c = body.0;
+    let ask = CropAsk {
+        x: Some(c.x),
+        y: Some(c.y),
+        height: Some(c.height),
+        nudge: None,
+    };
+    state.ctx.save_portrait_draft(actor.0, id.into_inner(), ask).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -258,4 +351,18 @@ pub async fn get_portrait(state: State, actor: ApiActor, id: web::Path<String>) 
     Ok(super::jpeg(
         state.ctx.application_portrait(actor.0, id.into_inner()).await?,
     ))
+}
+
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = String, Path, description = "Application id")),
+    responses(
+        (status = 200, description = "The notice of missing items as PDF, printed for the applicant: recorded as a free service, with the office's seal for notices (if entered) and an audit row", content_type = "application/pdf"),
+        (status = 409, description = "Nothing is missing", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/applications/{id}/notice/print")]
+pub async fn print_notice(state: State, actor: ApiActor, id: web::Path<String>) -> Reply {
+    Ok(super::pdf(state.ctx.print_notice(actor.0, id.into_inner()).await?))
 }

@@ -12,6 +12,7 @@ pub mod exports;
 pub mod free;
 pub mod freight;
 pub mod permits;
+pub mod seals;
 pub mod stock;
 pub mod supervision;
 
@@ -35,6 +36,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(permits::routes)
         .configure(stock::routes)
         .configure(free::routes)
+        .configure(seals::routes)
         .configure(calendar::routes)
         .configure(exports::routes)
         .configure(supervision::routes)

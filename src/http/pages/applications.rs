@@ -11,6 +11,7 @@ use crate::domain::DomainError;
 use crate::domain::auth::{Action, may};
 use crate::domain::local;
 use crate::domain::mask::mask_id;
+use crate::domain::portrait::CropAsk;
 use crate::domain::traveller::TravellerInput;
 use crate::domain::validation::FieldError;
 use crate::error::Error;
@@ -25,10 +26,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(application)
         .service(step)
         .service(portrait)
+        .service(portrait_page)
+        .service(save_portrait)
         .service(receipt)
         .service(unlock)
         .service(issue)
-        .service(notice);
+        .service(notice)
+        .service(print_notice);
 }
 
 async fn desk_page(
@@ -361,9 +365,125 @@ pub async fn portrait(
     session.check_csrf(&form.csrf)?;
     let outcome = state
         .ctx
-        .save_portrait(session.actor.clone(), id.clone(), form.photo.data)
+        .draft_portrait(session.actor.clone(), id.clone(), form.photo.data)
         .await;
-    after_change(&state, &session, id, outcome).await
+    match outcome {
+        Ok(_) => Ok(redirect(&format!("/desk/applications/{id}/portrait"))),
+        Err(e) => after_change(&state, &session, id, Err(e)).await,
+    }
+}
+
+#[utoipa::path(tag = "pages", params(("id" = String, Path), CropAsk), responses((status = 200, description = "The photo with its crop box and quality lines", content_type = "text/html"), (status = 303, description = "No photo awaiting its crop: back to the application"), (status = 422, description = "A box not on the photo: the centred box, saying so", content_type = "text/html")))]
+#[get("/desk/applications/{id}/portrait")]
+pub async fn portrait_page(state: State, session: PageSession, id: web::Path<String>, q: web::Query<CropAsk>) -> Page {
+    let id = id.into_inner();
+    let outcome = state
+        .ctx
+        .portrait_draft(session.actor.clone(), id.clone(), q.into_inner())
+        .await;
+    adjusting(&state, &session, id, outcome).await
+}
+
+/// The photo page for `outcome`, or what to do instead: a box not on the photo shows the
+/// centred box with the reason; no photo awaiting its crop leads back to the application.
+async fn adjusting(
+    state: &AppState,
+    session: &PageSession,
+    id: String,
+    outcome: Result<crate::service::portraits::DraftView, Error>,
+) -> Page {
+    let (status, draft, errors) = match outcome {
+        Ok(draft) => (StatusCode::OK, draft, Vec::new()),
+        Err(Error::Domain(DomainError::Validation(errs))) => {
+            let centred = state
+                .ctx
+                .portrait_draft(session.actor.clone(), id.clone(), CropAsk::default())
+                .await;
+            match centred {
+                Ok(draft) => (StatusCode::UNPROCESSABLE_ENTITY, draft, errs.0),
+                Err(e) => return gone_back(state, session, id, e).await,
+            }
+        }
+        Err(e) => return gone_back(state, session, id, e).await,
+    };
+    Ok(html(
+        status,
+        &PortraitPage {
+            nav: session.nav(),
+            application_id: id,
+            draft,
+            errors,
+        },
+    ))
+}
+
+/// No photo awaiting its crop (saved, replaced long ago): the application, where the photo is.
+async fn gone_back(state: &AppState, session: &PageSession, id: String, e: Error) -> Page {
+    match e {
+        Error::Domain(DomainError::NotFound { what: "photo draft" }) => {
+            Ok(redirect(&format!("/desk/applications/{id}")))
+        }
+        e => after_change(state, session, id, Err(e)).await,
+    }
+}
+
+/// The photo page's save button: the box's figures.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct SavePortraitForm {
+    #[serde(default)]
+    csrf: String,
+    x: Option<u32>,
+    y: Option<u32>,
+    height: Option<u32>,
+}
+
+#[utoipa::path(tag = "pages", params(("id" = String, Path)), responses((status = 303, description = "Saved; back to the application"), (status = 409, description = "The photo was replaced meanwhile: the latest one shown", content_type = "text/html"), (status = 422, description = "A box not on the photo", content_type = "text/html")))]
+#[post("/desk/applications/{id}/portrait/save")]
+pub async fn save_portrait(
+    state: State,
+    session: PageSession,
+    id: web::Path<String>,
+    form: web::Form<SavePortraitForm>,
+) -> Page {
+    let form = form.into_inner();
+    session.check_csrf(&form.csrf)?;
+    let id = id.into_inner();
+    let ask = CropAsk {
+        x: form.x,
+        y: form.y,
+        height: form.height,
+        nudge: None,
+    };
+    match state
+        .ctx
+        .save_portrait_draft(session.actor.clone(), id.clone(), ask)
+        .await
+    {
+        Ok(()) => Ok(redirect(&format!("/desk/applications/{id}"))),
+        Err(Error::Domain(DomainError::Conflict { message, .. })) => {
+            let latest = state
+                .ctx
+                .portrait_draft(session.actor.clone(), id.clone(), CropAsk::default())
+                .await;
+            match latest {
+                Ok(draft) => Ok(html(
+                    StatusCode::CONFLICT,
+                    &PortraitPage {
+                        nav: session.nav(),
+                        application_id: id,
+                        draft,
+                        errors: vec![FieldError {
+                            field: "photo".into(),
+                            rule: "replaced".into(),
+                            message,
+                        }],
+                    },
+                )),
+                Err(e) => gone_back(&state, &session, id, e).await,
+            }
+        }
+        Err(e) => adjusting(&state, &session, id, Err(e)).await,
+    }
 }
 
 #[utoipa::path(tag = "pages", params(("id" = String, Path)), responses((status = 200, content_type = "text/html")))]
@@ -466,4 +586,17 @@ pub async fn notice(state: State, session: PageSession, id: web::Path<String>) -
             notice,
         },
     ))
+}
+
+#[utoipa::path(tag = "pages", params(("id" = String, Path)), responses((status = 200, description = "The notice as PDF, its print recorded (a free service, the office's seal for notices)", content_type = "application/pdf"), (status = 409, description = "Nothing is missing", content_type = "text/html")))]
+#[post("/desk/applications/{id}/notice/print")]
+pub async fn print_notice(
+    state: State,
+    session: PageSession,
+    id: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> Page {
+    session.check_csrf(&form.csrf)?;
+    let doc = state.ctx.print_notice(session.actor.clone(), id.into_inner()).await?;
+    Ok(super::pdf_page(doc))
 }

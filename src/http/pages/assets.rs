@@ -10,7 +10,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(jsqr_js)
         .service(jsqr_license)
         .service(desk_js)
-        .service(board_js);
+        .service(board_js)
+        .service(portrait_js);
 }
 
 const JS: &str = "application/javascript; charset=utf-8";
@@ -72,4 +73,11 @@ pub async fn desk_js() -> HttpResponse {
 #[get("/static/board.js")]
 pub async fn board_js() -> HttpResponse {
     asset(JS, "no-cache", include_str!("../../../templates/static/board.js"))
+}
+
+/// The photo page's script: dragging the crop box (the nudge buttons work without it).
+#[utoipa::path(tag = "assets", responses((status = 200, description = "Photo page script", content_type = "application/javascript")))]
+#[get("/static/portrait.js")]
+pub async fn portrait_js() -> HttpResponse {
+    asset(JS, "no-cache", include_str!("../../../templates/static/portrait.js"))
 }

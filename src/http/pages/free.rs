@@ -221,9 +221,5 @@ pub async fn photo_sheet(
             },
         )
         .await?;
-    Ok(actix_web::HttpResponse::Ok()
-        .content_type("application/pdf")
-        .insert_header(("Content-Disposition", format!("inline; filename=\"{}\"", doc.filename)))
-        .insert_header(("Cache-Control", "no-store"))
-        .body(doc.pdf))
+    Ok(super::pdf_page(doc))
 }

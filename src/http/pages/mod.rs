@@ -12,6 +12,7 @@ mod drivers;
 mod free;
 mod permits;
 mod progress;
+mod seals;
 mod stock;
 mod supervision;
 mod yard;
@@ -41,6 +42,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(permits::routes)
         .configure(stock::routes)
         .configure(free::routes)
+        .configure(seals::routes)
         .configure(progress::routes)
         .configure(supervision::routes)
         .configure(calendar::routes)
@@ -78,6 +80,7 @@ impl PageSession {
             can_manage_slots: menu.slots,
             can_stock: menu.stock,
             can_free: menu.free,
+            can_seals: menu.seals,
         })
     }
 
@@ -113,6 +116,16 @@ impl From<DomainError> for PageError {
     fn from(e: DomainError) -> Self {
         PageError::App(Error::Domain(e))
     }
+}
+
+/// A printed document the service made for this page's button, shown in the browser's viewer
+/// (not saved, not cached).
+pub(super) fn pdf_page(doc: crate::service::printing::Document) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header(("Content-Disposition", format!("inline; filename=\"{}\"", doc.filename)))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(doc.pdf)
 }
 
 pub(super) fn html(status: StatusCode, page: &impl Template) -> HttpResponse {

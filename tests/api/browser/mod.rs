@@ -12,6 +12,7 @@ mod calendar_page;
 mod desk_pages;
 mod driver_pages;
 mod freight_flow;
+mod portrait_page;
 mod receipt_page;
 mod scan_offline;
 mod scan_page;

@@ -1,0 +1,3 @@
+DROP TABLE seal_uses;
+DROP TABLE seal_grants;
+DROP TABLE seals;
