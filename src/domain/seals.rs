@@ -100,10 +100,10 @@ pub struct SealIn {
     #[schema(pattern = "^[ \\t\\r\\n]*(seal|certificate)[ \\t\\r\\n]*$")]
     pub kind: String,
     /// The name as engraved (a seal), or what the certificate is for.
-    #[schema(max_length = 100, pattern = "[^ \\t\\r\\n]")]
+    #[schema(max_length = 100)]
     pub name: String,
     /// The seal's number; for a certificate, the key id `keys list` shows.
-    #[schema(max_length = 40, pattern = "^[ \\t\\r\\n]*[A-Za-z0-9-]{1,40}[ \\t\\r\\n]*$")]
+    #[schema(pattern = "^[ \\t\\r\\n]*[A-Za-z0-9-]{1,40}[ \\t\\r\\n]*$")]
     pub reference: String,
     /// The printed document that bears this seal (`permit` or `notice`), if any.
     #[schema(pattern = "^[ \\t\\r\\n]*(permit|notice)?[ \\t\\r\\n]*$")]
@@ -187,7 +187,7 @@ impl SealIn {
 #[serde(deny_unknown_fields)]
 pub struct GrantIn {
     /// The holder's username (an officer of the office).
-    #[schema(max_length = 64, pattern = "[^ \\t\\r\\n]")]
+    #[schema(max_length = 64)]
     pub holder: String,
     #[schema(max_length = 200)]
     pub note: Option<String>,
@@ -197,7 +197,7 @@ pub struct GrantIn {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WithdrawIn {
-    #[schema(max_length = 200, pattern = "[^ \\t\\r\\n]")]
+    #[schema(max_length = 200)]
     pub reason: String,
 }
 
