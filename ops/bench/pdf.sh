@@ -6,6 +6,7 @@
 # HTML card has the permit's fields in the same A6 frame, the photo and the signed QR code (segno);
 # the CJK font is the one the PDF embeds. Prints each median and its ratio to the service's.
 #   ops/bench/pdf.sh            N=30 (requests per way)   BIN=path (a built binary)
+#                               OUT=dir (keeps the PDFs and the HTML, to look at)
 # Needs chromium, curl, jq, node/npm and python3; segno and puppeteer-core are installed into a
 # temporary directory (PyPI, npm).
 set -euo pipefail
@@ -35,7 +36,7 @@ api() { curl -fsS -H "Authorization: Bearer $token" "$@"; }
 
 # A border-tourism pass with its photo, as the window issues one.
 app=$(api -H 'Content-Type: application/json' -X POST "$base/api/v1/applications" --data \
-  '{"kind":"border_tourism","traveller":{"name_zh":"张伟","name_latin":"ZHANG WEI","nationality":"CHN","sex":"M","birth_date":"1990-03-07","id_type":"cn_resident_id","id_number":"450681199003070011","phone":"+8613800000000"}}' | jq -r .id)
+  '{"kind":"border_tourism","traveller":{"name_zh":"张伟","name_latin":"ZHANG WEI","nationality":"CHN","sex":"M","birth_date":"1990-03-07","id_type":"cn_resident_id","id_number":"450681199003070019","phone":"+8613800000000"}}' | jq -r .id)
 python3 - "$work/photo.png" <<'PY'
 import struct, sys, zlib
 w, h = 660, 960
@@ -102,7 +103,8 @@ for _ in $(seq 1 "$N"); do
 done >"$work/cold.times"
 
 # Warm: one browser, one page, over the DevTools protocol.
-cat >"$work/warm.mjs" <<'JS'
+# Beside its node_modules, so that the import resolves.
+cat >"$work/node/warm.mjs" <<'JS'
 import puppeteer from "puppeteer-core";
 import { readFileSync } from "node:fs";
 const [html, n] = [readFileSync(process.argv[2], "utf8"), Number(process.argv[3])];
@@ -118,8 +120,9 @@ for (let i = 0; i < n; i++) {
 }
 await browser.close();
 JS
-NODE_PATH="$work/node/node_modules" node --input-type=module -e "$(sed "s#from \"puppeteer-core\"#from \"$work/node/node_modules/puppeteer-core/lib/esm/puppeteer/puppeteer-core.js\"#" "$work/warm.mjs")" \
-  "$work/card.html" "$N" >"$work/warm.times"
+node "$work/node/warm.mjs" "$work/card.html" "$N" >"$work/warm.times"
+
+if [ -n "${OUT:-}" ]; then mkdir -p "$OUT" && cp "$work"/{service.pdf,cold.pdf,card.html} "$OUT"/; fi
 
 median() { sort -n "$1" | awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.1f", m * 1000 }'; }
 svc=$(median "$work/service.times"); cold=$(median "$work/cold.times"); warm=$(median "$work/warm.times")
