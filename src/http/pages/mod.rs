@@ -118,6 +118,45 @@ impl From<DomainError> for PageError {
     }
 }
 
+/// A change's outcome as a page with a form shows it: what was done (and the form cleared), or
+/// the refusal's reasons beside the form as it was sent, a conflict as the page's own message
+/// (field `form`); anything else is the error page's.
+pub(super) struct Shown<F> {
+    pub status: StatusCode,
+    pub errors: Vec<crate::domain::validation::FieldError>,
+    pub notice: Option<String>,
+    pub form: F,
+}
+
+pub(super) fn shown<F: Default>(outcome: Result<Option<String>, Error>, sent: F) -> Result<Shown<F>, PageError> {
+    use crate::domain::DomainError;
+    Ok(match outcome {
+        Ok(notice) => Shown {
+            status: StatusCode::OK,
+            errors: Vec::new(),
+            notice,
+            form: F::default(),
+        },
+        Err(Error::Domain(DomainError::Validation(errs))) => Shown {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            errors: errs.0,
+            notice: None,
+            form: sent,
+        },
+        Err(Error::Domain(DomainError::Conflict { message, .. })) => {
+            let mut errs = crate::domain::validation::FieldErrors::new();
+            errs.add("form", "conflict", message);
+            Shown {
+                status: StatusCode::CONFLICT,
+                errors: errs.0,
+                notice: None,
+                form: sent,
+            }
+        }
+        Err(e) => return Err(e.into()),
+    })
+}
+
 /// A printed document the service made for this page's button, shown in the browser's viewer
 /// (not saved, not cached).
 pub(super) fn pdf_page(doc: crate::service::printing::Document) -> actix_web::HttpResponse {

@@ -1,15 +1,12 @@
 //! The supervisor's register of seals and certificates (授权登记): enter one, hand it to a
 //! holder, withdraw it, retire it; who held which, and each print that bore a seal.
 
-use actix_web::http::StatusCode;
 use actix_web::{get, post, web};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{Page, PageSession, html};
-use crate::domain::DomainError;
 use crate::domain::seals::{GrantIn, SealIn, WithdrawIn};
-use crate::domain::validation::FieldErrors;
 use crate::error::Error;
 use crate::http::{AppState, State};
 use crate::views::{SealFormValues, SealsPage};
@@ -36,25 +33,16 @@ async fn after(
     outcome: Result<Option<String>, Error>,
     sent: SealFormValues,
 ) -> Page {
-    let (status, errors, notice, form) = match outcome {
-        Ok(done) => (StatusCode::OK, Vec::new(), done, SealFormValues::default()),
-        Err(Error::Domain(DomainError::Validation(errs))) => (StatusCode::UNPROCESSABLE_ENTITY, errs.0, None, sent),
-        Err(Error::Domain(DomainError::Conflict { message, .. })) => {
-            let mut errs = FieldErrors::new();
-            errs.add("form", "conflict", message);
-            (StatusCode::CONFLICT, errs.0, None, sent)
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let shown = super::shown(outcome, sent)?;
     let register = state.ctx.seal_register(session.actor.clone()).await?;
     Ok(html(
-        status,
+        shown.status,
         &SealsPage {
             nav: session.nav(),
             register,
-            errors,
-            notice,
-            form,
+            errors: shown.errors,
+            notice: shown.notice,
+            form: shown.form,
         },
     ))
 }

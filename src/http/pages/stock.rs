@@ -89,19 +89,10 @@ pub async fn stock_view(state: State, session: PageSession, q: web::Query<DayQue
 /// After a change: today's page saying what was done, or the refusal's reasons beside the form
 /// as it was sent (a conflict, such as voiding a printed blank, as the page's own message).
 async fn after(state: &AppState, session: &PageSession, outcome: Result<String, Error>, sent: StockFormValues) -> Page {
-    let (status, errors, notice, form) = match outcome {
-        Ok(done) => (StatusCode::OK, Vec::new(), Some(done), StockFormValues::default()),
-        Err(Error::Domain(DomainError::Validation(errs))) => (StatusCode::UNPROCESSABLE_ENTITY, errs.0, None, sent),
-        Err(Error::Domain(DomainError::Conflict { message, .. })) => {
-            let mut errs = FieldErrors::new();
-            errs.add("form", "conflict", message);
-            (StatusCode::CONFLICT, errs.0, None, sent)
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let shown = super::shown(outcome.map(Some), sent)?;
     Ok(html(
-        status,
-        &stock_page(state, session, None, errors, notice, form).await?,
+        shown.status,
+        &stock_page(state, session, None, shown.errors, shown.notice, shown.form).await?,
     ))
 }
 
