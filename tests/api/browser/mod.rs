@@ -16,6 +16,7 @@ mod portrait_page;
 mod receipt_page;
 mod scan_offline;
 mod scan_page;
+mod seals_page;
 mod stock_pages;
 
 use std::io::{BufRead, BufReader, Write};
