@@ -608,7 +608,26 @@ fn decode_draft(d: &DraftRow) -> Result<image::RgbImage> {
     Ok(img)
 }
 
+/// A role that may not take photos is refused before its upload costs a decode (the office and
+/// the application are checked when it is stored).
+fn may_take_photos(actor: &Actor) -> Result<()> {
+    authorize_role(
+        actor,
+        crate::domain::auth::on::handle(crate::domain::permit::PermitKind::BorderTourism, &actor.office),
+    )?;
+    Ok(())
+}
+
 impl super::Ctx {
+    /// One of the `Limits::portraits` slots a decode holds, or 503 when every one is in use.
+    fn photo_slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit> {
+        self.limits
+            .portraits
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Error::Busy("every photo slot is in use"))
+    }
+
     /// Normalises an uploaded photo and stores it. Decoding is CPU work of tens of milliseconds,
     /// so it runs off the async workers and outside any database connection, at most
     /// `Limits::portraits` at once (beyond that the caller is told to come back: 503).
@@ -618,17 +637,8 @@ impl super::Ctx {
         id: String,
         upload: impl AsRef<[u8]> + Send + 'static,
     ) -> Result<()> {
-        // A role that may not take photos is refused before its upload costs a decode.
-        authorize_role(
-            &actor,
-            crate::domain::auth::on::handle(crate::domain::permit::PermitKind::BorderTourism, &actor.office),
-        )?;
-        let slot = self
-            .limits
-            .portraits
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| Error::Busy("every photo slot is in use"))?;
+        may_take_photos(&actor)?;
+        let slot = self.photo_slot()?;
         let portrait = tokio::task::spawn_blocking(move || {
             // Held until the decode's memory is freed, even if the request is dropped meanwhile.
             let _slot = slot;
@@ -649,16 +659,8 @@ impl super::Ctx {
         id: String,
         upload: impl AsRef<[u8]> + Send + 'static,
     ) -> Result<DraftView> {
-        authorize_role(
-            &actor,
-            crate::domain::auth::on::handle(crate::domain::permit::PermitKind::BorderTourism, &actor.office),
-        )?;
-        let slot = self
-            .limits
-            .portraits
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| Error::Busy("every photo slot is in use"))?;
+        may_take_photos(&actor)?;
+        let slot = self.photo_slot()?;
         let (d, view) = tokio::task::spawn_blocking(move || {
             let _slot = slot;
             let upright = decode_upright(upload.as_ref())?;
@@ -689,12 +691,7 @@ impl super::Ctx {
     ) -> Result<DraftView> {
         let d = self.tx(move |c, _, now| load_draft(c, now, &actor, &id)).await?;
         let crop = ask.resolve(d.width, d.height)?;
-        let slot = self
-            .limits
-            .portraits
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| Error::Busy("every photo slot is in use"))?;
+        let slot = self.photo_slot()?;
         tokio::task::spawn_blocking(move || {
             let _slot = slot;
             let upright = decode_draft(&d)?;
@@ -725,12 +722,7 @@ impl super::Ctx {
         let (who, app) = (actor.clone(), id.clone());
         let d = self.tx(move |c, _, now| load_draft(c, now, &who, &app)).await?;
         let crop = ask.resolve(d.width, d.height)?;
-        let slot = self
-            .limits
-            .portraits
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| Error::Busy("every photo slot is in use"))?;
+        let slot = self.photo_slot()?;
         let made_at = d.made_at;
         let portrait = tokio::task::spawn_blocking(move || {
             let _slot = slot;

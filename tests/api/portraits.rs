@@ -322,9 +322,24 @@ async fn a_photo_is_checked_its_box_moved_and_the_box_saved() {
         .await;
     assert_eq!(res.status(), 404);
 
-    // Refused uploads store nothing; a checkpoint device may not upload at all.
+    // Refused uploads store nothing (a file claiming 10000×10000 is refused by its header, a
+    // cut-off one as unreadable); a checkpoint device may not upload at all.
     let res = put(b"not a photo".to_vec()).await.expect("answered");
     assert_eq!(res.status(), 422);
+    for (body, rule) in [(jpeg_bomb(), "max_pixels"), (jpeg(600, 800)[..900].to_vec(), "image")] {
+        let res = app
+            .client
+            .put(&draft_url)
+            .bearer_auth(&officer)
+            .header("Content-Type", "image/jpeg")
+            .body(body)
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(res.status(), 422);
+        let problem: Value = res.json().await.expect("problem");
+        assert_eq!(problem["errors"][0]["rule"], rule, "{problem}");
+    }
     assert_eq!(app.count("portrait_drafts"), 0);
     let gate = app.token("gate", "checkpoint", &[]);
     let res = app

@@ -6,7 +6,7 @@
 use fantoccini::Locator;
 use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
 
-use super::{Browser, axe, click, js_text, until, viewport};
+use super::{Browser, axe, click, js_text, select, until, viewport};
 use crate::support::{TestApp, traveller};
 
 #[actix_web::test]
@@ -106,4 +106,17 @@ async fn a_photo_is_checked_nudged_dragged_and_saved_from_the_pages() {
         .and_then(|r| r.after_json.clone())
         .expect("the crop audited");
     assert!(crop.contains(&format!("\"x\":{dragged}")), "{crop}");
+
+    // The free photo sheet printed from the application page (here in the same tab): a PDF,
+    // recorded beside the photo itself as a free service.
+    assert_eq!(app.count("free_services"), 1, "the photo");
+    select(&c, "sheet-size", "35x45").await;
+    js_text(
+        &c,
+        "document.querySelector(\"form[action$='/photo-sheet']\").removeAttribute('target') || ''",
+    )
+    .await;
+    click(&c, Locator::Css("form[action$='/photo-sheet'] button[type=submit]")).await;
+    until(&c, "document.contentType === 'application/pdf'").await;
+    assert_eq!(app.count("free_services"), 2, "the photo and the sheet");
 }
