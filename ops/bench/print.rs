@@ -48,6 +48,7 @@ fn model() -> PermitPrint {
         plates: Vec::new(),
         banner: None,
         photo: None,
+        media: borderdesk::domain::policy::PermitMedia::A6,
     }
 }
 

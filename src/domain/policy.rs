@@ -12,6 +12,20 @@ pub struct Office {
     pub code: String,
     pub name_zh: String,
     pub name_en: String,
+    /// What the office prints permits on: A6 paper (the default) or its card printer's blanks.
+    #[serde(default)]
+    pub permit_media: PermitMedia,
+}
+
+/// The blank a permit is printed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PermitMedia {
+    /// A6 landscape paper, folded for the pocket.
+    #[default]
+    A6,
+    /// An ID-1 card (CR80, 85.6 × 54 mm) in a card printer, printed on both sides.
+    Cr80,
 }
 
 /// How an application of a kind moves from the window to a result.

@@ -1,6 +1,7 @@
 //! Printing: permits as PDF with their barcodes, pure functions of a print model.
 
 pub mod booking;
+pub mod card;
 pub mod codes;
 pub mod font;
 pub mod layout;

@@ -9,7 +9,7 @@ use super::layout::{self, ASCENT, LEADING, Rect, Style};
 use super::{PrintError, codes};
 use crate::domain::traveller::Sex;
 
-const MM: f32 = 72.0 / 25.4;
+pub(super) const MM: f32 = 72.0 / 25.4;
 pub const PAGE_W: f32 = 148.0 * MM;
 pub const PAGE_H: f32 = 105.0 * MM;
 /// The card is folded down the middle for the pocket: a crease through a Code128 breaks it.
@@ -47,6 +47,8 @@ pub struct PermitPrint {
     pub banner: Option<String>,
     /// The holder's portrait (baseline JPEG, RGB), when one was taken.
     pub photo: Option<Photo>,
+    /// A6 paper or the office's card blanks.
+    pub media: crate::domain::policy::PermitMedia,
 }
 
 /// Masked: the full ID number belongs on the document, not in a log line.
@@ -132,7 +134,7 @@ impl<'a> Page<'a> {
     }
 
     /// `parts` fitted into `frame` and set from its top-left corner; returns the height used.
-    fn fitted(&mut self, frame: Rect, parts: &[&str], style: Style) -> f32 {
+    pub(super) fn fitted(&mut self, frame: Rect, parts: &[&str], style: Style) -> f32 {
         let font = &*self.font;
         let fit = layout::fit(parts, frame.w, frame.h, style, |t, s| font.width(t, s));
         let mut baseline = frame.top() - ASCENT * fit.size;
@@ -145,7 +147,7 @@ impl<'a> Page<'a> {
 
     /// A label in small grey type with its value below, both kept inside `frame` and clear of
     /// the next field to the right by a gutter.
-    fn field(&mut self, field: &Field) {
+    pub(super) fn field(&mut self, field: &Field) {
         let f = field.frame;
         let inner = Rect::new(f.x, f.y, f.w - GUTTER, f.h);
         self.gray(0.35);
@@ -173,12 +175,12 @@ impl<'a> Page<'a> {
 }
 
 const GUTTER: f32 = 2.0 * MM;
-const LABEL: Style = Style {
+pub(super) const LABEL: Style = Style {
     max: 5.5,
     min: 4.5,
     max_lines: 1,
 };
-const VALUE: Style = Style {
+pub(super) const VALUE: Style = Style {
     max: 9.5,
     min: 6.5,
     max_lines: 2,
@@ -189,7 +191,7 @@ pub struct Field {
     pub label: &'static str,
     pub value: Vec<String>,
     pub frame: Rect,
-    style: Style,
+    pub(super) style: Style,
 }
 
 /// A box given in millimetres from the page's left and top edges.
@@ -266,7 +268,7 @@ impl Frame {
     }
 }
 
-fn entries_text(n: i32) -> String {
+pub(super) fn entries_text(n: i32) -> String {
     match n {
         0 => "多次 Nhiều lần Multiple".to_string(),
         1 => "1 次 Một lần Single".to_string(),
@@ -274,7 +276,7 @@ fn entries_text(n: i32) -> String {
     }
 }
 
-fn sex_text(sex: Sex) -> String {
+pub(super) fn sex_text(sex: Sex) -> String {
     match sex {
         Sex::M => "男 Nam M".to_string(),
         Sex::F => "女 Nữ F".to_string(),
@@ -282,7 +284,7 @@ fn sex_text(sex: Sex) -> String {
     }
 }
 
-fn nationality_text(code: &str) -> String {
+pub(super) fn nationality_text(code: &str) -> String {
     match code {
         "CHN" => "中国 Trung Quốc CHN".to_string(),
         "VNM" => "越南 Việt Nam VNM".to_string(),
@@ -384,8 +386,16 @@ pub fn fields(p: &PermitPrint) -> Vec<Field> {
     fields
 }
 
-/// Renders the permit as a one-page PDF.
+/// Renders the permit on its media: one A6 page, or a card's two sides.
 pub fn permit_pdf(p: &PermitPrint) -> Result<Vec<u8>, PrintError> {
+    match p.media {
+        crate::domain::policy::PermitMedia::A6 => a6_pdf(p),
+        crate::domain::policy::PermitMedia::Cr80 => super::card::card_pdf(p),
+    }
+}
+
+/// Renders the permit as a one-page A6 PDF.
+fn a6_pdf(p: &PermitPrint) -> Result<Vec<u8>, PrintError> {
     let mut font = FontUse::new()?;
     let (content, _) = draw(p, &mut font)?;
     let title = format!("{} {}", p.title_en, p.number);
@@ -504,6 +514,19 @@ pub(super) fn assemble(
     title: &str,
     photo: Option<&Photo>,
 ) -> Result<Vec<u8>, PrintError> {
+    assemble_pages(&[content], font, width, height, title, photo)
+}
+
+/// Wraps pages of content (all the same size, sharing the font and the photo) into a PDF
+/// document: a card's front and back.
+pub(super) fn assemble_pages(
+    contents: &[&[u8]],
+    font: FontUse,
+    width: f32,
+    height: f32,
+    title: &str,
+    photo: Option<&Photo>,
+) -> Result<Vec<u8>, PrintError> {
     let mut next_id = 1;
     let mut next = || {
         let r = Ref::new(next_id);
@@ -512,26 +535,31 @@ pub(super) fn assemble(
     };
     let catalog = next();
     let tree = next();
-    let page_id = next();
-    let content_id = next();
+    let pages: Vec<(Ref, Ref)> = contents.iter().map(|_| (next(), next())).collect();
     let font_id = next();
     let info_id = next();
+    let image_id = photo.map(|_| next());
 
     let mut pdf = Pdf::new();
     pdf.catalog(catalog).pages(tree);
-    pdf.pages(tree).kids([page_id]).count(1);
-    let mut pg = pdf.page(page_id);
-    pg.media_box(PdfRect::new(0.0, 0.0, width, height))
-        .parent(tree)
-        .contents(content_id);
-    let image_id = photo.map(|_| next());
-    let mut resources = pg.resources();
-    resources.fonts().pair(Name(b"F1"), font_id);
-    if let Some(id) = image_id {
-        resources.x_objects().pair(Name(b"Im1"), id);
+    pdf.pages(tree)
+        .kids(pages.iter().map(|(page, _)| *page))
+        .count(pages.len() as i32);
+    for ((page_id, content_id), content) in pages.iter().zip(contents) {
+        let mut pg = pdf.page(*page_id);
+        pg.media_box(PdfRect::new(0.0, 0.0, width, height))
+            .parent(tree)
+            .contents(*content_id);
+        let mut resources = pg.resources();
+        resources.fonts().pair(Name(b"F1"), font_id);
+        if let Some(id) = image_id {
+            resources.x_objects().pair(Name(b"Im1"), id);
+        }
+        resources.finish();
+        pg.finish();
+        let compressed = miniz_oxide::deflate::compress_to_vec_zlib(content, 6);
+        pdf.stream(*content_id, &compressed).filter(Filter::FlateDecode);
     }
-    resources.finish();
-    pg.finish();
     if let (Some(id), Some(photo)) = (image_id, photo) {
         let mut image = pdf.image_xobject(id, &photo.jpeg);
         image.filter(Filter::DctDecode);
@@ -541,8 +569,6 @@ pub(super) fn assemble(
         image.bits_per_component(8);
         image.finish();
     }
-    let compressed = miniz_oxide::deflate::compress_to_vec_zlib(content, 6);
-    pdf.stream(content_id, &compressed).filter(Filter::FlateDecode);
     font.write(&mut pdf, font_id, &mut next)?;
     pdf.document_info(info_id)
         .title(pdf_writer::TextStr(title))
@@ -578,11 +604,12 @@ pub(crate) mod tests {
             plates: vec!["桂F12345".into(), "12C-123.45".into()],
             banner: None,
             photo: None,
+            media: crate::domain::policy::PermitMedia::A6,
         }
     }
 
     /// The longest names the field trial met, and longer.
-    fn long_names() -> Vec<PermitPrint> {
+    pub(crate) fn long_names() -> Vec<PermitPrint> {
         let latin = "MUHAMMAD ABDURRAHMAN NGUYỄN THỊ HOÀNG ANH"; // 41 characters
         let cases = [
             (Some("阿卜杜热合曼·买买提艾力·阿不都克力木"), latin),
@@ -626,7 +653,7 @@ pub(crate) mod tests {
     }
 
     /// Where a placed line's ink actually is.
-    fn ink(font: &FontUse, t: &Placed) -> Rect {
+    pub(crate) fn ink(font: &FontUse, t: &Placed) -> Rect {
         let (lo, hi) = font.ink_extent(&t.text);
         Rect::new(t.x, t.baseline + lo * t.size, t.width, (hi - lo) * t.size)
     }

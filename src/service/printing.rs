@@ -178,6 +178,7 @@ pub fn print_model(
             width: crate::service::portraits::WIDTH,
             height: crate::service::portraits::HEIGHT,
         }),
+        media: office.map(|o| o.permit_media).unwrap_or_default(),
     })
 }
 

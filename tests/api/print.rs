@@ -366,3 +366,48 @@ async fn a_revoked_pass_prints_with_a_banner_in_three_languages() {
         assert!(after.contains(words), "{words} missing: {after}");
     }
 }
+
+/// An office printing on its card printer (Pingxiang, `permit_media: cr80` in the policy): the
+/// permit is a card's two sides at 85.6 × 54 mm; the front's Code128 and QR read at 150 and
+/// 300 dpi and the QR verifies; the back carries the enterprise and plates of a trade pass.
+#[actix_web::test]
+async fn an_office_with_a_card_printer_prints_both_sides_of_a_card_that_scans() {
+    let app = TestApp::spawn().await;
+    app.officer_of("PXH", "pxh-li", "officer", &["border_tourism"]);
+    let token = app.token_for("pxh-li");
+    let (permit, _, pdf) = printed(&app, &token, holder("阮氏英", "Nguyễn Thị Ánh", 32)).await;
+    let number = permit["number"].as_str().expect("number");
+    assert!(number.contains("-PXH-"), "{number}");
+    let doc = hayro::hayro_syntax::Pdf::new(pdf.clone()).expect("a readable PDF");
+    assert_eq!(doc.pages().len(), 2, "front and back");
+    let keys: Value = app.public_json("/api/v1/keys").await;
+    for dpi in [150.0, 300.0] {
+        let front = tools::rasterise(&pdf, dpi);
+        let (w, h) = front.dimensions();
+        let mm = |px: u32| px as f32 * 25.4 / dpi;
+        assert!(
+            (mm(w) - 85.6).abs() < 0.5 && (mm(h) - 54.0).abs() < 0.5,
+            "{w}×{h} at {dpi} dpi"
+        );
+        assert_eq!(
+            tools::decode(&front, BarcodeFormat::CODE_128).as_deref(),
+            Some(number),
+            "Code128 at {dpi} dpi"
+        );
+        let qr = tools::decode(&front, BarcodeFormat::QR_CODE).expect("the QR reads");
+        assert_eq!(qr, permit["code"].as_str().expect("code"), "QR at {dpi} dpi");
+        let body = verify_code(&keys, &qr).expect("verifies against the published key");
+        assert_eq!(body.number, number);
+    }
+    if let Some(text) = tools::pdftotext(&pdf, &[], "the card's text layer") {
+        for expected in [
+            "阮氏英",
+            "NGUYỄN THỊ ÁNH",
+            &cn_id("19900307", 32),
+            "Cơ quan cấp",
+            "Mặt sau",
+        ] {
+            assert!(text.contains(expected), "{expected:?} missing from {text}");
+        }
+    }
+}
