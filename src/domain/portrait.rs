@@ -161,6 +161,43 @@ pub struct CropAsk {
     pub nudge: Option<String>,
 }
 
+/// A box as a page's form or link sends it: text, read into a [`CropAsk`] (a page answers a
+/// figure that is no whole number with the rule, not the framework's bare 400).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CropText {
+    pub x: Option<String>,
+    pub y: Option<String>,
+    pub height: Option<String>,
+    pub nudge: Option<String>,
+}
+
+impl CropText {
+    pub fn read(&self) -> Result<CropAsk, FieldErrors> {
+        let mut errs = FieldErrors::new();
+        let mut figure = |field: &str, text: &Option<String>| match text.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(t) => match t.parse::<u32>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    errs.add(
+                        field,
+                        "whole_number",
+                        "应为0或正整数（像素）/ a whole number of pixels, 0 or more",
+                    );
+                    None
+                }
+            },
+        };
+        let ask = CropAsk {
+            x: figure("crop.x", &self.x),
+            y: figure("crop.y", &self.y),
+            height: figure("crop.height", &self.height),
+            nudge: self.nudge.clone(),
+        };
+        errs.finish(ask)
+    }
+}
+
 impl CropAsk {
     /// The box on a `w`×`h` picture, or every rule the request broke.
     pub fn resolve(&self, w: u32, h: u32) -> Result<Crop, FieldErrors> {
@@ -591,6 +628,24 @@ mod tests {
             assert!(Nudge::parse(n).is_some());
         }
         assert_eq!(Nudge::parse("zoom"), None);
+    }
+
+    #[test]
+    fn a_box_typed_on_a_page_is_read_as_whole_numbers() {
+        let text = |x: &str, y: &str, h: &str| CropText {
+            x: Some(x.into()),
+            y: Some(y.into()),
+            height: Some(h.into()),
+            nudge: Some("up".into()),
+        };
+        let ask = text(" 10", "20 ", "300").read().unwrap();
+        assert_eq!(
+            (ask.x, ask.y, ask.height, ask.nudge.as_deref()),
+            (Some(10), Some(20), Some(300), Some("up"))
+        );
+        let e = text("-1", "2147483648000", "1.5").read().unwrap_err();
+        assert!(e.has("crop.x") && e.has("crop.y") && e.has("crop.height"), "{e:?}");
+        assert_eq!(CropText::default().read().unwrap(), CropAsk::default());
     }
 
     #[test]

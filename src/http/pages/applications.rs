@@ -11,7 +11,7 @@ use crate::domain::DomainError;
 use crate::domain::auth::{Action, may};
 use crate::domain::local;
 use crate::domain::mask::mask_id;
-use crate::domain::portrait::CropAsk;
+use crate::domain::portrait::{CropAsk, CropText};
 use crate::domain::traveller::TravellerInput;
 use crate::domain::validation::FieldError;
 use crate::error::Error;
@@ -373,14 +373,14 @@ pub async fn portrait(
     }
 }
 
-#[utoipa::path(tag = "pages", params(("id" = String, Path), CropAsk), responses((status = 200, description = "The photo with its crop box and quality lines", content_type = "text/html"), (status = 303, description = "No photo awaiting its crop: back to the application"), (status = 422, description = "A box not on the photo: the centred box, saying so", content_type = "text/html")))]
+#[utoipa::path(tag = "pages", params(("id" = String, Path), ("x" = Option<String>, Query), ("y" = Option<String>, Query), ("height" = Option<String>, Query), ("nudge" = Option<String>, Query)), responses((status = 200, description = "The photo with its crop box and quality lines", content_type = "text/html"), (status = 303, description = "No photo awaiting its crop: back to the application"), (status = 422, description = "A box not on the photo, or figures that are no whole numbers: the centred box, saying so", content_type = "text/html")))]
 #[get("/desk/applications/{id}/portrait")]
-pub async fn portrait_page(state: State, session: PageSession, id: web::Path<String>, q: web::Query<CropAsk>) -> Page {
+pub async fn portrait_page(state: State, session: PageSession, id: web::Path<String>, q: web::Query<CropText>) -> Page {
     let id = id.into_inner();
-    let outcome = state
-        .ctx
-        .portrait_draft(session.actor.clone(), id.clone(), q.into_inner())
-        .await;
+    let outcome = match q.read() {
+        Ok(ask) => state.ctx.portrait_draft(session.actor.clone(), id.clone(), ask).await,
+        Err(errs) => Err(errs.into()),
+    };
     adjusting(&state, &session, id, outcome).await
 }
 
@@ -427,14 +427,14 @@ async fn gone_back(state: &AppState, session: &PageSession, id: String, e: Error
     }
 }
 
-/// The photo page's save button: the box's figures.
+/// The photo page's save button: the box's figures, as the form sends them (text).
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct SavePortraitForm {
     #[serde(default)]
     csrf: String,
-    x: Option<u32>,
-    y: Option<u32>,
-    height: Option<u32>,
+    x: Option<String>,
+    y: Option<String>,
+    height: Option<String>,
 }
 
 #[utoipa::path(tag = "pages", params(("id" = String, Path)), responses((status = 303, description = "Saved; back to the application"), (status = 409, description = "The photo was replaced meanwhile: the latest one shown", content_type = "text/html"), (status = 422, description = "A box not on the photo", content_type = "text/html")))]
@@ -448,17 +448,22 @@ pub async fn save_portrait(
     let form = form.into_inner();
     session.check_csrf(&form.csrf)?;
     let id = id.into_inner();
-    let ask = CropAsk {
+    let typed = CropText {
         x: form.x,
         y: form.y,
         height: form.height,
         nudge: None,
     };
-    match state
-        .ctx
-        .save_portrait_draft(session.actor.clone(), id.clone(), ask)
-        .await
-    {
+    let saved = match typed.read() {
+        Ok(ask) => {
+            state
+                .ctx
+                .save_portrait_draft(session.actor.clone(), id.clone(), ask)
+                .await
+        }
+        Err(errs) => Err(errs.into()),
+    };
+    match saved {
         Ok(()) => Ok(redirect(&format!("/desk/applications/{id}"))),
         Err(Error::Domain(DomainError::Conflict { message, .. })) => {
             let latest = state
