@@ -3,8 +3,6 @@
 //! signed QR and the Code128 of the number); the back says who issued it and, for a trade pass,
 //! the enterprise and the vehicles. Labelled in 中文, Tiếng Việt and English as the A6 permit.
 
-use pdf_writer::Name;
-
 use super::font::FontUse;
 use super::layout::{Rect, Style};
 use super::permit::{Field, MM, Page, PermitPrint, Placed, assemble_pages, entries_text, nationality_text, sex_text};
@@ -271,23 +269,7 @@ pub fn draw_front(p: &PermitPrint, font: &mut FontUse) -> Result<(pdf_writer::Bu
         card_field(&mut page, &field);
     }
 
-    let ph = frame.photo;
-    if p.photo.is_some() {
-        page.content.save_state();
-        page.content.transform([ph.w, 0.0, 0.0, ph.h, ph.x, ph.y]);
-        page.content.x_object(Name(b"Im1"));
-        page.content.restore_state();
-    }
-    page.content.set_stroke_gray(0.6);
-    page.content.set_line_width(0.4);
-    page.content.rect(ph.x, ph.y, ph.w, ph.h);
-    page.content.stroke();
-    if p.photo.is_none() {
-        page.gray(0.5);
-        let label = "照片 Ảnh Photo";
-        let w = page.font.width(label, 5.0);
-        page.text(ph.x + (ph.w - w) / 2.0, ph.y + ph.h / 2.0, 5.0, label);
-    }
+    page.photo(frame.photo, p.photo.is_some(), 0.4, 5.0);
 
     page.gray(0.0);
     let qm = frame.qr_module;
@@ -296,21 +278,7 @@ pub fn draw_front(p: &PermitPrint, font: &mut FontUse) -> Result<(pdf_writer::Bu
     page.text(frame.bars.x, 2.0 * MM, 5.0, &p.number);
 
     if let Some(banner) = &p.banner {
-        page.content.set_fill_rgb(0.8, 0.0, 0.0);
-        let font = &*page.font;
-        let fit = super::layout::fit(
-            &[banner.as_str()],
-            CARD_W - 6.0 * MM,
-            16.0,
-            Style {
-                max: 14.0,
-                min: 5.0,
-                max_lines: 1,
-            },
-            |t, s| font.width(t, s),
-        );
-        let w = page.font.width(banner, fit.size);
-        page.text((CARD_W - w) / 2.0, CARD_H / 2.0, fit.size, banner);
+        page.banner(banner, CARD_W, CARD_H, 3.0 * MM, 14.0);
     }
     let placed = std::mem::take(&mut page.placed);
     Ok((page.content.finish(), placed))

@@ -174,6 +174,54 @@ impl<'a> Page<'a> {
     }
 }
 
+impl Page<'_> {
+    /// The holder's photo (the document's `Im1`) in its frame; without one (容缺: printed before
+    /// the portrait was taken) the empty frame says where it belongs.
+    pub(super) fn photo(&mut self, frame: Rect, has_photo: bool, line: f32, label_size: f32) {
+        if has_photo {
+            self.content.save_state();
+            self.content.transform([frame.w, 0.0, 0.0, frame.h, frame.x, frame.y]);
+            self.content.x_object(Name(b"Im1"));
+            self.content.restore_state();
+        }
+        self.content.set_stroke_gray(0.6);
+        self.content.set_line_width(line);
+        self.content.rect(frame.x, frame.y, frame.w, frame.h);
+        self.content.stroke();
+        if !has_photo {
+            self.gray(0.5);
+            let label = "照片 Ảnh Photo";
+            let w = self.font.width(label, label_size);
+            self.text(
+                frame.x + (frame.w - w) / 2.0,
+                frame.y + frame.h / 2.0,
+                label_size,
+                label,
+            );
+        }
+    }
+
+    /// A permit no longer in force says so in red across the middle of a `width`×`height`
+    /// page, as large as fits up to `max` points.
+    pub(super) fn banner(&mut self, banner: &str, width: f32, height: f32, margin: f32, max: f32) {
+        self.content.set_fill_rgb(0.8, 0.0, 0.0);
+        let font = &*self.font;
+        let fit = layout::fit(
+            &[banner],
+            width - 2.0 * margin,
+            max + 2.0,
+            Style {
+                max,
+                min: 5.0,
+                max_lines: 1,
+            },
+            |t, s| font.width(t, s),
+        );
+        let w = self.font.width(banner, fit.size);
+        self.text((width - w) / 2.0, height / 2.0, fit.size, banner);
+    }
+}
+
 const GUTTER: f32 = 2.0 * MM;
 pub(super) const LABEL: Style = Style {
     max: 5.5,
@@ -460,45 +508,14 @@ pub fn draw(p: &PermitPrint, font: &mut FontUse) -> Result<(pdf_writer::Buf, Vec
     page.text(frame.bars.x, 4.0 * MM, 7.0, &p.number);
 
     // Photo frame (33×48 at print scale) and the signed QR code, right column.
-    let ph = frame.photo;
-    if p.photo.is_some() {
-        page.content.save_state();
-        page.content.transform([ph.w, 0.0, 0.0, ph.h, ph.x, ph.y]);
-        page.content.x_object(Name(b"Im1"));
-        page.content.restore_state();
-    }
-    page.content.set_stroke_gray(0.6);
-    page.content.set_line_width(0.5);
-    page.content.rect(ph.x, ph.y, ph.w, ph.h);
-    page.content.stroke();
-    if p.photo.is_none() {
-        // 容缺: printed before the portrait was taken; the frame says where it belongs.
-        page.gray(0.5);
-        let label = "照片 Ảnh Photo";
-        let w = page.font.width(label, 6.5);
-        page.text(ph.x + (ph.w - w) / 2.0, ph.y + ph.h / 2.0, 6.5, label);
-    }
+    page.photo(frame.photo, p.photo.is_some(), 0.5, 6.5);
 
     let qm = frame.qr_module;
     page.gray(0.0);
     page.modules(frame.qr.x + 4.0 * qm, frame.qr.top() - 4.0 * qm, qm, &grid, qr_width);
 
     if let Some(banner) = &p.banner {
-        page.content.set_fill_rgb(0.8, 0.0, 0.0);
-        let font = &*page.font;
-        let fit = layout::fit(
-            &[banner.as_str()],
-            PAGE_W - 12.0 * MM,
-            30.0,
-            Style {
-                max: 28.0,
-                min: 10.0,
-                max_lines: 1,
-            },
-            |t, s| font.width(t, s),
-        );
-        let w = page.font.width(banner, fit.size);
-        page.text((PAGE_W - w) / 2.0, PAGE_H / 2.0, fit.size, banner);
+        page.banner(banner, PAGE_W, PAGE_H, 6.0 * MM, 28.0);
     }
 
     let placed = std::mem::take(&mut page.placed);

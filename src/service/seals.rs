@@ -464,10 +464,22 @@ fn seal_out(c: &mut DbConnection, id: &str) -> Result<SealOut> {
 /// Entries with their holder and use counts.
 fn seals_from(c: &mut DbConnection, rows: Vec<SealRow>) -> Result<Vec<SealOut>> {
     let ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
-    let counts: Vec<(String, bool)> = seal_uses::table
+    // Counted by the database: a card seal is used on every print, thousands a month.
+    let counts: std::collections::HashMap<String, i64> = seal_uses::table
         .filter(seal_uses::seal_id.eq_any(&ids))
-        .select((seal_uses::seal_id, seal_uses::holder.is_null()))
-        .load(c)?;
+        .group_by(seal_uses::seal_id)
+        .select((seal_uses::seal_id, diesel::dsl::count_star()))
+        .load::<(String, i64)>(c)?
+        .into_iter()
+        .collect();
+    let unheld: std::collections::HashMap<String, i64> = seal_uses::table
+        .filter(seal_uses::seal_id.eq_any(&ids))
+        .filter(seal_uses::holder.is_null())
+        .group_by(seal_uses::seal_id)
+        .select((seal_uses::seal_id, diesel::dsl::count_star()))
+        .load::<(String, i64)>(c)?
+        .into_iter()
+        .collect();
     let open = grants_of(c, &ids, true)?;
     let by: Vec<&str> = rows.iter().map(|r| r.7.as_str()).collect();
     let names = super::accounts::display_names(c, &by)?;
@@ -478,8 +490,8 @@ fn seals_from(c: &mut DbConnection, rows: Vec<SealRow>) -> Result<Vec<SealOut>> 
                 None => None,
                 Some(d) => Some(SealDocument::parse(d).ok_or_else(|| Error::internal(format!("seal document {d}")))?),
             };
-            let uses = counts.iter().filter(|(s, _)| *s == r.0).count() as i64;
-            let uses_unheld = counts.iter().filter(|(s, unheld)| *s == r.0 && *unheld).count() as i64;
+            let uses = counts.get(&r.0).copied().unwrap_or(0);
+            let uses_unheld = unheld.get(&r.0).copied().unwrap_or(0);
             Ok(SealOut {
                 holder: open.iter().find(|g| g.seal_id == r.0).cloned(),
                 registered_by: names.get(&r.7).cloned().unwrap_or_else(|| r.7.clone()),

@@ -240,6 +240,17 @@ pub async fn viewport(c: &Client, w: u32, h: u32) {
     until(c, &format!("window.innerWidth === {w} && window.innerHeight === {h}")).await;
 }
 
+/// Whether the page fits its viewport's width (it scrolls only down, WCAG 1.4.10).
+pub async fn scrolls_only_down(c: &Client) -> bool {
+    js(
+        c,
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth",
+    )
+    .await
+    .as_bool()
+    .unwrap_or(false)
+}
+
 /// The value of a JS expression in the page.
 pub async fn js(c: &Client, expr: &str) -> Value {
     c.execute(&format!("return {expr};"), vec![]).await.expect("script")

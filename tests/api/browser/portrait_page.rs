@@ -6,7 +6,7 @@
 use fantoccini::Locator;
 use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
 
-use super::{Browser, axe, click, js_text, select, until, viewport};
+use super::{Browser, axe, click, js_text, scrolls_only_down, select, until, viewport};
 use crate::support::{TestApp, traveller};
 
 #[actix_web::test]
@@ -78,14 +78,7 @@ async fn a_photo_is_checked_nudged_dragged_and_saved_from_the_pages() {
 
     // On a phone's screen the page scrolls only down.
     viewport(&c, 390, 844).await;
-    assert_eq!(
-        js_text(
-            &c,
-            "String(document.documentElement.scrollWidth <= document.documentElement.clientWidth)"
-        )
-        .await,
-        "true"
-    );
+    assert!(scrolls_only_down(&c).await, "the photo page fits a phone's width");
     assert_eq!(
         axe(&c, "photo page (phone)").await,
         Vec::<String>::new(),
