@@ -14,7 +14,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::http::{AppState, Metrics};
-use crate::keys::KeyRing;
+use crate::keys::{Kek, KekSource, Keys};
 use crate::service::Ctx;
 
 /// Opens the database (migrating it), loads keys and policy: everything but the HTTP server.
@@ -40,17 +40,53 @@ pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
              (statutory holidays computed, no make-up working days); add fixtures/calendar/{year}.json"
         );
     }
-    let (keys, created) = KeyRing::load_or_create(&settings.data_dir, clock.now(), settings.key_lifetime_days)?;
-    if created {
-        tracing::info!(kid = %keys.active_id(), "created the permit-signing key");
+    let (kek, source) = Kek::from_settings(
+        settings.kek.as_deref(),
+        settings.kek_file.as_deref(),
+        &settings.data_dir,
+    )?;
+    if matches!(source, KekSource::DataDir(_)) && db.backend() == crate::db::Backend::Postgres {
+        // Fine for one instance; a second one would bring its own and fail to open the keys.
+        tracing::warn!(
+            kek = kek.id(),
+            "the key-encryption key is the data directory's own: set BORDERDESK_KEK_FILE to one file shared by every instance"
+        );
     }
-    if let Some(k) = keys.active_key() {
+    let (keys, opened) = {
+        let mut c = db.dedicated()?;
+        Keys::open(&mut c, kek, &settings.data_dir, clock.now(), settings.key_lifetime_days)?
+    };
+    let ring = keys.cached();
+    if let Some(kid) = &opened.created {
+        tracing::info!(kid = %kid, kek = keys.kek().id(), "created the permit-signing key");
+    }
+    if !opened.imported.is_empty() {
+        tracing::info!(keys = ?opened.imported, "imported the key files into the database; DATA_DIR/keys moved to keys.imported (delete it once a backup holds the keys)");
+    }
+    if let Some(k) = ring.active_key() {
         let left = (k.not_after - clock.now()).num_days();
         // A year's pass cannot be signed by a key with less than a year left: say so early.
         if left < 400 {
-            tracing::warn!(kid = %keys.active_id(), days_left = left, "the signing key ends soon: run `borderdesk keys rotate`");
+            tracing::warn!(kid = %ring.active_id(), days_left = left, "the signing key ends soon: run `borderdesk keys rotate`");
         }
     }
+    let driver_secret = match settings
+        .driver_code_secret
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        Some(_) => None,
+        None => Some(db.run_blocking(|c| {
+            crate::keys::secret(
+                c,
+                keys.kek(),
+                "driver_code",
+                &settings.data_dir.join("driver-code.key"),
+                clock.now(),
+            )
+        })?),
+    };
     let keys = Arc::new(keys);
     let policy = Arc::new(policy);
     let auth = Arc::new(crate::service::auth_cache::AuthCache::default());
@@ -75,7 +111,10 @@ pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
             settings.portrait_slots,
             settings.driver_bookings_per_minute,
         )),
-        drivers: Arc::new(crate::service::drivers::DriverConfig::from_settings(settings)?),
+        drivers: Arc::new(crate::service::drivers::DriverConfig::from_settings(
+            settings,
+            driver_secret,
+        )?),
     })
 }
 

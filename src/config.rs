@@ -155,10 +155,20 @@ pub struct Settings {
     pub driver_bookings_per_minute: u32,
 
     /// The secret sign-in codes are hashed with (at least 32 characters). Unset: a random one
-    /// kept in `driver-code.key` in the data directory (instances sharing a database must then
-    /// share that file).
+    /// kept in the database, sealed with the key-encryption key, shared by every instance.
     #[arg(long, env = "BORDERDESK_DRIVER_CODE_SECRET", hide_env_values = true, global = true)]
     pub driver_code_secret: Option<String>,
+
+    /// The key-encryption key (64 hex characters) that seals the signing keys and secrets stored
+    /// in the database. Every instance on one database needs the same one. Unset (and no
+    /// `BORDERDESK_KEK_FILE`): a random one kept in `kek` in the data directory, enough for one
+    /// instance on its own SQLite file.
+    #[arg(long, env = "BORDERDESK_KEK", hide_env_values = true, global = true)]
+    pub kek: Option<String>,
+
+    /// A file holding the key-encryption key (64 hex characters), instead of `BORDERDESK_KEK`.
+    #[arg(long, env = "BORDERDESK_KEK_FILE", global = true)]
+    pub kek_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -194,6 +204,8 @@ impl Default for Settings {
             driver_session_hours: 720,
             driver_bookings_per_minute: 10,
             driver_code_secret: None,
+            kek: None,
+            kek_file: None,
         }
     }
 }

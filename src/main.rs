@@ -113,13 +113,14 @@ enum KeysCommand {
     /// Create the signing key if there is none, and print the active key id.
     Init,
     /// Add a key and sign new permits with it; the old key keeps verifying what it signed.
-    /// Restart the service (every instance, with the same key files) to use it.
+    /// Every running instance on the database uses it from its next permit, without a restart.
     Rotate {
         /// Permit kinds the new key may sign (default: all).
         #[arg(long = "kind")]
         kinds: Vec<String>,
     },
-    /// Remove a (compromised) key: every permit it signed fails verification from the next start.
+    /// Remove a (compromised) key: every permit it signed fails verification at once, on every
+    /// instance.
     Remove { kid: String },
     /// List the keys: id, active or removed, the kinds each may sign, and its validity.
     List,
@@ -252,65 +253,58 @@ fn run(cli: Cli) -> borderdesk::error::Result<()> {
             &direction,
             codes,
         ),
-        Command::Keys(KeysCommand::Rotate { kinds }) => {
-            let mut parsed = Vec::new();
-            for k in &kinds {
-                parsed.push(borderdesk::domain::permit::PermitKind::parse(k).ok_or_else(|| {
-                    borderdesk::error::Error::Config(format!(
-                        "unknown kind {k:?}: border_tourism, border_trade or passport"
-                    ))
-                })?);
+        Command::Keys(cmd) => {
+            let ctx = borderdesk::app::context(&settings, clock)?;
+            let now = ctx.clock.now();
+            let keys = ctx.keys.clone();
+            match cmd {
+                KeysCommand::Rotate { kinds } => {
+                    let mut parsed = Vec::new();
+                    for k in &kinds {
+                        parsed.push(borderdesk::domain::permit::PermitKind::parse(k).ok_or_else(|| {
+                            borderdesk::error::Error::Config(format!(
+                                "unknown kind {k:?}: border_tourism, border_trade or passport"
+                            ))
+                        })?);
+                    }
+                    let (old, new) = ctx.db.run_blocking(|c| {
+                        borderdesk::keys::rotate(c, keys.kek(), &parsed, now, settings.key_lifetime_days)
+                    })?;
+                    println!("signing with {new} now, on every instance; {old} stays to verify the permits it signed");
+                }
+                KeysCommand::Remove { kid } => {
+                    ctx.db.run_blocking(|c| borderdesk::keys::remove(c, &kid, now))?;
+                    println!("removed {kid}: permits it signed fail verification now, on every instance");
+                }
+                KeysCommand::List => {
+                    println!("key-encryption key {}", keys.kek().id());
+                    for k in ctx.db.run_blocking(borderdesk::keys::list)? {
+                        let state = if k.removed {
+                            "removed"
+                        } else if k.active {
+                            "active"
+                        } else if k.meta.not_after < now {
+                            "ended"
+                        } else {
+                            "retired"
+                        };
+                        let kinds: Vec<&str> = k.meta.kinds.iter().map(|k| k.as_str()).collect();
+                        println!(
+                            "{} {:<7} {} … {} ({} days left) {}",
+                            k.kid,
+                            state,
+                            k.meta.not_before.format("%Y-%m-%d"),
+                            k.meta.not_after.format("%Y-%m-%d"),
+                            (k.meta.not_after - now).num_days().max(0),
+                            kinds.join(",")
+                        );
+                    }
+                }
+                KeysCommand::Init => {
+                    // Opening the context made the key if there was none.
+                    println!("signing key {}", keys.cached().active_id());
+                }
             }
-            let (old, new) = borderdesk::keys::KeyRing::rotate(
-                &settings.data_dir,
-                &parsed,
-                SystemClock.now(),
-                settings.key_lifetime_days,
-            )?;
-            println!("signing with {new} from the next start; {old} stays to verify the permits it signed");
-            Ok(())
-        }
-        Command::Keys(KeysCommand::Remove { kid }) => {
-            borderdesk::keys::KeyRing::remove(&settings.data_dir, &kid, SystemClock.now(), settings.key_lifetime_days)?;
-            println!("removed {kid}: permits it signed fail verification from the next start");
-            Ok(())
-        }
-        Command::Keys(KeysCommand::List) => {
-            let now = SystemClock.now();
-            for k in borderdesk::keys::KeyRing::list(&settings.data_dir, now, settings.key_lifetime_days)? {
-                let state = if k.removed {
-                    "removed"
-                } else if k.active {
-                    "active"
-                } else if k.meta.not_after < now {
-                    "ended"
-                } else {
-                    "retired"
-                };
-                let kinds: Vec<&str> = k.meta.kinds.iter().map(|k| k.as_str()).collect();
-                println!(
-                    "{} {:<7} {} … {} ({} days left) {}",
-                    k.kid,
-                    state,
-                    k.meta.not_before.format("%Y-%m-%d"),
-                    k.meta.not_after.format("%Y-%m-%d"),
-                    (k.meta.not_after - now).num_days().max(0),
-                    kinds.join(",")
-                );
-            }
-            Ok(())
-        }
-        Command::Keys(KeysCommand::Init) => {
-            let (keys, created) = borderdesk::keys::KeyRing::load_or_create(
-                &settings.data_dir,
-                SystemClock.now(),
-                settings.key_lifetime_days,
-            )?;
-            println!(
-                "{} signing key {}",
-                if created { "created" } else { "existing" },
-                keys.active_id()
-            );
             Ok(())
         }
     }
@@ -423,9 +417,10 @@ fn seed_demo(ctx: &borderdesk::service::Ctx) -> borderdesk::error::Result<()> {
         ),
     ] {
         let actor = ctx.db.run_blocking(|c| accounts::find_officer(c, supervisor))?.actor();
-        let register = ctx
-            .db
-            .run_blocking(|c| borderdesk::service::seals::register_view(c, &ctx.keys, &actor))?;
+        let register = ctx.db.run_blocking(|c| {
+            let ring = ctx.keys.ring(c)?;
+            borderdesk::service::seals::register_view(c, &ring, &actor)
+        })?;
         if !register
             .seals
             .iter()
@@ -437,9 +432,10 @@ fn seed_demo(ctx: &borderdesk::service::Ctx) -> borderdesk::error::Result<()> {
                 reference: reference.into(),
                 applies_to: Some("permit".into()),
             };
-            let seal = ctx
-                .db
-                .run_blocking(|c| borderdesk::service::seals::register(c, now, &ctx.keys, &actor, &entry))?;
+            let seal = ctx.db.run_blocking(|c| {
+                let ring = ctx.keys.ring(c)?;
+                borderdesk::service::seals::register(c, now, &ring, &actor, &entry)
+            })?;
             let grant = borderdesk::domain::seals::GrantIn {
                 holder: holder.into(),
                 note: Some("演示 demo".into()),

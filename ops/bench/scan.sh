@@ -23,7 +23,7 @@ echo 'bench-password-0123' | "$BIN" officer add --username gate --role checkpoin
 TOKEN=$("$BIN" token create --username gate 2>/dev/null)
 # Filler permits carry the real signing key's id: a permit whose key is not in the ring is
 # rejected as unknown_key before any trip is recorded, which would measure only the reject path.
-KID=$(cat "$DIR/keys/active")
+KID=$("$BIN" keys list | awk '$2 == "active" {print $1}')
 export TOKEN PERMITS KID THREADS
 
 # Filler permits: multiple-entry, valid for years, numbered BN-YYG-2026-0000001…; the scan looks

@@ -542,3 +542,34 @@ diesel::table! {
         given_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        public_key -> Text,
+        sealed_secret -> Text,
+        kek_id -> Text,
+        kinds -> Text,
+        not_before -> Timestamp,
+        not_after -> Timestamp,
+        state -> Text,
+        created_at -> Timestamp,
+        removed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    key_ring_version (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    service_secrets (name) {
+        name -> Text,
+        sealed -> Text,
+        kek_id -> Text,
+        created_at -> Timestamp,
+    }
+}

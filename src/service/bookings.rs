@@ -1353,7 +1353,8 @@ impl super::Ctx {
     pub async fn my_booking_slip(&self, driver_id: String, booking_id: String) -> Result<Document> {
         self.tx(move |c, ctx, _| {
             let b = own(c, &driver_id, &booking_id)?;
-            slip(c, &ctx.keys, &ctx.policy.freight, &b)
+            let ring = ctx.keys.ring(c)?;
+            slip(c, &ring, &ctx.policy.freight, &b)
         })
         .await
     }

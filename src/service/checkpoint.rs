@@ -938,7 +938,12 @@ impl super::Ctx {
         let input = validate(code, lane, direction)?;
         authorize(&actor, Action::Scan)?;
         let now = self.clock.now();
-        let code = read(&input, &self.keys);
+        let mut code = read(&input, &self.keys.cached());
+        if code.named == Err(Reason::UnknownKey) {
+            // Perhaps a key another instance made since this one last read the ring.
+            let ring = self.tx(|c, ctx, _| ctx.keys.ring(c)).await?;
+            code = read(&input, &ring);
+        }
         self.scans.submit(now, actor, token, input, code).await
     }
 
@@ -964,6 +969,10 @@ impl super::Ctx {
 
     /// Records crossings decided offline, each once.
     pub async fn upload_crossings(&self, actor: Actor, items: Vec<OfflineCrossing>) -> Result<UploadOut> {
-        self.tx(move |c, ctx, _| upload(c, &actor, &ctx.keys, &items)).await
+        self.tx(move |c, ctx, _| {
+            let ring = ctx.keys.ring(c)?;
+            upload(c, &actor, &ring, &items)
+        })
+        .await
     }
 }

@@ -64,17 +64,21 @@ impl DriverConfig {
         }
     }
 
-    /// From the settings: the configured secret, or the one kept in the data directory
-    /// (created on first start, readable by this user only).
-    pub fn from_settings(s: &crate::config::Settings) -> Result<DriverConfig> {
-        let secret = match s.driver_code_secret.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            Some(t) if t.chars().count() >= 32 => t.as_bytes().to_vec(),
-            Some(_) => {
+    /// From the settings: the configured secret, or `stored`, the one the database keeps sealed
+    /// for every instance (`keys::secret`, read by the caller when no secret is configured).
+    pub fn from_settings(s: &crate::config::Settings, stored: Option<Vec<u8>>) -> Result<DriverConfig> {
+        let secret = match (
+            s.driver_code_secret.as_deref().map(str::trim).filter(|t| !t.is_empty()),
+            stored,
+        ) {
+            (Some(t), _) if t.chars().count() >= 32 => t.as_bytes().to_vec(),
+            (Some(_), _) => {
                 return Err(Error::Config(
                     "BORDERDESK_DRIVER_CODE_SECRET: use at least 32 characters".into(),
                 ));
             }
-            None => secret_file(&s.data_dir.join("driver-code.key"))?,
+            (None, Some(stored)) => stored,
+            (None, None) => return Err(Error::Config("no driver code secret: configured or stored".into())),
         };
         Ok(DriverConfig::new(
             s.driver_codes_per_email,
@@ -95,36 +99,6 @@ impl DriverConfig {
         h.update([0]);
         h.update(code.as_bytes());
         hex::encode(h.finalize())
-    }
-}
-
-fn secret_file(path: &std::path::Path) -> Result<Vec<u8>> {
-    if let Ok(text) = std::fs::read_to_string(path) {
-        let bytes = hex::decode(text.trim()).map_err(|_| Error::Config(format!("{} is not hex", path.display())))?;
-        if bytes.len() >= 32 {
-            return Ok(bytes);
-        }
-        return Err(Error::Config(format!("{} is too short", path.display())));
-    }
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| Error::Internal(format!("random: {e}")))?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    use std::io::Write;
-    match options.open(path) {
-        Ok(mut f) => {
-            f.write_all(hex::encode(bytes).as_bytes())
-                .map_err(|e| Error::Config(format!("writing {}: {e}", path.display())))?;
-            Ok(bytes.to_vec())
-        }
-        // Another instance on the same directory wrote it first: use theirs.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => secret_file(path),
-        Err(e) => Err(Error::Config(format!("creating {}: {e}", path.display()))),
     }
 }
 

@@ -224,7 +224,11 @@ impl super::Ctx {
     /// The batch to hand to the review system (the same one until acknowledged); None when
     /// nothing waits.
     pub async fn pull_export(&self, actor: Actor) -> Result<Option<Batch>> {
-        self.tx(move |c, ctx, now| pull(c, now, &actor, &ctx.keys)).await
+        self.tx(move |c, ctx, now| {
+            let ring = ctx.keys.ring(c)?;
+            pull(c, now, &actor, &ring)
+        })
+        .await
     }
 
     /// The review system has the batch; returns how many applications this call marked uploaded.

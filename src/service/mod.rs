@@ -34,7 +34,7 @@ use crate::clock::Clock;
 use crate::db::{Db, DbConnection};
 use crate::domain::policy::Policy;
 use crate::error::Result;
-use crate::keys::KeyRing;
+use crate::keys::Keys;
 
 /// Everything a use case needs, shared by all workers.
 #[derive(Clone)]
@@ -42,7 +42,8 @@ pub struct Ctx {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub policy: Arc<Policy>,
-    pub keys: Arc<KeyRing>,
+    /// The signing keys shared through the database (`keys.ring(c)` inside a transaction).
+    pub keys: Arc<Keys>,
     pub hours: crate::domain::calendar::OfficeHours,
     pub scans: scan_writer::ScanWriter,
     /// Who the tokens and sessions seen lately belong to (this instance's memory, kept exact by

@@ -368,9 +368,12 @@ impl Ctx {
             let pdf = match (&row.letter.attachment_name, &row.subject_id) {
                 (Some(_), Some(id)) if row.kind.starts_with("booking.") => {
                     let id = id.clone();
-                    self.tx(move |c, ctx, _| super::bookings::slip_of(c, &ctx.keys, &ctx.policy.freight, &id))
-                        .await?
-                        .map(|d| d.pdf)
+                    self.tx(move |c, ctx, _| {
+                        let ring = ctx.keys.ring(c)?;
+                        super::bookings::slip_of(c, &ring, &ctx.policy.freight, &id)
+                    })
+                    .await?
+                    .map(|d| d.pdf)
                 }
                 _ => None,
             };

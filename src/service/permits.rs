@@ -533,7 +533,8 @@ impl super::Ctx {
             None => None,
         };
         self.write(move |c, ctx, now| {
-            let (record, replayed) = issue(c, now, &actor, &ctx.policy, &ctx.keys, &id, idem.as_ref())?;
+            let ring = ctx.keys.ring(c)?;
+            let (record, replayed) = issue(c, now, &actor, &ctx.policy, &ring, &id, idem.as_ref())?;
             Ok((record.out(now)?, replayed))
         })
         .await
@@ -557,10 +558,11 @@ impl super::Ctx {
     }
 
     /// The public keys that verify permit codes (public: devices install them).
-    pub fn public_keys(&self) -> Vec<PublicKey> {
+    pub async fn public_keys(&self) -> Result<Vec<PublicKey>> {
         use base64::Engine;
-        let active = self.keys.active_id();
-        self.keys
+        let ring = self.tx(|c, ctx, _| ctx.keys.ring(c)).await?;
+        let active = ring.active_id();
+        Ok(ring
             .ring()
             .iter()
             .map(|k| {
@@ -575,6 +577,6 @@ impl super::Ctx {
                     not_after: k.not_after,
                 }
             })
-            .collect()
+            .collect())
     }
 }

@@ -27,7 +27,7 @@ use crate::db::schema::{api_tokens, officers};
 use crate::db::{Db, DbConnection, write_tx};
 use crate::domain::auth::{Action, Actor, authorize};
 use crate::error::{Error, Result};
-use crate::keys::KeyRing;
+use crate::keys::Keys;
 
 /// Scans per transaction at most: enough to amortise the commit, small enough to keep the
 /// first scan of a batch waiting only a few milliseconds.
@@ -79,7 +79,7 @@ pub struct ScanWriter {
 impl ScanWriter {
     pub fn start(
         db: Db,
-        keys: Arc<KeyRing>,
+        keys: Arc<Keys>,
         policy: Arc<crate::domain::policy::Policy>,
         tokens: Arc<AuthCache>,
     ) -> Result<ScanWriter> {
@@ -207,7 +207,7 @@ fn read_tx<T>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnection) -> Resu
 struct Writer {
     db: Db,
     conn: Option<DbConnection>,
-    keys: Arc<KeyRing>,
+    keys: Arc<Keys>,
     policy: Arc<crate::domain::policy::Policy>,
     index: ScanIndex,
     stats: Arc<WriterStats>,
@@ -305,11 +305,13 @@ impl Writer {
             tokens,
             ..
         } = self;
-        let rules = Rules {
-            keys,
-            freight: &policy.freight,
-        };
         write_tx(conn, |c| {
+            // The ring as of this batch: a key removed or made on another instance counts.
+            let ring = keys.ring(c)?;
+            let rules = Rules {
+                keys: &ring,
+                freight: &policy.freight,
+            };
             // One trust version for the batch: it also tells the index what changed since.
             let version = super::trust::next_version(c)?;
             index.catch_up(c, version)?;

@@ -627,12 +627,19 @@ pub fn register_view(c: &mut DbConnection, ring: &crate::keys::KeyRing, actor: &
 
 impl Ctx {
     pub async fn seal_register(&self, actor: Actor) -> Result<RegisterOut> {
-        self.tx(move |c, ctx, _| register_view(c, &ctx.keys, &actor)).await
+        self.tx(move |c, ctx, _| {
+            let ring = ctx.keys.ring(c)?;
+            register_view(c, &ring, &actor)
+        })
+        .await
     }
 
     pub async fn register_seal(&self, actor: Actor, input: SealIn) -> Result<SealOut> {
-        self.tx(move |c, ctx, now| register(c, now, &ctx.keys, &actor, &input))
-            .await
+        self.tx(move |c, ctx, now| {
+            let ring = ctx.keys.ring(c)?;
+            register(c, now, &ring, &actor, &input)
+        })
+        .await
     }
 
     pub async fn grant_seal(&self, actor: Actor, seal_id: String, input: GrantIn) -> Result<GrantOut> {

@@ -194,8 +194,11 @@ impl super::Ctx {
     /// `since` it holds (as the query gave it: checked here).
     pub async fn trust_bundle(&self, actor: Actor, since: Option<String>) -> Result<SignedBundle> {
         let since = parse_since(since.as_deref())?;
-        self.tx(move |c, ctx, now| bundle(c, now, &actor, (&ctx.keys, &ctx.policy.freight), since))
-            .await
+        self.tx(move |c, ctx, now| {
+            let ring = ctx.keys.ring(c)?;
+            bundle(c, now, &actor, (&ring, &ctx.policy.freight), since)
+        })
+        .await
     }
 }
 

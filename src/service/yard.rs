@@ -708,8 +708,11 @@ impl super::Ctx {
     }
 
     pub async fn check_in(&self, actor: Actor, input: CheckInIn) -> Result<BookingRow> {
-        self.tx(move |c, ctx, now| check_in(c, now, &ctx.policy.freight, &ctx.keys, &actor, &input))
-            .await
+        self.tx(move |c, ctx, now| {
+            let ring = ctx.keys.ring(c)?;
+            check_in(c, now, &ctx.policy.freight, &ring, &actor, &input)
+        })
+        .await
     }
 
     pub async fn walk_up(&self, actor: Actor, input: WalkUpIn) -> Result<BookingRow> {

@@ -424,17 +424,23 @@ async fn rotated_keys_keep_verifying_and_removed_keys_fail_their_permits() {
     let officer = app.token("window", "officer", &["border_tourism", "border_trade"]);
     let gate = app.gate();
     let old = app.issued_permit(&officer).await;
-    let dir = app._dir.path().to_path_buf();
+    let now = app.clock.now();
 
-    // Rotate to a key for trade passes only; the tourism pass signed before still verifies.
-    let (old_kid, new_kid) = borderdesk::keys::KeyRing::rotate(
-        &dir,
-        &[borderdesk::domain::permit::PermitKind::BorderTrade],
-        app.clock.now(),
-        1826,
-    )
-    .unwrap();
-    let app = app.restart().await;
+    // Rotate to a key for trade passes only, while the service runs (no restart); the tourism
+    // pass signed before still verifies.
+    let (old_kid, new_kid) = app
+        .ctx
+        .db
+        .run_blocking(|c| {
+            borderdesk::keys::rotate(
+                c,
+                app.ctx.keys.kek(),
+                &[borderdesk::domain::permit::PermitKind::BorderTrade],
+                now,
+                1826,
+            )
+        })
+        .unwrap();
     let keys: Value = app.public_json("/api/v1/keys").await;
     assert_eq!(keys.as_array().unwrap().len(), 2);
     assert_eq!(
@@ -463,8 +469,10 @@ async fn rotated_keys_keep_verifying_and_removed_keys_fail_their_permits() {
     );
 
     // The old key is compromised and removed: its permits fail, by QR and by number.
-    borderdesk::keys::KeyRing::remove(&dir, &old_kid, app.clock.now(), 1826).unwrap();
-    let app = app.restart().await;
+    app.ctx
+        .db
+        .run_blocking(|c| borderdesk::keys::remove(c, &old_kid, now))
+        .unwrap();
     assert_eq!(
         reason(&scan(&app, &gate, old["code"].as_str().unwrap(), "entry").await),
         "unknown_key"
@@ -629,9 +637,12 @@ async fn a_permit_never_outlives_its_signing_key() {
     );
     assert_eq!(app.count("permits"), 0, "nothing issued, no serial taken");
 
-    let dir = app._dir.path().to_path_buf();
-    let (short, long) = borderdesk::keys::KeyRing::rotate(&dir, &[], app.clock.now(), 1826).unwrap();
-    let app = app.restart().await;
+    let now = app.clock.now();
+    let (short, long) = app
+        .ctx
+        .db
+        .run_blocking(|c| borderdesk::keys::rotate(c, app.ctx.keys.kek(), &[], now, 1826))
+        .unwrap();
     let res = app.issue(&officer, &id, None).await;
     assert_eq!(res.status(), 201);
     let permit: Value = res.json().await.unwrap();

@@ -5,14 +5,14 @@
 use borderdesk::clock::Clock;
 use borderdesk::service::accounts;
 use futures::future::join_all;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::support::{Jar, Session, TestApp, scan};
 
 /// Two instances of one deployment, the gate's token and a pass issued on the first.
 async fn two_instances_and_a_pass() -> (TestApp, TestApp, String, String) {
     let a = TestApp::spawn().await;
-    let b = a.twin_with_keys().await;
+    let b = a.twin(|_| {}).await;
     let window = a.window();
     let gate = a.gate();
     let permit = a.issued_permit(&window).await;
@@ -98,7 +98,7 @@ async fn a_disabled_officers_token_is_refused_on_both_instances_at_once() {
 #[actix_web::test]
 async fn a_revoked_token_is_refused_by_the_instance_that_cached_it() {
     let a = TestApp::spawn().await;
-    let b = a.twin_with_keys().await;
+    let b = a.twin(|_| {}).await;
     let window = a.window();
     a.officer("gate", "checkpoint", &[]);
     let now = a.clock.now();
@@ -211,7 +211,7 @@ async fn metric(app: &TestApp, name: &str) -> i64 {
 #[actix_web::test]
 async fn callers_are_known_from_memory_and_an_end_on_one_instance_holds_on_the_other() {
     let a = TestApp::spawn().await;
-    let b = a.twin_with_keys().await;
+    let b = a.twin(|_| {}).await;
     let (user, password) = a.officer("desk", "officer", &["border_tourism"]);
     let now = a.clock.now();
     let (token_id, token) = a
@@ -269,4 +269,89 @@ async fn callers_are_known_from_memory_and_an_end_on_one_instance_holds_on_the_o
         .unwrap();
     assert_eq!(res.status(), 204);
     assert_eq!(a.get(&driver.token, "/api/v1/driver/profile").await.status(), 401);
+}
+
+/// The signing keys live in the database: a key rotated through instance A (as `borderdesk keys
+/// rotate` does on any host) signs B's next permit with no restart, A verifies B's permit though
+/// A has not read the ring since, and removing a key on B fails its permits on both at once.
+#[actix_web::test]
+async fn a_key_rotated_on_one_instance_signs_on_the_other_and_a_removal_holds_on_both() {
+    let (a, b, gate, before) = two_instances_and_a_pass().await;
+    let window = a.token_for("window");
+    let first = a.permit(&window, &before).await["key_id"].as_str().unwrap().to_string();
+    let now = a.clock.now();
+    let (old, new) = a
+        .ctx
+        .db
+        .run_blocking(|c| borderdesk::keys::rotate(c, a.ctx.keys.kek(), &[], now, 1826))
+        .unwrap();
+    assert_eq!(old, first);
+
+    let on_b = b.issued_permit(&window).await;
+    assert_eq!(on_b["key_id"], json!(new), "B signs with the key rotated on A");
+    let kids: Vec<Value> = b
+        .public_json("/api/v1/keys")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| json!([k["kid"], k["active"]]))
+        .collect();
+    assert!(
+        kids.contains(&json!([new, true])) && kids.contains(&json!([old, false])),
+        "{kids:?}"
+    );
+    let code = on_b["code"].as_str().unwrap();
+    assert_eq!(
+        scan(&a, &gate, code, "exit").await["verdict"],
+        "admit",
+        "A reads the new key's code"
+    );
+
+    // The first key is compromised: removed through B, its permit fails on A and on B.
+    b.ctx
+        .db
+        .run_blocking(|c| borderdesk::keys::remove(c, &old, now))
+        .unwrap();
+    for app in [&a, &b] {
+        let out = scan(app, &gate, &before, "exit").await;
+        assert_eq!(out["reason"], "unknown_key", "{out}");
+    }
+    assert_eq!(
+        scan(&b, &gate, code, "entry").await["verdict"],
+        "admit",
+        "the new key's permit still does"
+    );
+}
+
+/// Both instances issuing at once share one series: every serial once, none missing.
+#[actix_web::test]
+async fn serials_stay_gapless_when_both_instances_issue() {
+    let a = TestApp::spawn().await;
+    let b = a.twin(|_| {}).await;
+    let window = a.window();
+    let n = 16;
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let app = if i % 2 == 0 { &a } else { &b };
+        ids.push((app, app.application(&window, crate::support::traveller(i)).await));
+    }
+    let responses = join_all(ids.iter().map(|(app, id)| app.issue(&window, id, None))).await;
+    let mut serials = Vec::new();
+    for res in responses {
+        assert_eq!(res.status(), 201);
+        let p: Value = res.json().await.unwrap();
+        serials.push(
+            p["number"]
+                .as_str()
+                .unwrap()
+                .rsplit('-')
+                .next()
+                .unwrap()
+                .parse::<u32>()
+                .unwrap(),
+        );
+    }
+    serials.sort();
+    assert_eq!(serials, (1..=n).collect::<Vec<_>>());
 }

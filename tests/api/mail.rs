@@ -189,6 +189,7 @@ async fn two_workers_racing_on_one_database_send_each_message_once() {
     let settings = borderdesk::config::Settings {
         data_dir: app._dir.path().to_path_buf(),
         database_url: app.database_url.clone(),
+        kek: Some(crate::support::TEST_KEK.into()),
         ..borderdesk::config::Settings::default()
     };
     let other = borderdesk::app::context(&settings, app.clock.clone()).expect("a second instance");

@@ -41,6 +41,9 @@ impl Outage {
 }
 
 /// A fresh database URL: a new PostgreSQL database per app, or None for SQLite.
+/// The key-encryption key of every test instance (`BORDERDESK_KEK`).
+pub const TEST_KEK: &str = "6b656b2d666f722d7465737473000000000000000000000000000000000000ff";
+
 fn fresh_postgres() -> Option<String> {
     let admin = std::env::var("BORDERDESK_TEST_DATABASE_URL")
         .ok()
@@ -74,16 +77,6 @@ impl TestApp {
         Self::start(dir, url, tweak).await
     }
 
-    /// Another instance on the same data directory and database, as after a restart (the old
-    /// one keeps serving on its own port).
-    pub async fn restart(self) -> TestApp {
-        let url = self.database_url.clone();
-        let clock_at = self.clock.now();
-        let app = Self::start(self._dir, url, |_| {}).await;
-        app.clock.set(clock_at);
-        app
-    }
-
     /// A second instance on the same database (its own data directory, pool, limits and
     /// port), as a second server behind the load balancer; the clock set like this one's.
     pub async fn twin(&self, tweak: impl FnOnce(&mut Settings)) -> TestApp {
@@ -93,27 +86,6 @@ impl TestApp {
             .unwrap_or_else(|| format!("sqlite:{}", self._dir.path().join("borderdesk.db").display()));
         let dir = tempfile::tempdir().expect("temp dir");
         let app = Self::start(dir, Some(url), tweak).await;
-        app.clock.set(self.clock.now());
-        app
-    }
-
-    /// A second instance on the same database that signs and verifies with this one's keys
-    /// (copied into its data directory, as an operator does today), as a second server of one
-    /// deployment.
-    pub async fn twin_with_keys(&self) -> TestApp {
-        let url = self
-            .database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite:{}", self._dir.path().join("borderdesk.db").display()));
-        let dir = tempfile::tempdir().expect("temp dir");
-        let keys = self._dir.path().join("keys");
-        let copy = dir.path().join("keys");
-        std::fs::create_dir_all(&copy).expect("keys dir");
-        for entry in std::fs::read_dir(&keys).expect("keys") {
-            let entry = entry.expect("key file");
-            std::fs::copy(entry.path(), copy.join(entry.file_name())).expect("copy key");
-        }
-        let app = Self::start(dir, Some(url), |_| {}).await;
         app.clock.set(self.clock.now());
         app
     }
@@ -134,6 +106,8 @@ impl TestApp {
             pool_size: 8,
             body_limit: 16 * 1024,
             metrics_token: Some(METRICS_TOKEN.into()),
+            // One deployment's key-encryption key, as an operator gives every instance.
+            kek: Some(TEST_KEK.into()),
             ..Settings::default()
         };
         tweak(&mut settings);

@@ -112,6 +112,6 @@ pub async fn revoke(state: State, actor: ApiActor, number: web::Path<String>, bo
     responses((status = 200, description = "Public keys that verify permit codes", body = Vec<PublicKey>))
 )]
 #[get("/api/v1/keys")]
-pub async fn keys(state: State) -> HttpResponse {
-    HttpResponse::Ok().json(state.ctx.public_keys())
+pub async fn keys(state: State) -> Reply {
+    Ok(HttpResponse::Ok().json(state.ctx.public_keys().await?))
 }
