@@ -169,6 +169,11 @@ impl Kek {
         Ok((Kek::from_hex(&text, &what)?, KekSource::DataDir(path)))
     }
 
+    /// The key itself in hex, for `backup --with-kek` only.
+    pub fn hex(&self) -> String {
+        hex::encode(self.bytes)
+    }
+
     /// Its fingerprint, as `keys list` and the sealed rows name it.
     pub fn id(&self) -> &str {
         &self.id

@@ -2,6 +2,7 @@
 //! office. The binary in `main.rs` is a thin CLI over this library.
 
 pub mod app;
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod db;

@@ -32,6 +32,28 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Copy the database into a new directory while the service runs (SQLite: a snapshot by
+    /// VACUUM INTO; PostgreSQL: pg_dump on one snapshot), with a manifest. The signing keys are
+    /// in it, sealed; the key-encryption key only with --with-kek.
+    Backup {
+        /// A new, empty directory.
+        dest: std::path::PathBuf,
+        /// Put the key-encryption key beside the data (whoever holds both can sign permits):
+        /// for an office that keeps its only copy of the KEK in the data directory.
+        #[arg(long)]
+        with_kek: bool,
+    },
+    /// Bring a backup back into an empty data directory or an empty PostgreSQL database (stop
+    /// every instance first). Serials move on by --serial-gap and trust versions past a gap, so
+    /// nothing handed out after the backup is given again.
+    Restore {
+        /// The backup's directory.
+        src: std::path::PathBuf,
+        /// How far each serial series moves on: more than the permits (or a day's applications)
+        /// that can have been issued between the backup and the failure.
+        #[arg(long, default_value_t = 1000)]
+        serial_gap: i64,
+    },
     /// Manage officer accounts.
     #[command(subcommand)]
     Officer(OfficerCommand),
@@ -159,6 +181,73 @@ fn run(cli: Cli) -> borderdesk::error::Result<()> {
                 println!("borderdesk listening on http://{}", running.addr);
                 running.server.await.map_err(borderdesk::error::Error::internal)
             })
+        }
+        Command::Backup { dest, with_kek } => {
+            let url = settings.database_url();
+            if let Ok(target) = borderdesk::db::Target::parse(&url)
+                && target.backend == borderdesk::db::Backend::Sqlite
+                && !std::path::Path::new(&target.location).exists()
+            {
+                return Err(borderdesk::error::Error::Config(format!(
+                    "no database at {}: check BORDERDESK_DATA_DIR",
+                    target.location
+                )));
+            }
+            let db = borderdesk::db::Db::connect(&url, 1)?;
+            let kek = if with_kek {
+                let (kek, _) = borderdesk::keys::Kek::from_settings(
+                    settings.kek.as_deref(),
+                    settings.kek_file.as_deref(),
+                    &settings.data_dir,
+                )?;
+                Some(kek.hex())
+            } else {
+                None
+            };
+            let m = borderdesk::backup::backup(&db, &dest, clock.now(), kek.as_deref())?;
+            println!(
+                "backed up to {}: {} permits, {} crossings, {} audit rows, trust version {}, schema {}; keys sealed with key-encryption key {}{}",
+                dest.display(),
+                m.permits,
+                m.crossings,
+                m.audit_rows,
+                m.trust_version,
+                m.schema,
+                m.kek_id,
+                if m.with_kek {
+                    " (included: keep this backup locked away)"
+                } else {
+                    " (not included: keep it safe apart from the backups)"
+                }
+            );
+            Ok(())
+        }
+        Command::Restore { src, serial_gap } => {
+            let policy = settings.load_policy()?;
+            let r = borderdesk::backup::restore(
+                &src,
+                &settings.database_url(),
+                &settings.data_dir,
+                &policy,
+                clock.now(),
+                serial_gap,
+            )?;
+            println!(
+                "restored the backup of {}: {} permits, {} crossings, {} audit rows; every serial moved on by {}; trust versions {}–{} skipped (devices holding one get a full bundle){}. Start the instances.",
+                r.manifest.taken_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                r.manifest.permits,
+                r.manifest.crossings,
+                r.manifest.audit_rows,
+                r.serial_gap,
+                r.trust_gap.0,
+                r.trust_gap.1,
+                if r.kek_restored {
+                    "; the backup's key-encryption key put in the data directory"
+                } else {
+                    ""
+                }
+            );
+            Ok(())
         }
         Command::Migrate => {
             borderdesk::app::context(&settings, clock)?;

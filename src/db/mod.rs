@@ -234,6 +234,11 @@ impl Db {
         self.errors.0.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// The SQLite file's path, or the PostgreSQL URL as given.
+    pub fn location(&self) -> &str {
+        &self.target.location
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -267,19 +272,59 @@ impl Db {
                 r.map(|v| v.into_iter().map(|m| m.to_string()).collect::<Vec<_>>())
                     .map_err(|e| Error::Internal(format!("migrations: {e}")))
             };
+            // Each migration runs in a transaction of its own with its version row (diesel's
+            // harness; no migration here opts out), so a failed one leaves nothing half-applied.
             match conn {
-                DbConnection::Sqlite(c) => names(c.run_pending_migrations(SQLITE_MIGRATIONS)),
+                DbConnection::Sqlite(c) => {
+                    refuse_newer(c, SQLITE_MIGRATIONS)?;
+                    names(c.run_pending_migrations(SQLITE_MIGRATIONS))
+                }
                 DbConnection::Postgresql(c) => {
                     // Several instances may start at once against one PostgreSQL: one migrates,
                     // the others wait for it.
                     c.batch_execute("SELECT pg_advisory_lock(727274)")?;
-                    let applied = names(c.run_pending_migrations(POSTGRES_MIGRATIONS));
+                    let applied = refuse_newer(c, POSTGRES_MIGRATIONS)
+                        .and_then(|()| names(c.run_pending_migrations(POSTGRES_MIGRATIONS)));
                     c.batch_execute("SELECT pg_advisory_unlock(727274)")?;
                     applied
                 }
             }
         })
     }
+}
+
+/// Refuses a database that has a migration this binary does not know: it was upgraded by a
+/// newer binary, whose schema this one may misread or damage (RUNBOOK: Upgrade, rollback).
+fn refuse_newer<C, DB>(c: &mut C, known: EmbeddedMigrations) -> Result<()>
+where
+    DB: diesel::backend::Backend,
+    C: MigrationHarness<DB>,
+    EmbeddedMigrations: diesel::migration::MigrationSource<DB>,
+{
+    use diesel::migration::MigrationSource;
+    let fail_box = |e: Box<dyn std::error::Error + Send + Sync>| Error::Internal(format!("migrations: {e}"));
+    let ours: std::collections::HashSet<String> = MigrationSource::<DB>::migrations(&known)
+        .map_err(fail_box)?
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .collect();
+    let applied = c.applied_migrations().map_err(fail_box)?;
+    let mut unknown: Vec<String> = applied
+        .iter()
+        .map(|v| v.to_string())
+        .filter(|v| !ours.contains(v))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    unknown.sort();
+    Err(Error::Config(format!(
+        "the database was migrated by a newer borderdesk than this one ({} {}): its migrations {} are unknown here. \
+         Run the newer binary, or roll back by restoring the backup taken before the upgrade (RUNBOOK.md, Upgrade)",
+        env!("CARGO_PKG_NAME"),
+        env!("CARGO_PKG_VERSION"),
+        unknown.join(", ")
+    )))
 }
 
 static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());

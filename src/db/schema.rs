@@ -573,3 +573,14 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    restores (id) {
+        id -> Text,
+        restored_at -> Timestamp,
+        backup_taken_at -> Timestamp,
+        trust_from -> BigInt,
+        trust_to -> BigInt,
+        serial_gap -> BigInt,
+    }
+}

@@ -141,6 +141,16 @@ pub fn series(prefix: &str, office: &str, at: DateTime<Utc>) -> String {
     format!("{prefix}-{office}-{}", local(at).year())
 }
 
+/// An office's application numbers of one (local) day: one gapless counter each.
+pub fn application_series(office: &str, at: DateTime<Utc>) -> String {
+    format!("APP-{office}-{}", local(at).format("%Y%m%d"))
+}
+
+/// An application's number, e.g. `YYG202611260001`: office, local day, the day's serial.
+pub fn application_number(office: &str, at: DateTime<Utc>, serial: i64) -> String {
+    format!("{office}{}{serial:04}", local(at).format("%Y%m%d"))
+}
+
 /// Human-readable permit number, e.g. `BT-YYG-2026-000123`: kind, office, year, serial.
 pub fn permit_number(series: &str, serial: i64) -> String {
     format!("{series}-{serial:06}")

@@ -443,9 +443,8 @@ pub fn take_application(
         portrait_at: None,
     };
     write_tx(conn, |c| {
-        let day = local(now).format("%Y%m%d").to_string();
-        let seq = next_serial(c, &format!("APP-{}-{day}", arow.office))?;
-        arow.number = Some(format!("{}{day}{seq:04}", arow.office));
+        let seq = next_serial(c, &crate::domain::permit::application_series(&arow.office, now))?;
+        arow.number = Some(crate::domain::permit::application_number(&arow.office, now, seq));
         diesel::insert_into(travellers::table).values(&trow).execute(c)?;
         diesel::insert_into(applications::table).values(&arow).execute(c)?;
         let after = serde_json::json!({"number": arow.number, "kind": arow.kind, "status": arow.status, "holder_id": mask_id(&trow.id_number), "enterprise": arow.credit_code, "plates": arow.plates, "confirmed_duplicate": input.confirm_duplicate == Some(true)});

@@ -80,7 +80,12 @@ pub fn bundle(
     authorize(actor, Action::Scan).or_else(|_| authorize(actor, Action::Supervise))?;
     // Read first: a change committed after this is sent again next time, never skipped.
     let version: i64 = trust_version::table.select(trust_version::version).first(conn)?;
-    let since = since.filter(|s| *s <= version);
+    // A version ahead of the hall's, or one skipped at a restore (the device took it from the
+    // stretch the restore lost), is no base for a delta.
+    let since = match since {
+        Some(s) if s <= version && !crate::backup::skipped_version(conn, s)? => Some(s),
+        _ => None,
+    };
     // Only permits still inside their validity matter: an expired one fails on its own dates.
     // The permits the log names after `since` (a full bundle: after 0, every stamped permit),
     // so a bundle costs what changed, not the size of the permits table.

@@ -16,6 +16,39 @@ async fn health_readiness_and_metrics() {
     assert!(metrics.contains("borderdesk_http_requests_total"), "{metrics}");
 }
 
+/// After an upgrade, an older binary refuses to start on the newer schema and says what to do;
+/// the database is left as it was.
+#[actix_web::test]
+async fn an_older_binary_refuses_a_newer_schema() {
+    let app = TestApp::spawn().await;
+    app.ctx
+        .db
+        .run_blocking(|c| {
+            diesel::RunQueryDsl::execute(
+                diesel::sql_query("INSERT INTO __diesel_schema_migrations (version) VALUES ('20991231000001')"),
+                c,
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let settings = borderdesk::config::Settings {
+        data_dir: app._dir.path().to_path_buf(),
+        database_url: app.database_url.clone(),
+        kek: Some(crate::support::TEST_KEK.into()),
+        ..borderdesk::config::Settings::default()
+    };
+    let clock = std::sync::Arc::new(borderdesk::clock::SystemClock);
+    let e = borderdesk::app::context(&settings, clock)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        e.contains("newer borderdesk") && e.contains("20991231000001") && e.contains("RUNBOOK"),
+        "{e}"
+    );
+    assert_eq!(app.client.get(app.url("/readyz")).send().await.unwrap().status(), 200);
+}
+
 #[actix_web::test]
 async fn openapi_lists_every_route() {
     let app = TestApp::spawn().await;

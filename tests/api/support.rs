@@ -40,11 +40,11 @@ impl Outage {
     }
 }
 
-/// A fresh database URL: a new PostgreSQL database per app, or None for SQLite.
 /// The key-encryption key of every test instance (`BORDERDESK_KEK`).
 pub const TEST_KEK: &str = "6b656b2d666f722d7465737473000000000000000000000000000000000000ff";
 
-fn fresh_postgres() -> Option<String> {
+/// A fresh database URL: a new PostgreSQL database per app, or None for SQLite.
+pub fn fresh_postgres() -> Option<String> {
     let admin = std::env::var("BORDERDESK_TEST_DATABASE_URL")
         .ok()
         .filter(|u| !u.is_empty())?;
@@ -97,7 +97,13 @@ impl TestApp {
         Outage(self)
     }
 
-    async fn start(dir: tempfile::TempDir, database_url: Option<String>, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    /// An instance on the data directory `dir` and the database `database_url` (None: the
+    /// directory's SQLite file), as they are.
+    pub async fn start(
+        dir: tempfile::TempDir,
+        database_url: Option<String>,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> TestApp {
         let mut settings = Settings {
             data_dir: dir.path().to_path_buf(),
             database_url: database_url.clone(),
