@@ -5,7 +5,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{Compress, DefaultHeaders, Logger};
+use actix_web::middleware::{Compress, DefaultHeaders};
 use actix_web::{App, HttpServer, web};
 use actix_web_prom::PrometheusMetricsBuilder;
 
@@ -197,6 +197,27 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
         "borderdesk_auth_epoch_reads",
         "Reads of the auth epoch (each shared by the requests waiting together), since start",
     )?;
+    let oldest_unreviewed_seconds = gauge(
+        "borderdesk_oldest_unreviewed_seconds",
+        "Age of the oldest application waiting for a decision (taken or accepted, not yet decided; 0 when none)",
+    )?;
+    let pool_checkouts = gauge(
+        "borderdesk_pool_checkouts",
+        "Connections taken from this instance's database pool, since start",
+    )?;
+    let pool_timeouts = gauge(
+        "borderdesk_pool_timeouts",
+        "Requests that gave up waiting for a pooled connection, since start",
+    )?;
+    let pool_in_use = gauge("borderdesk_pool_in_use", "Pooled connections in use now")?;
+    let pool_wait_seconds = prometheus::Gauge::new(
+        "borderdesk_pool_wait_seconds",
+        "Time spent waiting for pooled connections, since start (divide its rate by the checkouts' for the mean wait)",
+    )
+    .map_err(Error::internal)?;
+    registry
+        .register(Box::new(pool_wait_seconds.clone()))
+        .map_err(Error::internal)?;
     // No `.endpoint()`: the middleware would answer /metrics itself, past any check; the
     // route in `http::ops` serves it instead. Every path no route matches is counted under one
     // label, so unknown paths cannot grow the series.
@@ -241,6 +262,11 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
             auth_cache_hits,
             auth_cache_misses,
             auth_epoch_reads,
+            oldest_unreviewed_seconds,
+            pool_checkouts,
+            pool_timeouts,
+            pool_in_use,
+            pool_wait_seconds,
         },
         session_ttl: chrono::Duration::hours(i64::from(settings.session_hours)),
         secure_cookies: settings.secure_cookies,
@@ -290,11 +316,9 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
                         "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
                     )),
             )
-            // Paths carry permit numbers and record ids, never identity numbers; query strings
-            // are left out of the log all the same.
-            .wrap(
-                Logger::new("%s %{METHOD}xi %U %Dms").custom_request_replace("METHOD", |req| req.method().to_string()),
-            )
+            // Outermost: every request gets its id and its log line, refusals included. Paths
+            // carry permit numbers and record ids, never identity numbers.
+            .wrap(actix_web::middleware::from_fn(crate::http::ops::request_log))
             .configure(|cfg| crate::http::routes(&mut utoipa_actix_web::service_config::ServiceConfig::new(cfg)))
     })
     .workers(workers)

@@ -166,9 +166,21 @@ pub struct Settings {
     #[arg(long, env = "BORDERDESK_KEK", hide_env_values = true, global = true)]
     pub kek: Option<String>,
 
+    /// Log lines as text (for a terminal) or one JSON object each (for a log collector): every
+    /// request's line carries its id, which the response returns in `X-Request-Id`.
+    #[arg(long, env = "BORDERDESK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
     /// A file holding the key-encryption key (64 hex characters), instead of `BORDERDESK_KEK`.
     #[arg(long, env = "BORDERDESK_KEK_FILE", global = true)]
     pub kek_file: Option<PathBuf>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 impl Default for Settings {
@@ -206,6 +218,7 @@ impl Default for Settings {
             driver_code_secret: None,
             kek: None,
             kek_file: None,
+            log_format: LogFormat::Text,
         }
     }
 }

@@ -88,6 +88,31 @@ impl r2d2::HandleError<ConnectError> for PoolErrors {
     }
 }
 
+/// How long requests waited for a pooled connection (r2d2's checkout events), for `/metrics`:
+/// waits that grow mean the pool (or the database behind it) is too small for the load.
+#[derive(Debug, Default)]
+pub struct PoolWaits {
+    pub checkouts: std::sync::atomic::AtomicU64,
+    pub waited_micros: std::sync::atomic::AtomicU64,
+    pub timeouts: std::sync::atomic::AtomicU64,
+}
+
+#[derive(Debug, Default, Clone)]
+struct PoolEvents(std::sync::Arc<PoolWaits>);
+
+impl r2d2::HandleEvent for PoolEvents {
+    fn handle_checkout(&self, event: r2d2::event::CheckoutEvent) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.0.checkouts.fetch_add(1, Relaxed);
+        let micros = u64::try_from(event.duration().as_micros()).unwrap_or(u64::MAX);
+        self.0.waited_micros.fetch_add(micros, Relaxed);
+    }
+
+    fn handle_timeout(&self, _: r2d2::event::TimeoutEvent) {
+        self.0.timeouts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct ConnectError(String);
@@ -138,6 +163,7 @@ pub struct Db {
     target: Target,
     backend: Backend,
     errors: PoolErrors,
+    waits: std::sync::Arc<PoolWaits>,
 }
 
 impl Db {
@@ -157,8 +183,10 @@ impl Db {
             first.batch_execute(SQLITE_JOURNAL).map_err(|e| fail(&e))?;
         }
         let errors = PoolErrors::default();
+        let events = PoolEvents::default();
         let pool = r2d2::Pool::builder()
             .error_handler(Box::new(errors.clone()))
+            .event_handler(Box::new(events.clone()))
             .max_size(pool_size.max(1))
             // Checked-out connections are not pinged on the hot path; broken ones are dropped
             // by `has_broken`, dead ones surface as an error on first use.
@@ -170,6 +198,7 @@ impl Db {
             target,
             backend,
             errors,
+            waits: events.0,
         })
     }
 
@@ -232,6 +261,17 @@ impl Db {
     /// Errors met while opening pooled connections since start (each also logged).
     pub fn connection_errors(&self) -> u64 {
         self.errors.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Waits for pooled connections since start.
+    pub fn pool_waits(&self) -> &PoolWaits {
+        &self.waits
+    }
+
+    /// Pooled connections open and, of those, in use now.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let s = self.pool.state();
+        (s.connections, s.connections - s.idle_connections)
     }
 
     /// The SQLite file's path, or the PostgreSQL URL as given.

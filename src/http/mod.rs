@@ -38,6 +38,13 @@ pub struct Metrics {
     pub auth_cache_hits: prometheus::IntGauge,
     pub auth_cache_misses: prometheus::IntGauge,
     pub auth_epoch_reads: prometheus::IntGauge,
+    /// The windows' queue, read from the database at each scrape.
+    pub oldest_unreviewed_seconds: prometheus::IntGauge,
+    /// This instance's database pool.
+    pub pool_checkouts: prometheus::IntGauge,
+    pub pool_timeouts: prometheus::IntGauge,
+    pub pool_in_use: prometheus::IntGauge,
+    pub pool_wait_seconds: prometheus::Gauge,
 }
 
 impl Metrics {

@@ -66,6 +66,48 @@ const KNOWN_METHODS: [Method; 7] = [
     Method::OPTIONS,
 ];
 
+/// The request id a proxy sent (nginx's `$request_id`), if it is a plain token: it then ties the
+/// proxy's log line to ours. Anything else is replaced, so a client cannot write into the logs.
+fn forwarded_id(req: &ServiceRequest) -> Option<String> {
+    let v = req.headers().get("x-request-id")?.to_str().ok()?;
+    (!v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .then(|| v.to_string())
+}
+
+/// The outermost middleware: gives each request an id, runs it inside a span carrying the id
+/// (so every line logged while serving it names it), returns the id in `X-Request-Id`, and logs
+/// one line when it is answered: status, method, path (never the query string: search terms and
+/// lookup codes stay out of the logs) and time taken.
+pub async fn request_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> actix_web::Result<ServiceResponse<impl MessageBody>> {
+    use tracing::Instrument;
+    let id = forwarded_id(&req).unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string());
+    let method = req.method().to_string();
+    let path = req.path().to_string();
+    let started = std::time::Instant::now();
+    let span = tracing::info_span!("request", request_id = %id);
+    let out = next.call(req).instrument(span.clone()).await;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let _in = span.enter();
+    match out {
+        Ok(mut res) => {
+            let status = res.status().as_u16();
+            if let Ok(v) = header::HeaderValue::from_str(&id) {
+                res.headers_mut()
+                    .insert(header::HeaderName::from_static("x-request-id"), v);
+            }
+            tracing::info!(status, method = %method, path = %path, ms = format!("{ms:.1}"), "answered");
+            Ok(res)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, method = %method, path = %path, ms = format!("{ms:.1}"), "failed");
+            Err(e)
+        }
+    }
+}
+
 /// Runs before the metrics middleware: the metrics address serves `/metrics` and nothing else,
 /// and a made-up method (any token is a valid HTTP method) is answered 501 without becoming a
 /// label value.
@@ -152,6 +194,16 @@ pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
     m.auth_cache_hits.set(count(&auth.hits));
     m.auth_cache_misses.set(count(&auth.misses));
     m.auth_epoch_reads.set(count(&auth.epoch_reads));
+    let now = state.ctx.clock.now();
+    let oldest = state.ctx.oldest_unreviewed().await?;
+    m.oldest_unreviewed_seconds
+        .set(oldest.map(|t| (now - t).num_seconds().max(0)).unwrap_or(0));
+    let waits = state.ctx.db.pool_waits();
+    m.pool_checkouts.set(count(&waits.checkouts));
+    m.pool_timeouts.set(count(&waits.timeouts));
+    m.pool_wait_seconds
+        .set(waits.waited_micros.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e6);
+    m.pool_in_use.set(i64::from(state.ctx.db.pool_state().1));
     let text = prometheus::TextEncoder::new()
         .encode_to_string(&access.registry.gather())
         .map_err(crate::error::Error::internal)?;

@@ -216,7 +216,22 @@ pub fn view(
     })
 }
 
+/// When the application waiting longest for a decision (taken, or accepted and not yet approved
+/// or issued) was taken, if any: the operators' alert that the windows' queue is stuck.
+pub fn oldest_unreviewed(c: &mut DbConnection) -> Result<Option<DateTime<Utc>>> {
+    let at: Option<chrono::NaiveDateTime> = applications::table
+        .filter(applications::status.eq_any([ApplicationStatus::Submitted, ApplicationStatus::Accepted]))
+        .select(diesel::dsl::min(applications::created_at))
+        .first(c)?;
+    Ok(at.map(utc))
+}
+
 impl super::Ctx {
+    /// See [`oldest_unreviewed`] (for `/metrics`).
+    pub async fn oldest_unreviewed(&self) -> Result<Option<DateTime<Utc>>> {
+        self.db.run(oldest_unreviewed).await
+    }
+
     /// The supervisor's view of the office over the last eight weeks.
     pub async fn sla(&self, actor: Actor) -> Result<SlaView> {
         self.tx(move |c, ctx, now| view(c, now, &actor, &ctx.policy, 8)).await

@@ -1,5 +1,6 @@
 //! Health, readiness, metrics and the OpenAPI document.
 
+use borderdesk::clock::Clock;
 use serde_json::Value;
 
 use crate::support::TestApp;
@@ -14,6 +15,95 @@ async fn health_readiness_and_metrics() {
     let metrics = app.metrics().await;
     assert!(metrics.contains("borderdesk_permits_issued_total 1"), "{metrics}");
     assert!(metrics.contains("borderdesk_http_requests_total"), "{metrics}");
+    assert!(
+        metrics.contains("borderdesk_oldest_unreviewed_seconds 0\n"),
+        "issued: none waits"
+    );
+    let gauge = |text: &str, name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} in {text}"))
+    };
+    assert!(gauge(&metrics, "borderdesk_pool_checkouts") > 0.0);
+    assert!(gauge(&metrics, "borderdesk_pool_wait_seconds") >= 0.0);
+    assert_eq!(gauge(&metrics, "borderdesk_pool_timeouts"), 0.0);
+    // An application taken and left waiting an hour and a half is the operators' alert.
+    app.application(&token, crate::support::traveller(2)).await;
+    app.clock.set(app.clock.now() + chrono::Duration::minutes(90));
+    assert_eq!(
+        gauge(&app.metrics().await, "borderdesk_oldest_unreviewed_seconds"),
+        5400.0
+    );
+}
+
+/// Every answer carries its request id; a proxy's plain id is kept, anything else replaced.
+#[actix_web::test]
+async fn each_answer_carries_a_request_id() {
+    let app = TestApp::spawn().await;
+    let id = |res: &reqwest::Response| res.headers()["x-request-id"].to_str().unwrap().to_string();
+    let a = id(&app.client.get(app.url("/healthz")).send().await.unwrap());
+    let b = id(&app.client.get(app.url("/no/such/page")).send().await.unwrap());
+    assert!(
+        a.len() == 32 && a.bytes().all(|c| c.is_ascii_hexdigit()) && a != b,
+        "{a} {b}"
+    );
+    let kept = app
+        .client
+        .get(app.url("/healthz"))
+        .header("X-Request-Id", "nginx-7f3a9c")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(id(&kept), "nginx-7f3a9c");
+    let replaced = app
+        .client
+        .get(app.url("/healthz"))
+        .header("X-Request-Id", "x\" injected=\"1")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(id(&replaced), "x\" injected=\"1");
+}
+
+/// With `BORDERDESK_LOG_FORMAT=json` the binary logs one JSON object per line, and a request's
+/// line names the id its response carried.
+#[actix_web::test]
+async fn json_logs_name_each_request_by_its_id() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_borderdesk"))
+        .arg("serve")
+        .env_clear()
+        .env("BORDERDESK_DATA_DIR", dir.path())
+        .env("BORDERDESK_BIND", "127.0.0.1:0")
+        .env("BORDERDESK_LOG_FORMAT", "json")
+        .env("BORDERDESK_MAIL_POLL_SECONDS", "0")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let addr = line.trim().rsplit(' ').next().unwrap().to_string();
+    let res = reqwest::get(format!("{addr}/readyz")).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut logs = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut logs).unwrap();
+    let lines: Vec<Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let answered = lines
+        .iter()
+        .find(|l| l["span"]["request_id"] == id.as_str())
+        .unwrap_or_else(|| panic!("no line for {id}: {logs}"));
+    assert_eq!(answered["fields"]["status"], 200, "{answered}");
+    assert_eq!(answered["fields"]["path"], "/readyz", "{answered}");
 }
 
 /// After an upgrade, an older binary refuses to start on the newer schema and says what to do;
