@@ -45,6 +45,7 @@ pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
         settings.kek_file.as_deref(),
         &settings.data_dir,
     )?;
+    let kek = kek.with_previous_file(settings.kek_previous_file.as_deref())?;
     if matches!(source, KekSource::DataDir(_)) && db.backend() == crate::db::Backend::Postgres {
         // Fine for one instance; a second one would bring its own and fail to open the keys.
         tracing::warn!(
@@ -201,23 +202,26 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
         "borderdesk_oldest_unreviewed_seconds",
         "Age of the oldest application waiting for a decision (taken or accepted, not yet decided; 0 when none)",
     )?;
-    let pool_checkouts = gauge(
-        "borderdesk_pool_checkouts",
-        "Connections taken from this instance's database pool, since start",
+    // Running totals are counters (rate() and increase() expect them), brought up to the pool's
+    // own figures at each scrape.
+    let counter = |name: &str, help: &str| -> Result<prometheus::Counter> {
+        let c = prometheus::Counter::new(name, help).map_err(Error::internal)?;
+        registry.register(Box::new(c.clone())).map_err(Error::internal)?;
+        Ok(c)
+    };
+    let pool_checkouts_total = counter(
+        "borderdesk_pool_checkouts_total",
+        "Connections taken from this instance's database pool",
     )?;
-    let pool_timeouts = gauge(
-        "borderdesk_pool_timeouts",
-        "Requests that gave up waiting for a pooled connection, since start",
+    let pool_timeouts_total = counter(
+        "borderdesk_pool_timeouts_total",
+        "Requests that gave up waiting for a pooled connection",
+    )?;
+    let pool_wait_seconds_total = counter(
+        "borderdesk_pool_wait_seconds_total",
+        "Time spent waiting for pooled connections (its rate: requests waiting at any moment; over the checkouts' rate: the mean wait)",
     )?;
     let pool_in_use = gauge("borderdesk_pool_in_use", "Pooled connections in use now")?;
-    let pool_wait_seconds = prometheus::Gauge::new(
-        "borderdesk_pool_wait_seconds",
-        "Time spent waiting for pooled connections, since start (divide its rate by the checkouts' for the mean wait)",
-    )
-    .map_err(Error::internal)?;
-    registry
-        .register(Box::new(pool_wait_seconds.clone()))
-        .map_err(Error::internal)?;
     // No `.endpoint()`: the middleware would answer /metrics itself, past any check; the
     // route in `http::ops` serves it instead. Every path no route matches is counted under one
     // label, so unknown paths cannot grow the series.
@@ -263,10 +267,10 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
             auth_cache_misses,
             auth_epoch_reads,
             oldest_unreviewed_seconds,
-            pool_checkouts,
-            pool_timeouts,
+            pool_checkouts_total,
+            pool_timeouts_total,
             pool_in_use,
-            pool_wait_seconds,
+            pool_wait_seconds_total,
         },
         session_ttl: chrono::Duration::hours(i64::from(settings.session_hours)),
         secure_cookies: settings.secure_cookies,

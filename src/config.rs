@@ -174,6 +174,11 @@ pub struct Settings {
     /// A file holding the key-encryption key (64 hex characters), instead of `BORDERDESK_KEK`.
     #[arg(long, env = "BORDERDESK_KEK_FILE", global = true)]
     pub kek_file: Option<PathBuf>,
+
+    /// While changing the key-encryption key: the old one's file, which still opens what it
+    /// sealed until `borderdesk keys rekey` has sealed everything under the new one.
+    #[arg(long, env = "BORDERDESK_KEK_PREVIOUS_FILE", global = true)]
+    pub kek_previous_file: Option<PathBuf>,
 }
 
 /// How log lines are written.
@@ -218,6 +223,7 @@ impl Default for Settings {
             driver_code_secret: None,
             kek: None,
             kek_file: None,
+            kek_previous_file: None,
             log_format: LogFormat::Text,
         }
     }

@@ -102,10 +102,12 @@ impl KeyRing {
     }
 }
 
-/// The key-encryption key: 32 bytes that seal the private parts stored in the database.
+/// The key-encryption key: 32 bytes that seal the private parts stored in the database. During
+/// a change of KEK it also holds the previous one, which only opens (see [`rekey`]).
 pub struct Kek {
     bytes: [u8; 32],
     id: String,
+    previous: Option<Box<Kek>>,
 }
 
 /// Where this instance's KEK came from, for the start-up log.
@@ -138,7 +140,36 @@ impl Kek {
         Ok(Kek {
             bytes,
             id: hex::encode(&digest[..4]),
+            previous: None,
         })
+    }
+
+    /// This KEK, also opening what `previous` sealed (`BORDERDESK_KEK_PREVIOUS_FILE`): every
+    /// instance can read the rows while [`rekey`] seals them again.
+    pub fn with_previous(mut self, previous: Kek) -> Kek {
+        self.previous = Some(Box::new(previous));
+        self
+    }
+
+    /// The previous KEK's id, during a change.
+    pub fn previous_id(&self) -> Option<&str> {
+        self.previous.as_deref().map(|p| p.id.as_str())
+    }
+
+    /// This KEK and, during a change, the previous one read from its file
+    /// (`BORDERDESK_KEK_PREVIOUS_FILE`).
+    pub fn with_previous_file(self, previous: Option<&Path>) -> Result<Kek> {
+        let Some(path) = previous else {
+            return Ok(self);
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::Config(format!(
+                "BORDERDESK_KEK_PREVIOUS_FILE: cannot read {}: {e}",
+                path.display()
+            ))
+        })?;
+        let previous = Kek::from_hex(&text, &format!("BORDERDESK_KEK_PREVIOUS_FILE {}", path.display()))?;
+        Ok(self.with_previous(previous))
     }
 
     /// The KEK the settings give: `kek` (the value), `kek_file` (a path), or else the data
@@ -204,6 +235,11 @@ impl Kek {
 
     /// Opens what [`Kek::seal`] sealed for `name`; `sealed_by` is the KEK id stored beside it.
     fn open(&self, name: &str, sealed: &str, sealed_by: &str) -> Result<Vec<u8>> {
+        if let Some(previous) = self.previous.as_deref()
+            && sealed_by == previous.id
+        {
+            return previous.open(name, sealed, sealed_by);
+        }
         if sealed_by != self.id {
             return Err(Error::Config(format!(
                 "{name} is sealed with key-encryption key {sealed_by}, but this instance has {}: \
@@ -324,10 +360,11 @@ impl NewKey {
             .values((
                 signing_keys::kid.eq(&kid),
                 signing_keys::public_key.eq(hex::encode(key.verifying_key().as_bytes())),
-                signing_keys::sealed_secret.eq(if state == REMOVED {
-                    String::new()
-                } else {
+                // Only the active key's secret is kept: a retired key only verifies.
+                signing_keys::sealed_secret.eq(if state == ACTIVE {
                     kek.seal(&kid, &self.seed)?
+                } else {
+                    String::new()
                 }),
                 signing_keys::kek_id.eq(kek.id()),
                 signing_keys::kinds.eq(kinds_text(&self.meta.kinds)),
@@ -564,8 +601,9 @@ pub fn rotate(
             .first(c)
             .optional()?
             .ok_or_else(|| Error::Config("no active key to rotate from: start the service once".into()))?;
+        // The retired key only verifies from now on: its secret is forgotten.
         diesel::update(signing_keys::table.find(&old))
-            .set(signing_keys::state.eq(RETIRED))
+            .set((signing_keys::state.eq(RETIRED), signing_keys::sealed_secret.eq("")))
             .execute(c)?;
         let new = key.insert(c, kek, ACTIVE, now)?;
         audit::entry(now, None, "key.rotate", "signing_key", &new)
@@ -601,6 +639,53 @@ pub fn remove(c: &mut DbConnection, kid: &str, now: DateTime<Utc>) -> Result<()>
             .execute(c)?;
         audit::entry(now, None, "key.remove", "signing_key", kid).write(c)?;
         Ok(())
+    })
+}
+
+/// Seals every stored secret (signing keys, service secrets) again under `kek`, in one
+/// transaction, after every instance was given the new KEK with the old one as previous; then
+/// the old one can be destroyed. Returns how many secrets were sealed again.
+pub fn rekey(c: &mut DbConnection, kek: &Kek, now: DateTime<Utc>) -> Result<usize> {
+    write_tx(c, |c| {
+        let keys: Vec<(String, String, String)> = signing_keys::table
+            .filter(
+                signing_keys::kek_id
+                    .ne(kek.id())
+                    .and(signing_keys::sealed_secret.ne("")),
+            )
+            .select((signing_keys::kid, signing_keys::sealed_secret, signing_keys::kek_id))
+            .load(c)?;
+        let secrets: Vec<(String, String, String)> = service_secrets::table
+            .filter(service_secrets::kek_id.ne(kek.id()))
+            .select((service_secrets::name, service_secrets::sealed, service_secrets::kek_id))
+            .load(c)?;
+        for (kid, sealed, by) in &keys {
+            let plain = kek.open(kid, sealed, by)?;
+            diesel::update(signing_keys::table.find(kid))
+                .set((
+                    signing_keys::sealed_secret.eq(kek.seal(kid, &plain)?),
+                    signing_keys::kek_id.eq(kek.id()),
+                ))
+                .execute(c)?;
+        }
+        for (name, sealed, by) in &secrets {
+            let plain = kek.open(name, sealed, by)?;
+            diesel::update(service_secrets::table.find(name))
+                .set((
+                    service_secrets::sealed.eq(kek.seal(name, &plain)?),
+                    service_secrets::kek_id.eq(kek.id()),
+                ))
+                .execute(c)?;
+        }
+        // Removed keys keep no secret; their rows name the new KEK too, so nothing names the old.
+        diesel::update(signing_keys::table.filter(signing_keys::kek_id.ne(kek.id())))
+            .set(signing_keys::kek_id.eq(kek.id()))
+            .execute(c)?;
+        let n = keys.len() + secrets.len();
+        audit::entry(now, None, "kek.rekey", "key_encryption_key", kek.id())
+            .after(&serde_json::json!({"sealed_again": n, "previous": kek.previous_id()}))
+            .write(c)?;
+        Ok(n)
     })
 }
 
@@ -854,6 +939,45 @@ mod tests {
             .get_result(&mut c)
             .unwrap();
         assert_eq!(audit, 3, "create, rotate, remove");
+    }
+
+    #[test]
+    fn a_new_kek_takes_over_while_the_old_one_still_opens_then_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = db(dir.path());
+        let (old, _) = Keys::open(&mut c, kek(1), dir.path(), now(), 1826).unwrap();
+        let (_, retired) = rotate(&mut c, old.kek(), &[], now(), 1826).unwrap();
+        let code = secret(&mut c, old.kek(), "driver_code", &dir.path().join("none"), now()).unwrap();
+        let signing = old.ring(&mut c).unwrap().active().to_bytes();
+        // The new KEK alone cannot open what the old one sealed; with the old as previous it can.
+        assert!(Keys::open(&mut c, kek(2), dir.path(), now(), 1826).is_err());
+        let (both, _) = Keys::open(&mut c, kek(2).with_previous(kek(1)), dir.path(), now(), 1826).unwrap();
+        assert_eq!(both.cached().active().to_bytes(), signing);
+        assert_eq!(
+            rekey(&mut c, both.kek(), now()).unwrap(),
+            2,
+            "the active key and one secret"
+        );
+        assert_eq!(
+            rekey(&mut c, both.kek(), now()).unwrap(),
+            0,
+            "nothing left under the old KEK"
+        );
+        let (new, _) = Keys::open(&mut c, kek(2), dir.path(), now(), 1826).unwrap();
+        assert_eq!(
+            new.cached().active().to_bytes(),
+            signing,
+            "the same signing key, sealed anew"
+        );
+        assert!(new.cached().get(&retired).is_some());
+        assert_eq!(
+            secret(&mut c, new.kek(), "driver_code", &dir.path().join("none"), now()).unwrap(),
+            code
+        );
+        assert!(
+            Keys::open(&mut c, kek(1), dir.path(), now(), 1826).is_err(),
+            "the old KEK opens nothing now"
+        );
     }
 
     #[test]

@@ -146,6 +146,9 @@ enum KeysCommand {
     Remove { kid: String },
     /// List the keys: id, active or removed, the kinds each may sign, and its validity.
     List,
+    /// Seal every stored secret again under the key-encryption key (BORDERDESK_KEK_FILE), after
+    /// every instance runs with the new one and the old one as BORDERDESK_KEK_PREVIOUS_FILE.
+    Rekey,
 }
 
 fn main() -> ExitCode {
@@ -392,6 +395,14 @@ fn run(cli: Cli) -> borderdesk::error::Result<()> {
                             kinds.join(",")
                         );
                     }
+                }
+                KeysCommand::Rekey => {
+                    let n = ctx.db.run_blocking(|c| borderdesk::keys::rekey(c, keys.kek(), now))?;
+                    println!(
+                        "{n} secrets sealed again under key-encryption key {}; nothing needs {} any more: remove BORDERDESK_KEK_PREVIOUS_FILE and destroy that key",
+                        keys.kek().id(),
+                        keys.kek().previous_id().unwrap_or("the previous one")
+                    );
                 }
                 KeysCommand::Init => {
                     // Opening the context made the key if there was none.

@@ -41,10 +41,10 @@ pub struct Metrics {
     /// The windows' queue, read from the database at each scrape.
     pub oldest_unreviewed_seconds: prometheus::IntGauge,
     /// This instance's database pool.
-    pub pool_checkouts: prometheus::IntGauge,
-    pub pool_timeouts: prometheus::IntGauge,
+    pub pool_checkouts_total: prometheus::Counter,
+    pub pool_timeouts_total: prometheus::Counter,
     pub pool_in_use: prometheus::IntGauge,
-    pub pool_wait_seconds: prometheus::Gauge,
+    pub pool_wait_seconds_total: prometheus::Counter,
 }
 
 impl Metrics {

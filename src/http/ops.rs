@@ -199,10 +199,10 @@ pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
     m.oldest_unreviewed_seconds
         .set(oldest.map(|t| (now - t).num_seconds().max(0)).unwrap_or(0));
     let waits = state.ctx.db.pool_waits();
-    m.pool_checkouts.set(count(&waits.checkouts));
-    m.pool_timeouts.set(count(&waits.timeouts));
-    m.pool_wait_seconds
-        .set(waits.waited_micros.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e6);
+    let total = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed) as f64;
+    catch_up(&m.pool_checkouts_total, total(&waits.checkouts));
+    catch_up(&m.pool_timeouts_total, total(&waits.timeouts));
+    catch_up(&m.pool_wait_seconds_total, total(&waits.waited_micros) / 1e6);
     m.pool_in_use.set(i64::from(state.ctx.db.pool_state().1));
     let text = prometheus::TextEncoder::new()
         .encode_to_string(&access.registry.gather())
@@ -210,6 +210,14 @@ pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(text))
+}
+
+/// Brings a counter up to a running total kept elsewhere (it never goes down).
+fn catch_up(counter: &prometheus::Counter, total: f64) {
+    let behind = total - counter.get();
+    if behind > 0.0 {
+        counter.inc_by(behind);
+    }
 }
 
 #[utoipa::path(tag = "ops", responses((status = 200, description = "This document")))]

@@ -25,9 +25,13 @@ async fn health_readiness_and_metrics() {
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(|| panic!("{name} in {text}"))
     };
-    assert!(gauge(&metrics, "borderdesk_pool_checkouts") > 0.0);
-    assert!(gauge(&metrics, "borderdesk_pool_wait_seconds") >= 0.0);
-    assert_eq!(gauge(&metrics, "borderdesk_pool_timeouts"), 0.0);
+    assert!(gauge(&metrics, "borderdesk_pool_checkouts_total") > 0.0);
+    assert!(gauge(&metrics, "borderdesk_pool_wait_seconds_total") >= 0.0);
+    assert_eq!(gauge(&metrics, "borderdesk_pool_timeouts_total"), 0.0);
+    assert!(
+        metrics.contains("# TYPE borderdesk_pool_checkouts_total counter"),
+        "{metrics}"
+    );
     // An application taken and left waiting an hour and a half is the operators' alert.
     app.application(&token, crate::support::traveller(2)).await;
     app.clock.set(app.clock.now() + chrono::Duration::minutes(90));
