@@ -232,6 +232,7 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
         .map_err(|e| Error::Internal(format!("metrics: {e}")))?;
 
     ctx.scans.start_background(ctx.db.clone())?;
+    crate::service::portraits::start_sweeper(ctx.clone(), std::time::Duration::from_secs(600));
     if settings.mail_poll_seconds > 0 {
         crate::service::outbox::start_worker(ctx.clone(), std::time::Duration::from_secs(settings.mail_poll_seconds));
         // Late calls and no-shows happen with nobody at a page: the same instances that send

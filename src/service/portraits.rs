@@ -531,6 +531,41 @@ pub fn store_draft(conn: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, i
     })
 }
 
+/// Deletes the working pictures older than `DRAFT_MINUTES` (a sitting left unfinished): a
+/// photo of a person is not kept past its use. One audit row per sweep that deleted any, naming
+/// the applications. Returns how many.
+pub fn sweep_drafts(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<usize> {
+    let cutoff = ts(now - chrono::Duration::minutes(DRAFT_MINUTES));
+    write_tx(conn, |c| {
+        let gone: Vec<String> = diesel::delete(portrait_drafts::table.filter(portrait_drafts::made_at.lt(cutoff)))
+            .returning(portrait_drafts::application_id)
+            .get_results(c)?;
+        if !gone.is_empty() {
+            audit::entry(now, None, "portrait_draft.sweep", "portrait_draft", "expired")
+                .after(&serde_json::json!({"applications": gone, "older_than_minutes": DRAFT_MINUTES}))
+                .write(c)?;
+        }
+        Ok(gone.len())
+    })
+}
+
+/// Runs [`sweep_drafts`] every `every` on this instance (each instance does; one is enough, and
+/// two at once delete nothing twice).
+pub fn start_sweeper(ctx: super::Ctx, every: std::time::Duration) {
+    actix_web::rt::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match ctx.sweep_portrait_drafts().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(drafts = n, "working pictures past their time deleted"),
+                Err(e) => tracing::warn!(error = %e, "portrait draft sweep"),
+            }
+        }
+    });
+}
+
 /// The application's working picture, for staff who may take its photo; none older than
 /// `DRAFT_MINUTES`.
 fn load_draft(c: &mut DbConnection, now: DateTime<Utc>, actor: &Actor, id: &str) -> Result<DraftRow> {
@@ -619,6 +654,11 @@ fn may_take_photos(actor: &Actor) -> Result<()> {
 }
 
 impl super::Ctx {
+    /// See [`sweep_drafts`].
+    pub async fn sweep_portrait_drafts(&self) -> Result<usize> {
+        self.tx(|c, _, now| sweep_drafts(c, now)).await
+    }
+
     /// One of the `Limits::portraits` slots a decode holds, or 503 when every one is in use.
     fn photo_slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit> {
         self.limits

@@ -1,5 +1,6 @@
 //! Portrait uploads from a hostile sender (issue 9): image bombs, cut-off files.
 
+use borderdesk::clock::Clock;
 use serde_json::Value;
 
 use crate::support::{TestApp, traveller};
@@ -353,4 +354,42 @@ async fn a_photo_is_checked_its_box_moved_and_the_box_saved() {
         .expect("answered");
     assert_eq!(res.status(), 403);
     assert_eq!(app.count("portrait_drafts"), 0);
+}
+
+/// A working picture nobody saved is deleted once it is older than the draft's two hours (a
+/// photo of a person is kept no longer than its use); a fresh one stays.
+#[actix_web::test]
+async fn working_pictures_left_unsaved_are_swept() {
+    let app = TestApp::spawn().await;
+    let officer = app.window();
+    let put = |id: String| {
+        app.client
+            .put(app.url(&format!("/api/v1/applications/{id}/portrait/draft")))
+            .bearer_auth(&officer)
+            .header("Content-Type", "image/png")
+            .body(crate::support::sitting([250, 250, 250], false))
+            .send()
+    };
+    let left = app.application(&officer, traveller(7)).await;
+    assert_eq!(put(left.clone()).await.expect("answered").status(), 200);
+    app.clock
+        .set(app.clock.now() + chrono::Duration::minutes(borderdesk::service::portraits::DRAFT_MINUTES - 1));
+    let fresh = app.application(&officer, traveller(8)).await;
+    assert_eq!(put(fresh.clone()).await.expect("answered").status(), 200);
+    assert_eq!(
+        app.ctx.sweep_portrait_drafts().await.expect("sweep"),
+        0,
+        "not yet two hours"
+    );
+    app.clock.set(app.clock.now() + chrono::Duration::minutes(2));
+    assert_eq!(app.ctx.sweep_portrait_drafts().await.expect("sweep"), 1);
+    assert_eq!(app.count("portrait_drafts"), 1, "the fresh one stays");
+    let swept = app.audit("portrait_draft", "expired");
+    assert_eq!(swept.len(), 1);
+    assert!(swept[0].after_json.as_deref().unwrap_or("").contains(&left));
+    assert_eq!(
+        app.ctx.sweep_portrait_drafts().await.expect("sweep"),
+        0,
+        "nothing twice"
+    );
 }
