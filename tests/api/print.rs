@@ -424,8 +424,9 @@ async fn an_office_with_a_card_printer_prints_both_sides_of_a_card_that_scans() 
 
 /// The card (Pingxiang's card printer) after what cameras and pockets do, held to what its
 /// smaller codes measurably do (the A6 permit's test holds more): never a wrong read; both codes
-/// creased, with ink spread, in hard shadow and blurred σ 0.75 px at 150 and 300 dpi; the QR
-/// turned 10° and 15°; blurred σ 1.0–1.5 px both codes at 300 dpi only. The Code128's bars are
+/// creased, in hard shadow and blurred σ 0.75 px at 150 and 300 dpi; with ink spread the
+/// Code128 at both, the QR at 300 dpi; the QR turned 10° and 15°; blurred σ 1.0–1.5 px both
+/// codes at 300 dpi only. The Code128's bars are
 /// 8 mm tall across 60-odd mm, so a turn of 10° takes a scan line off the bars before it crosses
 /// them: a turned card is read by its QR (a hand scanner aims along the bars).
 #[actix_web::test]
@@ -450,7 +451,10 @@ async fn card_codes_survive_creases_shadow_and_blur_and_the_qr_rotation() {
             ("turned 10°", rotate(&page, 10.0), false, true),
             ("turned -15°", rotate(&page, -15.0), false, true),
             ("creased", creased, true, true),
-            ("with ink spread 1 px", spread(&page), true, true),
+            // At 150 dpi a pixel of spread closes up to half of a 0.4 mm module's white:
+            // whether the QR still reads depends on its pattern (one CI run's code did not;
+            // 40 local runs' codes did).
+            ("with ink spread 1 px", spread(&page), true, sharp),
             ("in hard shadow", shadow(&page, px(72.6), px(27.5)), true, true),
             ("turned 15° and blurred σ 1.5 px", rotate(&blurred, 15.0), false, sharp),
             ("blurred σ 1.5 px", blurred, sharp, sharp),
