@@ -204,27 +204,12 @@ pub fn backup(db: &Db, dest: &Path, now: DateTime<Utc>, kek: Option<&str>) -> Re
         }
     };
     if let Some(kek) = kek {
-        write_private(&dest.join(KEK_FILE), kek)?;
+        crate::keys::write_secret(&dest.join(KEK_FILE), kek)?;
     }
     let text = serde_json::to_string_pretty(&manifest).map_err(Error::internal)?;
     // The manifest last: a directory without one is an interrupted backup, refused by restore.
     std::fs::write(dest.join(MANIFEST), text).map_err(|e| io(dest, e))?;
     Ok(manifest)
-}
-
-fn write_private(path: &Path, contents: &str) -> Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut f = options.open(path).map_err(|e| io(path, e))?;
-    f.write_all(contents.as_bytes())
-        .and_then(|_| f.sync_all())
-        .map_err(|e| io(path, e))
 }
 
 /// Reads a backup's manifest.
@@ -320,7 +305,7 @@ pub fn restore(
     let kek_restored = if src.join(KEK_FILE).exists() && !data_dir.join(KEK_FILE).exists() {
         std::fs::create_dir_all(data_dir).map_err(|e| io(data_dir, e))?;
         let text = std::fs::read_to_string(src.join(KEK_FILE)).map_err(|e| io(src, e))?;
-        write_private(&data_dir.join(KEK_FILE), text.trim())?;
+        crate::keys::write_secret(&data_dir.join(KEK_FILE), text.trim())?;
         true
     } else {
         false

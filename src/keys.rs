@@ -272,7 +272,8 @@ fn io(path: &Path, e: std::io::Error) -> Error {
     Error::Internal(format!("{}: {e}", path.display()))
 }
 
-fn write_secret(path: &Path, contents: &str) -> Result<()> {
+/// Writes a new file readable by this user only (a key, a backup's KEK), synced to disk.
+pub(crate) fn write_secret(path: &Path, contents: &str) -> Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

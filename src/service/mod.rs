@@ -36,6 +36,23 @@ use crate::domain::policy::Policy;
 use crate::error::Result;
 use crate::keys::Keys;
 
+/// Runs `task` every `period` on this instance's async runtime, for as long as it runs; a tick
+/// that would fall while the last run is still going is taken when it ends, not piled up.
+pub fn every<F, Fut>(period: std::time::Duration, task: F)
+where
+    F: Fn() -> Fut + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    actix_web::rt::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            task().await;
+        }
+    });
+}
+
 /// Everything a use case needs, shared by all workers.
 #[derive(Clone)]
 pub struct Ctx {

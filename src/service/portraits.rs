@@ -552,11 +552,9 @@ pub fn sweep_drafts(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<usize
 /// Runs [`sweep_drafts`] every `every` on this instance (each instance does; one is enough, and
 /// two at once delete nothing twice).
 pub fn start_sweeper(ctx: super::Ctx, every: std::time::Duration) {
-    actix_web::rt::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
+    super::every(every, move || {
+        let ctx = ctx.clone();
+        async move {
             match ctx.sweep_portrait_drafts().await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(drafts = n, "working pictures past their time deleted"),

@@ -690,11 +690,9 @@ pub fn staff_view(b: &BookingRow) -> BookingOut {
 /// Runs the sweep every `every` on this instance (each instance may: the sweep's updates are
 /// conditional on the state they read, so two at once do each change once).
 pub fn start_sweeper(ctx: super::Ctx, every: std::time::Duration) {
-    actix_web::rt::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
+    super::every(every, move || {
+        let ctx = ctx.clone();
+        async move {
             if let Err(e) = ctx.sweep().await {
                 tracing::warn!(error = %e, "freight sweep");
             }

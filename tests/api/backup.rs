@@ -6,7 +6,7 @@
 use borderdesk::clock::Clock;
 use serde_json::json;
 
-use crate::support::{TestApp, fresh_postgres, payload, scan, traveller};
+use crate::support::{TestApp, fresh_postgres, payload, scan, serial, traveller};
 
 /// The ids a query lists, sorted (`SELECT x AS id …`).
 fn ids(app: &TestApp, sql: &'static str) -> Vec<String> {
@@ -25,17 +25,6 @@ fn ids(app: &TestApp, sql: &'static str) -> Vec<String> {
         .collect();
     out.sort();
     out
-}
-
-fn serial(permit: &serde_json::Value) -> i64 {
-    permit["number"]
-        .as_str()
-        .unwrap()
-        .rsplit('-')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
 }
 
 #[actix_web::test]

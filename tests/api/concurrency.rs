@@ -50,10 +50,8 @@ async fn concurrent_issuing_gives_gapless_unique_serials() {
     let mut serials = Vec::new();
     for res in responses {
         assert_eq!(res.status(), 201);
-        let p: Value = res.json().await.unwrap();
-        let number = p["number"].as_str().unwrap();
-        serials.push(number.rsplit('-').next().unwrap().parse::<u32>().unwrap());
+        serials.push(crate::support::serial(&res.json::<Value>().await.unwrap()));
     }
     serials.sort();
-    assert_eq!(serials, (1..=n).collect::<Vec<_>>());
+    assert_eq!(serials, (1..=i64::from(n)).collect::<Vec<_>>());
 }

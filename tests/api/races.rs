@@ -8,19 +8,8 @@ use borderdesk::clock::Clock;
 use futures::future::join_all;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, payload, traveller};
+use crate::support::{TestApp, payload, serial, traveller};
 use crate::trade::{ALL_ITEMS, trade_application};
-
-fn serial(permit: &Value) -> u32 {
-    permit["number"]
-        .as_str()
-        .unwrap()
-        .rsplit('-')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
 
 #[actix_web::test]
 async fn two_officers_accepting_one_application_at_once_one_wins() {

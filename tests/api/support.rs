@@ -471,6 +471,15 @@ impl TestApp {
     }
 }
 
+/// A permit's serial: the last part of its number (`BT-YYG-2026-000123` → 123).
+pub fn serial(permit: &Value) -> i64 {
+    permit["number"]
+        .as_str()
+        .and_then(|n| n.rsplit('-').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("a permit number: {permit}"))
+}
+
 /// A valid GB 11643 number for a birth date and sequence.
 pub fn cn_id(birth: &str, seq: u32) -> String {
     let first17 = format!("450681{birth}{seq:03}");
