@@ -41,12 +41,18 @@ async fn concurrent_issues_of_one_application_give_one_permit() {
 async fn concurrent_issuing_gives_gapless_unique_serials() {
     let app = TestApp::spawn().await;
     let token = app.window();
-    let n = 24;
+    issue_at_once_gapless(&[&app], &token, 24).await;
+}
+
+/// Takes `n` applications spread over `apps` (instances of one database), issues them all at
+/// once, each on the instance that took it, and checks the serials are 1..=n, each once.
+pub async fn issue_at_once_gapless(apps: &[&TestApp], token: &str, n: u32) {
     let mut ids = Vec::new();
     for i in 0..n {
-        ids.push(app.application(&token, traveller(i)).await);
+        let app = apps[i as usize % apps.len()];
+        ids.push((app, app.application(token, traveller(i)).await));
     }
-    let responses = join_all(ids.iter().map(|id| app.issue(&token, id, None))).await;
+    let responses = join_all(ids.iter().map(|(app, id)| app.issue(token, id, None))).await;
     let mut serials = Vec::new();
     for res in responses {
         assert_eq!(res.status(), 201);

@@ -330,18 +330,5 @@ async fn serials_stay_gapless_when_both_instances_issue() {
     let a = TestApp::spawn().await;
     let b = a.twin(|_| {}).await;
     let window = a.window();
-    let n = 16;
-    let mut ids = Vec::new();
-    for i in 0..n {
-        let app = if i % 2 == 0 { &a } else { &b };
-        ids.push((app, app.application(&window, crate::support::traveller(i)).await));
-    }
-    let responses = join_all(ids.iter().map(|(app, id)| app.issue(&window, id, None))).await;
-    let mut serials = Vec::new();
-    for res in responses {
-        assert_eq!(res.status(), 201);
-        serials.push(crate::support::serial(&res.json::<Value>().await.unwrap()));
-    }
-    serials.sort();
-    assert_eq!(serials, (1..=i64::from(n)).collect::<Vec<_>>());
+    crate::concurrency::issue_at_once_gapless(&[&a, &b], &window, 16).await;
 }
