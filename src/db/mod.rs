@@ -432,6 +432,28 @@ pub fn new_id() -> String {
 mod tests {
     use super::*;
 
+    /// A migration that opted out of its transaction could stop half-applied (the upgrade's
+    /// promise in RUNBOOK.md): none may, on either backend.
+    #[test]
+    fn every_migration_runs_in_its_own_transaction() {
+        use diesel::migration::MigrationSource;
+        let sqlite = MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS).unwrap();
+        let postgres = MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES_MIGRATIONS).unwrap();
+        assert!(!sqlite.is_empty() && sqlite.len() == postgres.len());
+        for m in sqlite
+            .iter()
+            .map(|m| (m.name().to_string(), m.metadata().run_in_transaction()))
+        {
+            assert!(m.1, "{} runs outside a transaction", m.0);
+        }
+        for m in postgres
+            .iter()
+            .map(|m| (m.name().to_string(), m.metadata().run_in_transaction()))
+        {
+            assert!(m.1, "{} runs outside a transaction", m.0);
+        }
+    }
+
     #[test]
     fn backend_from_scheme() {
         assert_eq!(Target::parse("postgres://u@h/db").unwrap().backend, Backend::Postgres);
