@@ -5,7 +5,7 @@
 
 use super::font::FontUse;
 use super::layout::{Rect, Style};
-use super::permit::{Field, MM, Page, PermitPrint, Placed, assemble_pages, entries_text, nationality_text, sex_text};
+use super::permit::{Facts, Field, MM, Page, PermitPrint, Placed, assemble_pages};
 use super::{PrintError, codes};
 
 pub const CARD_W: f32 = 85.6 * MM;
@@ -94,110 +94,39 @@ const CARD_LABEL: Style = Style {
 /// The labelled fields of the front: the name across the card (the longest names need its
 /// width), then a column between the photo and the QR, above the Code128.
 pub fn front_fields(p: &PermitPrint) -> Vec<Field> {
-    let one = |v: String| vec![v];
-    let name: Vec<String> = p.name_zh.iter().cloned().chain([p.name_latin.clone()]).collect();
+    let f = Facts::of(p);
+    let name = Style {
+        max: 8.0,
+        min: 6.0,
+        max_lines: 2,
+    };
     vec![
-        Field {
-            label: "姓名 Họ tên Name",
-            value: name,
-            frame: card_box(3.0, 82.6, 7.8, 7.8),
-            style: Style {
-                max: 8.0,
-                min: 6.0,
-                max_lines: 2,
-            },
-        },
-        Field {
-            label: "国籍 Quốc tịch Nationality",
-            value: one(nationality_text(&p.nationality)),
-            frame: card_box(21.0, 58.5, 15.8, 5.3),
-            style: CARD_VALUE,
-        },
-        Field {
-            label: "性别 Giới tính Sex",
-            value: one(sex_text(p.sex)),
-            frame: card_box(21.0, 36.0, 21.2, 7.6),
-            style: CARD_VALUE,
-        },
-        Field {
-            label: "出生日期 Ngày sinh Date of birth",
-            value: one(p.birth_date.to_string()),
-            frame: card_box(36.0, 58.5, 21.2, 7.6),
-            style: CARD_VALUE,
-        },
-        Field {
-            label: "证件号码 Số giấy tờ ID No.",
-            value: one(p.id_number.clone()),
-            frame: card_box(21.0, 58.5, 28.9, 5.3),
-            style: CARD_VALUE,
-        },
-        Field {
-            label: "有效期限 Thời hạn hiệu lực Validity",
-            value: one(format!("{} — {}", p.valid_from, p.valid_until)),
-            frame: card_box(21.0, 58.5, 34.3, 5.3),
-            style: CARD_VALUE,
-        },
+        f.name.at(card_box(3.0, 82.6, 7.8, 7.8), name),
+        f.nationality.at(card_box(21.0, 58.5, 15.8, 5.3), CARD_VALUE),
+        f.sex.at(card_box(21.0, 36.0, 21.2, 7.6), CARD_VALUE),
+        f.birth_date.at(card_box(36.0, 58.5, 21.2, 7.6), CARD_VALUE),
+        f.id_number.at(card_box(21.0, 58.5, 28.9, 5.3), CARD_VALUE),
+        f.validity.at(card_box(21.0, 58.5, 34.3, 5.3), CARD_VALUE),
     ]
 }
 
 /// The labelled fields of the back: the issuing office and time, the application's number and,
 /// for a trade pass, the enterprise and the plates.
 pub fn back_fields(p: &PermitPrint) -> Vec<Field> {
-    let one = |v: String| vec![v];
+    let f = Facts::of(p);
+    let wide = Style {
+        max: 7.0,
+        min: 6.0,
+        max_lines: 2,
+    };
     let mut fields = vec![
-        Field {
-            label: "签发机关 Cơ quan cấp Issuing office",
-            value: vec![p.office_zh.clone(), p.office_en.clone()],
-            frame: card_box(3.0, 82.6, 9.0, 8.5),
-            style: Style {
-                max: 7.0,
-                min: 6.0,
-                max_lines: 2,
-            },
-        },
-        Field {
-            label: "受理编号 Số hồ sơ Application No.",
-            value: one(p.application_number.clone()),
-            frame: card_box(3.0, 40.0, 18.0, 5.3),
-            style: CARD_VALUE,
-        },
-        Field {
-            label: "签发时间 Ngày cấp Issued",
-            value: one(p.issued_at.clone()),
-            frame: card_box(40.0, 82.6, 18.0, 5.3),
-            style: CARD_VALUE,
-        },
-        Field {
-            label: "次数 Số lần Entries",
-            value: one(entries_text(p.entries_allowed)),
-            frame: card_box(3.0, 40.0, 23.4, 5.3),
-            style: CARD_VALUE,
-        },
+        f.office.at(card_box(3.0, 82.6, 9.0, 8.5), wide),
+        f.application.at(card_box(3.0, 40.0, 18.0, 5.3), CARD_VALUE),
+        f.issued.at(card_box(40.0, 82.6, 18.0, 5.3), CARD_VALUE),
+        f.entries.at(card_box(3.0, 40.0, 23.4, 5.3), CARD_VALUE),
     ];
-    if let Some(enterprise) = &p.enterprise {
-        fields.push(Field {
-            label: "企业 Doanh nghiệp Enterprise",
-            value: one(enterprise.clone()),
-            frame: card_box(3.0, 82.6, 28.8, 8.5),
-            style: Style {
-                max: 7.0,
-                min: 6.0,
-                max_lines: 2,
-            },
-        });
-    }
-    if !p.plates.is_empty() {
-        fields.push(Field {
-            label: "车牌 Biển số xe Plates",
-            value: one(p.plates.join("  ")),
-            frame: card_box(3.0, 82.6, 37.4, 8.5),
-            style: Style {
-                max: 7.0,
-                min: 6.0,
-                max_lines: 2,
-            },
-        });
-    }
+    fields.extend(f.enterprise.map(|e| e.at(card_box(3.0, 82.6, 28.8, 8.5), wide)));
+    fields.extend(f.plates.map(|e| e.at(card_box(3.0, 82.6, 37.4, 8.5), wide)));
     fields
 }
 

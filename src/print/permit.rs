@@ -316,7 +316,7 @@ impl Frame {
     }
 }
 
-pub(super) fn entries_text(n: i32) -> String {
+fn entries_text(n: i32) -> String {
     match n {
         0 => "多次 Nhiều lần Multiple".to_string(),
         1 => "1 次 Một lần Single".to_string(),
@@ -324,7 +324,7 @@ pub(super) fn entries_text(n: i32) -> String {
     }
 }
 
-pub(super) fn sex_text(sex: Sex) -> String {
+fn sex_text(sex: Sex) -> String {
     match sex {
         Sex::M => "男 Nam M".to_string(),
         Sex::F => "女 Nữ F".to_string(),
@@ -332,7 +332,7 @@ pub(super) fn sex_text(sex: Sex) -> String {
     }
 }
 
-pub(super) fn nationality_text(code: &str) -> String {
+fn nationality_text(code: &str) -> String {
     match code {
         "CHN" => "中国 Trung Quốc CHN".to_string(),
         "VNM" => "越南 Việt Nam VNM".to_string(),
@@ -340,97 +340,109 @@ pub(super) fn nationality_text(code: &str) -> String {
     }
 }
 
+/// One thing a permit states, with its trilingual label.
+pub(super) struct Fact {
+    label: &'static str,
+    value: Vec<String>,
+}
+
+impl Fact {
+    fn one(label: &'static str, value: String) -> Fact {
+        Fact {
+            label,
+            value: vec![value],
+        }
+    }
+
+    /// The fact placed in `frame`, fitted in `style`.
+    pub(super) fn at(self, frame: Rect, style: Style) -> Field {
+        Field {
+            label: self.label,
+            value: self.value,
+            frame,
+            style,
+        }
+    }
+}
+
+/// What a permit states, the same on every media: the A6 page ([`fields`]) and the card's two
+/// sides (`card::front_fields`, `card::back_fields`) only place them differently. A kind without
+/// enterprise or plates has none.
+pub(super) struct Facts {
+    pub name: Fact,
+    pub nationality: Fact,
+    pub sex: Fact,
+    pub birth_date: Fact,
+    pub id_number: Fact,
+    pub validity: Fact,
+    pub entries: Fact,
+    pub application: Fact,
+    pub issued: Fact,
+    pub office: Fact,
+    pub enterprise: Option<Fact>,
+    pub plates: Option<Fact>,
+}
+
+impl Facts {
+    pub(super) fn of(p: &PermitPrint) -> Facts {
+        Facts {
+            name: Fact {
+                label: "姓名 Họ tên Name",
+                value: p.name_zh.iter().cloned().chain([p.name_latin.clone()]).collect(),
+            },
+            nationality: Fact::one("国籍 Quốc tịch Nationality", nationality_text(&p.nationality)),
+            sex: Fact::one("性别 Giới tính Sex", sex_text(p.sex)),
+            birth_date: Fact::one("出生日期 Ngày sinh Date of birth", p.birth_date.to_string()),
+            id_number: Fact::one("证件号码 Số giấy tờ ID No.", p.id_number.clone()),
+            validity: Fact::one(
+                "有效期限 Thời hạn hiệu lực Validity",
+                format!("{} — {}", p.valid_from, p.valid_until),
+            ),
+            entries: Fact::one("次数 Số lần Entries", entries_text(p.entries_allowed)),
+            application: Fact::one("受理编号 Số hồ sơ Application No.", p.application_number.clone()),
+            issued: Fact::one("签发时间 Ngày cấp Issued", p.issued_at.clone()),
+            office: Fact {
+                label: "签发机关 Cơ quan cấp Issuing office",
+                value: vec![p.office_zh.clone(), p.office_en.clone()],
+            },
+            enterprise: p
+                .enterprise
+                .clone()
+                .map(|e| Fact::one("企业 Doanh nghiệp Enterprise", e)),
+            plates: (!p.plates.is_empty()).then(|| Fact::one("车牌 Biển số xe Plates", p.plates.join("  "))),
+        }
+    }
+}
+
 /// The labelled fields of a permit and their boxes: left of the photo, above the QR and the
 /// Code128. Fields a kind does not have (enterprise, plates) are left out.
 pub fn fields(p: &PermitPrint) -> Vec<Field> {
-    let one = |v: String| vec![v];
-    let name: Vec<String> = p.name_zh.iter().cloned().chain([p.name_latin.clone()]).collect();
+    let f = Facts::of(p);
+    let name = Style {
+        max: 12.0,
+        min: 8.0,
+        max_lines: 2,
+    };
+    let office = Style {
+        max: 8.0,
+        min: 6.0,
+        max_lines: 2,
+    };
     let mut fields = vec![
-        Field {
-            label: "姓名 Họ tên Name",
-            value: name,
-            frame: mm_box(6.0, 114.0, 18.0, 14.5),
-            style: Style {
-                max: 12.0,
-                min: 8.0,
-                max_lines: 2,
-            },
-        },
-        Field {
-            label: "国籍 Quốc tịch Nationality",
-            value: one(nationality_text(&p.nationality)),
-            frame: mm_box(6.0, 38.0, 33.0, 8.5),
-            style: VALUE,
-        },
-        Field {
-            label: "性别 Giới tính Sex",
-            value: one(sex_text(p.sex)),
-            frame: mm_box(38.0, 58.0, 33.0, 8.5),
-            style: VALUE,
-        },
-        Field {
-            label: "出生日期 Ngày sinh Date of birth",
-            value: one(p.birth_date.to_string()),
-            frame: mm_box(58.0, 88.0, 33.0, 8.5),
-            style: VALUE,
-        },
-        Field {
-            label: "次数 Số lần Entries",
-            value: one(entries_text(p.entries_allowed)),
-            frame: mm_box(88.0, 114.0, 33.0, 8.5),
-            style: VALUE,
-        },
-        Field {
-            label: "证件号码 Số giấy tờ ID No.",
-            value: one(p.id_number.clone()),
-            frame: mm_box(6.0, 60.0, 41.5, 8.5),
-            style: VALUE,
-        },
-        Field {
-            label: "受理编号 Số hồ sơ Application No.",
-            value: one(p.application_number.clone()),
-            frame: mm_box(60.0, 114.0, 41.5, 8.5),
-            style: VALUE,
-        },
-        Field {
-            label: "有效期限 Thời hạn hiệu lực Validity",
-            value: one(format!("{} — {}", p.valid_from, p.valid_until)),
-            frame: mm_box(6.0, 60.0, 50.0, 8.5),
-            style: VALUE,
-        },
-        Field {
-            label: "签发时间 Ngày cấp Issued",
-            value: one(p.issued_at.clone()),
-            frame: mm_box(60.0, 114.0, 50.0, 8.5),
-            style: Style { max: 8.0, ..VALUE },
-        },
-        Field {
-            label: "签发机关 Cơ quan cấp Issuing office",
-            value: vec![p.office_zh.clone(), p.office_en.clone()],
-            frame: mm_box(6.0, 100.0, 58.5, 10.0),
-            style: Style {
-                max: 8.0,
-                min: 6.0,
-                max_lines: 2,
-            },
-        },
+        f.name.at(mm_box(6.0, 114.0, 18.0, 14.5), name),
+        f.nationality.at(mm_box(6.0, 38.0, 33.0, 8.5), VALUE),
+        f.sex.at(mm_box(38.0, 58.0, 33.0, 8.5), VALUE),
+        f.birth_date.at(mm_box(58.0, 88.0, 33.0, 8.5), VALUE),
+        f.entries.at(mm_box(88.0, 114.0, 33.0, 8.5), VALUE),
+        f.id_number.at(mm_box(6.0, 60.0, 41.5, 8.5), VALUE),
+        f.application.at(mm_box(60.0, 114.0, 41.5, 8.5), VALUE),
+        f.validity.at(mm_box(6.0, 60.0, 50.0, 8.5), VALUE),
+        f.issued.at(mm_box(60.0, 114.0, 50.0, 8.5), Style { max: 8.0, ..VALUE }),
+        f.office.at(mm_box(6.0, 100.0, 58.5, 10.0), office),
     ];
-    if let Some(enterprise) = &p.enterprise {
-        fields.push(Field {
-            label: "企业 Doanh nghiệp Enterprise",
-            value: one(enterprise.clone()),
-            frame: mm_box(6.0, 56.0, 68.5, 8.5),
-            style: Style { max: 8.5, ..VALUE },
-        });
-    }
-    if !p.plates.is_empty() {
-        fields.push(Field {
-            label: "车牌 Biển số xe Plates",
-            value: one(p.plates.join("  ")),
-            frame: mm_box(56.0, 100.0, 68.5, 8.5),
-            style: Style { max: 8.5, ..VALUE },
-        });
-    }
+    let small = Style { max: 8.5, ..VALUE };
+    fields.extend(f.enterprise.map(|e| e.at(mm_box(6.0, 56.0, 68.5, 8.5), small)));
+    fields.extend(f.plates.map(|e| e.at(mm_box(56.0, 100.0, 68.5, 8.5), small)));
     fields
 }
 

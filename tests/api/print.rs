@@ -61,6 +61,15 @@ fn holder(name_zh: &str, name_latin: &str, seq: u32) -> Value {
     })
 }
 
+/// A tourism pass issued and printed at Pingxiang's hall, whose office prints on cards
+/// (`permit_media: cr80`): the permit and its PDF.
+async fn printed_card(app: &TestApp, traveller: Value) -> (Value, Vec<u8>) {
+    app.officer_of("PXH", "pxh-li", "officer", &["border_tourism"]);
+    let token = app.token_for("pxh-li");
+    let (permit, _, pdf) = printed(app, &token, traveller).await;
+    (permit, pdf)
+}
+
 #[actix_web::test]
 async fn printed_codes_decode_and_verify() {
     let app = TestApp::spawn().await;
@@ -383,9 +392,7 @@ async fn a_revoked_pass_prints_with_a_banner_in_three_languages() {
 #[actix_web::test]
 async fn an_office_with_a_card_printer_prints_both_sides_of_a_card_that_scans() {
     let app = TestApp::spawn().await;
-    app.officer_of("PXH", "pxh-li", "officer", &["border_tourism"]);
-    let token = app.token_for("pxh-li");
-    let (permit, _, pdf) = printed(&app, &token, holder("阮氏英", "Nguyễn Thị Ánh", 32)).await;
+    let (permit, pdf) = printed_card(&app, holder("阮氏英", "Nguyễn Thị Ánh", 32)).await;
     let number = permit["number"].as_str().expect("number");
     assert!(number.contains("-PXH-"), "{number}");
     let doc = hayro::hayro_syntax::Pdf::new(pdf.clone()).expect("a readable PDF");
@@ -426,15 +433,13 @@ async fn an_office_with_a_card_printer_prints_both_sides_of_a_card_that_scans() 
 /// smaller codes measurably do (the A6 permit's test holds more): never a wrong read; both codes
 /// creased, in hard shadow and blurred σ 0.75 px at 150 and 300 dpi; with ink spread the
 /// Code128 at both, the QR at 300 dpi; the QR turned 10° and 15°; blurred σ 1.0–1.5 px both
-/// codes at 300 dpi only. The Code128's bars are
-/// 8 mm tall across 60-odd mm, so a turn of 10° takes a scan line off the bars before it crosses
-/// them: a turned card is read by its QR (a hand scanner aims along the bars).
+/// codes at 300 dpi only. The Code128's bars are 8 mm tall across 60-odd mm, so a turn of 10°
+/// takes a scan line off the bars before it crosses them: a turned card is read by its QR (a hand
+/// scanner aims along the bars).
 #[actix_web::test]
 async fn card_codes_survive_creases_shadow_and_blur_and_the_qr_rotation() {
     let app = TestApp::spawn().await;
-    app.officer_of("PXH", "pxh-li", "officer", &["border_tourism"]);
-    let token = app.token_for("pxh-li");
-    let (permit, _, pdf) = printed(&app, &token, holder("张伟", "ZHANG WEI", 42)).await;
+    let (permit, pdf) = printed_card(&app, holder("张伟", "ZHANG WEI", 42)).await;
     let number = permit["number"].as_str().unwrap();
     let code = permit["code"].as_str().unwrap();
     for dpi in [150.0, 300.0] {
