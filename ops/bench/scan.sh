@@ -95,12 +95,17 @@ count_scans() {
   if [ -n "${DATABASE_URL:-}" ]; then psql -Atq "$DATABASE_URL" -c "SELECT COUNT(*) FROM crossings"
   else python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM crossings').fetchone()[0])" "$DIR/borderdesk.db"; fi
 }
-before=($(ticks) $(ticks scan-writer) $(count_scans))
+# Each batch of scans (one transaction) takes one trust version: versions taken = commits.
+version() {
+  if [ -n "${DATABASE_URL:-}" ]; then psql -Atq "$DATABASE_URL" -c "SELECT version FROM trust_version"
+  else python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT version FROM trust_version').fetchone()[0])" "$DIR/borderdesk.db"; fi
+}
+before=($(ticks) $(ticks scan-writer) $(count_scans) $(version))
 profile_start "$PID" "$DURATION"
 run scan -s ops/bench/scan.lua "http://127.0.0.1:$PORT"
 profile_wait
-after=($(ticks) $(ticks scan-writer) $(count_scans))
-python3 -c "import os,sys; hz=os.sysconf('SC_CLK_TCK'); b=list(map(int,sys.argv[1:4])); a=list(map(int,sys.argv[4:7])); n=max(a[2]-b[2],1); print(f'CPU per scan: server {(a[0]-b[0])/hz/n*1e6:.0f} us, of which scan writer {(a[1]-b[1])/hz/n*1e6:.0f} us ({n} scans)')" "${before[@]}" "${after[@]}"
+after=($(ticks) $(ticks scan-writer) $(count_scans) $(version))
+python3 -c "import os,sys; hz=os.sysconf('SC_CLK_TCK'); b=list(map(int,sys.argv[1:5])); a=list(map(int,sys.argv[5:9])); n=max(a[2]-b[2],1); print(f'CPU per scan: server {(a[0]-b[0])/hz/n*1e6:.0f} us, of which scan writer {(a[1]-b[1])/hz/n*1e6:.0f} us ({n} scans, {n/max(a[3]-b[3],1):.1f} per commit)')" "${before[@]}" "${after[@]}"
 # The scan writer maps the SQLite file: the pages of it in memory count in RSS as file pages
 # (the kernel's page cache, shared and reclaimable), apart from the process's own memory.
 echo "RSS after the scan load: $(awk '/^(VmRSS|RssAnon|RssFile):/ {v[$1]=int($2/1024)} END {printf "%d MB (own memory %d MB, mapped database file %d MB)", v["VmRSS:"], v["RssAnon:"], v["RssFile:"]}' /proc/$PID/status)"

@@ -86,11 +86,28 @@ fn to_json<T: Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|e| format!("{{\"unserialisable\":\"{e}\"}}"))
 }
 
+/// An entity's trail, oldest first. A permit's includes its crossings' entries: a scan is entered
+/// under the crossing it created (see `service::checkpoint::record`).
 pub fn for_entity(conn: &mut DbConnection, entity: &str, entity_id: &str) -> Result<Vec<AuditRow>> {
-    Ok(audit_log::table
+    use super::schema::crossings;
+    let mut rows: Vec<AuditRow> = audit_log::table
         .filter(audit_log::entity.eq(entity))
         .filter(audit_log::entity_id.eq(entity_id))
-        .order(audit_log::at.asc())
         .select(AuditRow::as_select())
-        .load(conn)?)
+        .load(conn)?;
+    if entity == "permit" {
+        let its_crossings = crossings::table
+            .filter(crossings::permit_number.eq(entity_id))
+            .select(crossings::id);
+        rows.extend(
+            audit_log::table
+                .filter(audit_log::entity.eq("crossing"))
+                .filter(audit_log::entity_id.eq_any(its_crossings))
+                .select(AuditRow::as_select())
+                .load(conn)?,
+        );
+    }
+    // Ids are time-ordered (UUIDv7): the tie-break keeps entries of one instant in write order.
+    rows.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+    Ok(rows)
 }
