@@ -3,7 +3,7 @@
 //! the problem-details error mapping) are added by rule, so a handler declares only what is its
 //! own; and the documented methods per path, for answering an undeclared method 405.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use actix_web::http::Method;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
@@ -215,67 +215,81 @@ fn has_type(t: &SchemaType, wanted: Type) -> bool {
 /// path does not have 405 with `Allow`, rather than 404 as if the path did not exist.
 #[derive(Debug, Clone, Default)]
 pub struct Methods {
-    /// Path templates split into segments (`{id}` matches any one segment), with their methods.
-    routes: Vec<(Vec<String>, Vec<Method>)>,
+    /// Path templates by their number of segments (every request is checked before routing, so
+    /// only templates of the request's length are compared, without allocating).
+    routes: HashMap<usize, Vec<Route>>,
+}
+
+#[derive(Debug, Clone)]
+struct Route {
+    /// The template's segments; None for a `{parameter}`, which matches any one non-empty segment.
+    segments: Vec<Option<String>>,
+    /// Literal segments: the more, the closer the match (as in the router).
+    literals: usize,
+    methods: Vec<Method>,
 }
 
 impl Methods {
     pub fn new(doc: &OpenApi) -> Self {
-        let routes = doc
-            .paths
-            .paths
-            .iter()
-            .map(|(path, item)| {
-                let segments = path.split('/').map(str::to_string).collect();
-                let methods: Vec<Method> = [
-                    (item.get.is_some(), Method::GET),
-                    // actix's GET routes do not answer HEAD: only a documented HEAD is allowed.
-                    (item.head.is_some(), Method::HEAD),
-                    (item.post.is_some(), Method::POST),
-                    (item.put.is_some(), Method::PUT),
-                    (item.delete.is_some(), Method::DELETE),
-                    (item.patch.is_some(), Method::PATCH),
-                    (item.options.is_some(), Method::OPTIONS),
-                    (item.trace.is_some(), Method::TRACE),
-                ]
-                .into_iter()
-                .filter_map(|(has, m)| has.then_some(m))
+        let mut routes: HashMap<usize, Vec<Route>> = HashMap::new();
+        for (path, item) in &doc.paths.paths {
+            let segments: Vec<Option<String>> = path
+                .split('/')
+                .map(|s| (!(s.starts_with('{') && s.ends_with('}'))).then(|| s.to_string()))
                 .collect();
-                (segments, methods)
-            })
+            let methods: Vec<Method> = [
+                (item.get.is_some(), Method::GET),
+                // actix's GET routes do not answer HEAD: only a documented HEAD is allowed.
+                (item.head.is_some(), Method::HEAD),
+                (item.post.is_some(), Method::POST),
+                (item.put.is_some(), Method::PUT),
+                (item.delete.is_some(), Method::DELETE),
+                (item.patch.is_some(), Method::PATCH),
+                (item.options.is_some(), Method::OPTIONS),
+                (item.trace.is_some(), Method::TRACE),
+            ]
+            .into_iter()
+            .filter_map(|(has, m)| has.then_some(m))
             .collect();
+            let literals = segments.iter().flatten().count();
+            routes.entry(segments.len()).or_default().push(Route {
+                segments,
+                literals,
+                methods,
+            });
+        }
         Methods { routes }
     }
 
     /// The methods documented for `path` (a request path, not a template), or None when no
     /// documented path matches it. A literal segment wins over a `{parameter}`, as in the router.
     pub fn allowed(&self, path: &str) -> Option<Vec<Method>> {
-        let wanted: Vec<&str> = path.split('/').collect();
-        let mut found: BTreeMap<usize, Vec<Method>> = BTreeMap::new();
-        for (segments, methods) in &self.routes {
-            if segments.len() != wanted.len() {
+        let routes = self.routes.get(&path.split('/').count())?;
+        // Only the most literal matches count: `/calendar/{date}` says nothing about `/calendar`.
+        let mut best: Option<(usize, Vec<Method>)> = None;
+        for route in routes {
+            if best.as_ref().is_some_and(|(literals, _)| route.literals < *literals) {
                 continue;
             }
-            let mut literal = 0;
-            let matches = segments.iter().zip(&wanted).all(|(s, w)| {
-                if s.starts_with('{') && s.ends_with('}') {
-                    !w.is_empty()
-                } else {
-                    literal += 1;
-                    s == w
-                }
+            let matches = route.segments.iter().zip(path.split('/')).all(|(s, w)| match s {
+                Some(literal) => literal == w,
+                None => !w.is_empty(),
             });
-            if matches {
-                let all = found.entry(literal).or_default();
-                for m in methods {
-                    if !all.contains(m) {
-                        all.push(m.clone());
+            if !matches {
+                continue;
+            }
+            match &mut best {
+                Some((literals, all)) if *literals == route.literals => {
+                    for m in &route.methods {
+                        if !all.contains(m) {
+                            all.push(m.clone());
+                        }
                     }
                 }
+                _ => best = Some((route.literals, route.methods.clone())),
             }
         }
-        // Only the most literal match counts: `/calendar/{date}` says nothing about `/calendar`.
-        found.into_iter().next_back().map(|(_, methods)| methods)
+        best.map(|(_, methods)| methods)
     }
 
     /// The 405 for `method` on `path` when the path is documented without that method; None
