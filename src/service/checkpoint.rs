@@ -475,60 +475,87 @@ impl Pending {
         Ok(())
     }
 
-    /// One UPDATE … FROM (VALUES …) for the batch's trips (PostgreSQL only, see `trip`).
+    /// One UPDATE … FROM unnest(arrays) for the batch's trips (PostgreSQL only, see `trip`):
+    /// one statement text whatever the batch's size, so the server plans it once per connection
+    /// rather than parsing and planning a VALUES list of every new length.
     fn flush_trips(&mut self, c: &mut DbConnection) -> Result<()> {
-        use diesel::sql_types::{BigInt, Integer, Nullable, Text};
         let DbConnection::Postgresql(pg) = c else {
             return Err(Error::Internal("deferred trips on SQLite".into()));
         };
-        let version = self.version;
-        for chunk in self.trips.chunks(ROWS_PER_INSERT) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let b = i * 6;
-                    format!(
-                        "(${}::text, ${}::int4, ${}::text, ${}::int4, ${}::text, ${}::text)",
-                        b + 1,
-                        b + 2,
-                        b + 3,
-                        b + 4,
-                        b + 5,
-                        b + 6
-                    )
-                })
-                .collect();
-            let sql = format!(
-                "UPDATE permits AS p SET entries_used = v.used, last_direction = v.direction, status = v.status, trust_version = ${} \
-                 FROM (VALUES {}) AS v(number, expect_used, expect_direction, used, direction, status) \
-                 WHERE p.number = v.number AND p.entries_used = v.expect_used \
-                 AND p.last_direction IS NOT DISTINCT FROM v.expect_direction AND p.status = 'issued'",
-                chunk.len() * 6 + 1,
-                rows.join(", ")
-            );
-            let mut q = diesel::sql_query(sql).into_boxed::<diesel::pg::Pg>();
-            for t in chunk {
-                q = q
-                    .bind::<Text, _>(t.number.clone())
-                    .bind::<Integer, _>(t.expect_used)
-                    .bind::<Nullable<Text>, _>(t.expect_direction.map(Direction::as_str))
-                    .bind::<Integer, _>(t.used)
-                    .bind::<Text, _>(t.direction.as_str())
-                    .bind::<Text, _>(t.status.as_str());
-            }
-            let n = q.bind::<BigInt, _>(version).execute(pg)?;
-            if n != chunk.len() {
-                return Err(Error::Internal(format!(
-                    "{} of {} permits were not as the scan index held them",
-                    chunk.len() - n,
-                    chunk.len()
-                )));
-            }
+        let update = TripsUpdate {
+            numbers: self.trips.iter().map(|t| t.number.as_str()).collect(),
+            expect_used: self.trips.iter().map(|t| t.expect_used).collect(),
+            expect_direction: self
+                .trips
+                .iter()
+                .map(|t| t.expect_direction.map(Direction::as_str))
+                .collect(),
+            used: self.trips.iter().map(|t| t.used).collect(),
+            direction: self.trips.iter().map(|t| t.direction.as_str()).collect(),
+            status: self.trips.iter().map(|t| t.status.as_str()).collect(),
+            version: self.version,
+        };
+        let n = update.execute(pg)?;
+        if n != self.trips.len() {
+            return Err(Error::Internal(format!(
+                "{} of {} permits were not as the scan index held them",
+                self.trips.len() - n,
+                self.trips.len()
+            )));
         }
         self.trips.clear();
         self.trip_of.clear();
         Ok(())
     }
 }
+
+/// A batch's trips as columns (see `Pending::flush_trips`).
+struct TripsUpdate<'a> {
+    numbers: Vec<&'a str>,
+    expect_used: Vec<i32>,
+    expect_direction: Vec<Option<&'static str>>,
+    used: Vec<i32>,
+    direction: Vec<&'static str>,
+    status: Vec<&'static str>,
+    version: i64,
+}
+
+struct TripsUpdateId;
+
+impl diesel::query_builder::QueryId for TripsUpdate<'_> {
+    type QueryId = TripsUpdateId;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for TripsUpdate<'_> {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text};
+        out.push_sql(
+            "UPDATE permits AS p SET entries_used = v.used, last_direction = v.direction, status = v.status, trust_version = ",
+        );
+        out.push_bind_param::<BigInt, _>(&self.version)?;
+        out.push_sql(" FROM unnest(");
+        out.push_bind_param::<Array<Text>, _>(&self.numbers)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Integer>, _>(&self.expect_used)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.expect_direction)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Integer>, _>(&self.used)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.direction)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.status)?;
+        out.push_sql(
+            ") AS v(number, expect_used, expect_direction, used, direction, status) \
+             WHERE p.number = v.number AND p.entries_used = v.expect_used \
+             AND p.last_direction IS NOT DISTINCT FROM v.expect_direction AND p.status = 'issued'",
+        );
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for TripsUpdate<'_> {}
 
 /// Decides and records one scan inside the caller's transaction (see `scan_writer`), reading
 /// the permit from the scan index. A rejection is an answer, not an error: only a request that is
