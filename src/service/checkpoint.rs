@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use super::bookings::BookingRow;
 use super::permits::{PermitRecord, get_permit};
 use super::scan_index::{ScanFacts, ScanIndex};
+use super::scan_sql::{TripUpdate, TripsUpdate};
 use crate::db::models::CrossingRow;
 use crate::db::schema::bookings;
 use crate::db::schema::crossings;
@@ -189,77 +190,6 @@ fn apply(c: &mut DbConnection, number: &str, entries_used: i32, effect: Effect, 
     };
     Ok(n == 1)
 }
-
-/// A trip's conditional update as one fixed statement per shape, which diesel keeps prepared: its
-/// `update(..).set(..)` builder is never cached and was compiled again for every admitted scan
-/// (a tenth of the scan writer's time in the SQLite profile).
-struct TripUpdate<'a> {
-    number: &'a str,
-    expect_used: i32,
-    needs_exit: bool,
-    used: i32,
-    direction: &'static str,
-    status: &'static str,
-    version: i64,
-}
-
-/// The statement `SET_STATUS` shape of a `TripUpdate`, as diesel's statement cache key.
-struct TripStatement<'a, const SET_STATUS: bool>(&'a TripUpdate<'a>);
-
-struct TripStatementId<const SET_STATUS: bool>;
-
-impl TripUpdate<'_> {
-    fn run<const SET_STATUS: bool>(&self, c: &mut DbConnection) -> Result<usize> {
-        let q = TripStatement::<SET_STATUS>(self);
-        Ok(match c {
-            DbConnection::Sqlite(c) => q.execute(c)?,
-            DbConnection::Postgresql(c) => q.execute(c)?,
-        })
-    }
-}
-
-impl<const SET_STATUS: bool> diesel::query_builder::QueryId for TripStatement<'_, SET_STATUS> {
-    type QueryId = TripStatementId<SET_STATUS>;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl<DB, const SET_STATUS: bool> diesel::query_builder::QueryFragment<DB> for TripStatement<'_, SET_STATUS>
-where
-    DB: diesel::backend::Backend
-        + diesel::sql_types::HasSqlType<diesel::sql_types::Text>
-        + diesel::sql_types::HasSqlType<diesel::sql_types::Integer>
-        + diesel::sql_types::HasSqlType<diesel::sql_types::BigInt>
-        + diesel::sql_types::HasSqlType<diesel::sql_types::Bool>,
-    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
-    i32: diesel::serialize::ToSql<diesel::sql_types::Integer, DB>,
-    i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
-    bool: diesel::serialize::ToSql<diesel::sql_types::Bool, DB>,
-{
-    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        use diesel::sql_types::{BigInt, Bool, Integer, Text};
-        let t = self.0;
-        out.push_sql("UPDATE permits SET entries_used = ");
-        out.push_bind_param::<Integer, _>(&t.used)?;
-        out.push_sql(", last_direction = ");
-        out.push_bind_param::<Text, _>(t.direction)?;
-        out.push_sql(", trust_version = ");
-        out.push_bind_param::<BigInt, _>(&t.version)?;
-        if SET_STATUS {
-            out.push_sql(", status = ");
-            out.push_bind_param::<Text, _>(t.status)?;
-        }
-        out.push_sql(" WHERE number = ");
-        out.push_bind_param::<Text, _>(t.number)?;
-        out.push_sql(" AND entries_used = ");
-        out.push_bind_param::<Integer, _>(&t.expect_used)?;
-        out.push_sql(" AND status = 'issued' AND (NOT ");
-        out.push_bind_param::<Bool, _>(&t.needs_exit)?;
-        out.push_sql(" OR last_direction = 'exit')");
-        Ok(())
-    }
-}
-
-impl<Conn, const SET_STATUS: bool> RunQueryDsl<Conn> for TripStatement<'_, SET_STATUS> {}
 
 /// Decisions tried on a permit that keeps changing under the scan before it is answered
 /// `contended`.
@@ -508,54 +438,6 @@ impl Pending {
         Ok(())
     }
 }
-
-/// A batch's trips as columns (see `Pending::flush_trips`).
-struct TripsUpdate<'a> {
-    numbers: Vec<&'a str>,
-    expect_used: Vec<i32>,
-    expect_direction: Vec<Option<&'static str>>,
-    used: Vec<i32>,
-    direction: Vec<&'static str>,
-    status: Vec<&'static str>,
-    version: i64,
-}
-
-struct TripsUpdateId;
-
-impl diesel::query_builder::QueryId for TripsUpdate<'_> {
-    type QueryId = TripsUpdateId;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for TripsUpdate<'_> {
-    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
-        use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text};
-        out.push_sql(
-            "UPDATE permits AS p SET entries_used = v.used, last_direction = v.direction, status = v.status, trust_version = ",
-        );
-        out.push_bind_param::<BigInt, _>(&self.version)?;
-        out.push_sql(" FROM unnest(");
-        out.push_bind_param::<Array<Text>, _>(&self.numbers)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Integer>, _>(&self.expect_used)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.expect_direction)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Integer>, _>(&self.used)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.direction)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.status)?;
-        out.push_sql(
-            ") AS v(number, expect_used, expect_direction, used, direction, status) \
-             WHERE p.number = v.number AND p.entries_used = v.expect_used \
-             AND p.last_direction IS NOT DISTINCT FROM v.expect_direction AND p.status = 'issued'",
-        );
-        Ok(())
-    }
-}
-
-impl<Conn> RunQueryDsl<Conn> for TripsUpdate<'_> {}
 
 /// Decides and records one scan inside the caller's transaction (see `scan_writer`), reading
 /// the permit from the scan index. A rejection is an answer, not an error: only a request that is

@@ -19,6 +19,7 @@ pub mod portraits;
 pub mod printing;
 pub mod progress;
 pub mod scan_index;
+mod scan_sql;
 pub mod scan_writer;
 pub mod seals;
 pub mod sla;
