@@ -71,14 +71,8 @@ pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
             tracing::warn!(kid = %ring.active_id(), days_left = left, "the signing key ends soon: run `borderdesk keys rotate`");
         }
     }
-    let driver_secret = match settings
-        .driver_code_secret
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
-        Some(_) => None,
-        None => Some(db.run_blocking(|c| {
+    let drivers = crate::service::drivers::DriverConfig::from_settings(settings, || {
+        db.run_blocking(|c| {
             crate::keys::secret(
                 c,
                 keys.kek(),
@@ -86,8 +80,8 @@ pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
                 &settings.data_dir.join("driver-code.key"),
                 clock.now(),
             )
-        })?),
-    };
+        })
+    })?;
     let keys = Arc::new(keys);
     let policy = Arc::new(policy);
     let auth = Arc::new(crate::service::auth_cache::AuthCache::default());
@@ -112,10 +106,7 @@ pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
             settings.portrait_slots,
             settings.driver_bookings_per_minute,
         )),
-        drivers: Arc::new(crate::service::drivers::DriverConfig::from_settings(
-            settings,
-            driver_secret,
-        )?),
+        drivers: Arc::new(drivers),
     })
 }
 

@@ -64,21 +64,20 @@ impl DriverConfig {
         }
     }
 
-    /// From the settings: the configured secret, or `stored`, the one the database keeps sealed
-    /// for every instance (`keys::secret`, read by the caller when no secret is configured).
-    pub fn from_settings(s: &crate::config::Settings, stored: Option<Vec<u8>>) -> Result<DriverConfig> {
-        let secret = match (
-            s.driver_code_secret.as_deref().map(str::trim).filter(|t| !t.is_empty()),
-            stored,
-        ) {
-            (Some(t), _) if t.chars().count() >= 32 => t.as_bytes().to_vec(),
-            (Some(_), _) => {
+    /// From the settings: the configured secret, or else `stored()`, the one the database keeps
+    /// sealed for every instance (`keys::secret`), read only when none is configured.
+    pub fn from_settings(
+        s: &crate::config::Settings,
+        stored: impl FnOnce() -> Result<Vec<u8>>,
+    ) -> Result<DriverConfig> {
+        let secret = match s.driver_code_secret.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            Some(t) if t.chars().count() >= 32 => t.as_bytes().to_vec(),
+            Some(_) => {
                 return Err(Error::Config(
                     "BORDERDESK_DRIVER_CODE_SECRET: use at least 32 characters".into(),
                 ));
             }
-            (None, Some(stored)) => stored,
-            (None, None) => return Err(Error::Config("no driver code secret: configured or stored".into())),
+            None => stored()?,
         };
         Ok(DriverConfig::new(
             s.driver_codes_per_email,

@@ -3,10 +3,12 @@
 //! (PostgreSQL): diesel's own update builder is never cached. One runs per admitted scan
 //! (SQLite), the other once per batch (PostgreSQL).
 
+use diesel::backend::Backend;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{Array, BigInt, Bool, HasSqlType, Integer, Nullable, Text};
 
 use crate::db::DbConnection;
 use crate::error::Result;
@@ -46,18 +48,13 @@ impl<const SET_STATUS: bool> QueryId for TripStatement<'_, SET_STATUS> {
 
 impl<DB, const SET_STATUS: bool> QueryFragment<DB> for TripStatement<'_, SET_STATUS>
 where
-    DB: diesel::backend::Backend
-        + diesel::sql_types::HasSqlType<diesel::sql_types::Text>
-        + diesel::sql_types::HasSqlType<diesel::sql_types::Integer>
-        + diesel::sql_types::HasSqlType<diesel::sql_types::BigInt>
-        + diesel::sql_types::HasSqlType<diesel::sql_types::Bool>,
-    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
-    i32: diesel::serialize::ToSql<diesel::sql_types::Integer, DB>,
-    i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
-    bool: diesel::serialize::ToSql<diesel::sql_types::Bool, DB>,
+    DB: Backend + HasSqlType<Text> + HasSqlType<Integer> + HasSqlType<BigInt> + HasSqlType<Bool>,
+    str: ToSql<Text, DB>,
+    i32: ToSql<Integer, DB>,
+    i64: ToSql<BigInt, DB>,
+    bool: ToSql<Bool, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        use diesel::sql_types::Bool;
         let t = self.0;
         out.push_sql("UPDATE permits SET entries_used = ");
         out.push_bind_param::<Integer, _>(&t.used)?;
