@@ -220,11 +220,17 @@ impl Db {
     /// whole page cache to drop pages "past the end" (`pcache1TruncateUnsafe`): 15% of the
     /// writer's time with a 64 MiB cache. The map's risk is SQLite's documented one: an I/O
     /// error on a mapped page ends the process rather than failing the statement.
+    ///
+    /// On both stores its commits do not wait for the disk (SQLite syncs the log only at
+    /// checkpoints, PostgreSQL commits asynchronously): the writer's answers go out only after
+    /// `scan_durable` has flushed the log past them. Nothing else may use this connection.
     pub fn tune_for_writer(conn: &mut DbConnection) -> Result<()> {
-        if let DbConnection::Sqlite(c) = conn {
-            c.batch_execute(
-                "PRAGMA cache_size = -4096; PRAGMA mmap_size = 4294967296; PRAGMA wal_autocheckpoint = 0;",
-            )?;
+        match conn {
+            DbConnection::Sqlite(c) => c.batch_execute(
+                "PRAGMA cache_size = -4096; PRAGMA mmap_size = 4294967296; PRAGMA wal_autocheckpoint = 0; \
+                 PRAGMA synchronous = NORMAL;",
+            )?,
+            DbConnection::Postgresql(c) => c.batch_execute("SET synchronous_commit = off")?,
         }
         Ok(())
     }

@@ -18,6 +18,7 @@ pub mod permits;
 pub mod portraits;
 pub mod printing;
 pub mod progress;
+mod scan_durable;
 pub mod scan_index;
 mod scan_sql;
 pub mod scan_writer;

@@ -1,7 +1,8 @@
 //! Group commit for checkpoint scans: one writer thread, on a connection of its own, takes the
 //! scans waiting at that moment, decides them from the scan index (`scan_index`) and records
-//! them in a single transaction with one multi-row insert per table (one fsync for the lot). A
-//! scan is answered only after its transaction commits, so no acknowledged crossing is lost.
+//! them in a single transaction with one multi-row insert per table. The commit does not wait
+//! for the disk: `scan_durable` answers the batch once its records are durable, while the writer
+//! goes on with the next batch, so no acknowledged crossing is lost.
 //!
 //! A batch that fails as a whole (an error, or a panic, in any of its scans) is rolled back and
 //! its scans are recorded again one transaction each, so one bad scan costs only itself; after a
@@ -21,6 +22,7 @@ use diesel::prelude::*;
 
 use super::auth_cache::AuthCache;
 use super::checkpoint::{Pending, ReadCode, Rules, ScanInput, ScanOut, record};
+use super::scan_durable::Durable;
 use super::scan_index::{self, Loaded, ScanIndex};
 use crate::db::models::OfficerRow;
 use crate::db::schema::{api_tokens, officers};
@@ -86,6 +88,7 @@ impl ScanWriter {
         let (tx, rx) = sync_channel::<Msg>(QUEUE);
         let stats = Arc::new(WriterStats::default());
         let writer = Writer {
+            durable: Durable::start(&db)?,
             db,
             conn: None,
             keys,
@@ -206,6 +209,8 @@ fn read_tx<T>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnection) -> Resu
 
 struct Writer {
     db: Db,
+    /// Answers each committed batch once it is on disk.
+    durable: Durable,
     conn: Option<DbConnection>,
     keys: Arc<Keys>,
     policy: Arc<crate::domain::policy::Policy>,
@@ -248,9 +253,8 @@ impl Writer {
                         .collect()
                 }
             };
-            for (job, answer) in batch.into_iter().zip(answers) {
-                let _ = job.reply.send(answer);
-            }
+            self.durable
+                .answer(batch.into_iter().zip(answers).map(|(job, a)| (job.reply, a)).collect());
         }
     }
 
