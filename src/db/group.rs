@@ -1,9 +1,10 @@
 //! Group commit for SQLite writes: one thread, on a connection of its own, runs the write use
 //! cases waiting at that moment inside one transaction, each under a savepoint, and commits once
-//! for all of them (one fsync, one turn of the file's single write lock). A use case's own
-//! `write_tx` becomes a savepoint inside the group's transaction, so it behaves as it does alone:
-//! what it rolls back is rolled back, what it commits is kept. Each is answered only after the
-//! group's commit; a failed commit fails every use case of the group (none of them is stored).
+//! for all of them (one turn of the file's single write lock). A use case's own `write_tx`
+//! becomes a savepoint inside the group's transaction, so it behaves as it does alone: what it
+//! rolls back is rolled back, what it commits is kept. Each is answered only once the group's
+//! commit is on disk (`durable`, which lets the next group run meanwhile); a failed commit fails
+//! every use case of the group (none of them is stored).
 //!
 //! Written here rather than taken from a crate: the grouping has to wrap diesel's transaction
 //! manager on our connection, which no general-purpose batching crate knows about.
@@ -13,6 +14,7 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 
 use diesel::connection::{Connection, TransactionManager};
 
+use super::durable::{Deliver, Durable};
 use super::{Db, DbConnection, write_tx};
 use crate::error::{Error, Result};
 
@@ -21,9 +23,15 @@ const MAX_GROUP: usize = 128;
 /// Use cases queued at most; beyond it callers get "busy".
 const QUEUE: usize = 2048;
 
-/// Runs once the group's fate is known: sends the use case's answer, or the commit's failure.
-type Deliver = Box<dyn FnOnce(Option<&Error>) + Send>;
-type Job = Box<dyn FnOnce(&mut DbConnection) -> Deliver + Send>;
+/// Runs once the group's fate is known: sends the use case's answer, or why it failed.
+struct Answer(Box<dyn FnOnce(Option<Error>) + Send>);
+type Job = Box<dyn FnOnce(&mut DbConnection) -> Answer + Send>;
+
+impl Deliver for Answer {
+    fn deliver(self, failed: Option<Error>) {
+        (self.0)(failed)
+    }
+}
 
 #[derive(Clone)]
 pub struct GroupCommit {
@@ -33,9 +41,10 @@ pub struct GroupCommit {
 impl GroupCommit {
     pub fn start(db: Db) -> Result<GroupCommit> {
         let (tx, rx) = sync_channel::<Job>(QUEUE);
+        let durable = Durable::start(&db, "group-durable")?;
         std::thread::Builder::new()
             .name("group-commit".into())
-            .spawn(move || run(&db, &rx))
+            .spawn(move || run(&db, &rx, &durable))
             .map_err(Error::internal)?;
         Ok(GroupCommit { tx })
     }
@@ -49,12 +58,12 @@ impl GroupCommit {
         let (reply, answer) = tokio::sync::oneshot::channel::<Result<T>>();
         let job: Job = Box::new(move |c| {
             let out = f(c);
-            Box::new(move |failed: Option<&Error>| {
+            Answer(Box::new(move |failed: Option<Error>| {
                 let _ = reply.send(match failed {
                     None => out,
-                    Some(e) => Err(Error::Internal(format!("not stored: the group's commit failed: {e}"))),
+                    Some(e) => Err(e),
                 });
-            })
+            }))
         });
         match self.tx.try_send(job) {
             Ok(()) => {}
@@ -67,7 +76,7 @@ impl GroupCommit {
     }
 }
 
-fn run(db: &Db, rx: &Receiver<Job>) {
+fn run(db: &Db, rx: &Receiver<Job>, durable: &Durable<Answer>) {
     let mut conn: Option<DbConnection> = None;
     while let Ok(first) = rx.recv() {
         let mut group = vec![first];
@@ -77,7 +86,12 @@ fn run(db: &Db, rx: &Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let mut c = match conn.take().map(Ok).unwrap_or_else(|| db.dedicated()) {
+        let opened = conn.take().map(Ok).unwrap_or_else(|| {
+            let mut c = db.dedicated()?;
+            Db::commit_without_waiting(&mut c)?;
+            Ok::<_, Error>(c)
+        });
+        let mut c = match opened {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(error = %e, "group commit: no connection");
@@ -85,7 +99,7 @@ fn run(db: &Db, rx: &Receiver<Job>) {
                 continue;
             }
         };
-        let mut delivers: Vec<Deliver> = Vec::with_capacity(group.len());
+        let mut delivers: Vec<Answer> = Vec::with_capacity(group.len());
         let mut broken = false;
         let outcome = write_tx(&mut c, |c| {
             for job in group {
@@ -112,10 +126,14 @@ fn run(db: &Db, rx: &Receiver<Job>) {
             Ok(())
         });
         match &outcome {
-            Ok(()) => delivers.into_iter().for_each(|d| d(None)),
+            Ok(()) => durable.answer(delivers),
             Err(e) => {
                 tracing::error!(error = %e, "group commit failed; none of its writes is stored");
-                delivers.into_iter().for_each(|d| d(Some(e)));
+                for d in delivers {
+                    d.deliver(Some(Error::Internal(format!(
+                        "not stored: the group's commit failed: {e}"
+                    ))));
+                }
             }
         }
         if !broken && !<DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(&mut c) {

@@ -2,6 +2,7 @@
 //! the helpers every query runs through (off the async workers, in the right kind of transaction).
 
 pub mod audit;
+pub(crate) mod durable;
 pub mod group;
 pub mod models;
 pub mod schema;
@@ -221,15 +222,22 @@ impl Db {
     /// writer's time with a 64 MiB cache. The map's risk is SQLite's documented one: an I/O
     /// error on a mapped page ends the process rather than failing the statement.
     ///
-    /// On both stores its commits do not wait for the disk (SQLite syncs the log only at
-    /// checkpoints, PostgreSQL commits asynchronously): the writer's answers go out only after
-    /// `scan_durable` has flushed the log past them. Nothing else may use this connection.
     pub fn tune_for_writer(conn: &mut DbConnection) -> Result<()> {
+        if let DbConnection::Sqlite(c) = conn {
+            c.batch_execute(
+                "PRAGMA cache_size = -4096; PRAGMA mmap_size = 4294967296; PRAGMA wal_autocheckpoint = 0;",
+            )?;
+        }
+        Ok(())
+    }
+
+    /// For a group commit's own connection: its commits no longer wait for the disk (SQLite
+    /// syncs the log only at checkpoints, PostgreSQL commits asynchronously). Its answers must
+    /// then go out through `durable`, after a flush of the log past them, and nothing else may
+    /// use the connection.
+    pub(crate) fn commit_without_waiting(conn: &mut DbConnection) -> Result<()> {
         match conn {
-            DbConnection::Sqlite(c) => c.batch_execute(
-                "PRAGMA cache_size = -4096; PRAGMA mmap_size = 4294967296; PRAGMA wal_autocheckpoint = 0; \
-                 PRAGMA synchronous = NORMAL;",
-            )?,
+            DbConnection::Sqlite(c) => c.batch_execute("PRAGMA synchronous = NORMAL")?,
             DbConnection::Postgresql(c) => c.batch_execute("SET synchronous_commit = off")?,
         }
         Ok(())

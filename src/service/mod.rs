@@ -18,7 +18,6 @@ pub mod permits;
 pub mod portraits;
 pub mod printing;
 pub mod progress;
-mod scan_durable;
 pub mod scan_index;
 mod scan_sql;
 pub mod scan_writer;

@@ -1,7 +1,7 @@
 //! Group commit for checkpoint scans: one writer thread, on a connection of its own, takes the
 //! scans waiting at that moment, decides them from the scan index (`scan_index`) and records
 //! them in a single transaction with one multi-row insert per table. The commit does not wait
-//! for the disk: `scan_durable` answers the batch once its records are durable, while the writer
+//! for the disk: `db::durable` answers the batch once its records are durable, while the writer
 //! goes on with the next batch, so no acknowledged crossing is lost.
 //!
 //! A batch that fails as a whole (an error, or a panic, in any of its scans) is rolled back and
@@ -22,8 +22,8 @@ use diesel::prelude::*;
 
 use super::auth_cache::AuthCache;
 use super::checkpoint::{Pending, ReadCode, Rules, ScanInput, ScanOut, record};
-use super::scan_durable::Durable;
 use super::scan_index::{self, Loaded, ScanIndex};
+use crate::db::durable::{Deliver, Durable};
 use crate::db::models::OfficerRow;
 use crate::db::schema::{api_tokens, officers};
 use crate::db::{Db, DbConnection, write_tx};
@@ -50,6 +50,18 @@ struct Job {
     input: ScanInput,
     code: ReadCode,
     reply: tokio::sync::oneshot::Sender<Answer>,
+}
+
+/// A scan's answer, sent once its batch is durable.
+struct Reply(tokio::sync::oneshot::Sender<Answer>, Answer);
+
+impl Deliver for Reply {
+    fn deliver(self, failed: Option<Error>) {
+        let _ = self.0.send(match failed {
+            None => self.1,
+            Some(e) => Err(e),
+        });
+    }
 }
 
 // Nearly every message is a scan: boxing it would add an allocation per scan to save queue
@@ -88,7 +100,7 @@ impl ScanWriter {
         let (tx, rx) = sync_channel::<Msg>(QUEUE);
         let stats = Arc::new(WriterStats::default());
         let writer = Writer {
-            durable: Durable::start(&db)?,
+            durable: Durable::start(&db, "scan-durable")?,
             db,
             conn: None,
             keys,
@@ -210,7 +222,7 @@ fn read_tx<T>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnection) -> Resu
 struct Writer {
     db: Db,
     /// Answers each committed batch once it is on disk.
-    durable: Durable,
+    durable: Durable<Reply>,
     conn: Option<DbConnection>,
     keys: Arc<Keys>,
     policy: Arc<crate::domain::policy::Policy>,
@@ -253,8 +265,13 @@ impl Writer {
                         .collect()
                 }
             };
-            self.durable
-                .answer(batch.into_iter().zip(answers).map(|(job, a)| (job.reply, a)).collect());
+            self.durable.answer(
+                batch
+                    .into_iter()
+                    .zip(answers)
+                    .map(|(job, a)| Reply(job.reply, a))
+                    .collect(),
+            );
         }
     }
 
@@ -293,6 +310,7 @@ impl Writer {
             None => {
                 let mut c = self.db.dedicated()?;
                 Db::tune_for_writer(&mut c)?;
+                Db::commit_without_waiting(&mut c)?;
                 c
             }
         };
