@@ -221,7 +221,6 @@ impl Db {
     /// whole page cache to drop pages "past the end" (`pcache1TruncateUnsafe`): 15% of the
     /// writer's time with a 64 MiB cache. The map's risk is SQLite's documented one: an I/O
     /// error on a mapped page ends the process rather than failing the statement.
-    ///
     pub fn tune_for_writer(conn: &mut DbConnection) -> Result<()> {
         if let DbConnection::Sqlite(c) = conn {
             c.batch_execute(
