@@ -17,7 +17,6 @@ use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use diesel::connection::SimpleConnection;
-use diesel::prelude::*;
 
 use super::{Db, DbConnection};
 use crate::error::{Error, Result};
@@ -79,11 +78,8 @@ impl<D: Deliver> Durable<D> {
     pub fn start(db: &Db, name: &str) -> Result<Durable<D>> {
         let log = match db.dedicated()? {
             DbConnection::Sqlite(mut c) => {
-                let file: String = diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
-                    "(SELECT file FROM pragma_database_list WHERE name = 'main')",
-                ))
-                .get_result(&mut c)?;
-                Log::SqliteWal(PathBuf::from(format!("{file}-wal")))
+                let file = super::sqlite_file(&mut c)?;
+                Log::SqliteWal(PathBuf::from(format!("{}-wal", file.display())))
             }
             pg @ DbConnection::Postgresql(_) => Log::Postgres {
                 db: db.clone(),

@@ -7,6 +7,7 @@ pub mod group;
 pub mod models;
 pub mod schema;
 pub mod types;
+pub mod wal;
 
 use std::time::Duration;
 
@@ -214,7 +215,8 @@ impl Db {
     /// updates land all over the permits table; a page read is then a memory access, not a
     /// `pread` and a copy), a small page cache for the pages it changes, and no checkpoints on
     /// commit, which the checkpointer does instead on its own connection, so a scan batch never
-    /// waits for the WAL to be copied back.
+    /// waits for the WAL to be copied back (but for the last few batches' frames now and then, so
+    /// that the log restarts: see `wal`).
     ///
     /// Why the cache is small: a B-tree page split renumbers pages through the lock page's number
     /// (1 GiB in), and while the file is smaller than that, every commit after one then walks the
@@ -223,9 +225,11 @@ impl Db {
     /// error on a mapped page ends the process rather than failing the statement.
     pub fn tune_for_writer(conn: &mut DbConnection) -> Result<()> {
         if let DbConnection::Sqlite(c) = conn {
-            c.batch_execute(
-                "PRAGMA cache_size = -4096; PRAGMA mmap_size = 4294967296; PRAGMA wal_autocheckpoint = 0;",
-            )?;
+            c.batch_execute(&format!(
+                "PRAGMA cache_size = -4096; PRAGMA mmap_size = 4294967296; PRAGMA wal_autocheckpoint = 0; \
+                 PRAGMA journal_size_limit = {};",
+                wal::SIZE_LIMIT
+            ))?;
         }
         Ok(())
     }
@@ -239,35 +243,6 @@ impl Db {
             DbConnection::Sqlite(c) => c.batch_execute("PRAGMA synchronous = NORMAL")?,
             DbConnection::Postgresql(c) => c.batch_execute("SET synchronous_commit = off")?,
         }
-        Ok(())
-    }
-
-    /// On SQLite, copies the write-ahead log back into the database every `every` on a thread
-    /// of its own (PASSIVE: it never blocks a writer), since the scan writer does not; until
-    /// `owner` is dropped.
-    pub fn start_checkpointer<T: Send + Sync + 'static>(
-        &self,
-        every: Duration,
-        owner: std::sync::Weak<T>,
-    ) -> Result<()> {
-        if self.backend != Backend::Sqlite {
-            return Ok(());
-        }
-        let mut conn = self.dedicated()?;
-        std::thread::Builder::new()
-            .name("wal-checkpoint".into())
-            .spawn(move || {
-                loop {
-                    std::thread::sleep(every);
-                    if owner.strong_count() == 0 {
-                        break;
-                    }
-                    if let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
-                        tracing::warn!(error = %e, "WAL checkpoint");
-                    }
-                }
-            })
-            .map_err(Error::internal)?;
         Ok(())
     }
 
@@ -429,6 +404,16 @@ pub fn write_tx<T>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnection) ->
 }
 
 /// Timestamps are stored as naive UTC, truncated to microseconds (see `clock`).
+/// The file SQLite opened for this connection, as an absolute path (whatever form the
+/// configured path or URI had).
+pub(crate) fn sqlite_file(c: &mut SqliteConnection) -> Result<std::path::PathBuf> {
+    let file: String = diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
+        "(SELECT file FROM pragma_database_list WHERE name = 'main')",
+    ))
+    .get_result(c)?;
+    Ok(file.into())
+}
+
 pub fn ts(at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
     at.naive_utc()
 }

@@ -26,6 +26,7 @@ use super::scan_index::{self, Loaded, ScanIndex};
 use crate::db::durable::{Deliver, Durable};
 use crate::db::models::OfficerRow;
 use crate::db::schema::{api_tokens, officers};
+use crate::db::wal::{self, Restart};
 use crate::db::{Db, DbConnection, write_tx};
 use crate::domain::auth::{Action, Actor, authorize};
 use crate::error::{Error, Result};
@@ -88,6 +89,8 @@ pub struct WriterStats {
 pub struct ScanWriter {
     tx: SyncSender<Msg>,
     pub stats: Arc<WriterStats>,
+    /// The checkpointer's requests to the writer (SQLite).
+    restart: Arc<Restart>,
 }
 
 impl ScanWriter {
@@ -99,7 +102,9 @@ impl ScanWriter {
     ) -> Result<ScanWriter> {
         let (tx, rx) = sync_channel::<Msg>(QUEUE);
         let stats = Arc::new(WriterStats::default());
+        let restart = Arc::new(Restart::default());
         let writer = Writer {
+            restart: restart.clone(),
             durable: Durable::start(&db, "scan-durable")?,
             db,
             conn: None,
@@ -113,13 +118,18 @@ impl ScanWriter {
             .name("scan-writer".into())
             .spawn(move || writer.run(rx))
             .map_err(Error::internal)?;
-        Ok(ScanWriter { tx, stats })
+        Ok(ScanWriter { tx, stats, restart })
     }
 
     /// What only a serving instance needs (not a CLI command): the scan index loaded in the
     /// background, and on SQLite the checkpointer the writer leaves its WAL to.
     pub fn start_background(&self, db: Db) -> Result<()> {
-        db.start_checkpointer(std::time::Duration::from_millis(500), Arc::downgrade(&self.stats))?;
+        wal::start_checkpointer(
+            &db,
+            std::time::Duration::from_millis(500),
+            Arc::downgrade(&self.stats),
+            self.restart.clone(),
+        )?;
         let loader = self.tx.clone();
         std::thread::Builder::new()
             .name("scan-index".into())
@@ -223,6 +233,8 @@ struct Writer {
     db: Db,
     /// Answers each committed batch once it is on disk.
     durable: Durable<Reply>,
+    /// Asked by the checkpointer to copy the log's last frames back, between two batches.
+    restart: Arc<Restart>,
     conn: Option<DbConnection>,
     keys: Arc<Keys>,
     policy: Arc<crate::domain::policy::Policy>,
@@ -272,6 +284,9 @@ impl Writer {
                     .map(|(job, a)| Reply(job.reply, a))
                     .collect(),
             );
+            if let Some(conn) = self.conn.as_mut() {
+                self.restart.finish_if_asked(conn);
+            }
         }
     }
 
