@@ -223,8 +223,8 @@ impl Db {
     /// whole page cache to drop pages "past the end" (`pcache1TruncateUnsafe`): 15% of the
     /// writer's time with a 64 MiB cache. The limit is soft: SQLite's page caches share one
     /// budget, and the writer's still grew to 5,338 pages (gdb), the walk then 6% of its samples.
-    /// The map's risk is SQLite's documented one: an I/O
-    /// error on a mapped page ends the process rather than failing the statement.
+    /// The map's risk is SQLite's documented one: an I/O error on a mapped page ends the process
+    /// rather than failing the statement.
     pub fn tune_for_writer(conn: &mut DbConnection) -> Result<()> {
         if let DbConnection::Sqlite(c) = conn {
             c.batch_execute(&format!(

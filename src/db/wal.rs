@@ -26,8 +26,8 @@ use crate::error::{Error, Result};
 /// The log's length at which it is worth restarting (frames; 16 MiB with 4 KiB pages): below
 /// it the writer is never asked, so a quiet service checkpoints as before.
 const RESTART_AT: i64 = 4096;
-/// How long the checkpointer waits after asking the writer: the log's length under load is about
-/// what the writer writes in this time. Each restart costs the writer a few milliseconds (its
+/// How long the checkpointer waits after asking the writer (the log's length under load is about
+/// what the writer writes in this time), or after a pass a reader kept from copying anything. Each restart costs the writer a few milliseconds (its
 /// share of the copy and two syncs); 100 ms scanned slower than 400 ms, measured.
 const BUSY: Duration = Duration::from_millis(400);
 /// A pass and its sync this short leave the writer little enough to finish.
@@ -118,18 +118,20 @@ impl Cycle {
     fn passed(&mut self, p: Pass) -> Next {
         let progressed = p.copied != self.copied;
         self.copied = p.copied;
-        if p.log < RESTART_AT {
-            self.rounds = 0;
+        let next = if p.log < RESTART_AT {
             Next::Idle
         } else if p.log - p.copied <= CAUGHT_UP {
             Next::Sync
         } else if progressed {
-            self.rounds = 0;
             Next::Again
         } else {
-            self.rounds = 0;
             Next::Busy
+        };
+        // Only caught-up passes in a row count as rounds.
+        if next != Next::Sync {
+            self.rounds = 0;
         }
+        next
     }
 
     /// After the sync that followed a caught-up pass, `took` for both: whether the writer is
