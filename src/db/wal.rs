@@ -27,8 +27,9 @@ use crate::error::{Error, Result};
 /// it the writer is never asked, so a quiet service checkpoints as before.
 const RESTART_AT: i64 = 4096;
 /// How long the checkpointer waits after asking the writer (the log's length under load is about
-/// what the writer writes in this time), or after a pass a reader kept from copying anything. Each restart costs the writer a few milliseconds (its
-/// share of the copy and two syncs); 100 ms scanned slower than 400 ms, measured.
+/// what the writer writes in this time), or after a pass a reader kept from copying anything.
+/// Each restart costs the writer a few milliseconds (its share of the copy and two syncs);
+/// 100 ms scanned slower than 400 ms, measured.
 const BUSY: Duration = Duration::from_millis(400);
 /// A pass and its sync this short leave the writer little enough to finish.
 const SETTLED: Duration = Duration::from_millis(4);
