@@ -45,7 +45,9 @@ impl Log {
     fn flush(&mut self) -> Result<()> {
         match self {
             // Opened for each flush: the file SQLite writes now, whatever happened to an earlier
-            // one. Linux flushes a file's data through any descriptor of it.
+            // one. Linux flushes a file's data through any descriptor of it. Closing it is safe
+            // because SQLite locks the database file and the `-shm` index, never the log (closing
+            // a descriptor of a locked file would drop the process's locks: see `wal::DbFile`).
             Log::SqliteWal(path) => std::fs::File::open(&*path)
                 .and_then(|f| f.sync_data())
                 .map_err(|e| Error::Internal(format!("syncing {}: {e}", path.display()))),

@@ -78,6 +78,24 @@ impl Restart {
     }
 }
 
+/// The database file, held open to sync it and never closed: closing any descriptor of a file
+/// drops every POSIX lock the process holds on it, SQLite's own included (SQLite's "How To
+/// Corrupt", 2.2.1). It was opened and closed for each sync: another process's connection (a CLI
+/// command beside the service, a script) then found no lock but its own, took itself for the
+/// last one as it closed, checkpointed and deleted the live log, and the service's next reads
+/// failed with "file is not a database". One descriptor per checkpointer for the process's life.
+struct DbFile(std::mem::ManuallyDrop<std::fs::File>);
+
+impl DbFile {
+    fn open(path: &std::path::Path) -> std::io::Result<DbFile> {
+        Ok(DbFile(std::mem::ManuallyDrop::new(std::fs::File::open(path)?)))
+    }
+
+    fn sync(&self) -> std::io::Result<()> {
+        self.0.sync_data()
+    }
+}
+
 /// One PASSIVE checkpoint's outcome: the log's frames, and how many of them are in the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, QueryableByName)]
 struct Pass {
@@ -164,6 +182,7 @@ pub fn start_checkpointer<T: Send + Sync + 'static>(
         return Ok(());
     };
     let file = super::sqlite_file(&mut conn)?;
+    let db_file = DbFile::open(&file).map_err(|e| Error::Internal(format!("opening {}: {e}", file.display())))?;
     std::thread::Builder::new()
         .name("wal-checkpoint".into())
         .spawn(move || {
@@ -196,7 +215,7 @@ pub fn start_checkpointer<T: Send + Sync + 'static>(
                         // they are synced here, and the passes repeat over the batches committed
                         // meanwhile until one and its sync are short, which leaves the writer
                         // only that much.
-                        if let Err(e) = std::fs::File::open(&file).and_then(|f| f.sync_data()) {
+                        if let Err(e) = db_file.sync() {
                             tracing::warn!(error = %e, file = %file.display(), "syncing the database after a checkpoint");
                         }
                         if cycle.synced(started.elapsed()) {
@@ -263,6 +282,62 @@ mod tests {
         for _ in 1..MAX_ROUNDS {
             assert!(!c.synced(slow));
         }
+    }
+
+    /// Another process (a CLI command, a script) asking for the database to itself, as SQLite
+    /// does when a connection closes to learn whether it was the last one (and may then
+    /// checkpoint and delete the log). Run as a child process by
+    /// `syncing_the_database_keeps_the_services_locks`: POSIX locks are the process's, so only
+    /// another process sees whether the service still holds its own. Passes if refused.
+    #[test]
+    #[ignore = "run as a child process by another test"]
+    fn another_process_is_refused_the_database_to_itself() {
+        let Ok(path) = std::env::var("BORDERDESK_TEST_OTHER_PROCESS_DB") else {
+            return;
+        };
+        let mut c = SqliteConnection::establish(&path).unwrap();
+        let alone = c.batch_execute("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;");
+        assert!(alone.is_err(), "another process had the database to itself");
+    }
+
+    #[test]
+    fn syncing_the_database_keeps_the_services_locks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("locks.db");
+        let db = Db::connect(path.to_str().unwrap(), 1).unwrap();
+        let mut service = db.dedicated().unwrap();
+        service
+            .batch_execute("CREATE TABLE t (x INTEGER NOT NULL); INSERT INTO t VALUES (1);")
+            .unwrap();
+        let other_process = || {
+            let out = std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "db::wal::tests::another_process_is_refused_the_database_to_itself",
+                    "--ignored",
+                ])
+                .env("BORDERDESK_TEST_OTHER_PROCESS_DB", &path)
+                .output()
+                .unwrap();
+            let said = String::from_utf8_lossy(&out.stdout).into_owned();
+            assert!(
+                said.contains("1 passed") || said.contains("1 failed"),
+                "the probe ran: {said}"
+            );
+            out.status.success()
+        };
+        assert!(other_process(), "refused while the service has the database open");
+
+        // As the checkpointer does, which then ends with the scope.
+        {
+            let file = DbFile::open(&path).unwrap();
+            file.sync().unwrap();
+        }
+
+        assert!(
+            other_process(),
+            "still refused after the checkpointer synced the database"
+        );
     }
 
     /// The pattern of a busy writer, without threads: every background pass falls inside one
