@@ -89,7 +89,7 @@ pub fn context(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Ctx> {
     let mailer = settings.mailer()?;
     tracing::info!(transport = mailer.describe(), "mail");
     let group = match db.backend() {
-        crate::db::Backend::Sqlite => Some(crate::db::group::GroupCommit::start(db.clone())?),
+        crate::db::Backend::Sqlite => Some(crate::db::group::GroupCommit::start(db.clone(), scans.restart())?),
         crate::db::Backend::Postgres => None,
     };
     Ok(Ctx {

@@ -10,11 +10,13 @@
 //! manager on our connection, which no general-purpose batching crate knows about.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 
 use diesel::connection::{Connection, TransactionManager};
 
 use super::durable::{Deliver, Durable};
+use super::wal::Restart;
 use super::{Db, DbConnection, write_tx};
 use crate::error::{Error, Result};
 
@@ -39,12 +41,14 @@ pub struct GroupCommit {
 }
 
 impl GroupCommit {
-    pub fn start(db: Db) -> Result<GroupCommit> {
+    /// `restart`: the checkpointer's requests, which the group takes between two transactions
+    /// as the scan writer does (a booking storm with no scans must restart the log too).
+    pub fn start(db: Db, restart: Arc<Restart>) -> Result<GroupCommit> {
         let (tx, rx) = sync_channel::<Job>(QUEUE);
         let durable = Durable::start(&db, "group-durable")?;
         std::thread::Builder::new()
             .name("group-commit".into())
-            .spawn(move || run(&db, &rx, &durable))
+            .spawn(move || run(&db, &rx, &durable, &restart))
             .map_err(Error::internal)?;
         Ok(GroupCommit { tx })
     }
@@ -76,7 +80,7 @@ impl GroupCommit {
     }
 }
 
-fn run(db: &Db, rx: &Receiver<Job>, durable: &Durable<Answer>) {
+fn run(db: &Db, rx: &Receiver<Job>, durable: &Durable<Answer>, restart: &Restart) {
     let mut conn: Option<DbConnection> = None;
     while let Ok(first) = rx.recv() {
         let mut group = vec![first];
@@ -88,6 +92,7 @@ fn run(db: &Db, rx: &Receiver<Job>, durable: &Durable<Answer>) {
         }
         let opened = conn.take().map(Ok).unwrap_or_else(|| {
             let mut c = db.dedicated()?;
+            Db::tune_for_writer(&mut c)?;
             Db::commit_without_waiting(&mut c)?;
             Ok::<_, Error>(c)
         });
@@ -137,6 +142,7 @@ fn run(db: &Db, rx: &Receiver<Job>, durable: &Durable<Answer>) {
             }
         }
         if !broken && !<DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(&mut c) {
+            restart.finish_if_asked(&mut c);
             conn = Some(c);
         }
     }
@@ -171,7 +177,7 @@ mod tests {
         let db = Db::connect(&format!("sqlite:{}", dir.path().join("g.db").display()), 2).unwrap();
         db.run_blocking(|c| Ok(c.batch_execute("CREATE TABLE t (x INTEGER NOT NULL)")?))
             .unwrap();
-        let group = GroupCommit::start(db.clone()).unwrap();
+        let group = GroupCommit::start(db.clone(), Arc::default()).unwrap();
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -211,12 +211,14 @@ impl Db {
         open(&self.target).map_err(|e| Error::Internal(e.to_string()))
     }
 
-    /// For the scan writer's own connection on SQLite: pages read through a memory map (its
-    /// updates land all over the permits table; a page read is then a memory access, not a
-    /// `pread` and a copy), a small page cache for the pages it changes, and no checkpoints on
-    /// commit, which the checkpointer does instead on its own connection, so a scan batch never
-    /// waits for the WAL to be copied back (but for the last few batches' frames now and then, so
-    /// that the log restarts: see `wal`).
+    /// For a writer's own connection on SQLite (the scan writer, the group commit): pages read
+    /// through a memory map (its updates land all over the permits table; a page read is then a
+    /// memory access, not a `pread` and a copy), a small page cache for the pages it changes, and
+    /// no checkpoints on commit, which the checkpointer does instead on its own connection, so a
+    /// batch never waits for the WAL to be copied back (but for the last few batches' frames now
+    /// and then, so that the log restarts: see `wal`). Statement journals are kept in memory:
+    /// each use case of a group runs under a savepoint, for which SQLite first copies every page
+    /// it changes, and into a temporary file (`pwrite`s, 15% of the group thread) by default.
     ///
     /// Why the cache is small: a B-tree page split renumbers pages through the lock page's number
     /// (1 GiB in), and while the file is smaller than that, every commit after one then walks the
@@ -229,7 +231,7 @@ impl Db {
         if let DbConnection::Sqlite(c) = conn {
             c.batch_execute(&format!(
                 "PRAGMA cache_size = -4096; PRAGMA mmap_size = 4294967296; PRAGMA wal_autocheckpoint = 0; \
-                 PRAGMA journal_size_limit = {};",
+                 PRAGMA journal_size_limit = {}; PRAGMA temp_store = MEMORY;",
                 wal::SIZE_LIMIT
             ))?;
         }

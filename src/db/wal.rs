@@ -1,6 +1,7 @@
 //! SQLite's write-ahead log kept short under sustained writing: a background checkpointer copies
-//! the log back into the database, and asks the scan writer to copy the last few batches itself,
-//! between two of them, so that its next batch starts the log again from the beginning.
+//! the log back into the database, and asks a writer (the scan writer, the group commit) to copy
+//! the last few batches itself, between two of them, so that its next batch starts the log again
+//! from the beginning.
 //!
 //! Why the writer has a part in it: SQLite rewinds the log only when a write transaction begins
 //! while every frame is already copied back. A checkpoint on another connection never meets that
@@ -44,7 +45,8 @@ const CAUGHT_UP: i64 = 4096;
 /// does not leave a file of gigabytes behind.
 pub const SIZE_LIMIT: i64 = 256 * 1024 * 1024;
 
-/// The request from the checkpointer to the writer, which takes it between two batches.
+/// The request from the checkpointer to the writers (the scan writer, the group commit), whichever
+/// takes it first between two of its transactions.
 #[derive(Debug, Default)]
 pub struct Restart {
     asked: AtomicBool,

@@ -121,6 +121,11 @@ impl ScanWriter {
         Ok(ScanWriter { tx, stats, restart })
     }
 
+    /// The checkpointer's requests, for the instance's other writer (`db::group`) to take too.
+    pub fn restart(&self) -> Arc<Restart> {
+        self.restart.clone()
+    }
+
     /// What only a serving instance needs (not a CLI command): the scan index loaded in the
     /// background, and on SQLite the checkpointer the writer leaves its WAL to.
     pub fn start_background(&self, db: Db) -> Result<()> {
