@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use super::bookings::BookingRow;
 use super::permits::{PermitRecord, get_permit};
 use super::scan_index::{ScanFacts, ScanIndex};
-use super::scan_sql::{TripUpdate, TripsUpdate};
+use super::scan_sql::{AuditInsert, CrossingsInsert, TripUpdate, TripsUpdate};
 use crate::db::models::CrossingRow;
 use crate::db::schema::bookings;
 use crate::db::schema::crossings;
@@ -311,9 +311,6 @@ struct Trip {
     status: PermitStatus,
 }
 
-/// Rows per multi-row INSERT (PostgreSQL): well under its 65,535 bound parameters (11 columns a crossing).
-const ROWS_PER_INSERT: usize = 500;
-
 impl Pending {
     /// `grouped`: rows wait for `flush`; otherwise each is written at once.
     pub fn new(grouped: bool, version: i64) -> Pending {
@@ -379,28 +376,28 @@ impl Pending {
         if !self.trips.is_empty() {
             self.flush_trips(c)?;
         }
-        // Row by row on SQLite, where a statement costs no round trip and a one-row insert stays
-        // prepared (a multi-row one of each new length is compiled again); multi-row on
-        // PostgreSQL, one statement per chunk. Neither goes through the multi-connection enum.
-        macro_rules! insert_all {
-            ($table:expr, $rows:expr) => {
-                match c {
-                    DbConnection::Sqlite(c) => {
-                        for row in &$rows {
-                            diesel::insert_into($table).values(row).execute(c)?;
-                        }
-                    }
-                    DbConnection::Postgresql(c) => {
-                        for chunk in $rows.chunks(ROWS_PER_INSERT) {
-                            diesel::insert_into($table).values(chunk.to_vec()).execute(c)?;
-                        }
-                    }
+        match c {
+            // Row by row on SQLite, where a statement costs no round trip and a one-row insert
+            // stays prepared (a multi-row one of each new length is compiled again).
+            DbConnection::Sqlite(c) => {
+                for row in &self.crossings {
+                    diesel::insert_into(crossings::table).values(row).execute(c)?;
                 }
-            };
+                for row in &self.audit {
+                    diesel::insert_into(audit_log::table).values(row).execute(c)?;
+                }
+            }
+            // One statement per table on PostgreSQL, the same text for every batch.
+            DbConnection::Postgresql(c) => {
+                if !self.crossings.is_empty() {
+                    CrossingsInsert::new(&self.crossings).execute(c)?;
+                }
+                if !self.audit.is_empty() {
+                    AuditInsert::new(&self.audit).execute(c)?;
+                }
+            }
         }
-        insert_all!(crossings::table, self.crossings);
         self.crossings.clear();
-        insert_all!(audit_log::table, self.audit);
         self.audit.clear();
         Ok(())
     }
