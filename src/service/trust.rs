@@ -22,11 +22,35 @@ use crate::keys::KeyRing;
 /// Takes the next trust version inside the caller's write transaction. The counter row stays
 /// locked until commit, so versions become visible in order and a delta never skips one.
 pub(crate) fn next_version(c: &mut DbConnection) -> Result<i64> {
-    diesel::update(trust_version::table)
-        .set(trust_version::version.eq(trust_version::version + 1))
-        .execute(c)?;
-    Ok(trust_version::table.select(trust_version::version).first(c)?)
+    Ok(match c {
+        DbConnection::Sqlite(c) => NextVersion.get_result(c)?,
+        DbConnection::Postgresql(c) => NextVersion.get_result(c)?,
+    })
 }
+
+/// The counter's step as one statement with a fixed text and a static query id, which diesel
+/// keeps prepared (SQLite) and the server plans once per connection (PostgreSQL). Every scan
+/// batch takes a version: diesel's update builder (never cached) and a second statement to read
+/// the new value were compiled, or parsed and planned, again for each.
+struct NextVersion;
+
+impl diesel::query_builder::QueryId for NextVersion {
+    type QueryId = NextVersion;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for NextVersion {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("UPDATE trust_version SET version = version + 1 RETURNING version");
+        Ok(())
+    }
+}
+
+impl diesel::query_builder::Query for NextVersion {
+    type SqlType = diesel::sql_types::BigInt;
+}
+
+impl<Conn> RunQueryDsl<Conn> for NextVersion {}
 
 /// Marks a permit as changed for offline verifiers (revoked).
 pub(crate) fn touch(c: &mut DbConnection, number: &str) -> Result<()> {
