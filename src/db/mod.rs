@@ -430,8 +430,37 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// The least id `new_id` can mint at `at` or later, as text. Ids compare in the order they were
+/// minted (UUIDv7 begins with its millisecond), so a range on a table's id index selects the rows
+/// written since a time without an index of their own on it.
+pub fn id_floor(at: chrono::DateTime<chrono::Utc>) -> String {
+    let ms = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+    let mut bytes = [0u8; 16];
+    bytes[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
+    uuid::Uuid::from_bytes(bytes).to_string()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_id_floor_is_below_every_id_minted_from_its_time_and_above_those_before() {
+        use uuid::{NoContext, Timestamp, Uuid};
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T04:05:06.789Z")
+            .unwrap()
+            .to_utc();
+        let minted = |t: chrono::DateTime<chrono::Utc>| {
+            let nanos = t.timestamp_subsec_nanos();
+            Uuid::new_v7(Timestamp::from_unix(NoContext, t.timestamp() as u64, nanos)).to_string()
+        };
+        let floor = id_floor(at);
+        for _ in 0..100 {
+            assert!(minted(at) >= floor);
+            assert!(minted(at + chrono::Duration::microseconds(999)) >= floor);
+            assert!(minted(at - chrono::Duration::milliseconds(1)) < floor);
+        }
+        assert!(id_floor(at + chrono::Duration::milliseconds(1)) > floor);
+    }
+
     use super::*;
 
     /// A migration that opted out of its transaction could stop half-applied (the upgrade's

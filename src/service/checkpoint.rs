@@ -670,11 +670,17 @@ pub fn lane_stats(
 
 /// Mean check time per lane since `since`, for anyone's use (slot capacity is computed from it).
 pub fn measure(conn: &mut DbConnection, since: DateTime<Utc>) -> Result<Vec<LaneStat>> {
-    let rows: Vec<(String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> = crossings::table
+    // Read inside bookings' transactions (a new slot's capacity, every availability view), where
+    // a filter on `at` alone read every crossing ever recorded (the (lane, at) index serves one
+    // lane at a time). A crossing's id is minted as its row is written, never before its `at`
+    // but for an offline device whose clock runs ahead: a day's margin keeps those. Sorted here,
+    // not by the query: ordered by lane, SQLite chose to walk the (lane, at) index whole again.
+    let mut rows: Vec<(String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> = crossings::table
+        .filter(crossings::id.ge(crate::db::id_floor(since - chrono::Duration::days(1))))
         .filter(crossings::at.ge(ts(since)))
-        .order((crossings::lane.asc(), crossings::at.asc()))
         .select((crossings::lane, crossings::at, crossings::cleared_at))
         .load(conn)?;
+    rows.sort_unstable_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     let mut out: Vec<LaneStat> = Vec::new();
     let mut sums: Vec<i64> = Vec::new();
     for (i, (lane, at, cleared)) in rows.iter().enumerate() {
