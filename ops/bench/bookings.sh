@@ -80,7 +80,10 @@ run() { # name, drivers file, mode
   per_s=$(python3 -c "print(round($made/$secs, 1))")
   if [ "$1" = healthz ]; then per_s=$rps; fi
   printf '%-16s %10s req/s   p50 %-9s p99 %-9s  bookings made %6s  (%s/s)\n' "$1" "$rps" "$p50" "$p99" "$made" "$per_s"
-  echo "$per_s" >"$DIR/$1.rate"
+  # The baseline is the first /healthz, on an idle server: the second runs while the outbox
+  # worker sends the run's confirmation letters (a PDF slip each) and measured a third lower,
+  # which flattered every ratio by as much.
+  [ "$1" = healthz ] && [ -e "$DIR/healthz.rate" ] || echo "$per_s" >"$DIR/$1.rate"
   if [ "$1" != healthz ] && python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) * $secs > $DRIVERS_N / 2 else 1)" "$rps"; then
     echo "  (drivers of this run asked twice and were refused: raise DRIVERS_N for a fair figure)"
   fi
