@@ -442,6 +442,8 @@ pub fn id_floor(at: chrono::DateTime<chrono::Utc>) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn an_id_floor_is_below_every_id_minted_from_its_time_and_above_those_before() {
         use uuid::{NoContext, Timestamp, Uuid};
@@ -460,8 +462,6 @@ mod tests {
         }
         assert!(id_floor(at + chrono::Duration::milliseconds(1)) > floor);
     }
-
-    use super::*;
 
     /// A migration that opted out of its transaction could stop half-applied (the upgrade's
     /// promise in RUNBOOK.md): none may, on either backend.

@@ -20,8 +20,8 @@ mod seals_page;
 mod stock_pages;
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
 use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 use fantoccini::{Client, ClientBuilder, Locator, key::Key};
