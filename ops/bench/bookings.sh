@@ -40,12 +40,10 @@ tail -n +$((DRIVERS_N / 2 + 1)) "$DIR/drivers" >"$DIR/drivers.spread"
 # Tomorrow 00:00 and 10:00 in China (UTC+8), as UTC.
 DAY0=$(python3 -c "import datetime as d; t=d.datetime.now(d.timezone(d.timedelta(hours=8))); m=(t+d.timedelta(days=1)).replace(hour=0,minute=0,second=0,microsecond=0); print(int(m.timestamp()))")
 SLOT=$(python3 -c "import datetime as d,sys; print(d.datetime.fromtimestamp(int(sys.argv[1])+10*3600, d.timezone.utc).strftime('%Y-%m-%dT%H:00:00Z'))" "$DAY0")
-curl -sf -H "Authorization: Bearer $BOSS" -H 'Content-Type: application/json' \
-  -d "{\"port\":\"YYG\",\"direction\":\"exit\",\"lane_type\":\"fresh\",\"starts_at\":\"$SLOT\",\"capacity\":10000,\"note\":\"bench\"}" \
-  "http://127.0.0.1:$PORT/api/v1/slots/changes" >/dev/null
-# The spread phase's slots get the same room, so that it measures bookings rather than slots
-# filling up (at the default capacities its four days held about 20,000 and filled within the
-# run, after which most requests were refused as full).
+# Every slot of the four days gets 10,000 places, the hot one among them (10:00 on the first day,
+# exit, fresh produce), so that the spread phase measures bookings rather than slots filling up
+# (at the default capacities its four days held about 20,000 and filled within the run, after
+# which most requests were refused as full).
 python3 - "$PORT" "$BOSS" "$DAY0" <<'PY'
 import datetime, json, sys, urllib.request
 port, token, day0 = sys.argv[1], sys.argv[2], int(sys.argv[3])

@@ -81,6 +81,20 @@ where
 
 impl<Conn, const SET_STATUS: bool> RunQueryDsl<Conn> for TripStatement<'_, SET_STATUS> {}
 
+/// `unnest(a, b, …)` over a batch's column arrays, each bound with its SQL type (PostgreSQL): the
+/// argument list the batch statements below share.
+macro_rules! unnest {
+    ($out:ident; $ty0:ty => $col0:expr $(, $ty:ty => $col:expr)* $(,)?) => {{
+        $out.push_sql("unnest(");
+        $out.push_bind_param::<Array<$ty0>, _>($col0)?;
+        $(
+            $out.push_sql(", ");
+            $out.push_bind_param::<Array<$ty>, _>($col)?;
+        )*
+        $out.push_sql(")");
+    }};
+}
+
 /// A batch's trips as columns (see `checkpoint::Pending::flush_trips`).
 pub(crate) struct TripsUpdate<'a> {
     pub numbers: Vec<&'a str>,
@@ -105,20 +119,17 @@ impl QueryFragment<Pg> for TripsUpdate<'_> {
             "UPDATE permits AS p SET entries_used = v.used, last_direction = v.direction, status = v.status, trust_version = ",
         );
         out.push_bind_param::<BigInt, _>(&self.version)?;
-        out.push_sql(" FROM unnest(");
-        out.push_bind_param::<Array<Text>, _>(&self.numbers)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Integer>, _>(&self.expect_used)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.expect_direction)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Integer>, _>(&self.used)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.direction)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.status)?;
+        out.push_sql(" FROM ");
+        unnest!(out;
+            Text => &self.numbers,
+            Integer => &self.expect_used,
+            Nullable<Text> => &self.expect_direction,
+            Integer => &self.used,
+            Text => &self.direction,
+            Text => &self.status,
+        );
         out.push_sql(
-            ") AS v(number, expect_used, expect_direction, used, direction, status) \
+            " AS v(number, expect_used, expect_direction, used, direction, status) \
              WHERE p.number = v.number AND p.entries_used = v.expect_used \
              AND p.last_direction IS NOT DISTINCT FROM v.expect_direction AND p.status = 'issued'",
         );
@@ -175,30 +186,21 @@ impl QueryFragment<Pg> for CrossingsInsert<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql(
             "INSERT INTO crossings (id, client_id, permit_number, code_hash, lane, direction, device, at, \
-             verdict, reason, cleared_at) SELECT * FROM unnest(",
+             verdict, reason, cleared_at) SELECT * FROM ",
         );
-        out.push_bind_param::<Array<Text>, _>(&self.id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.client_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.permit_number)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.code_hash)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.lane)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.direction)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.device)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Timestamp>, _>(&self.at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.verdict)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.reason)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Timestamp>>, _>(&self.cleared_at)?;
-        out.push_sql(")");
+        unnest!(out;
+            Text => &self.id,
+            Nullable<Text> => &self.client_id,
+            Nullable<Text> => &self.permit_number,
+            Text => &self.code_hash,
+            Text => &self.lane,
+            Text => &self.direction,
+            Text => &self.device,
+            Timestamp => &self.at,
+            Text => &self.verdict,
+            Text => &self.reason,
+            Nullable<Timestamp> => &self.cleared_at,
+        );
         Ok(())
     }
 }
@@ -243,24 +245,18 @@ impl QueryFragment<Pg> for AuditInsert<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql(
             "INSERT INTO audit_log (id, at, actor, action, entity, entity_id, before_json, after_json) \
-             SELECT * FROM unnest(",
+             SELECT * FROM ",
         );
-        out.push_bind_param::<Array<Text>, _>(&self.id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Timestamp>, _>(&self.at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.actor)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.action)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.entity)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.entity_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.before_json)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.after_json)?;
-        out.push_sql(")");
+        unnest!(out;
+            Text => &self.id,
+            Timestamp => &self.at,
+            Nullable<Text> => &self.actor,
+            Text => &self.action,
+            Text => &self.entity,
+            Text => &self.entity_id,
+            Nullable<Text> => &self.before_json,
+            Nullable<Text> => &self.after_json,
+        );
         Ok(())
     }
 }
