@@ -218,6 +218,9 @@ pub struct Methods {
     /// Path templates by their number of segments (every request is checked before routing, so
     /// only templates of the request's length are compared, without allocating).
     routes: HashMap<usize, Vec<Route>>,
+    /// Templates without a parameter, by their text: most requests (a scan, `/healthz`) name one,
+    /// and no other template can match such a path as closely, so one lookup answers them.
+    exact: HashMap<String, Vec<Method>>,
 }
 
 #[derive(Debug, Clone)]
@@ -232,6 +235,7 @@ struct Route {
 impl Methods {
     pub fn new(doc: &OpenApi) -> Self {
         let mut routes: HashMap<usize, Vec<Route>> = HashMap::new();
+        let mut exact: HashMap<String, Vec<Method>> = HashMap::new();
         for (path, item) in &doc.paths.paths {
             let segments: Vec<Option<String>> = path
                 .split('/')
@@ -252,18 +256,24 @@ impl Methods {
             .filter_map(|(has, m)| has.then_some(m))
             .collect();
             let literals = segments.iter().flatten().count();
+            if literals == segments.len() {
+                exact.insert(path.clone(), methods.clone());
+            }
             routes.entry(segments.len()).or_default().push(Route {
                 segments,
                 literals,
                 methods,
             });
         }
-        Methods { routes }
+        Methods { routes, exact }
     }
 
     /// The methods documented for `path` (a request path, not a template), or None when no
     /// documented path matches it. A literal segment wins over a `{parameter}`, as in the router.
     pub fn allowed(&self, path: &str) -> Option<Vec<Method>> {
+        if let Some(methods) = self.exact.get(path) {
+            return Some(methods.clone());
+        }
         let routes = self.routes.get(&path.split('/').count())?;
         // Only the most literal matches count: `/calendar/{date}` says nothing about `/calendar`.
         let mut best: Option<(usize, Vec<Method>)> = None;
@@ -297,6 +307,10 @@ impl Methods {
     /// or the method is not one the server recognises (a made-up token: 501, RFC 9110 §15.6.2).
     pub fn not_allowed(&self, method: &Method, path: &str) -> Option<ApiError> {
         if !RECOGNISED_METHODS.contains(&method.as_str()) {
+            return None;
+        }
+        // Checked on every request before routing: the common answer (allowed) without a copy.
+        if self.exact.get(path).is_some_and(|m| m.contains(method)) {
             return None;
         }
         let allowed = self.allowed(path)?;
