@@ -61,9 +61,8 @@ impl Entry<'_> {
 
     /// Writes the row, inside the caller's transaction.
     pub fn write(self, conn: &mut DbConnection) -> Result<()> {
-        diesel::insert_into(audit_log::table)
-            .values(&self.into_row())
-            .execute(conn)?;
+        let row = self.into_row();
+        crate::native!(conn, c => diesel::insert_into(audit_log::table).values(&row).execute(c))?;
         Ok(())
     }
 

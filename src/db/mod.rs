@@ -5,6 +5,7 @@ pub mod audit;
 pub(crate) mod durable;
 pub mod group;
 pub mod models;
+pub mod native;
 pub mod schema;
 pub mod types;
 pub mod wal;

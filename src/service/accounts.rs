@@ -286,7 +286,7 @@ pub fn session_entry(conn: &mut DbConnection, now: DateTime<Utc>, secret: &str) 
 
 /// Where the auth epoch stands (see `service::auth_cache`).
 pub fn auth_epoch(conn: &mut DbConnection) -> Result<i64> {
-    Ok(auth_epoch::table.find(1).select(auth_epoch::version).get_result(conn)?)
+    Ok(crate::native!(conn, c => auth_epoch::table.find(1).select(auth_epoch::version).get_result(c))?)
 }
 
 /// Checks a password and opens a session. None when the username or password is wrong (the

@@ -24,6 +24,7 @@ use crate::domain::verdict::Direction;
 use crate::error::{Error, Result};
 use crate::keys::KeyRing;
 use crate::mail::{BookingEvent, BookingLetter, Lang};
+use crate::native;
 
 /// Slots shown or offered at most: a week of hours.
 const MAX_SLOTS_LISTED: usize = 24 * 8;
@@ -33,7 +34,7 @@ const OFFERS: usize = 3;
 const MAX_WEIGHT_KG: i64 = 100_000;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = slots)]
+#[diesel(table_name = slots, treat_none_as_default_value = false)]
 pub struct SlotRow {
     pub id: String,
     pub port: String,
@@ -49,7 +50,7 @@ pub struct SlotRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
-#[diesel(table_name = bookings)]
+#[diesel(table_name = bookings, treat_none_as_default_value = false)]
 pub struct BookingRow {
     pub id: String,
     pub number: String,
@@ -334,14 +335,14 @@ pub fn computed_capacity(
 }
 
 fn find_slot(c: &mut DbConnection, key: &SlotKey<'_>) -> Result<Option<SlotRow>> {
-    Ok(slots::table
+    Ok(native!(c, c => slots::table
         .filter(slots::port.eq(&key.port.code))
         .filter(slots::direction.eq(key.direction))
         .filter(slots::lane_type.eq(key.lane_type))
         .filter(slots::starts_at.eq(ts(key.starts_at)))
         .select(SlotRow::as_select())
-        .first(c)
-        .optional()?)
+        .first(c))
+    .optional()?)
 }
 
 /// The slot's row, created with the computed capacity if nobody has booked or changed it yet.
@@ -365,16 +366,10 @@ fn materialise(c: &mut DbConnection, now: DateTime<Utc>, policy: &FreightPolicy,
     };
     // Two first bookings of one hour race to create it: the loser's insert does nothing and
     // both go on with the one row.
-    match c {
-        DbConnection::Sqlite(s) => diesel::insert_into(slots::table)
-            .values(&row)
-            .on_conflict_do_nothing()
-            .execute(s)?,
-        DbConnection::Postgresql(p) => diesel::insert_into(slots::table)
-            .values(&row)
-            .on_conflict_do_nothing()
-            .execute(p)?,
-    };
+    native!(c, c => diesel::insert_into(slots::table)
+        .values(&row)
+        .on_conflict_do_nothing()
+        .execute(c))?;
     find_slot(c, key)?.ok_or_else(|| Error::internal("slot row vanished after insert"))
 }
 
@@ -386,9 +381,9 @@ pub(crate) fn take_place_at(
     key: &SlotKey<'_>,
 ) -> Result<Option<String>> {
     let slot = materialise(c, now, policy, key)?;
-    let n = diesel::update(slots::table.find(&slot.id).filter(slots::booked.lt(slots::capacity)))
+    let n = native!(c, c => diesel::update(slots::table.find(&slot.id).filter(slots::booked.lt(slots::capacity)))
         .set((slots::booked.eq(slots::booked + 1), slots::updated_at.eq(ts(now))))
-        .execute(c)?;
+        .execute(c))?;
     Ok((n == 1).then_some(slot.id))
 }
 
@@ -503,12 +498,12 @@ pub fn restricted_until(
     driver_id: &str,
 ) -> Result<Option<DateTime<Utc>>> {
     let since = now - Duration::days(i64::from(policy.strike_window_days));
-    let strikes: Vec<NaiveDateTime> = driver_strikes::table
+    let strikes: Vec<NaiveDateTime> = native!(c, c => driver_strikes::table
         .filter(driver_strikes::driver_id.eq(driver_id))
         .filter(driver_strikes::lifted_at.is_null())
         .filter(driver_strikes::at.gt(ts(since)))
         .select(driver_strikes::at)
-        .load(c)?;
+        .load(c))?;
     let strikes: Vec<DateTime<Utc>> = strikes.into_iter().map(utc).collect();
     Ok(policy.restricted_until(&strikes, now))
 }
@@ -529,21 +524,21 @@ pub(crate) fn active() -> dsl::Or<
 
 /// The driver's active booking, if any.
 fn active_of_driver(c: &mut DbConnection, driver_id: &str) -> Result<Option<BookingRow>> {
-    Ok(bookings::table
+    Ok(native!(c, c => bookings::table
         .filter(bookings::driver_id.eq(driver_id))
         .filter(active())
         .select(BookingRow::as_select())
-        .first(c)
-        .optional()?)
+        .first(c))
+    .optional()?)
 }
 
 fn active_of_plate(c: &mut DbConnection, plate: &str) -> Result<Option<BookingRow>> {
-    Ok(bookings::table
+    Ok(native!(c, c => bookings::table
         .filter(bookings::plate.eq(plate))
         .filter(active())
         .select(BookingRow::as_select())
-        .first(c)
-        .optional()?)
+        .first(c))
+    .optional()?)
 }
 
 fn one_active(lang: &str, field: &str) -> Error {
@@ -567,10 +562,10 @@ pub(crate) fn fresh_number(c: &mut DbConnection, port: &str) -> Result<String> {
         let mut bits = [0u8; 5];
         getrandom::fill(&mut bits).map_err(Error::internal)?;
         let number = freight::booking_number(port, bits);
-        let taken: i64 = bookings::table
+        let taken: i64 = native!(c, c => bookings::table
             .filter(bookings::number.eq(&number))
             .count()
-            .get_result(c)?;
+            .get_result(c))?;
         if taken == 0 {
             return Ok(number);
         }
@@ -580,11 +575,11 @@ pub(crate) fn fresh_number(c: &mut DbConnection, port: &str) -> Result<String> {
 
 fn booking_lang(c: &mut DbConnection, b: &BookingRow) -> Result<Option<(String, String)>> {
     let Some(id) = &b.driver_id else { return Ok(None) };
-    Ok(drivers::table
+    Ok(native!(c, c => drivers::table
         .find(id)
         .select((drivers::email, drivers::lang))
-        .first(c)
-        .optional()?)
+        .first(c))
+    .optional()?)
 }
 
 /// Queues the mail that tells a booking's driver what happened to it (walk-ups have none).
@@ -774,13 +769,13 @@ pub fn book(
         }
         let customs_ref = customs_ref(&mut errs, input.customs_ref.as_deref(), lang);
         let vehicle: Option<(String, Option<String>)> = if plausible_key(&input.vehicle_id) {
-            vehicles::table
+            native!(c, c => vehicles::table
                 .filter(vehicles::id.eq(&input.vehicle_id))
                 .filter(vehicles::driver_id.eq(&driver.id))
                 .filter(vehicles::removed_at.is_null())
                 .select((vehicles::plate, vehicles::trailer_plate))
-                .first(c)
-                .optional()?
+                .first(c))
+            .optional()?
         } else {
             None
         };
@@ -862,9 +857,7 @@ pub fn book(
         };
         // The unique indexes decide a race the reads above could not see: the loser is told
         // as if it had seen the other booking.
-        diesel::insert_into(bookings::table)
-            .values(&row)
-            .execute(c)
+        native!(c, c => diesel::insert_into(bookings::table).values(&row).execute(c))
             .map_err(|e| Error::from(e).unique_as(|| one_active(lang, "driver")))?;
         write_audit(
             c,

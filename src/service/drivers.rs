@@ -27,6 +27,7 @@ use crate::domain::validation::{FieldErrors, clean, plausible_key};
 use crate::domain::{DomainError, local};
 use crate::error::{Error, Result};
 use crate::mail::{Lang, Rendered};
+use crate::native;
 
 /// How long a code is good for.
 pub const CODE_MINUTES: i64 = 10;
@@ -710,9 +711,10 @@ pub fn driver_entry(c: &mut DbConnection, now: DateTime<Utc>, token: &str) -> Re
     if token.is_empty() || token.len() > 200 {
         return Ok(None);
     }
-    let row: Option<(String, String, String, NaiveDateTime)> = driver_sessions::table
+    let hash = secret_hash(token);
+    let row: Option<(String, String, String, NaiveDateTime)> = native!(c, c => driver_sessions::table
         .inner_join(drivers::table)
-        .filter(driver_sessions::id_hash.eq(secret_hash(token)))
+        .filter(driver_sessions::id_hash.eq(&hash))
         .filter(driver_sessions::expires_at.gt(ts(now)))
         .select((
             drivers::id,
@@ -720,8 +722,8 @@ pub fn driver_entry(c: &mut DbConnection, now: DateTime<Utc>, token: &str) -> Re
             driver_sessions::csrf_token,
             driver_sessions::expires_at,
         ))
-        .first(c)
-        .optional()?;
+        .first(c))
+    .optional()?;
     Ok(row.map(|(id, lang, csrf, expires_at)| DriverEntry {
         driver: Driver {
             id,
@@ -819,10 +821,7 @@ pub struct ProfileInput {
 }
 
 pub(crate) fn load_driver(c: &mut DbConnection, id: &str) -> Result<DriverRow> {
-    drivers::table
-        .find(id)
-        .select(DriverRow::as_select())
-        .first(c)
+    native!(c, c => drivers::table.find(id).select(DriverRow::as_select()).first(c))
         .optional()?
         .ok_or(Error::Domain(DomainError::NotFound { what: "driver" }))
 }

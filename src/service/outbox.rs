@@ -23,7 +23,7 @@ const FIRST_BACKOFF_SECONDS: i64 = 30;
 const MAX_BACKOFF_SECONDS: i64 = 3600;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = mail_outbox)]
+#[diesel(table_name = mail_outbox, treat_none_as_default_value = false)]
 pub struct OutboxRow {
     pub id: String,
     pub kind: String,
@@ -41,7 +41,7 @@ pub struct OutboxRow {
 }
 
 #[derive(Debug, Clone, Default, Queryable, Selectable, Insertable)]
-#[diesel(table_name = mail_outbox)]
+#[diesel(table_name = mail_outbox, treat_none_as_default_value = false)]
 pub struct Lease {
     pub claimed_by: Option<String>,
     pub claimed_until: Option<NaiveDateTime>,
@@ -49,7 +49,7 @@ pub struct Lease {
 
 /// The message itself, rendered when it was queued: what the recipient receives.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = mail_outbox)]
+#[diesel(table_name = mail_outbox, treat_none_as_default_value = false)]
 pub struct Letter {
     pub recipient: String,
     pub lang: String,
@@ -111,7 +111,7 @@ pub fn enqueue(
         sent_at: None,
         last_error: None,
     };
-    diesel::insert_into(mail_outbox::table).values(&row).execute(c)?;
+    crate::native!(c, c => diesel::insert_into(mail_outbox::table).values(&row).execute(c))?;
     Ok(row.id)
 }
 
