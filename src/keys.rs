@@ -435,7 +435,7 @@ impl Keys {
     /// transaction sees.
     pub fn ring(&self, c: &mut DbConnection) -> Result<Arc<KeyRing>> {
         let held = self.held();
-        let version: i64 = key_ring_version::table.select(key_ring_version::version).first(c)?;
+        let version: i64 = crate::native!(c, c => key_ring_version::table.select(key_ring_version::version).first(c))?;
         if version == held.version {
             return Ok(held.ring.clone());
         }
@@ -475,7 +475,7 @@ impl Keys {
 fn load(c: &mut DbConnection, kek: &Kek) -> Result<(i64, KeyRing)> {
     // The version first: rows read after it are at least as new, so a change in between only
     // makes the next use reload again.
-    let version: i64 = key_ring_version::table.select(key_ring_version::version).first(c)?;
+    let version: i64 = crate::native!(c, c => key_ring_version::table.select(key_ring_version::version).first(c))?;
     let rows: Vec<KeyRow> = signing_keys::table
         .filter(signing_keys::state.ne(REMOVED))
         .select(KeyRow::as_select())

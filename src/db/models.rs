@@ -141,7 +141,7 @@ pub struct ExportBatchRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
-#[diesel(table_name = permits)]
+#[diesel(table_name = permits, treat_none_as_default_value = false)]
 pub struct PermitRow {
     pub number: String,
     pub series: String,

@@ -257,20 +257,16 @@ fn check_trade(input: &NewApplication, kp: &KindPolicy, errs: &mut FieldErrors) 
 /// The next number of a per-day series, from the same counter table as permit serials.
 pub(crate) fn next_serial(c: &mut DbConnection, series: &str) -> Result<i64> {
     let seed = (serial_counters::series.eq(series), serial_counters::last_value.eq(0i64));
-    match c {
-        DbConnection::Sqlite(s) => diesel::insert_into(serial_counters::table)
-            .values(seed)
-            .on_conflict_do_nothing()
-            .execute(s)?,
-        DbConnection::Postgresql(p) => diesel::insert_into(serial_counters::table)
-            .values(seed)
-            .on_conflict_do_nothing()
-            .execute(p)?,
-    };
-    Ok(diesel::update(serial_counters::table.find(series))
+    crate::native!(c, c => diesel::insert_into(serial_counters::table)
+        .values(seed)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(
+        crate::native!(c, c => diesel::update(serial_counters::table.find(series))
         .set(serial_counters::last_value.eq(serial_counters::last_value + 1))
         .returning(serial_counters::last_value)
-        .get_result(c)?)
+        .get_result(c))?,
+    )
 }
 
 /// Takes an application at the window. Authorisation first (403), then every field (422),

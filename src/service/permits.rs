@@ -153,11 +153,11 @@ impl Idempotency {
 /// The permit an earlier request with this key produced, if any; a different request under the
 /// same key is refused.
 fn replay(conn: &mut DbConnection, actor: &Actor, idem: &Idempotency) -> Result<Option<String>> {
-    let row: Option<IdempotencyRow> = idempotency_keys::table
+    let row: Option<IdempotencyRow> = crate::native!(conn, c => idempotency_keys::table
         .find((&actor.id, &idem.key))
         .select(IdempotencyRow::as_select())
-        .first(conn)
-        .optional()?;
+        .first(c))
+    .optional()?;
     match row {
         Some(r) if r.request_hash == idem.request_hash => Ok(Some(r.permit_number)),
         Some(_) => Err(DomainError::IdempotencyMismatch.into()),
@@ -214,13 +214,13 @@ fn issue_in_tx(
     if !plausible_key(application_id) {
         return Err(DomainError::NotFound { what: "application" }.into());
     }
-    let (app, trav): (ApplicationRow, TravellerRow) = applications::table
+    let (app, trav): (ApplicationRow, TravellerRow) = crate::native!(c, c => applications::table
         .inner_join(travellers::table)
         .filter(applications::id.eq(application_id))
         .select((ApplicationRow::as_select(), TravellerRow::as_select()))
-        .first(c)
-        .optional()?
-        .ok_or(DomainError::NotFound { what: "application" })?;
+        .first(c))
+    .optional()?
+    .ok_or(DomainError::NotFound { what: "application" })?;
     let kind = app.kind;
     authorize(
         actor,
@@ -263,13 +263,13 @@ fn issue_in_tx(
     }
 
     // The conditional update is the guard: of two concurrent issuers only one changes the row.
-    let claimed = diesel::update(
+    let claimed = crate::native!(c, c => diesel::update(
         applications::table
             .find(&app.id)
             .filter(applications::status.eq(status)),
     )
     .set((applications::status.eq(to), applications::updated_at.eq(ts(now))))
-    .execute(c)?;
+    .execute(c))?;
     if claimed == 0 {
         return Err(DomainError::Conflict {
             message: "申请已签发 / the application was issued meanwhile".into(),
@@ -295,11 +295,11 @@ fn issue_in_tx(
     );
     // Issued with materials outstanding (容缺): offline verifiers must hold it as pending, so it
     // is stamped with a trust version from the start; otherwise they need not hear of it.
-    let outstanding: Vec<MaterialRow> = application_materials::table
+    let outstanding: Vec<MaterialRow> = crate::native!(c, c => application_materials::table
         .filter(application_materials::application_id.eq(&app.id))
         .filter(application_materials::provided.eq(false))
         .select(MaterialRow::as_select())
-        .load(c)?;
+        .load(c))?;
     let trust_version = if !outstanding.is_empty() {
         super::trust::next_version(c)?
     } else {
@@ -328,7 +328,7 @@ fn issue_in_tx(
         last_direction: None,
         trust_version,
     };
-    diesel::insert_into(permits::table).values(&row).execute(c)?;
+    crate::native!(c, c => diesel::insert_into(permits::table).values(&row).execute(c))?;
     if let Some(idem) = idem {
         let key_row = IdempotencyRow {
             officer_id: actor.id.clone(),
@@ -337,9 +337,7 @@ fn issue_in_tx(
             permit_number: number.clone(),
             created_at: ts(now),
         };
-        diesel::insert_into(idempotency_keys::table)
-            .values(&key_row)
-            .execute(c)?;
+        crate::native!(c, c => diesel::insert_into(idempotency_keys::table).values(&key_row).execute(c))?;
     }
     let before = serde_json::json!({"status": app.status});
     let after = serde_json::json!({"status": to.as_str(), "permit": number});

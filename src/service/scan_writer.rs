@@ -399,21 +399,28 @@ fn token_actors(c: &mut DbConnection, jobs: &[Job]) -> Result<HashMap<String, Ac
             .inner_join(officers::table)
             .filter(api_tokens::revoked_at.is_null())
             .filter(officers::disabled.eq(false))
-            .select((api_tokens::token_hash, OfficerRow::as_select()))
     };
     let rows: Vec<(String, OfficerRow)> = match c {
         // `IN (?, ?, …)` is a new statement for every count of tokens, compiled again for each
         // batch (5% of the writer); a batch holds a lane's few devices, each looked up by the
         // one statement that stays prepared.
-        DbConnection::Sqlite(_) => {
+        DbConnection::Sqlite(c) => {
             let mut rows = Vec::with_capacity(hashes.len());
             for hash in hashes {
-                rows.extend(live().filter(api_tokens::token_hash.eq(hash)).load(c)?);
+                rows.extend(
+                    live()
+                        .filter(api_tokens::token_hash.eq(hash))
+                        .select((api_tokens::token_hash, OfficerRow::as_select()))
+                        .load(c)?,
+                );
             }
             rows
         }
         // `= ANY($1)`: one array parameter, one statement, one round trip.
-        DbConnection::Postgresql(_) => live().filter(api_tokens::token_hash.eq_any(&hashes)).load(c)?,
+        DbConnection::Postgresql(c) => live()
+            .filter(api_tokens::token_hash.eq_any(&hashes))
+            .select((api_tokens::token_hash, OfficerRow::as_select()))
+            .load(c)?,
     };
     Ok(rows.into_iter().map(|(h, o)| (h, o.actor())).collect())
 }
