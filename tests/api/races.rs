@@ -166,3 +166,28 @@ async fn an_offline_upload_racing_an_online_scan_counts_one_trip() {
         assert!(v["reason"] == "ok" || v["reason"] == "wrong_direction", "{v}");
     }
 }
+
+#[actix_web::test]
+async fn one_offline_upload_sent_eight_times_at_once_is_recorded_once() {
+    let app = TestApp::spawn().await;
+    let officer = app.window();
+    let hand = app.token("hand", "checkpoint", &[]);
+    let permits = app.issued_permits(&officer, 3).await;
+    // A handheld whose connection dropped before the answer sends its queue again, and again:
+    // the copies arrive together. (Uploads queue on the trust version's row, so each sees the
+    // ones before it; the unique index on client_id is the backstop. Without the index this
+    // still passes: it proves the rule, not which part of the database keeps it.)
+    let at = app.clock.now().to_rfc3339();
+    let queue = json!({"crossings": permits.iter().enumerate().map(|(i, p)| json!({
+        "client_id": format!("hand-queue-{i}"), "code": p["code"], "lane": "YYG-H1",
+        "direction": "exit", "at": at, "verdict": "admit", "reason": "ok"})).collect::<Vec<_>>()});
+    let answers = join_all((0..8).map(|_| app.upload_crossings(&hand, &queue))).await;
+    let recorded: u64 = answers.iter().map(|a| a["recorded"].as_u64().unwrap()).sum();
+    let already: u64 = answers.iter().map(|a| a["already"].as_u64().unwrap()).sum();
+    assert_eq!((recorded, already), (3, 21), "{answers:?}");
+    assert_eq!(app.count("crossings"), 3);
+    for p in &permits {
+        let now = app.permit(&officer, p["number"].as_str().unwrap()).await;
+        assert_eq!(now["entries_used"], 1, "one trip out: {now}");
+    }
+}
