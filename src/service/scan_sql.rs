@@ -35,11 +35,7 @@ pub(crate) struct TripStatementId<const SET_STATUS: bool>;
 
 impl TripUpdate<'_> {
     pub fn run<const SET_STATUS: bool>(&self, c: &mut DbConnection) -> Result<usize> {
-        let q = TripStatement::<SET_STATUS>(self);
-        Ok(match c {
-            DbConnection::Sqlite(c) => q.execute(c)?,
-            DbConnection::Postgresql(c) => q.execute(c)?,
-        })
+        Ok(crate::native!(c, c => TripStatement::<SET_STATUS>(self).execute(c))?)
     }
 }
 

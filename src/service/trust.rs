@@ -22,10 +22,7 @@ use crate::keys::KeyRing;
 /// Takes the next trust version inside the caller's write transaction. The counter row stays
 /// locked until commit, so versions become visible in order and a delta never skips one.
 pub(crate) fn next_version(c: &mut DbConnection) -> Result<i64> {
-    Ok(match c {
-        DbConnection::Sqlite(c) => NextVersion.get_result(c)?,
-        DbConnection::Postgresql(c) => NextVersion.get_result(c)?,
-    })
+    Ok(crate::native!(c, c => NextVersion.get_result(c))?)
 }
 
 /// The counter's step as one statement with a fixed text and a static query id, which diesel
