@@ -714,6 +714,9 @@ pub fn measure(conn: &mut DbConnection, since: DateTime<Utc>) -> Result<Vec<Lane
     Ok(out)
 }
 
+/// How far ahead of the hall's clock a handheld's may run: drift between two synchronisations.
+const OFFLINE_CLOCK_AHEAD: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
 /// A crossing decided offline by a handheld, uploaded when the link is back.
 #[derive(Debug, Clone, serde::Deserialize, Serialize, utoipa::ToSchema)]
 pub struct OfflineCrossing {
@@ -726,7 +729,8 @@ pub struct OfflineCrossing {
     pub lane: String,
     #[schema(pattern = "^(exit|entry)$")]
     pub direction: String,
-    /// When the device decided (RFC 3339).
+    /// When the device decided (RFC 3339). More than 5 minutes after the hall's clock, the
+    /// crossing is recorded at the hall's time and counted in `redated`.
     #[schema(value_type = String, format = DateTime)]
     pub at: DateTime<Utc>,
     /// admit or reject, as the device decided.
@@ -743,12 +747,21 @@ pub struct UploadOut {
     pub recorded: usize,
     /// Already recorded from an earlier upload.
     pub already: usize,
+    /// Of those recorded, dated more than 5 minutes after the hall's clock by the device and
+    /// recorded at the hall's time instead: the device's clock needs setting.
+    pub redated: usize,
 }
 
 /// Records offline crossings. What the device decided stands (the vehicle has crossed); an
 /// admitted trip is also counted on the permit where its state allows, so a single-entry pass
 /// used offline is used online too.
-pub fn upload(conn: &mut DbConnection, actor: &Actor, keys: &KeyRing, items: &[OfflineCrossing]) -> Result<UploadOut> {
+pub fn upload(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    keys: &KeyRing,
+    items: &[OfflineCrossing],
+) -> Result<UploadOut> {
     authorize(actor, Action::Scan)?;
     let mut errs = FieldErrors::new();
     if items.len() > 1000 {
@@ -791,6 +804,7 @@ pub fn upload(conn: &mut DbConnection, actor: &Actor, keys: &KeyRing, items: &[O
         let mut out = UploadOut {
             recorded: 0,
             already: 0,
+            redated: 0,
         };
         for (x, &direction) in items.iter().zip(&directions) {
             let seen: i64 = crossings::table
@@ -801,7 +815,13 @@ pub fn upload(conn: &mut DbConnection, actor: &Actor, keys: &KeyRing, items: &[O
                 out.already += 1;
                 continue;
             }
-            let at = x.at.trunc_subsecs(6);
+            // A crossing cannot have happened after its upload. A device whose clock ran ahead
+            // would date the trip in the future, and the permit's next scans would be judged
+            // against it. Refusing would strand the crossing: the device cannot re-date what it
+            // queued. So it is recorded at the hall's time, and the device's time kept with it.
+            let claimed = x.at.trunc_subsecs(6);
+            let ahead = claimed > now + OFFLINE_CLOCK_AHEAD;
+            let at = if ahead { now.trunc_subsecs(6) } else { claimed };
             // A number that names no permit is recorded as such; a database failure is not
             // mistaken for one: it fails the upload, which the device sends again.
             let record = match read_code(x.code.trim(), keys) {
@@ -839,15 +859,21 @@ pub fn upload(conn: &mut DbConnection, actor: &Actor, keys: &KeyRing, items: &[O
                 diesel::insert_into(crossings::table).values(&row).execute(c)?;
                 // An overstay the device admitted is put on record even where the trip could not
                 // be counted on the permit (its exit was never recorded), so it is followed up.
-                let noted = moved.map(|n| (n, "permit.cross")).or_else(|| {
-                    warning
-                        .and(record.as_ref())
-                        .map(|r| (r.permit.number.as_str(), "permit.overstay"))
-                });
+                let noted = moved
+                    .map(|n| (Some(n), "permit.cross"))
+                    .or_else(|| {
+                        warning
+                            .and(record.as_ref())
+                            .map(|r| (Some(r.permit.number.as_str()), "permit.overstay"))
+                    })
+                    .or_else(|| ahead.then(|| (record.as_ref().map(|r| r.permit.number.as_str()), "crossing.redated")));
                 if let Some((number, action)) = noted {
                     let mut after = serde_json::json!({"permit": number, "direction": row.direction, "lane": row.lane, "offline": true});
                     if let Some(w) = warning {
                         after["warning"] = w.as_str().into();
+                    }
+                    if ahead {
+                        after["device_at"] = local(claimed).fixed_offset().to_rfc3339().into();
                     }
                     // Under the crossing, as a scan's entry is (see `record`).
                     audit::entry(at, Some(&actor.id), action, "crossing", &row.id).after(&after).write(c)?;
@@ -855,7 +881,10 @@ pub fn upload(conn: &mut DbConnection, actor: &Actor, keys: &KeyRing, items: &[O
                 Ok::<_, Error>(())
             });
             match saved {
-                Ok(()) => out.recorded += 1,
+                Ok(()) => {
+                    out.recorded += 1;
+                    out.redated += usize::from(ahead);
+                }
                 // The same batch arriving twice at once: the other upload recorded it.
                 Err(e) if e.is_unique_violation() => out.already += 1,
                 Err(e) => return Err(e),
@@ -946,9 +975,9 @@ impl super::Ctx {
 
     /// Records crossings decided offline, each once.
     pub async fn upload_crossings(&self, actor: Actor, items: Vec<OfflineCrossing>) -> Result<UploadOut> {
-        self.tx(move |c, ctx, _| {
+        self.tx(move |c, ctx, now| {
             let ring = ctx.keys.ring(c)?;
-            upload(c, &actor, &ring, &items)
+            upload(c, now, &actor, &ring, &items)
         })
         .await
     }

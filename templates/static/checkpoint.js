@@ -285,7 +285,11 @@
     const queue = store.get("bd-queue") || [];
     if (!queue.length) return;
     const res = await fetch("/checkpoint/upload", { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: JSON.stringify({ crossings: queue }) });
-    if (res.ok) store.set("bd-queue", []);
+    if (!res.ok) return;
+    store.set("bd-queue", []);
+    // The hall re-dated crossings this device dated ahead of the hall's clock: say so, once.
+    const out = await res.json().catch(() => ({}));
+    if (out.redated > 0) showError(`本机时钟快于大厅时间：${out.redated} 条离线记录已按大厅时间登记，请校准时钟 / this device's clock is ahead of the hall's: ${out.redated} offline crossings were recorded at the hall's time — set the clock`);
   }
 
   async function refresh() {

@@ -801,3 +801,60 @@ async fn the_scan_page_route_answers_json_to_its_script_and_html_to_a_plain_form
     );
     assert_eq!(app.count("crossings"), 2, "refused requests record nothing");
 }
+
+#[actix_web::test]
+async fn an_offline_crossing_dated_ahead_of_the_hall_is_recorded_at_the_halls_time() {
+    use borderdesk::db::schema::crossings;
+    use chrono::SubsecRound;
+    use diesel::prelude::*;
+
+    let app = TestApp::spawn().await;
+    let officer = app.window();
+    let gate = app.gate();
+    let permit = app.issued_permit(&officer).await;
+    let number = permit["number"].as_str().unwrap();
+    let now = app.clock.now();
+    // A handheld whose clock ran a day ahead, and one within the drift allowed (5 minutes).
+    let ahead = now + Duration::days(1);
+    let drift = now + Duration::minutes(4);
+    let body = json!({"crossings": [
+        {"client_id": "ahead-1", "code": permit["code"], "lane": "H1", "direction": "exit",
+         "at": ahead.to_rfc3339(), "verdict": "admit", "reason": "ok"},
+        {"client_id": "drift-1", "code": "garbage", "lane": "H1", "direction": "exit",
+         "at": drift.to_rfc3339(), "verdict": "reject", "reason": "malformed"},
+    ]});
+    let out = app.upload_crossings(&gate, &body).await;
+    assert_eq!(
+        (&out["recorded"], &out["redated"], &out["already"]),
+        (&json!(2), &json!(1), &json!(0)),
+        "{out}"
+    );
+    let dated = |client: &'static str| {
+        app.ctx
+            .db
+            .run_blocking(move |c| {
+                Ok(crossings::table
+                    .filter(crossings::client_id.eq(client))
+                    .select((crossings::id, crossings::at))
+                    .first::<(String, chrono::NaiveDateTime)>(c)?)
+            })
+            .unwrap()
+    };
+    let (id, at) = dated("ahead-1");
+    assert_eq!(at, now.trunc_subsecs(6).naive_utc(), "recorded at the hall's time");
+    assert_eq!(
+        dated("drift-1").1,
+        drift.trunc_subsecs(6).naive_utc(),
+        "within the drift: as sent"
+    );
+    // Still a trip on the permit, and the device's own time kept on record.
+    assert_eq!(app.permit(&officer, number).await["entries_used"], 1);
+    let trail = app.audit("crossing", &id);
+    let after: Value = serde_json::from_str(trail[0].after_json.as_deref().unwrap()).unwrap();
+    assert_eq!(trail[0].action, "permit.cross");
+    let device_at = chrono::DateTime::parse_from_rfc3339(after["device_at"].as_str().unwrap()).unwrap();
+    assert_eq!(device_at, ahead.trunc_subsecs(6));
+    // Sent again: nothing recorded twice.
+    let again = app.upload_crossings(&gate, &body).await;
+    assert_eq!((&again["recorded"], &again["already"]), (&json!(0), &json!(2)));
+}
