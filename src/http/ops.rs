@@ -5,7 +5,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
-use actix_web::{HttpRequest, HttpResponse, ResponseError, get, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, get, head, web};
 use sha2::{Digest, Sha256};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -152,9 +152,28 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
 }
 
+/// Liveness for probes that send HEAD (HAProxy's and many load balancers' checks): actix's GET
+/// routes do not answer it. The server drops the body of a HEAD answer.
+#[utoipa::path(tag = "ops", responses((status = 200, description = "The process is up")))]
+#[head("/healthz")]
+pub async fn healthz_head() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
 #[utoipa::path(tag = "ops", responses((status = 200, description = "The database answers"), (status = 503, description = "The database does not answer")))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    ready_answer(&state).await
+}
+
+/// Readiness for probes that send HEAD, as `healthz_head`.
+#[utoipa::path(tag = "ops", responses((status = 200, description = "The database answers"), (status = 503, description = "The database does not answer")))]
+#[head("/readyz")]
+pub async fn readyz_head(state: web::Data<AppState>) -> HttpResponse {
+    ready_answer(&state).await
+}
+
+async fn ready_answer(state: &AppState) -> HttpResponse {
     match state.ctx.ready().await {
         Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ready"),
         Err(e) => {
@@ -227,5 +246,10 @@ pub async fn openapi() -> HttpResponse {
 }
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(healthz).service(readyz).service(metrics).service(openapi);
+    cfg.service(healthz)
+        .service(healthz_head)
+        .service(readyz)
+        .service(readyz_head)
+        .service(metrics)
+        .service(openapi);
 }

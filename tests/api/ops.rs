@@ -10,6 +10,12 @@ async fn health_readiness_and_metrics() {
     let app = TestApp::spawn().await;
     assert_eq!(app.client.get(app.url("/healthz")).send().await.unwrap().status(), 200);
     assert_eq!(app.client.get(app.url("/readyz")).send().await.unwrap().status(), 200);
+    // Probes that send HEAD get the same status, without a body.
+    for path in ["/healthz", "/readyz"] {
+        let res = app.client.head(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "HEAD {path}");
+        assert!(res.bytes().await.unwrap().is_empty(), "HEAD {path} has no body");
+    }
     let token = app.window();
     app.issued_permit(&token).await;
     let metrics = app.metrics().await;
@@ -204,7 +210,9 @@ async fn openapi_lists_every_route() {
         ("/api/v1/calendar/{date}", "put"),
         ("/api/v1/calendar/{date}", "delete"),
         ("/healthz", "get"),
+        ("/healthz", "head"),
         ("/readyz", "get"),
+        ("/readyz", "head"),
         ("/metrics", "get"),
         ("/api/openapi.json", "get"),
         ("/", "get"),
