@@ -173,33 +173,33 @@ pub fn start(settings: &Settings, ctx: Ctx) -> Result<Running> {
         "borderdesk_scan_index_permits",
         "Permits the scan writer holds in memory on this instance",
     )?;
-    let scan_batch_fallbacks = gauge(
-        "borderdesk_scan_batch_fallbacks",
-        "Scan batches that failed as a whole and were recorded one scan at a time, since start",
-    )?;
-    let auth_cache_hits = gauge(
-        "borderdesk_auth_cache_hits",
-        "Requests whose token or session this instance knew from memory, since start",
-    )?;
-    let auth_cache_misses = gauge(
-        "borderdesk_auth_cache_misses",
-        "Requests whose token or session was looked up in the database, since start",
-    )?;
-    let auth_epoch_reads = gauge(
-        "borderdesk_auth_epoch_reads",
-        "Reads of the auth epoch (each shared by the requests waiting together), since start",
-    )?;
     let oldest_unreviewed_seconds = gauge(
         "borderdesk_oldest_unreviewed_seconds",
         "Age of the oldest application waiting for a decision (taken or accepted, not yet decided; 0 when none)",
     )?;
-    // Running totals are counters (rate() and increase() expect them), brought up to the pool's
-    // own figures at each scrape.
+    // Running totals are counters (rate() and increase() expect them), brought up at each scrape
+    // to the figures the pool, the scan writer and the auth cache keep.
     let counter = |name: &str, help: &str| -> Result<prometheus::Counter> {
         let c = prometheus::Counter::new(name, help).map_err(Error::internal)?;
         registry.register(Box::new(c.clone())).map_err(Error::internal)?;
         Ok(c)
     };
+    let scan_batch_fallbacks = counter(
+        "borderdesk_scan_batch_fallbacks_total",
+        "Scan batches that failed as a whole and were recorded one scan at a time, since start",
+    )?;
+    let auth_cache_hits = counter(
+        "borderdesk_auth_cache_hits_total",
+        "Requests whose token or session this instance knew from memory, since start",
+    )?;
+    let auth_cache_misses = counter(
+        "borderdesk_auth_cache_misses_total",
+        "Requests whose token or session was looked up in the database, since start",
+    )?;
+    let auth_epoch_reads = counter(
+        "borderdesk_auth_epoch_reads_total",
+        "Reads of the auth epoch (each shared by the requests waiting together), since start",
+    )?;
     let pool_checkouts_total = counter(
         "borderdesk_pool_checkouts_total",
         "Connections taken from this instance's database pool",

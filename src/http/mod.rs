@@ -33,11 +33,11 @@ pub struct Metrics {
     /// The scan writer of this instance.
     pub scan_queue: prometheus::IntGauge,
     pub scan_index_permits: prometheus::IntGauge,
-    pub scan_batch_fallbacks: prometheus::IntGauge,
+    pub scan_batch_fallbacks: prometheus::Counter,
     /// The auth cache of this instance.
-    pub auth_cache_hits: prometheus::IntGauge,
-    pub auth_cache_misses: prometheus::IntGauge,
-    pub auth_epoch_reads: prometheus::IntGauge,
+    pub auth_cache_hits: prometheus::Counter,
+    pub auth_cache_misses: prometheus::Counter,
+    pub auth_epoch_reads: prometheus::Counter,
     /// The windows' queue, read from the database at each scrape.
     pub oldest_unreviewed_seconds: prometheus::IntGauge,
     /// This instance's database pool.

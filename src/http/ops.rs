@@ -205,20 +205,17 @@ pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
         .set(writer.queued.load(std::sync::atomic::Ordering::Relaxed));
     m.scan_index_permits
         .set(writer.indexed.load(std::sync::atomic::Ordering::Relaxed));
-    let count = |n: &std::sync::atomic::AtomicU64| {
-        i64::try_from(n.load(std::sync::atomic::Ordering::Relaxed)).unwrap_or(i64::MAX)
-    };
-    m.scan_batch_fallbacks.set(count(&writer.fallbacks));
+    let total = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed) as f64;
+    catch_up(&m.scan_batch_fallbacks, total(&writer.fallbacks));
     let auth = &state.ctx.auth.stats;
-    m.auth_cache_hits.set(count(&auth.hits));
-    m.auth_cache_misses.set(count(&auth.misses));
-    m.auth_epoch_reads.set(count(&auth.epoch_reads));
+    catch_up(&m.auth_cache_hits, total(&auth.hits));
+    catch_up(&m.auth_cache_misses, total(&auth.misses));
+    catch_up(&m.auth_epoch_reads, total(&auth.epoch_reads));
     let now = state.ctx.clock.now();
     let oldest = state.ctx.oldest_unreviewed().await?;
     m.oldest_unreviewed_seconds
         .set(oldest.map(|t| (now - t).num_seconds().max(0)).unwrap_or(0));
     let waits = state.ctx.db.pool_waits();
-    let total = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed) as f64;
     catch_up(&m.pool_checkouts_total, total(&waits.checkouts));
     catch_up(&m.pool_timeouts_total, total(&waits.timeouts));
     catch_up(&m.pool_wait_seconds_total, total(&waits.waited_micros) / 1e6);

@@ -157,7 +157,7 @@ async fn a_scan_batch_with_one_failing_scan_records_the_others_and_the_writer_ke
     }
     assert_eq!(app.count("crossings"), 11);
     assert!(
-        app.metrics().await.contains("borderdesk_scan_batch_fallbacks 1"),
+        app.metrics().await.contains("borderdesk_scan_batch_fallbacks_total 1"),
         "the batch fell back to one transaction per scan once"
     );
     // The refused scan changed nothing: its permit still leaves once.
@@ -194,7 +194,7 @@ async fn scans_arriving_together_are_recorded_as_one_batch_that_agrees_with_the_
         let number = p["number"].as_str().unwrap();
         assert_eq!(scan(&app, &gate, number, "exit").await["reason"], "used");
     }
-    assert!(app.metrics().await.contains("borderdesk_scan_batch_fallbacks 0"));
+    assert!(app.metrics().await.contains("borderdesk_scan_batch_fallbacks_total 0"));
 }
 
 /// A metric of this instance, as a number.
@@ -222,14 +222,14 @@ async fn callers_are_known_from_memory_and_an_end_on_one_instance_holds_on_the_o
 
     // Ten reads with one token on B: one lookup, the rest from memory.
     let (hits, misses) = (
-        metric(&b, "borderdesk_auth_cache_hits").await,
-        metric(&b, "borderdesk_auth_cache_misses").await,
+        metric(&b, "borderdesk_auth_cache_hits_total").await,
+        metric(&b, "borderdesk_auth_cache_misses_total").await,
     );
     for _ in 0..10 {
         assert_eq!(b.get(&token, "/api/v1/calendar").await.status(), 200);
     }
-    assert_eq!(metric(&b, "borderdesk_auth_cache_misses").await - misses, 1);
-    assert_eq!(metric(&b, "borderdesk_auth_cache_hits").await - hits, 9);
+    assert_eq!(metric(&b, "borderdesk_auth_cache_misses_total").await - misses, 1);
+    assert_eq!(metric(&b, "borderdesk_auth_cache_hits_total").await - hits, 9);
     a.ctx
         .db
         .run_blocking(|c| accounts::revoke_token(c, now, &token_id))
