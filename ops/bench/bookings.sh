@@ -93,10 +93,22 @@ run() { # name, drivers file, mode
 echo "wrk -t$THREADS -c$CONNS -d${DURATION}s (one slot ${ONE_DURATION}s), SQLite, $(nproc) cores"
 run healthz
 run one_slot "$DIR/drivers.one" one
+# CPU time, in clock ticks, of the server and of its group-commit thread (the one writer every
+# booking goes through): a steadier figure per booking than the rate on a shared machine.
+ticks() { # [thread name]
+  local sum=0 t
+  for t in /proc/$PID/task/*; do
+    if [ -z "${1:-}" ] || [ "$(cat "$t/comm")" = "$1" ]; then sum=$(( sum + $(awk '{print $14 + $15}' "$t/stat") )); fi
+  done
+  echo $sum
+}
+before=($(ticks) $(ticks group-commit) $(count))
 profile_start "$PID" "$DURATION"
 run spread "$DIR/drivers.spread" spread
 profile_wait
+after=($(ticks) $(ticks group-commit) $(count))
 run healthz
+python3 -c "import os,sys; hz=os.sysconf('SC_CLK_TCK'); b=list(map(int,sys.argv[1:4])); a=list(map(int,sys.argv[4:7])); n=max(a[2]-b[2],1); print(f'CPU per booking (spread): server {(a[0]-b[0])/hz/n*1e6:.0f} us, of which group commit {(a[1]-b[1])/hz/n*1e6:.0f} us ({n} bookings)')" "${before[@]}" "${after[@]}"
 for n in one_slot spread; do
   python3 -c "import sys; h=float(open(sys.argv[1]).read()); x=float(open(sys.argv[2]).read()); print(f'{sys.argv[3]:<16} {x:8.1f} bookings/s = {x/h:.4f} x healthz ({h/x:.1f} times fewer)')" "$DIR/healthz.rate" "$DIR/$n.rate" "$n"
 done
