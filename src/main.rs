@@ -159,7 +159,8 @@ fn main() -> ExitCode {
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    if cli.settings.log_format == borderdesk::config::LogFormat::Json {
+    let json = cli.settings.log_format == borderdesk::config::LogFormat::Json;
+    if json {
         // One JSON object per line, the request's span (its id) on each line logged inside it.
         logs.json().with_current_span(true).with_span_list(false).init();
     } else {
@@ -167,6 +168,12 @@ fn main() -> ExitCode {
     }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // A log collector parsing JSON lines would choke on a plain one: the fatal error is
+        // logged as the rest are.
+        Err(e) if json => {
+            tracing::error!(error = %e, "stopped");
+            ExitCode::FAILURE
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
@@ -185,7 +192,14 @@ fn run(cli: Cli) -> borderdesk::error::Result<()> {
             }
             actix_web::rt::System::new().block_on(async move {
                 let running = borderdesk::app::start(&settings, ctx)?;
-                println!("borderdesk listening on http://{}", running.addr);
+                // Where it listens, on stdout for whoever started it (the port of a `:0` bind). In
+                // JSON mode as a JSON object: a log collector reading both streams gets no plain line.
+                let url = format!("http://{}", running.addr);
+                if settings.log_format == borderdesk::config::LogFormat::Json {
+                    println!("{}", serde_json::json!({"listening": url}));
+                } else {
+                    println!("borderdesk listening on {url}");
+                }
                 running.server.await.map_err(borderdesk::error::Error::internal)
             })
         }

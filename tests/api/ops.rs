@@ -77,7 +77,7 @@ async fn each_answer_carries_a_request_id() {
 }
 
 /// With `BORDERDESK_LOG_FORMAT=json` the binary logs one JSON object per line, and a request's
-/// line names the id its response carried.
+/// line names the id its response carried; where it listens is on stdout as JSON too.
 #[actix_web::test]
 async fn json_logs_name_each_request_by_its_id() {
     use std::io::BufRead;
@@ -96,7 +96,9 @@ async fn json_logs_name_each_request_by_its_id() {
     let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
-    let addr = line.trim().rsplit(' ').next().unwrap().to_string();
+    // Where it listens, as JSON too.
+    let listening: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    let addr = listening["listening"].as_str().unwrap().to_string();
     let res = reqwest::get(format!("{addr}/readyz")).await.unwrap();
     assert_eq!(res.status(), 200);
     let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
