@@ -3,7 +3,7 @@
 # with PERMITS permits in the database (default 1,000,000). SQLite by default; set
 # DATABASE_URL=postgres://… for PostgreSQL (the database must exist and be empty).
 # Loopback only, bounded: two wrk runs of $DURATION seconds. Needs wrk, python3 (and psql for PG).
-#   ops/bench/scan.sh          (PERMITS=1000000 DURATION=10 CONNS=64 THREADS=2 PORT=18091)
+#   ops/bench/scan.sh          (PERMITS=1000000 DURATION=10 CONNS=64 THREADS=2 PORT=18091 EXTRA_SQL=…)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PERMITS=${PERMITS:-1000000}
@@ -52,6 +52,13 @@ db.execute("ANALYZE")
 PY
 fi
 echo "seeded $PERMITS permits in $(( $(date +%s) - seed_started ))s"
+# EXTRA_SQL: statements run on the seeded database before the server starts, for experiments
+# (an index or a trigger dropped, a setting changed), compared in turns with a run without.
+if [ -n "${EXTRA_SQL:-}" ]; then
+  echo "extra SQL: $EXTRA_SQL"
+  if [ -n "${DATABASE_URL:-}" ]; then psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "$EXTRA_SQL"
+  else python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()" "$DIR/borderdesk.db" "$EXTRA_SQL"; fi
+fi
 
 "$BIN" serve >"$DIR/serve.log" 2>&1 &
 PID=$!
