@@ -93,15 +93,8 @@ run() { # name, drivers file, mode
 echo "wrk -t$THREADS -c$CONNS -d${DURATION}s (one slot ${ONE_DURATION}s), SQLite, $(nproc) cores"
 run healthz
 run one_slot "$DIR/drivers.one" one
-# CPU time, in clock ticks, of the server and of its group-commit thread (the one writer every
-# booking goes through): a steadier figure per booking than the rate on a shared machine.
-ticks() { # [thread name]
-  local sum=0 t
-  for t in /proc/$PID/task/*; do
-    if [ -z "${1:-}" ] || [ "$(cat "$t/comm")" = "$1" ]; then sum=$(( sum + $(awk '{print $14 + $15}' "$t/stat") )); fi
-  done
-  echo $sum
-}
+# CPU time of the server and of its group-commit thread, the one writer every booking goes
+# through (`ticks`, common.sh).
 before=($(ticks) $(ticks group-commit) $(count))
 profile_start "$PID" "$DURATION"
 run spread "$DIR/drivers.spread" spread

@@ -26,3 +26,13 @@ profile_start() { # server pid, seconds
 profile_wait() {
   if [ -n "${PROFILE:-}" ]; then wait "$PERF"; fi
 }
+
+# CPU time, in clock ticks, of the server ($PID), or of its threads of one name: the cost per
+# request is a steadier figure than the rate on a shared machine, whose neighbours move it.
+ticks() { # [thread name]
+  local sum=0 t
+  for t in /proc/$PID/task/*; do
+    if [ -z "${1:-}" ] || [ "$(cat "$t/comm")" = "$1" ]; then sum=$(( sum + $(awk '{print $14 + $15}' "$t/stat") )); fi
+  done
+  echo $sum
+}

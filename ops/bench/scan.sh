@@ -91,15 +91,7 @@ run() { # name, wrk args...
 store=SQLite; [ -n "${DATABASE_URL:-}" ] && store=PostgreSQL
 echo "wrk -t$THREADS -c$CONNS -d${DURATION}s, $store, $(nproc) cores, $PERMITS permits"
 run healthz "http://127.0.0.1:$PORT/healthz"
-# CPU time, in clock ticks, of the server and of its scan writer thread: the cost per scan is a
-# steadier figure than req/s on a shared machine, whose neighbours move the throughput.
-ticks() { # [thread name]
-  local sum=0 t
-  for t in /proc/$PID/task/*; do
-    if [ -z "${1:-}" ] || [ "$(cat "$t/comm")" = "$1" ]; then sum=$(( sum + $(awk '{print $14 + $15}' "$t/stat") )); fi
-  done
-  echo $sum
-}
+# CPU time of the server and of its scan writer thread (`ticks`, common.sh).
 count_scans() {
   if [ -n "${DATABASE_URL:-}" ]; then psql -Atq "$DATABASE_URL" -c "SELECT COUNT(*) FROM crossings"
   else python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM crossings').fetchone()[0])" "$DIR/borderdesk.db"; fi
