@@ -149,7 +149,7 @@ pub async fn screen(
 #[utoipa::path(tag = "ops", responses((status = 200, description = "The process is up")))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain").body("ok")
+    alive()
 }
 
 /// Liveness for probes that send HEAD (HAProxy's and many load balancers' checks): actix's GET
@@ -157,6 +157,10 @@ pub async fn healthz() -> HttpResponse {
 #[utoipa::path(tag = "ops", responses((status = 200, description = "The process is up")))]
 #[head("/healthz")]
 pub async fn healthz_head() -> HttpResponse {
+    alive()
+}
+
+fn alive() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
 }
 
