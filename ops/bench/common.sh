@@ -29,10 +29,16 @@ profile_wait() {
 
 # CPU time, in clock ticks, of the server ($PID), or of its threads of one name: the cost per
 # request is a steadier figure than the rate on a shared machine, whose neighbours move it.
+# The server's total is the process's own count, which keeps the time of threads that ended
+# (idle pool threads are let go during a run); a thread that ends while being read counts nothing.
 ticks() { # [thread name]
-  local sum=0 t
+  if [ -z "${1:-}" ]; then awk '{print $14 + $15}' "/proc/$PID/stat"; return; fi
+  local sum=0 t n
   for t in /proc/$PID/task/*; do
-    if [ -z "${1:-}" ] || [ "$(cat "$t/comm")" = "$1" ]; then sum=$(( sum + $(awk '{print $14 + $15}' "$t/stat") )); fi
+    if [ "$(cat "$t/comm" 2>/dev/null)" = "$1" ]; then
+      n=$(awk '{print $14 + $15}' "$t/stat" 2>/dev/null) || n=0
+      sum=$(( sum + ${n:-0} ))
+    fi
   done
   echo $sum
 }

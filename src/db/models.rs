@@ -184,6 +184,9 @@ pub struct CrossingRow {
     pub verdict: String,
     pub reason: Reason,
     pub cleared_at: Option<NaiveDateTime>,
+    /// The permit's movement count after this crossing, when it moved the permit (see
+    /// `verdict::moves`); unique per permit.
+    pub step: Option<i32>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -158,6 +158,7 @@ diesel::table! {
         verdict -> Text,
         reason -> Text,
         cleared_at -> Nullable<Timestamp>,
+        step -> Nullable<Integer>,
     }
 }
 

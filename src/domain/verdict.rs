@@ -248,6 +248,40 @@ impl Effect {
     }
 }
 
+/// A permit's trip state as one number, its movements: each admitted exit and each return entry
+/// counts one, so an odd count means the holder is out. Exits after exits are refused, so the
+/// count after an admitted crossing is always the count before it plus one: the crossing's
+/// `step`, which the database holds unique per permit (one admit per movement).
+pub fn moves(entries_used: i32, last_direction: Option<Direction>) -> i32 {
+    let used = entries_used.max(0).saturating_mul(2);
+    match last_direction {
+        Some(Direction::Exit) => used.saturating_sub(1).max(1),
+        _ => used,
+    }
+}
+
+/// The trip state after `moves` movements: entries used and the last direction (`moves`'s inverse).
+pub fn trip_state(moves: i32) -> (i32, Option<Direction>) {
+    match moves {
+        m if m <= 0 => (0, None),
+        m if m % 2 == 1 => (m / 2 + 1, Some(Direction::Exit)),
+        m => (m / 2, Some(Direction::Entry)),
+    }
+}
+
+/// The trip state a permit is in: its row's (the state written with its last allowed trip, or
+/// before trips were recorded as steps) or its highest crossing step, whichever is further on.
+pub fn current_trips(
+    entries_used: i32,
+    last_direction: Option<Direction>,
+    max_step: Option<i32>,
+) -> (i32, Option<Direction>) {
+    match max_step {
+        Some(step) if step > moves(entries_used, last_direction) => trip_state(step),
+        _ => (entries_used, last_direction),
+    }
+}
+
 /// The facts of a permit a crossing decision needs.
 #[derive(Debug, Clone, Copy)]
 pub struct Facts {
@@ -295,6 +329,58 @@ mod tests {
 
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn a_trip_state_is_a_count_of_movements() {
+        let states = [
+            (0, (0, None)),
+            (1, (1, Some(Direction::Exit))),
+            (2, (1, Some(Direction::Entry))),
+            (3, (2, Some(Direction::Exit))),
+            (4, (2, Some(Direction::Entry))),
+        ];
+        for (m, (used, last)) in states {
+            assert_eq!(trip_state(m), (used, last), "movements {m}");
+            assert_eq!(moves(used, last), m, "state {used} {last:?}");
+        }
+        // Each admitted effect is one movement more, so its step follows the state before it.
+        for used in 0..4 {
+            for last in [None, Some(Direction::Entry)] {
+                let (after, dir, _) = Effect::StartTrip.after(used);
+                assert_eq!(moves(after, Some(dir)), moves(used, last) + 1);
+            }
+            let (after, dir, _) = Effect::EndTrip { used_up: false }.after(used + 1);
+            assert_eq!(moves(after, Some(dir)), moves(used + 1, Some(Direction::Exit)) + 1);
+        }
+    }
+
+    #[test]
+    fn the_row_or_the_highest_step_whichever_is_further() {
+        assert_eq!(
+            current_trips(1, Some(Direction::Entry), None),
+            (1, Some(Direction::Entry))
+        );
+        assert_eq!(
+            current_trips(1, Some(Direction::Entry), Some(2)),
+            (1, Some(Direction::Entry))
+        );
+        assert_eq!(
+            current_trips(1, Some(Direction::Entry), Some(3)),
+            (2, Some(Direction::Exit))
+        );
+        assert_eq!(current_trips(0, None, Some(1)), (1, Some(Direction::Exit)));
+        // A used-up pass's row is written with its last trip: an older step does not undo it.
+        assert_eq!(
+            current_trips(3, Some(Direction::Entry), Some(5)),
+            (3, Some(Direction::Entry))
+        );
+        // Odd stored values (a used count with no direction) are read as their count, not a panic.
+        assert_eq!(
+            current_trips(-1, Some(Direction::Exit), None),
+            (-1, Some(Direction::Exit))
+        );
+        assert_eq!(moves(i32::MAX, None), i32::MAX);
+    }
 
     fn t() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 26, 2, 0, 0).unwrap()

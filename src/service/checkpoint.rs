@@ -1,5 +1,5 @@
 //! Checkpoint scans: read the code (Code128 number or signed QR), decide, record the attempt and
-//! — for an admitted crossing — the trip on the permit, all in one transaction.
+//! — for an admitted crossing — the trip, as the crossing's step, all in one transaction.
 
 use chrono::{DateTime, FixedOffset, SubsecRound, Utc};
 use diesel::prelude::*;
@@ -166,29 +166,35 @@ fn facts(r: &PermitRecord, now: DateTime<Utc>) -> Facts {
     }
 }
 
-/// Applies an admitted crossing's effect if the permit is still as it was read; false if a
-/// concurrent scan changed it first (the caller decides again on the new state). `version` is
-/// the trust version of the caller's transaction (see `trust::next_version`).
-fn apply(c: &mut DbConnection, number: &str, entries_used: i32, effect: Effect, version: i64) -> Result<bool> {
+/// Counts an admitted crossing's trip: the step its crossing carries (the permit's movement
+/// count after it, unique per permit), and for the last allowed trip the permit marked used.
+/// None if the permit is no longer issued (the caller records the crossing without a trip).
+/// `version` is the trust version of the caller's transaction (see `trust::next_version`).
+fn count_trip(
+    c: &mut DbConnection,
+    number: &str,
+    entries_used: i32,
+    effect: Effect,
+    version: i64,
+) -> Result<Option<i32>> {
     let (used, direction, status) = effect.after(entries_used);
-    let update = TripUpdate {
+    if status == PermitStatus::Used && used_up(c, number, used, version)? == 0 {
+        return Ok(None);
+    }
+    Ok(Some(verdict::moves(used, Some(direction))))
+}
+
+/// Marks the permit used with its last trip: the one trip state written on the permit's row,
+/// since the status is what every other reader of a permit goes by.
+fn used_up(c: &mut DbConnection, number: &str, used: i32, version: i64) -> Result<usize> {
+    TripUpdate {
         number,
-        expect_used: entries_used,
-        // The entry ends the trip its exit started.
-        needs_exit: matches!(effect, Effect::EndTrip { .. }),
         used,
-        direction: direction.as_str(),
-        status: status.as_str(),
+        direction: Direction::Entry.as_str(),
+        status: PermitStatus::Used.as_str(),
         version,
-    };
-    // The status is indexed: it is written only when the trip uses the permit up, so an
-    // ordinary trip does not rewrite a page of that index.
-    let n = if status == PermitStatus::Issued {
-        update.run::<false>(c)?
-    } else {
-        update.run::<true>(c)?
-    };
-    Ok(n == 1)
+    }
+    .run(c)
 }
 
 /// Decisions tried on a permit that keeps changing under the scan before it is answered
@@ -296,19 +302,8 @@ pub(crate) struct Pending {
     version: i64,
     crossings: Vec<CrossingRow>,
     audit: Vec<crate::db::models::AuditRow>,
-    /// Trips waiting to be written, one per permit (PostgreSQL, grouped: see `trip`).
-    trips: Vec<Trip>,
-    trip_of: std::collections::HashMap<String, usize>,
-}
-
-/// A permit's trips in this batch: what it must still be (as first read) and what it becomes.
-struct Trip {
-    number: String,
-    expect_used: i32,
-    expect_direction: Option<Direction>,
-    used: i32,
-    direction: Direction,
-    status: PermitStatus,
+    /// Permits used up by this batch's trips, waiting to be written (PostgreSQL, grouped).
+    used_up: Vec<(String, i32)>,
 }
 
 impl Pending {
@@ -319,42 +314,43 @@ impl Pending {
             version,
             crossings: Vec::new(),
             audit: Vec::new(),
-            trips: Vec::new(),
-            trip_of: std::collections::HashMap::new(),
+            used_up: Vec::new(),
         }
     }
 
-    /// Records a trip on a permit. Alone, or on SQLite (a statement costs no round trip), it is
-    /// the conditional update at once. Grouped on PostgreSQL it waits for `flush`, which writes
-    /// every permit of the batch in one statement under the same conditions: the scan index is
-    /// exact under the batch's trust version, so they hold; should one not, the whole batch fails
-    /// and its scans are recorded one by one, each with its own conditional update.
+    /// Records an admitted crossing that moves the permit, `row` taking the step after `before`.
+    /// Grouped, the row waits for `flush` like any other: the scan index is exact under the
+    /// batch's trust version, so its step is free; should it not be, the unique index fails the
+    /// whole batch and its scans are recorded one by one. Alone, the row goes in at once unless
+    /// its step is taken (false: a concurrent decider moved the permit; the caller decides again
+    /// on the new state).
     fn trip(
         &mut self,
         c: &mut DbConnection,
-        number: &str,
+        mut row: CrossingRow,
         before: (i32, Option<Direction>),
         effect: Effect,
     ) -> Result<bool> {
-        if !(self.grouped && matches!(c, DbConnection::Postgresql(_))) {
-            return apply(c, number, before.0, effect, self.version);
-        }
         let (used, direction, status) = effect.after(before.0);
-        match self.trip_of.get(number) {
-            Some(&i) => {
-                let t = &mut self.trips[i];
-                (t.used, t.direction, t.status) = (used, direction, status);
-            }
-            None => {
-                self.trip_of.insert(number.to_string(), self.trips.len());
-                self.trips.push(Trip {
-                    number: number.to_string(),
-                    expect_used: before.0,
-                    expect_direction: before.1,
-                    used,
-                    direction,
-                    status,
-                });
+        row.step = Some(verdict::moves(used, Some(direction)));
+        let number = row.permit_number.clone().unwrap_or_default();
+        if self.grouped {
+            self.crossings.push(row);
+        } else if crate::native!(c, c => diesel::insert_into(crossings::table)
+            .values(&row)
+            .on_conflict_do_nothing()
+            .execute(c))?
+            == 0
+        {
+            return Ok(false);
+        }
+        if status == PermitStatus::Used {
+            if self.grouped && matches!(c, DbConnection::Postgresql(_)) {
+                self.used_up.push((number, used));
+            } else if used_up(c, &number, used, self.version)? == 0 {
+                return Err(Error::Internal(format!(
+                    "permit {number} was not issued as the scan index held it"
+                )));
             }
         }
         Ok(true)
@@ -373,8 +369,8 @@ impl Pending {
     /// Writes what is waiting. Crossings go first: a cleared booking refers to its crossing.
     pub fn flush(&mut self, c: &mut DbConnection) -> Result<()> {
         use crate::db::schema::audit_log;
-        if !self.trips.is_empty() {
-            self.flush_trips(c)?;
+        if !self.used_up.is_empty() {
+            self.flush_used_up(c)?;
         }
         match c {
             // Row by row on SQLite, where a statement costs no round trip and a one-row insert
@@ -402,36 +398,26 @@ impl Pending {
         Ok(())
     }
 
-    /// One UPDATE … FROM unnest(arrays) for the batch's trips (PostgreSQL only, see `trip`):
-    /// one statement text whatever the batch's size, so the server plans it once per connection
-    /// rather than parsing and planning a VALUES list of every new length.
-    fn flush_trips(&mut self, c: &mut DbConnection) -> Result<()> {
+    /// One UPDATE … FROM unnest(arrays) for the permits the batch used up (PostgreSQL only, see
+    /// `trip`): one statement text whatever the batch's size, planned once per connection.
+    fn flush_used_up(&mut self, c: &mut DbConnection) -> Result<()> {
         let DbConnection::Postgresql(pg) = c else {
             return Err(Error::Internal("deferred trips on SQLite".into()));
         };
         let update = TripsUpdate {
-            numbers: self.trips.iter().map(|t| t.number.as_str()).collect(),
-            expect_used: self.trips.iter().map(|t| t.expect_used).collect(),
-            expect_direction: self
-                .trips
-                .iter()
-                .map(|t| t.expect_direction.map(Direction::as_str))
-                .collect(),
-            used: self.trips.iter().map(|t| t.used).collect(),
-            direction: self.trips.iter().map(|t| t.direction.as_str()).collect(),
-            status: self.trips.iter().map(|t| t.status.as_str()).collect(),
+            numbers: self.used_up.iter().map(|(n, _)| n.as_str()).collect(),
+            used: self.used_up.iter().map(|&(_, u)| u).collect(),
             version: self.version,
         };
         let n = update.execute(pg)?;
-        if n != self.trips.len() {
+        if n != self.used_up.len() {
             return Err(Error::Internal(format!(
-                "{} of {} permits were not as the scan index held them",
-                self.trips.len() - n,
-                self.trips.len()
+                "{} of {} permits were not issued as the scan index held them",
+                self.used_up.len() - n,
+                self.used_up.len()
             )));
         }
-        self.trips.clear();
-        self.trip_of.clear();
+        self.used_up.clear();
         Ok(())
     }
 }
@@ -480,6 +466,23 @@ pub(crate) fn record(
         };
         booking = found;
     }
+    let crossing_id = new_id();
+    let crossing = |v: &Verdict, permit: Option<&str>| CrossingRow {
+        id: crossing_id.clone(),
+        client_id: None,
+        permit_number: permit.map(str::to_string),
+        code_hash: code_hash.to_string(),
+        lane: input.lane.clone(),
+        direction: input.direction,
+        device: actor.id.clone(),
+        at: ts(now),
+        verdict: if v.admit { "admit" } else { "reject" }.into(),
+        reason: v.reason,
+        cleared_at: None,
+        step: None,
+    };
+    // Set once the trip's crossing is recorded (by `Pending::trip`).
+    let mut recorded = false;
     let mut record: Option<(String, ScanFacts)> = None;
     let verdict: Verdict = match (decided, &named) {
         (Some(v), _) => v,
@@ -493,8 +496,8 @@ pub(crate) fn record(
             }
             Some(first) => {
                 let mut r = first;
-                // The index is exact, so the conditional update matches the first time; should
-                // it not, the permit is read again from the database and decided again, and a
+                // The index is exact, so the trip's step is free the first time; should it not
+                // be, the permit is read again from the database and decided again, and a
                 // permit that keeps moving is answered as such, never with another reason.
                 let mut v = verdict::reject(Reason::Contended);
                 for _ in 0..CONTENDED_AFTER {
@@ -504,7 +507,15 @@ pub(crate) fn record(
                             v = decided;
                             break;
                         }
-                        Some(effect) if pending.trip(c, number, (r.entries_used, r.last_direction), effect)? => {
+                        Some(effect)
+                            if pending.trip(
+                                c,
+                                crossing(&decided, Some(number)),
+                                (r.entries_used, r.last_direction),
+                                effect,
+                            )? =>
+                        {
+                            recorded = true;
                             v = decided;
                             let (used, direction, status) = effect.after(r.entries_used);
                             (r.entries_used, r.last_direction, r.stored) = (used, Some(direction), status);
@@ -524,21 +535,10 @@ pub(crate) fn record(
         },
     };
     let word = if verdict.admit { "admit" } else { "reject" };
-    let row = CrossingRow {
-        id: new_id(),
-        client_id: None,
-        permit_number: record.as_ref().map(|(n, _)| n.clone()),
-        code_hash: code_hash.to_string(),
-        lane: input.lane.clone(),
-        direction: input.direction,
-        device: actor.id.clone(),
-        at: ts(now),
-        verdict: word.into(),
-        reason: verdict.reason,
-        cleared_at: None,
-    };
-    let (crossing_id, direction, lane) = (row.id.clone(), row.direction, row.lane.clone());
-    pending.crossing(c, row)?;
+    if !recorded {
+        pending.crossing(c, crossing(&verdict, record.as_ref().map(|(n, _)| n.as_str())))?;
+    }
+    let (direction, lane) = (input.direction, input.lane.clone());
     if verdict.admit
         && let Some(b) = &booking
     {
@@ -834,13 +834,15 @@ pub fn upload(
             };
             let saved = c.transaction(|c| {
                 let mut moved = None;
+                let mut step = None;
                 let mut warning = if x.verdict == "admit" { x.warning } else { None };
                 if x.verdict == "admit"
                     && let Some(r) = &record
                     && let (decided, Some(effect)) = verdict::crossing(&facts(r, at), direction, at)
-                    && apply(c, &r.permit.number, r.permit.entries_used, effect, version)?
+                    && let Some(s) = count_trip(c, &r.permit.number, r.permit.entries_used, effect, version)?
                 {
                     moved = Some(r.permit.number.as_str());
+                    step = Some(s);
                     warning = warning.or(decided.warning);
                 }
                 let row = CrossingRow {
@@ -855,6 +857,7 @@ pub fn upload(
                     verdict: x.verdict.clone(),
                     reason: x.reason,
                     cleared_at: None,
+                    step,
                 };
                 diesel::insert_into(crossings::table).values(&row).execute(c)?;
                 // An overstay the device admitted is put on record even where the trip could not

@@ -16,6 +16,7 @@ use crate::domain::permit::{self, ApplicationStatus, PermitKind, PermitStatus};
 use crate::domain::policy::Policy;
 use crate::domain::seal::{self, SealInput};
 use crate::domain::validation::{FieldErrors, plausible_key};
+use crate::domain::verdict;
 use crate::domain::workflow::{self, Step};
 use crate::domain::{DomainError, local};
 use crate::error::{Error, Result};
@@ -382,7 +383,8 @@ pub fn get_permit(conn: &mut DbConnection, number: &str) -> Result<PermitRecord>
         ))
         .first(conn)
         .optional()?;
-    let (permit, traveller, application, issued_by_name) = found.ok_or(DomainError::NotFound { what: "permit" })?;
+    let (mut permit, traveller, application, issued_by_name) = found.ok_or(DomainError::NotFound { what: "permit" })?;
+    with_trips(conn, std::slice::from_mut(&mut permit))?;
     let outstanding = materials(conn, &application.id)?
         .into_iter()
         .filter(|m| !m.provided)
@@ -394,6 +396,18 @@ pub fn get_permit(conn: &mut DbConnection, number: &str) -> Result<PermitRecord>
         issued_by_name,
         outstanding,
     })
+}
+
+/// The rows' trip state made current: trips are recorded as their crossings' steps, and the row
+/// is written only when the permit is used up (see `verdict::current_trips`).
+pub(crate) fn with_trips(conn: &mut DbConnection, rows: &mut [PermitRow]) -> Result<()> {
+    let numbers: Vec<&str> = rows.iter().map(|p| p.number.as_str()).collect();
+    let steps = super::scan_index::max_steps(conn, &numbers)?;
+    for p in rows {
+        (p.entries_used, p.last_direction) =
+            verdict::current_trips(p.entries_used, p.last_direction, steps.get(&p.number).copied());
+    }
+    Ok(())
 }
 
 /// A permit record for `action` (reading or printing it): a role refused outright is told so
@@ -427,6 +441,13 @@ pub fn recent_permits(conn: &mut DbConnection, office: &str, limit: i64) -> Resu
             officers::display_name,
         ))
         .load(conn)?;
+    let (mut permits, rest): (Vec<PermitRow>, Vec<_>) = rows.into_iter().map(|(p, t, a, n)| (p, (t, a, n))).unzip();
+    with_trips(conn, &mut permits)?;
+    let rows: Vec<_> = permits
+        .into_iter()
+        .zip(rest)
+        .map(|(p, (t, a, n))| (p, t, a, n))
+        .collect();
     let ids: Vec<&String> = rows.iter().map(|(_, _, a, _)| &a.id).collect();
     let mut missing: Vec<MaterialRow> = application_materials::table
         .filter(application_materials::application_id.eq_any(&ids))

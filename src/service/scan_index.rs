@@ -3,8 +3,8 @@
 //!
 //! Why this is exact: every change to what a verdict reads (a trip, a revocation, a deferred item
 //! supplied, a portrait) takes a trust version in its own transaction and stamps it on the
-//! permit's row (`trust::next_version`; a trigger logs the stamp in `trust_changes`), and the counter's row stays locked until that
-//! transaction ends. A scan batch takes the next version too, so once it holds version `v`, every
+//! permit's row, or for a trip writes the crossing's step (`trust::next_version`; triggers log
+//! either in `trust_changes`), and the counter's row stays locked until that transaction ends. A scan batch takes the next version too, so once it holds version `v`, every
 //! change numbered below `v` has committed — on this instance or any other on the same
 //! PostgreSQL. The batch reloads the permits logged between what the index last saw and `v`
 //! before deciding anything, all inside its own transaction. A permit the index does not hold
@@ -17,10 +17,10 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use crate::db::schema::{application_materials, applications, permits, travellers, trust_changes};
+use crate::db::schema::{application_materials, applications, crossings, permits, travellers, trust_changes};
 use crate::db::{DbConnection, utc};
 use crate::domain::permit::{self, PermitKind, PermitStatus};
-use crate::domain::verdict::{Direction, Facts};
+use crate::domain::verdict::{self, Direction, Facts};
 use crate::error::Result;
 
 /// What a scan reads and answers about one permit.
@@ -130,10 +130,29 @@ macro_rules! facts_query {
     };
 }
 
+/// The highest crossing step of each of these permits that has one: with the row's state, the
+/// permit's trips (`verdict::current_trips`).
+pub fn max_steps<S: AsRef<str>>(c: &mut DbConnection, numbers: &[S]) -> Result<HashMap<String, i32>> {
+    let mut steps = HashMap::new();
+    for chunk in numbers.chunks(PAGE as usize) {
+        let chunk: Vec<&str> = chunk.iter().map(AsRef::as_ref).collect();
+        let rows: Vec<(Option<String>, Option<i32>)> = crossings::table
+            .filter(crossings::permit_number.eq_any(&chunk))
+            .filter(crossings::step.is_not_null())
+            .group_by(crossings::permit_number)
+            .select((crossings::permit_number, diesel::dsl::max(crossings::step)))
+            .load(c)?;
+        steps.extend(rows.into_iter().filter_map(|(n, m)| Some((n?, m?))));
+    }
+    Ok(steps)
+}
+
 /// Facts from rows, with the outstanding items of their applications read in the same
 /// transaction (the caller's snapshot).
 fn assemble(c: &mut DbConnection, rows: Vec<FactsRow>) -> Result<Vec<Loaded>> {
     let ids: Vec<&str> = rows.iter().map(|r| r.1.2.as_str()).collect();
+    let numbers: Vec<&str> = rows.iter().map(|r| r.0.0.as_str()).collect();
+    let steps = max_steps(c, &numbers)?;
     let mut due: HashMap<String, Vec<NaiveDate>> = HashMap::new();
     for chunk in ids.chunks(PAGE as usize) {
         let items: Vec<(String, Option<NaiveDate>)> = application_materials::table
@@ -150,6 +169,8 @@ fn assemble(c: &mut DbConnection, rows: Vec<FactsRow>) -> Result<Vec<Loaded>> {
         .map(
             |(p, (last_direction, version, application), t, (plates, portrait_at))| {
                 let (number, kind, stored, valid_from, valid_until, entries_allowed, entries_used, key_id) = p;
+                let (entries_used, last_direction) =
+                    verdict::current_trips(entries_used, last_direction, steps.get(&number).copied());
                 Loaded {
                     number,
                     facts: ScanFacts {
@@ -322,7 +343,7 @@ impl ScanIndex {
         Ok(self.permits.get(number))
     }
 
-    /// Reads the permit again from the database (a conditional update found it changed).
+    /// Reads the permit again from the database (a trip found its step taken).
     pub fn reload(&mut self, c: &mut DbConnection, number: &str) -> Result<Option<&ScanFacts>> {
         let before = self.permits.remove(number);
         self.journal.push((number.into(), before));

@@ -1,56 +1,53 @@
 //! The scan writer's statements written out by hand with a fixed text and a static query id, so
 //! that diesel keeps each prepared (SQLite) or the server plans it once per connection
 //! (PostgreSQL): diesel's own update builder is never cached, and its multi-row insert is a new
-//! statement for every batch length. The trip update runs per admitted scan (SQLite); the
-//! batch's trips, crossings and audit rows go once per batch as column arrays (PostgreSQL).
+//! statement for every batch length. A permit used up by its last trip is updated per scan
+//! (SQLite); the batch's used-up permits, crossings and audit rows go once per batch as column
+//! arrays (PostgreSQL).
 
 use diesel::backend::Backend;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{Array, BigInt, Bool, HasSqlType, Integer, Nullable, Text, Timestamp};
+use diesel::sql_types::{Array, BigInt, HasSqlType, Integer, Nullable, Text, Timestamp};
 
 use crate::db::DbConnection;
 use crate::db::models::{AuditRow, CrossingRow};
 use crate::error::Result;
 
-/// A trip's conditional update as one fixed statement per shape, which diesel keeps prepared: its
-/// `update(..).set(..)` builder is never cached and was compiled again for every admitted scan
-/// (6 % of the scan writer's samples in the SQLite profile).
+/// A permit used up by its last trip, as one fixed statement which diesel keeps prepared: its
+/// `update(..).set(..)` builder is never cached and was compiled again for every trip.
 pub(crate) struct TripUpdate<'a> {
     pub number: &'a str,
-    pub expect_used: i32,
-    pub needs_exit: bool,
     pub used: i32,
     pub direction: &'static str,
     pub status: &'static str,
     pub version: i64,
 }
 
-/// The statement `SET_STATUS` shape of a `TripUpdate`, as diesel's statement cache key.
-pub(crate) struct TripStatement<'a, const SET_STATUS: bool>(&'a TripUpdate<'a>);
+/// The statement of a `TripUpdate`, with diesel's statement cache key.
+pub(crate) struct TripStatement<'a>(&'a TripUpdate<'a>);
 
-pub(crate) struct TripStatementId<const SET_STATUS: bool>;
+pub(crate) struct TripStatementId;
 
 impl TripUpdate<'_> {
-    pub fn run<const SET_STATUS: bool>(&self, c: &mut DbConnection) -> Result<usize> {
-        Ok(crate::native!(c, c => TripStatement::<SET_STATUS>(self).execute(c))?)
+    pub fn run(&self, c: &mut DbConnection) -> Result<usize> {
+        Ok(crate::native!(c, c => TripStatement(self).execute(c))?)
     }
 }
 
-impl<const SET_STATUS: bool> QueryId for TripStatement<'_, SET_STATUS> {
-    type QueryId = TripStatementId<SET_STATUS>;
+impl QueryId for TripStatement<'_> {
+    type QueryId = TripStatementId;
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-impl<DB, const SET_STATUS: bool> QueryFragment<DB> for TripStatement<'_, SET_STATUS>
+impl<DB> QueryFragment<DB> for TripStatement<'_>
 where
-    DB: Backend + HasSqlType<Text> + HasSqlType<Integer> + HasSqlType<BigInt> + HasSqlType<Bool>,
+    DB: Backend + HasSqlType<Text> + HasSqlType<Integer> + HasSqlType<BigInt>,
     str: ToSql<Text, DB>,
     i32: ToSql<Integer, DB>,
     i64: ToSql<BigInt, DB>,
-    bool: ToSql<Bool, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         let t = self.0;
@@ -60,22 +57,16 @@ where
         out.push_bind_param::<Text, _>(t.direction)?;
         out.push_sql(", trust_version = ");
         out.push_bind_param::<BigInt, _>(&t.version)?;
-        if SET_STATUS {
-            out.push_sql(", status = ");
-            out.push_bind_param::<Text, _>(t.status)?;
-        }
+        out.push_sql(", status = ");
+        out.push_bind_param::<Text, _>(t.status)?;
         out.push_sql(" WHERE number = ");
         out.push_bind_param::<Text, _>(t.number)?;
-        out.push_sql(" AND entries_used = ");
-        out.push_bind_param::<Integer, _>(&t.expect_used)?;
-        out.push_sql(" AND status = 'issued' AND (NOT ");
-        out.push_bind_param::<Bool, _>(&t.needs_exit)?;
-        out.push_sql(" OR last_direction = 'exit')");
+        out.push_sql(" AND status = 'issued'");
         Ok(())
     }
 }
 
-impl<Conn, const SET_STATUS: bool> RunQueryDsl<Conn> for TripStatement<'_, SET_STATUS> {}
+impl<Conn> RunQueryDsl<Conn> for TripStatement<'_> {}
 
 /// `unnest(a, b, …)` over a batch's column arrays, each bound with its SQL type (PostgreSQL): the
 /// argument list the batch statements below share.
@@ -91,14 +82,10 @@ macro_rules! unnest {
     }};
 }
 
-/// A batch's trips as columns (see `checkpoint::Pending::flush_trips`).
+/// The permits a batch used up, as columns (see `checkpoint::Pending::flush_used_up`).
 pub(crate) struct TripsUpdate<'a> {
     pub numbers: Vec<&'a str>,
-    pub expect_used: Vec<i32>,
-    pub expect_direction: Vec<Option<&'static str>>,
     pub used: Vec<i32>,
-    pub direction: Vec<&'static str>,
-    pub status: Vec<&'static str>,
     pub version: i64,
 }
 
@@ -112,23 +99,15 @@ impl QueryId for TripsUpdate<'_> {
 impl QueryFragment<Pg> for TripsUpdate<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql(
-            "UPDATE permits AS p SET entries_used = v.used, last_direction = v.direction, status = v.status, trust_version = ",
+            "UPDATE permits AS p SET entries_used = v.used, last_direction = 'entry', status = 'used', trust_version = ",
         );
         out.push_bind_param::<BigInt, _>(&self.version)?;
         out.push_sql(" FROM ");
         unnest!(out;
             Text => &self.numbers,
-            Integer => &self.expect_used,
-            Nullable<Text> => &self.expect_direction,
             Integer => &self.used,
-            Text => &self.direction,
-            Text => &self.status,
         );
-        out.push_sql(
-            " AS v(number, expect_used, expect_direction, used, direction, status) \
-             WHERE p.number = v.number AND p.entries_used = v.expect_used \
-             AND p.last_direction IS NOT DISTINCT FROM v.expect_direction AND p.status = 'issued'",
-        );
+        out.push_sql(" AS v(number, used) WHERE p.number = v.number AND p.status = 'issued'");
         Ok(())
     }
 }
@@ -151,6 +130,7 @@ pub(crate) struct CrossingsInsert<'a> {
     verdict: Vec<&'a str>,
     reason: Vec<&'static str>,
     cleared_at: Vec<Option<chrono::NaiveDateTime>>,
+    step: Vec<Option<i32>>,
 }
 
 impl<'a> CrossingsInsert<'a> {
@@ -167,6 +147,7 @@ impl<'a> CrossingsInsert<'a> {
             verdict: rows.iter().map(|r| r.verdict.as_str()).collect(),
             reason: rows.iter().map(|r| r.reason.as_str()).collect(),
             cleared_at: rows.iter().map(|r| r.cleared_at).collect(),
+            step: rows.iter().map(|r| r.step).collect(),
         }
     }
 }
@@ -182,7 +163,7 @@ impl QueryFragment<Pg> for CrossingsInsert<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql(
             "INSERT INTO crossings (id, client_id, permit_number, code_hash, lane, direction, device, at, \
-             verdict, reason, cleared_at) SELECT * FROM ",
+             verdict, reason, cleared_at, step) SELECT * FROM ",
         );
         unnest!(out;
             Text => &self.id,
@@ -196,6 +177,7 @@ impl QueryFragment<Pg> for CrossingsInsert<'_> {
             Text => &self.verdict,
             Text => &self.reason,
             Nullable<Timestamp> => &self.cleared_at,
+            Nullable<Integer> => &self.step,
         );
         Ok(())
     }

@@ -15,7 +15,7 @@ use crate::domain::local;
 use crate::domain::offline::{Listed, SignedBundle, Standing, TrustBundle, TrustedKey};
 use crate::domain::permit::PermitStatus;
 use crate::domain::validation::FieldErrors;
-use crate::domain::verdict::Direction;
+use crate::domain::verdict::{self, Direction};
 use crate::error::{Error, Result};
 use crate::keys::KeyRing;
 
@@ -87,7 +87,7 @@ pub fn parse_since(raw: Option<&str>) -> Result<Option<i64>> {
     }
 }
 
-type Row = (String, PermitStatus, Option<Direction>, NaiveDateTime, String);
+type Row = (String, PermitStatus, (i32, Option<Direction>), NaiveDateTime, String);
 
 /// A full bundle (`since` = None), or the changes after `since`. A device whose version is ahead
 /// of the hall's (another database, a restore) gets a full bundle, which replaces its data.
@@ -119,7 +119,7 @@ pub fn bundle(
         .select((
             permits::number,
             permits::status,
-            permits::last_direction,
+            (permits::entries_used, permits::last_direction),
             permits::valid_until,
             permits::application_id,
         ))
@@ -143,10 +143,14 @@ pub fn bundle(
             };
         }
     }
+    let numbers: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    let steps = super::scan_index::max_steps(conn, &numbers)?;
     let today = local(now).date_naive();
     let mut listed: Vec<Listed> = rows
         .into_iter()
         .map(|(number, status, last, until, app)| {
+            // The row's direction, or the trips recorded since as crossings' steps.
+            let (_, last) = verdict::current_trips(last.0, last.1, steps.get(&number).copied());
             let (standing, due) = match (status, due.get(&app)) {
                 (PermitStatus::Revoked, _) => (Standing::Revoked, None),
                 (PermitStatus::Used, _) => (Standing::Used, None),

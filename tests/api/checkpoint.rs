@@ -858,3 +858,77 @@ async fn an_offline_crossing_dated_ahead_of_the_hall_is_recorded_at_the_halls_ti
     let again = app.upload_crossings(&gate, &body).await;
     assert_eq!((&again["recorded"], &again["already"]), (&json!(0), &json!(2)));
 }
+
+/// Runs one statement on the app's database: the rows it changed, or its error.
+fn sql(app: &TestApp, statement: String) -> borderdesk::error::Result<usize> {
+    app.ctx
+        .db
+        .run_blocking(move |c| Ok(diesel::RunQueryDsl::execute(diesel::sql_query(statement), c)?))
+}
+
+/// A trip is recorded as its crossing's step, not by rewriting the permit: a permit whose row
+/// carries trips (written before steps existed) goes on from there, offline verifiers and the
+/// permit's page see the trips, and the database itself refuses a second crossing for one movement.
+#[actix_web::test]
+async fn trips_go_on_from_the_rows_state_and_each_movement_is_recorded_once() {
+    let app = TestApp::spawn().await;
+    let officer = app.window();
+    let gate = app.gate();
+    let v0 = payload(&app.trust(&gate, None).await)["version"].as_i64().unwrap();
+    let [abroad, home] = &app.issued_permits(&officer, 2).await[..] else {
+        panic!("two permits")
+    };
+    let (abroad, home) = (abroad["number"].as_str().unwrap(), home["number"].as_str().unwrap());
+    // The holder left before the upgrade: the exit is on the permit's row only.
+    let legacy = format!("UPDATE permits SET entries_used = 1, last_direction = 'exit' WHERE number = '{abroad}'");
+    assert_eq!(sql(&app, legacy).unwrap(), 1);
+    assert_eq!(reason(&scan(&app, &gate, abroad, "exit").await), "wrong_direction");
+    let v = scan(&app, &gate, abroad, "entry").await;
+    assert_eq!((v["verdict"].as_str(), reason(&v)), (Some("admit"), "ok"));
+    let p = app.permit(&officer, abroad).await;
+    assert_eq!(
+        (p["status"].as_str(), p["entries_used"].as_i64()),
+        (Some("used"), Some(1))
+    );
+    assert_eq!(reason(&scan(&app, &gate, abroad, "exit").await), "used");
+
+    let v = scan(&app, &gate, home, "exit").await;
+    assert_eq!(v["verdict"], "admit");
+    assert_eq!(v["permit"]["entries_used"], 1);
+    assert_eq!(app.permit(&officer, home).await["entries_used"], 1);
+    assert_eq!(reason(&scan(&app, &gate, home, "exit").await), "wrong_direction");
+    // Not on the row: the trip is the crossing's step 1.
+    let unchanged = format!(
+        "UPDATE permits SET status = status WHERE number = '{home}' AND entries_used = 0 AND last_direction IS NULL"
+    );
+    assert_eq!(
+        sql(&app, unchanged).unwrap(),
+        1,
+        "the permit's row is not written for a trip"
+    );
+    let delta = payload(&app.trust(&gate, Some(v0)).await);
+    let mut standing: Vec<(&str, &str)> = delta["permits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["number"].as_str().unwrap(), p["standing"].as_str().unwrap()))
+        .collect();
+    standing.sort();
+    let mut expected = vec![(abroad, "used"), (home, "out")];
+    expected.sort();
+    assert_eq!(standing, expected, "the trips reach offline verifiers");
+
+    // Another decider that read the permit before the exit would write step 1 again: refused.
+    let again = format!(
+        "INSERT INTO crossings (id, permit_number, code_hash, lane, direction, device, at, verdict, reason, step) \
+         SELECT 'dup-' || id, permit_number, code_hash, lane, direction, device, at, verdict, reason, step \
+         FROM crossings WHERE permit_number = '{home}' AND step = 1"
+    );
+    let refused = sql(&app, again).unwrap_err();
+    assert!(refused.is_unique_violation(), "{refused}");
+    assert_eq!(
+        app.count("crossings"),
+        5,
+        "every scan recorded once, the copy not at all"
+    );
+}
