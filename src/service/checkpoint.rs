@@ -446,7 +446,7 @@ pub(crate) fn record(
     if let (Some((_, lane)), Ok(number), true) = (freight.lane(&input.lane), &named, freight.require_booking) {
         let (found, pass) = freight_booking(c, number)?;
         let plates = match &pass {
-            Some(p) => index.get(c, p)?.map(ScanFacts::plates).unwrap_or_default(),
+            Some(p) => index.get(c, p)?.as_ref().map(ScanFacts::plates).unwrap_or_default(),
             None => Vec::new(),
         };
         let facts = found.as_ref().map(|b| freight::BookingFacts {
@@ -487,7 +487,7 @@ pub(crate) fn record(
     let verdict: Verdict = match (decided, &named) {
         (Some(v), _) => v,
         (None, Err(reason)) => verdict::reject(*reason),
-        (None, Ok(number)) => match index.get(c, number)?.cloned() {
+        (None, Ok(number)) => match index.get(c, number)? {
             None => verdict::reject(Reason::UnknownPermit),
             // A permit whose signing key was removed (compromised) fails by number too.
             Some(first) if keys.get(&first.key_id).is_none() => {
@@ -520,11 +520,11 @@ pub(crate) fn record(
                             let (used, direction, status) = effect.after(r.entries_used);
                             (r.entries_used, r.last_direction, r.stored) = (used, Some(direction), status);
                             r.version = pending.version;
-                            index.set(number, r.clone());
+                            index.moved(number, &r);
                             break;
                         }
                         Some(_) => match index.reload(c, number)? {
-                            Some(again) => r = again.clone(),
+                            Some(again) => r = again,
                             None => return Err(DomainError::NotFound { what: "permit" }.into()),
                         },
                     }
