@@ -219,11 +219,19 @@ pub fn view(
 /// When the application waiting longest for a decision (taken, or accepted and not yet approved
 /// or issued) was taken, if any: the operators' alert that the windows' queue is stuck.
 pub fn oldest_unreviewed(c: &mut DbConnection) -> Result<Option<DateTime<Utc>>> {
-    let at: Option<chrono::NaiveDateTime> = applications::table
-        .filter(applications::status.eq_any([ApplicationStatus::Submitted, ApplicationStatus::Accepted]))
-        .select(diesel::dsl::min(applications::created_at))
-        .first(c)?;
-    Ok(at.map(utc))
+    // One ordered probe of (status, created_at) per status: a minimum over both statuses at once
+    // was planned as a walk of every application in creation order.
+    let mut oldest: Option<chrono::NaiveDateTime> = None;
+    for status in [ApplicationStatus::Submitted, ApplicationStatus::Accepted] {
+        let first: Option<chrono::NaiveDateTime> = applications::table
+            .filter(applications::status.eq(status))
+            .order(applications::created_at)
+            .select(applications::created_at)
+            .first(c)
+            .optional()?;
+        oldest = oldest.into_iter().chain(first).min();
+    }
+    Ok(oldest.map(utc))
 }
 
 impl super::Ctx {

@@ -39,11 +39,28 @@ async fn health_readiness_and_metrics() {
         "{metrics}"
     );
     // An application taken and left waiting an hour and a half is the operators' alert.
-    app.application(&token, crate::support::traveller(2)).await;
+    let trade = app.token("li", "officer", &["border_trade"]);
+    let first = app
+        .take(
+            &trade,
+            &serde_json::json!({"kind": "border_trade", "traveller": crate::support::traveller(2)}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     app.clock.set(app.clock.now() + chrono::Duration::minutes(90));
     assert_eq!(
         gauge(&app.metrics().await, "borderdesk_oldest_unreviewed_seconds"),
         5400.0
+    );
+    // Accepted and still not decided, it stays the oldest, ahead of one taken since.
+    app.accept(&trade, &first, &crate::support::DEFERRING_PORTRAIT).await;
+    app.application(&token, crate::support::traveller(3)).await;
+    app.clock.set(app.clock.now() + chrono::Duration::minutes(10));
+    assert_eq!(
+        gauge(&app.metrics().await, "borderdesk_oldest_unreviewed_seconds"),
+        6000.0
     );
 }
 
