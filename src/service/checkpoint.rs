@@ -318,20 +318,15 @@ impl Pending {
         }
     }
 
-    /// Records an admitted crossing that moves the permit, `row` taking the step after `before`.
+    /// Records an admitted crossing that moves the permit, `row` taking the step after the
+    /// effect on the permit's trips (`entries_used` before it).
     /// Grouped, the row waits for `flush` like any other: the scan index is exact under the
     /// batch's trust version, so its step is free; should it not be, the unique index fails the
     /// whole batch and its scans are recorded one by one. Alone, the row goes in at once unless
     /// its step is taken (false: a concurrent decider moved the permit; the caller decides again
     /// on the new state).
-    fn trip(
-        &mut self,
-        c: &mut DbConnection,
-        mut row: CrossingRow,
-        before: (i32, Option<Direction>),
-        effect: Effect,
-    ) -> Result<bool> {
-        let (used, direction, status) = effect.after(before.0);
+    fn trip(&mut self, c: &mut DbConnection, mut row: CrossingRow, entries_used: i32, effect: Effect) -> Result<bool> {
+        let (used, direction, status) = effect.after(entries_used);
         row.step = Some(verdict::moves(used, Some(direction)));
         let number = row.permit_number.clone().unwrap_or_default();
         if self.grouped {
@@ -508,12 +503,7 @@ pub(crate) fn record(
                             break;
                         }
                         Some(effect)
-                            if pending.trip(
-                                c,
-                                crossing(&decided, Some(number)),
-                                (r.entries_used, r.last_direction),
-                                effect,
-                            )? =>
+                            if pending.trip(c, crossing(&decided, Some(number)), r.entries_used, effect)? =>
                         {
                             recorded = true;
                             v = decided;
