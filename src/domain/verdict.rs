@@ -246,6 +246,12 @@ impl Effect {
             Effect::EndTrip { used_up: false } => (entries_used, Direction::Entry, PermitStatus::Issued),
         }
     }
+
+    /// The step of the crossing that has this effect: the permit's movement count after it.
+    pub fn step(self, entries_used: i32) -> i32 {
+        let (used, direction, _) = self.after(entries_used);
+        moves(used, Some(direction))
+    }
 }
 
 /// A permit's trip state as one number, its movements: each admitted exit and each return entry
@@ -346,11 +352,14 @@ mod tests {
         // Each admitted effect is one movement more, so its step follows the state before it.
         for used in 0..4 {
             for last in [None, Some(Direction::Entry)] {
-                let (after, dir, _) = Effect::StartTrip.after(used);
-                assert_eq!(moves(after, Some(dir)), moves(used, last) + 1);
+                assert_eq!(Effect::StartTrip.step(used), moves(used, last) + 1);
             }
-            let (after, dir, _) = Effect::EndTrip { used_up: false }.after(used + 1);
-            assert_eq!(moves(after, Some(dir)), moves(used + 1, Some(Direction::Exit)) + 1);
+            for used_up in [false, true] {
+                assert_eq!(
+                    Effect::EndTrip { used_up }.step(used + 1),
+                    moves(used + 1, Some(Direction::Exit)) + 1
+                );
+            }
         }
     }
 

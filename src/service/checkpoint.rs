@@ -177,11 +177,11 @@ fn count_trip(
     effect: Effect,
     version: i64,
 ) -> Result<Option<i32>> {
-    let (used, direction, status) = effect.after(entries_used);
+    let (used, _, status) = effect.after(entries_used);
     if status == PermitStatus::Used && used_up(c, number, used, version)? == 0 {
         return Ok(None);
     }
-    Ok(Some(verdict::moves(used, Some(direction))))
+    Ok(Some(effect.step(entries_used)))
 }
 
 /// Marks the permit used with its last trip: the one trip state written on the permit's row,
@@ -326,9 +326,10 @@ impl Pending {
     /// its step is taken (false: a concurrent decider moved the permit; the caller decides again
     /// on the new state).
     fn trip(&mut self, c: &mut DbConnection, mut row: CrossingRow, entries_used: i32, effect: Effect) -> Result<bool> {
-        let (used, direction, status) = effect.after(entries_used);
-        row.step = Some(verdict::moves(used, Some(direction)));
-        let number = row.permit_number.clone().unwrap_or_default();
+        let (used, _, status) = effect.after(entries_used);
+        row.step = Some(effect.step(entries_used));
+        // Kept only for the last allowed trip, which also writes the permit's row.
+        let used_up_number = (status == PermitStatus::Used).then(|| row.permit_number.clone().unwrap_or_default());
         if self.grouped {
             self.crossings.push(row);
         } else if crate::native!(c, c => diesel::insert_into(crossings::table)
@@ -339,7 +340,7 @@ impl Pending {
         {
             return Ok(false);
         }
-        if status == PermitStatus::Used {
+        if let Some(number) = used_up_number {
             if self.grouped && matches!(c, DbConnection::Postgresql(_)) {
                 self.used_up.push((number, used));
             } else if used_up(c, &number, used, self.version)? == 0 {
@@ -528,7 +529,6 @@ pub(crate) fn record(
     if !recorded {
         pending.crossing(c, crossing(&verdict, record.as_ref().map(|(n, _)| n.as_str())))?;
     }
-    let (direction, lane) = (input.direction, input.lane.clone());
     if verdict.admit
         && let Some(b) = &booking
     {
@@ -538,7 +538,7 @@ pub(crate) fn record(
     if verdict.admit
         && let Some((number, _)) = &record
     {
-        let mut after = serde_json::json!({"permit": number, "direction": direction, "lane": lane});
+        let mut after = serde_json::json!({"permit": number, "direction": input.direction, "lane": input.lane});
         if let Some(w) = verdict.warning {
             after["warning"] = w.as_str().into();
         }

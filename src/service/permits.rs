@@ -384,7 +384,7 @@ pub fn get_permit(conn: &mut DbConnection, number: &str) -> Result<PermitRecord>
         .first(conn)
         .optional()?;
     let (mut permit, traveller, application, issued_by_name) = found.ok_or(DomainError::NotFound { what: "permit" })?;
-    with_trips(conn, std::slice::from_mut(&mut permit))?;
+    with_trips(conn, [&mut permit])?;
     let outstanding = materials(conn, &application.id)?
         .into_iter()
         .filter(|m| !m.provided)
@@ -400,7 +400,8 @@ pub fn get_permit(conn: &mut DbConnection, number: &str) -> Result<PermitRecord>
 
 /// The rows' trip state made current: trips are recorded as their crossings' steps, and the row
 /// is written only when the permit is used up (see `verdict::current_trips`).
-pub(crate) fn with_trips(conn: &mut DbConnection, rows: &mut [PermitRow]) -> Result<()> {
+pub(crate) fn with_trips<'a>(conn: &mut DbConnection, rows: impl IntoIterator<Item = &'a mut PermitRow>) -> Result<()> {
+    let rows: Vec<&mut PermitRow> = rows.into_iter().collect();
     let numbers: Vec<&str> = rows.iter().map(|p| p.number.as_str()).collect();
     let steps = super::scan_index::max_steps(conn, &numbers)?;
     for p in rows {
@@ -427,7 +428,7 @@ pub fn read(
 /// The office's most recent permits, newest first, for its desk.
 pub fn recent_permits(conn: &mut DbConnection, office: &str, limit: i64) -> Result<Vec<PermitRecord>> {
     // Two queries for the whole list rather than two per permit.
-    let rows: Vec<(PermitRow, TravellerRow, ApplicationRow, String)> = permits::table
+    let mut rows: Vec<(PermitRow, TravellerRow, ApplicationRow, String)> = permits::table
         .inner_join(travellers::table)
         .inner_join(applications::table.on(applications::id.eq(permits::application_id)))
         .inner_join(officers::table.on(officers::id.eq(permits::issued_by)))
@@ -441,13 +442,7 @@ pub fn recent_permits(conn: &mut DbConnection, office: &str, limit: i64) -> Resu
             officers::display_name,
         ))
         .load(conn)?;
-    let (mut permits, rest): (Vec<PermitRow>, Vec<_>) = rows.into_iter().map(|(p, t, a, n)| (p, (t, a, n))).unzip();
-    with_trips(conn, &mut permits)?;
-    let rows: Vec<_> = permits
-        .into_iter()
-        .zip(rest)
-        .map(|(p, (t, a, n))| (p, t, a, n))
-        .collect();
+    with_trips(conn, rows.iter_mut().map(|(p, ..)| p))?;
     let ids: Vec<&String> = rows.iter().map(|(_, _, a, _)| &a.id).collect();
     let mut missing: Vec<MaterialRow> = application_materials::table
         .filter(application_materials::application_id.eq_any(&ids))
