@@ -441,6 +441,12 @@ pub fn id_floor(at: chrono::DateTime<chrono::Utc>) -> String {
     uuid::Uuid::from_bytes(bytes).to_string()
 }
 
+/// When an id from `new_id` was minted (None for any other text): the other way of `id_floor`.
+pub fn id_time(id: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let (secs, nanos) = uuid::Uuid::parse_str(id).ok()?.get_timestamp()?.to_unix();
+    chrono::DateTime::from_timestamp(i64::try_from(secs).ok()?, nanos)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -462,6 +468,24 @@ mod tests {
             assert!(minted(at - chrono::Duration::milliseconds(1)) < floor);
         }
         assert!(id_floor(at + chrono::Duration::milliseconds(1)) > floor);
+    }
+
+    #[test]
+    fn an_id_tells_when_it_was_minted_and_other_text_tells_nothing() {
+        let before = chrono::Utc::now() - chrono::Duration::milliseconds(1);
+        let at = id_time(&new_id()).unwrap();
+        assert!(at >= before && at <= chrono::Utc::now(), "{at}");
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T04:05:06.789Z")
+            .unwrap()
+            .to_utc();
+        let minted = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(
+            uuid::NoContext,
+            at.timestamp() as u64,
+            789_400_000,
+        ));
+        assert_eq!(id_time(&minted.to_string()), Some(at));
+        assert_eq!(id_time("x1"), None);
+        assert_eq!(id_time(&uuid::Uuid::new_v4().to_string()), None);
     }
 
     /// A migration that opted out of its transaction could stop half-applied (the upgrade's

@@ -337,6 +337,40 @@ mod tests {
         });
     }
 
+    /// The scan page's last scans at a lane: the lane's only, newest first, within a day of the
+    /// newest crossing anywhere (read along the id index, see `checkpoint::recent`).
+    #[test]
+    fn a_lanes_last_scans_are_its_own_newest_first_within_a_day_of_the_newest_scan() {
+        on_each_backend(|c| {
+            let newest = chrono::DateTime::parse_from_rfc3339("2026-11-29T10:00:00Z")
+                .unwrap()
+                .to_utc();
+            let id = |hours_before: i64| {
+                let t = newest - chrono::Duration::hours(hours_before);
+                uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, t.timestamp() as u64, 0)).to_string()
+            };
+            let (now, an_hour, two_hours, yesterday) = (id(0), id(1), id(2), id(25));
+            let mut sql = String::from(
+                "INSERT INTO officers (id, username, display_name, role, grants, office, password_hash, disabled, created_at) \
+                 VALUES ('o1', 'lane', 'Lane', 'checkpoint', '', 'YYG', 'x', false, '2026-11-29 10:00:00');",
+            );
+            for (id, lane) in [(&yesterday, "L1"), (&two_hours, "L1"), (&an_hour, "L1"), (&now, "L2")] {
+                sql.push_str(&format!(
+                    "INSERT INTO crossings (id, code_hash, lane, direction, device, at, verdict, reason) \
+                     VALUES ('{id}', 'h', '{lane}', 'exit', 'o1', '2026-11-29 10:00:00', 'reject', 'unknown_permit');"
+                ));
+            }
+            c.batch_execute(&sql).unwrap();
+            let ids = |rows: Vec<crate::db::models::CrossingRow>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
+            let recent =
+                |c: &mut DbConnection, lane, limit| ids(crate::service::checkpoint::recent(c, lane, limit).unwrap());
+            assert_eq!(recent(c, "L1", 10), vec![an_hour.clone(), two_hours.clone()]);
+            assert_eq!(recent(c, "L1", 1), vec![an_hour.clone()]);
+            assert_eq!(recent(c, "L2", 10), vec![now.clone()]);
+            assert!(recent(c, "L3", 10).is_empty());
+        });
+    }
+
     /// On the app's own tables (a column without a CHECK constraint, as most are): a crossing
     /// whose reason code was written by something else fails the service that lists it, where
     /// the scan page used to show the raw text as if it were a reason.

@@ -592,11 +592,33 @@ pub(crate) fn record(
     })
 }
 
-/// The last scans at a lane, newest first, for the scan page.
+/// How far back the scan page's list of a lane's last scans looks: a day, longer than a shift.
+const RECENT_WINDOW_HOURS: i64 = 24;
+
+/// The last scans at a lane, newest recorded first, for the scan page: those of the day up to the
+/// newest crossing anywhere. Read by walking the crossings' id index (ids are minted in time
+/// order) back from the newest, keeping the lane's: a (lane, at) index would answer it directly,
+/// but every batch of scans wrote a page of it for each lane in the batch
+/// (migrations/*/2026-12-13-000001_scan_write_indexes). The window is counted from the newest
+/// id rather than the clock, whose time ids do not carry, and bounds the walk for a lane that has
+/// been idle while others scanned.
 pub fn recent(conn: &mut DbConnection, lane: &str, limit: i64) -> Result<Vec<CrossingRow>> {
+    let newest: Option<String> = crossings::table
+        .select(crossings::id)
+        .order(crossings::id.desc())
+        .first(conn)
+        .optional()?;
+    let Some(newest) = newest else {
+        return Ok(Vec::new());
+    };
+    // An id not minted by `new_id` (none is, but a row written by hand) leaves the walk unbounded.
+    let floor = crate::db::id_time(&newest)
+        .map(|t| crate::db::id_floor(t - chrono::Duration::hours(RECENT_WINDOW_HOURS)))
+        .unwrap_or_default();
     Ok(crossings::table
+        .filter(crossings::id.ge(floor))
         .filter(crossings::lane.eq(lane))
-        .order(crossings::at.desc())
+        .order(crossings::id.desc())
         .limit(limit)
         .select(CrossingRow::as_select())
         .load(conn)?)
