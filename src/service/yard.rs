@@ -386,7 +386,7 @@ pub fn walk_up(
             at += Duration::hours(1);
         };
         let row = BookingRow {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: crate::db::new_id(),
             number: super::bookings::fresh_number(c, &port.code)?,
             driver_id: None,
             vehicle_id: None,
