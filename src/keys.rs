@@ -434,8 +434,14 @@ impl Keys {
     /// Called inside the use case's transaction, so what it signs or accepts is what that
     /// transaction sees.
     pub fn ring(&self, c: &mut DbConnection) -> Result<Arc<KeyRing>> {
-        let held = self.held();
         let version: i64 = crate::native!(c, c => key_ring_version::table.select(key_ring_version::version).first(c))?;
+        self.ring_at(c, version)
+    }
+
+    /// The same for a caller that has read the ring's version in its transaction already (the
+    /// scan writer, with its trust version): no query unless the ring moved.
+    pub fn ring_at(&self, c: &mut DbConnection, version: i64) -> Result<Arc<KeyRing>> {
+        let held = self.held();
         if version == held.version {
             return Ok(held.ring.clone());
         }

@@ -348,14 +348,15 @@ impl Writer {
             ..
         } = self;
         write_tx(conn, |c| {
-            // The ring as of this batch: a key removed or made on another instance counts.
-            let ring = keys.ring(c)?;
+            // One trust version for the batch: it also tells the index what changed since. And
+            // the ring as of this batch, in the same statement: a key removed or made on another
+            // instance counts.
+            let (version, ring_version) = super::trust::next_version_and_ring(c)?;
+            let ring = keys.ring_at(c, ring_version)?;
             let rules = Rules {
                 keys: &ring,
                 freight: &policy.freight,
             };
-            // One trust version for the batch: it also tells the index what changed since.
-            let version = super::trust::next_version(c)?;
             index.catch_up(c, version)?;
             let fresh = token_actors(c, jobs)?;
             let mut pending = Pending::new(grouped, version);

@@ -49,6 +49,37 @@ impl diesel::query_builder::Query for NextVersion {
 
 impl<Conn> RunQueryDsl<Conn> for NextVersion {}
 
+/// The next trust version and the key ring's version, in one statement: a scan batch needs both
+/// before it decides, and on PostgreSQL each statement is a round trip of a writer whose batches
+/// are serial (see `service::scan_writer`). The ring's version is read as the statement begins,
+/// as the separate read before it was.
+pub(crate) fn next_version_and_ring(c: &mut DbConnection) -> Result<(i64, i64)> {
+    Ok(crate::native!(c, c => NextVersionAndRing.get_result(c))?)
+}
+
+struct NextVersionAndRing;
+
+impl diesel::query_builder::QueryId for NextVersionAndRing {
+    type QueryId = NextVersionAndRing;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for NextVersionAndRing {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(
+            "UPDATE trust_version SET version = version + 1 \
+             RETURNING version, (SELECT version FROM key_ring_version)",
+        );
+        Ok(())
+    }
+}
+
+impl diesel::query_builder::Query for NextVersionAndRing {
+    type SqlType = (diesel::sql_types::BigInt, diesel::sql_types::BigInt);
+}
+
+impl<Conn> RunQueryDsl<Conn> for NextVersionAndRing {}
+
 /// Marks a permit as changed for offline verifiers (revoked).
 pub(crate) fn touch(c: &mut DbConnection, number: &str) -> Result<()> {
     let v = next_version(c)?;
