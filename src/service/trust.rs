@@ -25,30 +25,6 @@ pub(crate) fn next_version(c: &mut DbConnection) -> Result<i64> {
     Ok(crate::native!(c, c => NextVersion.get_result(c))?)
 }
 
-/// The counter's step as one statement with a fixed text and a static query id, which diesel
-/// keeps prepared (SQLite) and the server plans once per connection (PostgreSQL). Every scan
-/// batch takes a version: diesel's update builder (never cached) and a second statement to read
-/// the new value were compiled, or parsed and planned, again for each.
-struct NextVersion;
-
-impl diesel::query_builder::QueryId for NextVersion {
-    type QueryId = NextVersion;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for NextVersion {
-    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.push_sql("UPDATE trust_version SET version = version + 1 RETURNING version");
-        Ok(())
-    }
-}
-
-impl diesel::query_builder::Query for NextVersion {
-    type SqlType = diesel::sql_types::BigInt;
-}
-
-impl<Conn> RunQueryDsl<Conn> for NextVersion {}
-
 /// The next trust version and the key ring's version, in one statement: a scan batch needs both
 /// before it decides, and on PostgreSQL each statement is a round trip of a writer whose batches
 /// are serial (see `service::scan_writer`). The ring's version is read as the statement begins,
@@ -57,28 +33,44 @@ pub(crate) fn next_version_and_ring(c: &mut DbConnection) -> Result<(i64, i64)> 
     Ok(crate::native!(c, c => NextVersionAndRing.get_result(c))?)
 }
 
-struct NextVersionAndRing;
+/// A statement with a fixed text and a static query id, which diesel keeps prepared (SQLite) and
+/// the server plans once per connection (PostgreSQL). Every scan batch takes a version: diesel's
+/// update builder (never cached) and a second statement to read the new value were compiled, or
+/// parsed and planned, again for each.
+macro_rules! fixed_statement {
+    ($name:ident, $sql:expr, $ty:ty) => {
+        struct $name;
 
-impl diesel::query_builder::QueryId for NextVersionAndRing {
-    type QueryId = NextVersionAndRing;
-    const HAS_STATIC_QUERY_ID: bool = true;
+        impl diesel::query_builder::QueryId for $name {
+            type QueryId = $name;
+            const HAS_STATIC_QUERY_ID: bool = true;
+        }
+
+        impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for $name {
+            fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+                out.push_sql($sql);
+                Ok(())
+            }
+        }
+
+        impl diesel::query_builder::Query for $name {
+            type SqlType = $ty;
+        }
+
+        impl<Conn> RunQueryDsl<Conn> for $name {}
+    };
 }
 
-impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for NextVersionAndRing {
-    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.push_sql(
-            "UPDATE trust_version SET version = version + 1 \
-             RETURNING version, (SELECT version FROM key_ring_version)",
-        );
-        Ok(())
-    }
-}
-
-impl diesel::query_builder::Query for NextVersionAndRing {
-    type SqlType = (diesel::sql_types::BigInt, diesel::sql_types::BigInt);
-}
-
-impl<Conn> RunQueryDsl<Conn> for NextVersionAndRing {}
+fixed_statement!(
+    NextVersion,
+    "UPDATE trust_version SET version = version + 1 RETURNING version",
+    diesel::sql_types::BigInt
+);
+fixed_statement!(
+    NextVersionAndRing,
+    "UPDATE trust_version SET version = version + 1 RETURNING version, (SELECT version FROM key_ring_version)",
+    (diesel::sql_types::BigInt, diesel::sql_types::BigInt)
+);
 
 /// Marks a permit as changed for offline verifiers (revoked).
 pub(crate) fn touch(c: &mut DbConnection, number: &str) -> Result<()> {
